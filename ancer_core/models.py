@@ -1,0 +1,210 @@
+"""Architectures, the model registry and checkpoint loading.
+
+Every model is ``nn.Sequential(NormalizeLayer, network)``: it takes images in [0, 1] pixel space
+(noise is added there) and returns logits. That is also the layout of Cohen et al.'s released
+checkpoints (``{'arch': 'cifar_resnet110', 'state_dict': {'1.conv1.weight': …}}``), which load
+unchanged by giving their path to :func:`load_model`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torchvision
+
+from .validation import AncerInputError
+
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # as in Cohen et al. and the original ANCER code
+CIFAR_STD = (0.2023, 0.1994, 0.2010)
+MODEL_DIR = Path(__file__).parent / "assets" / "models"
+
+
+class NormalizeLayer(nn.Module):
+    """(x − μ)/s per channel, inside the model so that noise lives in [0, 1] pixel space."""
+
+    def __init__(self, mean=CIFAR_MEAN, std=CIFAR_STD):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class SmallCNN(nn.Sequential):
+    """Seven 3×3 conv-BN-ReLU layers (32→256 channels, three stride-2 steps), global average
+    pooling and a linear layer: 0.58 M parameters, 22 M multiply-adds per 32×32 image
+    (≈ 45 MFLOP, 1/13 of a CIFAR-style ResNet-18), chosen so that ANCER runs live on a laptop CPU."""
+
+    def __init__(self, num_classes: int = 10, width: int = 32):
+        w = width
+        super().__init__(*_conv_bn(3, w), *_conv_bn(w, w, 2), *_conv_bn(w, 2 * w), *_conv_bn(2 * w, 2 * w, 2),
+                         *_conv_bn(2 * w, 4 * w), *_conv_bn(4 * w, 4 * w, 2), *_conv_bn(4 * w, 8 * w),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8 * w, num_classes))
+
+
+def resnet18_imagenet_style(num_classes: int = 10) -> nn.Module:
+    """The paper's CIFAR-10 "ResNet-18": torchvision's ImageNet ResNet-18 (7×7 stride-2 stem and
+    max-pool, so 8×8 feature maps after the stem on 32×32 inputs; ≈ 0.04 GFLOP per image) with its
+    first BatchNorm removed, as in the original code (see reference-implementation notes)."""
+    net = torchvision.models.resnet18(weights=None, num_classes=num_classes)
+    net.bn1 = nn.Identity()
+    return net
+
+
+class _CifarBasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class CifarResNet(nn.Module):
+    """The CIFAR ResNet (depth 6n+2, 16/32/64 channels) of Cohen et al.'s ``cifar_resnet110``,
+    with the same parameter names so that their released checkpoints load."""
+
+    def __init__(self, depth: int = 110, num_classes: int = 10):
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ValueError("depth must be 6n+2")
+        n = (depth - 2) // 6
+        self.inplanes = 16
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(16, n)
+        self.layer2 = self._make_layer(32, n, 2)
+        self.layer3 = self._make_layer(64, n, 2)
+        self.avgpool = nn.AvgPool2d(8)
+        self.fc = nn.Linear(64, num_classes)
+
+    def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        down = None
+        if stride != 1 or self.inplanes != planes:
+            down = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+        layers = [_CifarBasicBlock(self.inplanes, planes, stride, down)]
+        self.inplanes = planes
+        layers += [_CifarBasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
+    "small-cnn": SmallCNN,
+    "resnet18-imagenet-style": resnet18_imagenet_style,
+    "cifar_resnet110": lambda: CifarResNet(110),
+    "cifar_resnet20": lambda: CifarResNet(20),
+}
+ARCH_NOTES = {
+    "small-cnn": "ours: 7 conv layers, 0.58 M params, ≈45 MFLOP/image; interactive on a CPU",
+    "resnet18-imagenet-style": "the paper's CIFAR-10 ResNet-18 (ImageNet stem on 32×32, ≈0.04 GFLOP)",
+    "cifar_resnet110": "Cohen et al.'s released CIFAR-10 models (load their checkpoint by path)",
+    "cifar_resnet20": "Cohen et al.'s smaller CIFAR ResNet",
+}
+
+
+def build_model(arch: str) -> nn.Sequential:
+    """A fresh (randomly initialized) model of architecture ``arch``, with its normalization."""
+    if arch not in ARCHITECTURES:
+        raise AncerInputError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    return nn.Sequential(NormalizeLayer(), ARCHITECTURES[arch]())
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _strip_prefixes(state: dict) -> dict:
+    """Accept checkpoints saved from DataParallel (``module.``) wrappers."""
+    out = {}
+    for k, v in state.items():
+        for pre in ("module.",):
+            k = k.replace(pre, "", 1) if k.startswith(pre) else k
+        k = k.replace("1.module.", "1.", 1)
+        out[k] = v
+    return out
+
+
+def shipped_models() -> dict[str, dict]:
+    """Name → model card of every model shipped in ``ancer_core/assets/models``."""
+    cards = {}
+    for card in sorted(MODEL_DIR.glob("*.json")):
+        cards[card.stem] = json.loads(card.read_text())
+    return cards
+
+
+def default_model_name(norm: str, sigma: float) -> tuple[str, float]:
+    """The shipped small model trained with the noise of ``norm`` and the σ nearest to ``sigma``."""
+    noise = "gaussian" if norm == "l2" else "uniform"
+    cands = {n: c for n, c in shipped_models().items() if c.get("noise") == noise and c.get("arch") == "small-cnn"}
+    if not cands:
+        raise AncerInputError(f"no shipped model for {noise} noise in {MODEL_DIR}; train one with "
+                              "`python -m ancer_core train` and pass --model PATH")
+    name = min(cands, key=lambda n: (abs(cands[n]["sigma"] - sigma), cands[n]["sigma"]))
+    return name, float(cands[name]["sigma"])
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise AncerInputError(f"checkpoint {str(path)!r} does not exist (give a shipped model name — "
+                              f"see `python -m ancer_core models` — or the path of a .pt/.pth file)")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # truncated / not a torch file
+        raise AncerInputError(f"could not read checkpoint {str(path)!r}: it is truncated or not a PyTorch "
+                              f"checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise AncerInputError(f"{str(path)!r} is not a checkpoint dict with a 'state_dict' key "
+                              "(expected {'arch': NAME, 'state_dict': …})")
+    return ckpt
+
+
+def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu", arch: str | None = None) -> nn.Sequential:
+    """Load a shipped model by name, or a checkpoint ``{'arch', 'state_dict'}`` by path.
+
+    Returns the model in eval mode on ``device``; it maps N×3×32×32 images in [0, 1] to logits.
+    Its model card (dict) is attached as ``model.card``. ``arch`` overrides a checkpoint's own.
+    """
+    name = str(name_or_path)
+    path = MODEL_DIR / f"{name}.pt" if (MODEL_DIR / f"{name}.pt").is_file() else Path(name)
+    if not path.is_file() and not (name.endswith(".pt") or name.endswith(".pth") or os.sep in name):
+        known = ", ".join(shipped_models()) or "none"
+        raise AncerInputError(f"model {name!r} is neither a shipped model ({known}) nor an existing file")
+    ckpt = load_checkpoint(path)
+    a = arch or ckpt.get("arch")
+    if a not in ARCHITECTURES:
+        raise AncerInputError(f"checkpoint {str(path)!r} has arch={a!r}; known architectures: "
+                              f"{', '.join(ARCHITECTURES)} (pass arch=… to override)")
+    model = build_model(a)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in _strip_prefixes(ckpt["state_dict"]).items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise AncerInputError(f"checkpoint {str(path)!r} does not match architecture {a!r}: "
+                              f"{str(e).splitlines()[0][:300]}") from None
+    model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
+    return model.to(device).eval()

@@ -1,0 +1,40 @@
+"""A dependency-free progress bar for the command line (one line, rate-limited, ETA)."""
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    """``Progress(total, label).update(done, extra)``; prints at most every ``every`` seconds.
+
+    On a terminal it redraws one line; otherwise (logs, CI) it prints a line per update.
+    ``log=None`` silences it.
+    """
+
+    def __init__(self, total: int, label: str = "", every: float = 1.0, log=print, stream=None):
+        self.total, self.label, self.every, self.log = max(1, int(total)), label, every, log
+        self.stream = stream or sys.stderr
+        self.t0 = time.time()
+        self.last = 0.0
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def text(self, done: int, extra: str = "") -> str:
+        el = time.time() - self.t0
+        frac = min(1.0, done / self.total)
+        eta = el / frac - el if frac > 0 else float("nan")
+        bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
+        return f"{self.label} [{bar}] {done}/{self.total} {100 * frac:5.1f}% {el:6.1f}s eta {eta:6.1f}s {extra}".rstrip()
+
+    def update(self, done: int, extra: str = "") -> None:
+        if self.log is None:
+            return
+        now = time.time()
+        if done < self.total and now - self.last < self.every:
+            return
+        self.last = now
+        if self.tty:
+            self.stream.write("\r" + self.text(done, extra) + ("\n" if done >= self.total else ""))
+            self.stream.flush()
+        else:
+            print(self.text(done, extra), file=self.stream, flush=True)

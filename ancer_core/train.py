@@ -1,0 +1,198 @@
+"""Noise-augmented training of base classifiers for randomized smoothing.
+
+* Gaussian noise augmentation (Cohen et al. 2019) for ℓ2 certification;
+* uniform noise augmentation (Yang et al. 2020) for ℓ1, optionally with their *stability
+  training* loss CE(f(x), y) + γ·KL(f(x) ‖ f(x + ε)) (γ = 6 in the original ANCER ℓ1 models).
+
+σ is the noise's standard deviation for both noises (uniform half-width λ = √3·σ, see
+:mod:`ancer_core.noise`). Seeded, CPU or CUDA, resumable (a ``.partial`` file is written after
+every epoch), and it writes the checkpoint ``{'arch', 'state_dict', 'card'}`` plus a JSON model
+card with the settings, the measured accuracy, the wall time and the hardware.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import load_cifar10_arrays, to_tensor
+from .models import build_model, count_parameters
+from .noise import smoothing_theta
+from .progress import Progress
+from .validation import AncerInputError, check_count, check_positive
+
+NOISES = ("gaussian", "uniform")
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "small-cnn"
+    noise: str = "gaussian"
+    sigma: float = 0.25
+    epochs: int = 6
+    batch_size: int = 128
+    lr: float = 0.1
+    weight_decay: float = 5e-4
+    stability_weight: float = 0.0  # γ of Yang et al.'s stability loss; 0 = plain noise augmentation
+    seed: int = 0
+    max_train: int | None = None  # use only the first images of the (shuffled) train split
+    max_steps: int | None = None  # stop after this many optimizer steps (smoke tests)
+    data_root: str | None = None
+
+
+def hardware() -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random crop (4-pixel zero padding) and horizontal flip, batched (no per-image loop)."""
+    b, c, h, w = x.shape
+    xp = F.pad(x, (4, 4, 4, 4))
+    oy = torch.randint(0, 9, (b,), generator=gen, device=x.device)
+    ox = torch.randint(0, 9, (b,), generator=gen, device=x.device)
+    rows = (oy[:, None] + torch.arange(h, device=x.device))[:, :, None]
+    cols = (ox[:, None] + torch.arange(w, device=x.device))[:, None, :]
+    flip = torch.rand(b, generator=gen, device=x.device) < 0.5
+    cols = torch.where(flip[:, None, None], cols.flip(-1), cols)
+    out = xp.permute(0, 2, 3, 1)[torch.arange(b, device=x.device)[:, None, None], rows, cols]
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
+def add_noise(x: torch.Tensor, noise: str, sigma: float, gen: torch.Generator) -> torch.Tensor:
+    if noise == "gaussian":
+        return x + sigma * torch.randn(x.shape, generator=gen, device=x.device)
+    lam = smoothing_theta("l1", sigma)
+    return x + lam * (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1)
+
+
+def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
+    noisy = add_noise(xb, cfg.noise, cfg.sigma, gen)
+    if cfg.stability_weight > 0:
+        logits = model(torch.cat([xb, noisy]))
+        clean, nz = logits.chunk(2)
+        kl = F.kl_div(F.log_softmax(nz, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
+        return F.cross_entropy(clean, yb) + cfg.stability_weight * kl
+    return F.cross_entropy(model(noisy), yb)
+
+
+def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool = True, log=print) -> dict:
+    """Train and save ``out`` (checkpoint) and ``out`` with suffix .json (model card)."""
+    if cfg.noise not in NOISES:
+        raise AncerInputError(f"noise={cfg.noise!r}; use one of {NOISES}")
+    check_positive("sigma", cfg.sigma)
+    check_count("epochs", cfg.epochs)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial")
+    torch.manual_seed(cfg.seed)
+    x_u8, y_np = load_cifar10_arrays("train", cfg.data_root)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.max_train:
+        keep = torch.randperm(len(y_np), generator=gen)[: cfg.max_train].numpy()
+        x_u8, y_np = x_u8[keep], y_np[keep]
+    x_all, y_all = to_tensor(x_u8), torch.from_numpy(y_np)
+    model = build_model(cfg.arch).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(y_all) / cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
+                                                pct_start=0.25)
+    start_epoch, wall = 0, 0.0
+    if resume and partial.is_file():
+        st = torch.load(partial, map_location=device, weights_only=False)
+        if st["config"] == asdict(cfg):
+            model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
+            gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"])
+            start_epoch, wall = st["epoch"], st["wall"]
+            log(f"resuming {out.name} at epoch {start_epoch}/{cfg.epochs}")
+    dev_gen = gen if device == "cpu" else torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    step = start_epoch * steps_per_epoch
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.time()
+        model.train()
+        perm = torch.randperm(len(y_all), generator=gen)
+        bar = Progress(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}", log=log)
+        total_loss = 0.0
+        for i in range(steps_per_epoch):
+            sel = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            xb = augment(x_all[sel].to(device), dev_gen)
+            loss = _loss(model, xb, y_all[sel].to(device), cfg, dev_gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total_loss += loss.item()
+            step += 1
+            bar.update(i + 1, f"loss {total_loss / (i + 1):.3f}")
+            if cfg.max_steps and step >= cfg.max_steps:
+                break
+        wall += time.time() - t0
+        torch.save({"config": asdict(cfg), "model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                    "epoch": epoch + 1, "wall": wall}, partial)
+        if cfg.max_steps and step >= cfg.max_steps:
+            break
+    model.eval()
+    card = {"arch": cfg.arch, "noise": cfg.noise, "sigma": cfg.sigma,
+            "theta": smoothing_theta("l2" if cfg.noise == "gaussian" else "l1", cfg.sigma),
+            "theta_meaning": "Gaussian std σ" if cfg.noise == "gaussian" else "uniform half-width λ = √3·σ (σ = std)",
+            "norm": "l2" if cfg.noise == "gaussian" else "l1",
+            "training": {**asdict(cfg), "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
+                         "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
+                         "loss": "cross-entropy on noisy inputs" if cfg.stability_weight == 0 else
+                         f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)"},
+            "data": "CIFAR-10 train split (" + ("original release" if cfg.data_root and
+                                                 (Path(cfg.data_root) / "cifar-10-batches-py").is_dir()
+                                                 else "JPEG re-encoded copy") + f"), {len(y_all)} images",
+            "parameters": count_parameters(model), "wall_time_s": round(wall, 1), "hardware": hardware(),
+            "torch": torch.__version__, "python": sys.version.split()[0]}
+    save_checkpoint(model, cfg.arch, card, out)
+    partial.unlink(missing_ok=True)
+    return card
+
+
+def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Path, half: bool = True) -> None:
+    """``{'arch', 'state_dict', 'card'}`` (half precision weights when ``half``) + ``.json`` card."""
+    out = Path(out)
+    state = {k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
+             for k, v in model.state_dict().items()}
+    tmp = out.with_suffix(".tmp")
+    torch.save({"arch": arch, "state_dict": state, "card": card}, tmp)
+    tmp.replace(out)
+    out.with_suffix(".json").write_text(json.dumps(card, indent=2))
+
+
+def evaluate_smoothed(model: torch.nn.Module, norm: str, theta: float, indices: list[int], n0: int, n: int,
+                      alpha: float, radii=(0.0, 0.25, 0.5, 0.75, 1.0), device="cpu", seed: int = 0,
+                      log=print) -> dict:
+    """Certified accuracy of the smoothed model (fixed θ) on test images ``indices``."""
+    from .data import load_cifar10
+    from .smoothing import SamplingConfig, certify
+    x, y = load_cifar10("test")
+    x, y = x[indices].to(device), y[indices].numpy()
+    certs, chunk = [], 50
+    bar = Progress(len(indices), "certifying", log=log)
+    for s in range(0, len(indices), chunk):
+        certs += certify(model, x[s:s + chunk], theta, norm, n0, n, alpha, seed=seed, indices=indices[s:s + chunk],
+                         config=SamplingConfig(noise_batch=min(n, 500)))
+        bar.update(min(len(indices), s + chunk))
+    with torch.inference_mode():
+        clean = np.concatenate([model(x[s:s + 500]).argmax(1).cpu().numpy() for s in range(0, len(x), 500)])
+    pred = np.array([c.prediction for c in certs])
+    rad = np.array([c.radius for c in certs])
+    correct = pred == y
+    return {"images": len(indices), "indices": "0:10000:%d" % (indices[1] - indices[0]) if len(indices) > 1 else str(indices),
+            "N0": n0, "N": n, "alpha": alpha, "seed": seed,
+            "clean_accuracy_base": float((clean == y).mean()),
+            "smoothed_accuracy": float(correct.mean()), "abstain_rate": float((pred == -1).mean()),
+            "certified_accuracy": {f"{r:g}": float((correct & (rad >= r)).mean()) for r in radii},
+            "ACR": float((rad * correct).mean())}
