@@ -35,6 +35,7 @@ class Certificate:
     dim: int
     n: int = 0
     alpha: float = float("nan")
+    gap_cap: float = math.inf  # memory-based certification may shrink a region (ancer_core.memory)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
@@ -55,7 +56,7 @@ class Certificate:
         d = int(th.size) if dim is None else int(dim)
         if p_lower <= 0.5:
             prediction = ABSTAIN
-        return cls(norm, th, int(prediction), float(p_lower), d, n, alpha, dict(extra))
+        return cls(norm, th, int(prediction), float(p_lower), d, n, alpha, math.inf, dict(extra))
 
     # ----- basic quantities -----------------------------------------------------------------
     @property
@@ -68,8 +69,10 @@ class Certificate:
 
     @property
     def gap(self) -> float:
-        """r^p: Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1; 0 when abstaining."""
-        return 0.0 if self.abstained else float(gap_from_p_lower(self.norm, self.p_lower))
+        """r^p: Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (at most ``gap_cap``); 0 when abstaining."""
+        if self.abstained:
+            return 0.0
+        return max(0.0, min(float(gap_from_p_lower(self.norm, self.p_lower)), self.gap_cap))
 
     @property
     def min_theta(self) -> float:

@@ -47,13 +47,12 @@ def check_positive(name: str, value: float) -> float:
 
 
 def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
-    """Images must be a float batch B×C×H×W (or a single C×H×W image, which is unsqueezed)."""
+    """Inputs must be a float batch B×… (B×C×H×W for images, B×d for toy data), B ≥ 1."""
     if not isinstance(x, torch.Tensor):
         raise AncerInputError(f"{name} must be a torch.Tensor of shape B×C×H×W, got {type(x).__name__}")
-    if x.dim() == 3:
-        x = x.unsqueeze(0)
-    if x.dim() != 4 or x.shape[0] == 0:
-        raise AncerInputError(f"{name} must have shape B×C×H×W with B ≥ 1, got {tuple(x.shape)}")
+    if x.dim() < 2 or x.shape[0] == 0 or x[0].numel() == 0:
+        raise AncerInputError(f"{name} must have a batch dimension: shape B×C×H×W (or B×d), B ≥ 1; got "
+                              f"{tuple(x.shape)} — use x.unsqueeze(0) for a single image")
     if not x.is_floating_point():
         raise AncerInputError(f"{name} must be floating point in [0, 1], got dtype {x.dtype}")
     if not torch.isfinite(x).all():

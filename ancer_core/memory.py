@@ -1,0 +1,125 @@
+"""Memory-based certification for data-dependent θ (Alfarra et al. 2020, "Data Dependent
+Randomized Smoothing", §4), designed for balls, ellipsoids and generalized cross-polytopes.
+
+Why: with θ chosen per input, the certificate at x holds for the smoothed classifier g_{θ_x},
+but a nearby x' is classified with its own θ_{x'}, so two certificates of different classes may
+overlap and contradict each other. The memory keeps, in certification order, every issued region
+(centre, θ, gap, class) and revises each new certificate so that **no two regions of different
+classes overlap**. Guarantee (stated, and tested): the *memory-based classifier* — at a query
+point, the class of the first stored region containing it, else the data-dependent smoothed
+classifier — is one fixed function for the whole sequence, and every revised region issued so
+far lies inside a set where that function is constant, as long as each underlying certificate of
+g_{θ_x} holds (probability ≥ 1 − α each, as in CERTIFY). Earlier certificates are never changed.
+
+Revision of a new region R = {x + δ : ‖δ/θ‖_p ≤ r} with class c, against each stored region
+Rⱼ of class cⱼ ≠ c:
+
+1. if x ∈ Rⱼ (‖(x − xⱼ)/θⱼ‖_p ≤ rⱼ), x must take class cⱼ; its region becomes the largest region
+   of Rⱼ's shape centred at x inside Rⱼ: θ = θⱼ, r = rⱼ − ‖(x − xⱼ)/θⱼ‖_p (triangle inequality;
+   exact for this shape). Among several such j the largest margin wins.
+2. otherwise R is shrunk until it is separated from every Rⱼ by the hyperplane orthogonal to
+   d = x − xⱼ: r ≤ (‖d‖₂ − h_{Rⱼ}(u)) / h_{θ,1}(u), u = d/‖d‖₂, with support functions
+   h(u) = r‖θ ⊙ u‖₂ (ellipsoid) or r‖θ ⊙ u‖_∞ (cross-polytope). This is a *sufficient*
+   non-overlap test (exact for two balls); it may shrink more than the exact minimum. A gap
+   shrunk to 0 keeps the prediction at x with an empty region (radius 0).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from .certificate import ABSTAIN, Certificate
+from .validation import AncerInputError
+
+
+def _dual(z: np.ndarray, norm: str) -> np.ndarray:
+    return np.sqrt((z ** 2).sum(-1)) if norm == "l2" else np.abs(z).max(-1)
+
+
+def _primal(z: np.ndarray, norm: str) -> np.ndarray:
+    return np.sqrt((z ** 2).sum(-1)) if norm == "l2" else np.abs(z).sum(-1)
+
+
+class CertificationMemory:
+    """Sequence-level memory of issued certificates; :meth:`admit` returns the revised one."""
+
+    def __init__(self, norm: str, dim: int, capacity: int = 64):
+        self.norm, self.dim = norm, dim
+        self._x = np.empty((capacity, dim), np.float32)
+        self._theta = np.empty((capacity, dim), np.float32)
+        self._gap = np.empty(capacity, np.float64)
+        self._pred = np.empty(capacity, np.int64)
+        self.size = 0
+        self.revised = 0
+
+    def _grow(self):
+        cap = 2 * len(self._gap)
+        for name in ("_x", "_theta", "_gap", "_pred"):
+            old = getattr(self, name)
+            new = np.empty((cap, *old.shape[1:]), old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def admit(self, x, cert: Certificate) -> Certificate:
+        """Revise ``cert`` (the certificate of input ``x``) against the memory, store it, return it."""
+        if cert.norm != self.norm or cert.dim != self.dim:
+            raise AncerInputError(f"memory holds {self.norm} certificates of dimension {self.dim}, got "
+                                  f"{cert.norm} of dimension {cert.dim}")
+        if cert.abstained:
+            return cert
+        xv = np.asarray(x, np.float64).reshape(self.dim)
+        theta = np.broadcast_to(cert.theta.reshape(-1), (self.dim,)).astype(np.float64)
+        out, k = cert, self.size
+        if k:
+            d = xv[None] - self._x[:k]
+            other = self._pred[:k] != cert.prediction
+            # 1. x inside a stored region of another class → take that class and a sub-region of it
+            inside_dist = _primal(d / self._theta[:k], self.norm)
+            margin = np.where(other, self._gap[:k] - inside_dist, -np.inf)
+            j = int(np.argmax(margin))
+            if margin[j] >= 0:
+                theta = self._theta[j].astype(np.float64)
+                shape = cert.theta.shape if cert.theta.size == self.dim else (self.dim,)
+                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=float(margin[j]),
+                              extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"})
+                other = self._pred[:k] != out.prediction
+            # 2. separate from every stored region of another class
+            if other.any():
+                dn = np.sqrt((d[other] ** 2).sum(1))
+                u = d[other] / np.maximum(dn, 1e-300)[:, None]
+                h_j = self._gap[:k][other] * _dual(self._theta[:k][other] * u, self.norm)
+                h_new = _dual(theta[None] * u, self.norm)
+                cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - 1e-9)
+                if cap < out.gap:
+                    out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
+        if out is not cert:
+            self.revised += 1
+        self.store(xv, theta, out.gap, out.prediction)
+        return out
+
+    def store(self, x, theta, gap: float, prediction: int) -> None:
+        """Append an already-revised region (used by :meth:`admit` and to resume a run)."""
+        if self.size == len(self._gap):
+            self._grow()
+        i = self.size
+        self._x[i] = np.asarray(x, np.float32).reshape(self.dim)
+        self._theta[i] = np.broadcast_to(np.asarray(theta, np.float32).reshape(-1), (self.dim,))
+        self._gap[i], self._pred[i] = gap, prediction
+        self.size += 1
+
+    def conflicts(self) -> int:
+        """Pairs of stored regions of different classes whose hyperplane test fails (should be 0)."""
+        n, bad = self.size, 0
+        for i in range(n):
+            d = self._x[i][None] - self._x[:i]
+            other = (self._pred[:i] != self._pred[i]) & (self._gap[:i] > 0) & (self._gap[i] > 0)
+            if not other.any():
+                continue
+            dn = np.sqrt((d[other] ** 2).sum(1))
+            u = d[other] / np.maximum(dn, 1e-300)[:, None]
+            h = self._gap[:i][other] * _dual(self._theta[:i][other] * u, self.norm) + \
+                self._gap[i] * _dual(self._theta[i][None] * u, self.norm)
+            bad += int((h > dn * (1 + 1e-6)).sum())
+        return bad

@@ -1,0 +1,92 @@
+"""Presets and the method pipeline shared by the CLI, the app and the benchmarks.
+
+``fixed``: θ = the model's σ. ``isotropic-dd``: Isotropic DD started at σ. ``ancer``: Isotropic DD,
+then ANCER initialized (and floored) at the Isotropic DD θ — the paper's protocol.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Sequence
+
+import torch
+
+from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
+from .validation import AncerInputError, check_alpha, check_count
+
+METHODS = ("fixed", "isotropic-dd", "ancer")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that defines a certification run besides the model, the image and σ."""
+
+    n0: int = 100
+    n: int = 100_000
+    alpha: float = 0.001
+    iso_iterations: int = 900
+    iso_samples: int = 100
+    iso_lr: float = 0.04
+    ancer_iterations: int = 100
+    ancer_samples: int = 100
+    ancer_lr: float = 0.04
+    kappa: float = 2.0
+
+    def validate(self) -> "Settings":
+        check_count("N0", self.n0)
+        check_count("N", self.n)
+        check_alpha(self.alpha)
+        for k in ("iso_iterations", "ancer_iterations"):
+            check_count(k, getattr(self, k), 0)
+        for k in ("iso_samples", "ancer_samples"):
+            check_count(k, getattr(self, k))
+        if self.n < self.n0:
+            raise AncerInputError(f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
+                                  "many samples as the selection step (paper: N0=100, N=100,000)")
+        return self
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS = {
+    # the paper (Appendix C/D): Isotropic DD 900×100, ANCER 100×100, N0=100, N=100,000, α=0.001
+    "paper": Settings(),
+    # interactive on a laptop CPU with the small model: same α, fewer samples and iterations
+    "quick": Settings(n0=64, n=2_000, iso_iterations=60, iso_samples=32, ancer_iterations=40, ancer_samples=32),
+}
+
+
+def preset(name: str, **overrides) -> Settings:
+    if name not in PRESETS:
+        raise AncerInputError(f"preset={name!r}; use one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}).validate()
+
+
+StageCallback = Callable[[str, int, int, dict], None]  # stage, iteration, total, statistics
+
+
+def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str, method: str, theta0: float, settings: Settings,
+                   *, seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
+                   init: torch.Tensor | None = None) -> dict[str, OptimizationResult]:
+    """θ for ``method``; returns the results of each stage run ({"isotropic-dd": …, "ancer": …}).
+
+    ``init``: a precomputed Isotropic DD θ (B,) for ``ancer`` (skips that stage)."""
+    if method not in METHODS:
+        raise AncerInputError(f"method={method!r}; use one of {', '.join(METHODS)}")
+    if method == "fixed":
+        return {"fixed": fixed_theta(x, theta0)}
+
+    def cb(stage):
+        return None if callback is None else (lambda it, tot, st: callback(stage, it, tot, st))
+
+    out = {}
+    if init is None:
+        out["isotropic-dd"] = isotropic_dd(model, x, theta0, norm, iterations=settings.iso_iterations,
+                                           samples=settings.iso_samples, lr=settings.iso_lr, seed=seed,
+                                           indices=indices, callback=cb("isotropic-dd"))
+        init = out["isotropic-dd"].theta
+    if method == "ancer":
+        out["ancer"] = ancer(model, x, init, norm, iterations=settings.ancer_iterations, samples=settings.ancer_samples,
+                             lr=settings.ancer_lr, kappa=settings.kappa, seed=seed, indices=indices,
+                             callback=cb("ancer"))
+    return out

@@ -1,0 +1,162 @@
+"""Result files of ``certify`` and the paper's tables (Tables 1/2 and 4/5).
+
+A result file is tab-separated. Its first eight columns are exactly those of the original
+package — ``idx label predict radius radius_proxy correct min_sigma time`` — followed by
+``p_lower gap``. ``radius`` = min θ · gap (largest enclosed isotropic ℓp ball), ``radius_proxy``
+= GM(θ) · gap, ``min_sigma`` = min θ (σ for Gaussian, the half-width λ for uniform noise),
+``time`` = CERTIFY seconds per image (amortized over the images certified together; optimization
+excluded, as in the original). The settings that made the file are in ``FILE.json`` beside it.
+
+Rows are appended one ``write`` at a time and flushed, so an interrupted run leaves a valid file;
+a torn last line (killed mid-write) is dropped when the run resumes or the file is read.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .validation import AncerInputError
+
+COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
+EXTRA_COLUMNS = ("p_lower", "gap")
+HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
+
+
+def format_row(idx: int, label: int, cert, seconds: float) -> str:
+    return "\t".join([str(idx), str(label), str(cert.prediction), f"{cert.radius:.6g}", f"{cert.proxy_radius:.6g}",
+                      str(int(cert.prediction == label)), f"{cert.min_theta:.6g}", f"{seconds:.4f}",
+                      f"{cert.p_lower:.8g}", f"{cert.gap:.6g}"])
+
+
+class ResultWriter:
+    """Append-only, resumable TSV writer. ``done`` holds the indices already in the file."""
+
+    def __init__(self, path: str | Path, settings: dict):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.done: set[int] = set()
+        if self.path.is_file() and self.path.stat().st_size:
+            table = read_results(self.path, repair=True)
+            self.done = set(int(i) for i in table["idx"])
+        else:
+            self.path.write_text(HEADER + "\n")
+        meta = self.path.with_name(self.path.name + ".json")
+        if meta.is_file():
+            old = json.loads(meta.read_text())
+            keys = ("model", "norm", "method", "sigma", "N0", "N", "alpha", "seed")
+            diff = {k: (old.get(k), settings.get(k)) for k in keys if old.get(k) != settings.get(k)}
+            if diff and self.done:
+                raise AncerInputError(f"{self.path} was made with other settings {diff}; choose another --out "
+                                      "or delete the file to start over")
+        meta.write_text(json.dumps(settings, indent=2, default=str))
+        self._fh = open(self.path, "a", encoding="utf-8")
+
+    def write(self, line: str) -> None:
+        self._fh.write(line + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+@dataclass
+class Table:
+    columns: dict[str, np.ndarray]
+
+    def __getitem__(self, k: str) -> np.ndarray:
+        return self.columns[k]
+
+    def __len__(self) -> int:
+        return len(self.columns["idx"])
+
+
+def read_results(path: str | Path, repair: bool = False) -> Table:
+    """Parse a result file (checks the header). ``repair`` truncates a torn last line in place."""
+    path = Path(path)
+    if not path.is_file():
+        raise AncerInputError(f"result file {str(path)!r} does not exist")
+    raw = path.read_text(encoding="utf-8")
+    lines = raw.split("\n")
+    header = lines[0].split("\t")
+    if tuple(header[:8]) != COLUMNS:
+        raise AncerInputError(f"{path} is not a certify result file: its header is {header[:8]}, expected "
+                              f"{list(COLUMNS)}")
+    body = lines[1:]
+    torn = bool(body) and body[-1] != "" and (not raw.endswith("\n"))
+    if torn:
+        body = body[:-1]
+        if repair:
+            keep = raw[: raw.rstrip("\n").rfind("\n") + 1] if not raw.endswith("\n") else raw
+            path.write_text(keep, encoding="utf-8")
+    rows = [r.split("\t") for r in body if r.strip()]
+    if any(len(r) != len(header) for r in rows):
+        raise AncerInputError(f"{path}: some rows do not have {len(header)} columns (corrupt file)")
+    cols = {}
+    for j, name in enumerate(header):
+        vals = [r[j] for r in rows]
+        kind = int if name in ("idx", "label", "predict", "correct") else float
+        cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
+    return Table(cols)
+
+
+def certified_accuracy(t: Table, radii, column: str = "radius") -> np.ndarray:
+    """Share of images correctly classified with ``column`` ≥ r, for each r."""
+    correct = t["correct"].astype(bool)
+    return np.array([float(np.mean(correct & (t[column] >= r))) for r in radii])
+
+
+def average_certified_radius(t: Table, column: str = "radius") -> float:
+    """ACR (or AC R̃ for ``radius_proxy``): mean over all images of radius·[correct]."""
+    return float(np.mean(t[column] * t["correct"]))
+
+
+def accuracy_table(files: dict[str, Table], radii) -> str:
+    """Paper Tables 1/2: certified accuracy (%) at ℓp radii, ACR and AC R̃ per file."""
+    head = "method".ljust(28) + "".join(f"{r:>8g}" for r in radii) + "     ACR    ACR~  images"
+    lines = [head, "-" * len(head)]
+    for name, t in files.items():
+        acc = certified_accuracy(t, radii)
+        lines.append(name[:27].ljust(28) + "".join(f"{100 * a:8.1f}" for a in acc) +
+                     f"{average_certified_radius(t):8.3f}{average_certified_radius(t, 'radius_proxy'):8.3f}{len(t):8d}")
+    return "\n".join(lines)
+
+
+def superset_table(files: dict[str, Table], reference: str) -> str:
+    """Paper Tables 4/5: % of the common images where ``reference`` has the largest ℓp radius
+    (\"ℓp is the best\") and the largest proxy radius (\"ℓp^Θ is the best\") among all files, plus
+    the share where its region is a superset (Definition 1) of every isotropic file's region —
+    exact for isotropic competitors: a ball of radius R lies in the region iff R ≤ min θ·gap."""
+    ref = files[reference]
+    common = set(ref["idx"].tolist())
+    for t in files.values():
+        common &= set(t["idx"].tolist())
+    if not common:
+        return "no image is common to all files"
+    idx = np.array(sorted(common))
+
+    def col(t, name):
+        order = {int(i): k for k, i in enumerate(t["idx"])}
+        return t[name][[order[int(i)] for i in idx]]
+
+    others = [n for n in files if n != reference]
+    best_r = np.ones(len(idx), bool)
+    best_p = np.ones(len(idx), bool)
+    sup = np.ones(len(idx), bool)
+    r_ref, p_ref, pred_ref = col(ref, "radius"), col(ref, "radius_proxy"), col(ref, "predict")
+    for n in others:
+        t = files[n]
+        best_r &= r_ref >= col(t, "radius") - 1e-12
+        best_p &= p_ref >= col(t, "radius_proxy") - 1e-12
+        iso = np.isclose(col(t, "radius"), col(t, "radius_proxy"))
+        same = (pred_ref == col(t, "predict")) | (col(t, "radius") <= 0)
+        sup &= ~iso | (same & (r_ref >= col(t, "radius") - 1e-12))
+    lines = [f"reference: {reference}   compared with: {', '.join(others)}   images: {len(idx)}",
+             f"% {reference} ℓp radius is the best            {100 * best_r.mean():6.1f}",
+             f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * best_p.mean():6.1f}",
+             f"% {reference} region ⊇ every isotropic region  {100 * sup.mean():6.1f}  (Definition 1, exact)"]
+    return "\n".join(lines)
