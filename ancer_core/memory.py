@@ -29,9 +29,13 @@ import math
 from dataclasses import replace
 
 import numpy as np
+from scipy.special import ndtr as norm_cdf
 
 from .certificate import ABSTAIN, Certificate
 from .validation import AncerInputError
+
+
+SAFETY = 1e-5
 
 
 def _dual(z: np.ndarray, norm: str) -> np.ndarray:
@@ -69,8 +73,9 @@ class CertificationMemory:
                                   f"{cert.norm} of dimension {cert.dim}")
         if cert.abstained:
             return cert
-        xv = np.asarray(x, np.float64).reshape(self.dim)
-        theta = np.broadcast_to(cert.theta.reshape(-1), (self.dim,)).astype(np.float64)
+        # geometry on the float32 values actually stored, with a 1e-5 relative safety margin
+        xv = np.asarray(x, np.float32).reshape(self.dim).astype(np.float64)
+        theta = np.broadcast_to(cert.theta.reshape(-1), (self.dim,)).astype(np.float32).astype(np.float64)
         out, k = cert, self.size
         if k:
             d = xv[None] - self._x[:k]
@@ -82,7 +87,11 @@ class CertificationMemory:
             if margin[j] >= 0:
                 theta = self._theta[j].astype(np.float64)
                 shape = cert.theta.shape if cert.theta.size == self.dim else (self.dim,)
-                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=float(margin[j]),
+                # the sub-region is certified by region j, so its gap is the margin itself; p_lower is set
+                # to the value whose gap equals it (Φ(margin) for ℓ2, ½ + margin/2 for ℓ1)
+                g = float(margin[j])
+                p_eq = float(norm_cdf(g)) if self.norm == "l2" else min(1.0, 0.5 + g / 2)
+                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=g, p_lower=p_eq,
                               extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"})
                 other = self._pred[:k] != out.prediction
             # 2. separate from every stored region of another class
@@ -91,7 +100,7 @@ class CertificationMemory:
                 u = d[other] / np.maximum(dn, 1e-300)[:, None]
                 h_j = self._gap[:k][other] * _dual(self._theta[:k][other] * u, self.norm)
                 h_new = _dual(theta[None] * u, self.norm)
-                cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - 1e-9)
+                cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - SAFETY)
                 if cap < out.gap:
                     out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
         if out is not cert:
