@@ -207,7 +207,7 @@ def cmd_certify(args) -> int:
             "method": args.method, "sigma": args.sigma, "theta0": theta0, "N0": settings.n0, "N": settings.n,
             "alpha": settings.alpha, "seed": args.seed, "settings": settings.as_dict(), "memory": args.memory,
             "uniform_convention": args.uniform_convention, "thetas": args.thetas, "indices": args.indices,
-            "device": str(device), "torch": torch.__version__,
+            "device": str(device), "torch": str(torch.__version__),
             "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ"}
     writer = ResultWriter(args.out, meta)
     memory = CertificationMemory(args.norm, int(np.prod(x.shape[1:]))) if args.memory else None

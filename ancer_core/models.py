@@ -172,8 +172,9 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     if not path.is_file():
         raise AncerInputError(f"checkpoint {str(path)!r} does not exist (give a shipped model name — "
                               f"see `python -m ancer_core models` — or the path of a .pt/.pth file)")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    try:  # weights_only: never execute code from a checkpoint; TorchVersion is a plain str subclass
+        with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated / not a torch file
         raise AncerInputError(f"could not read checkpoint {str(path)!r}: it is truncated or not a PyTorch "
                               f"checkpoint ({type(e).__name__}: {str(e)[:200]})") from None

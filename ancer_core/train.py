@@ -154,7 +154,7 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
                                                  (Path(cfg.data_root) / "cifar-10-batches-py").is_dir()
                                                  else "JPEG re-encoded copy") + f"), {len(y_all)} images",
             "parameters": count_parameters(model), "wall_time_s": round(wall, 1), "hardware": hardware(),
-            "torch": torch.__version__, "python": sys.version.split()[0]}
+            "torch": str(torch.__version__), "python": sys.version.split()[0]}
     save_checkpoint(model, cfg.arch, card, out)
     partial.unlink(missing_ok=True)
     return card

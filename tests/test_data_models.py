@@ -1,0 +1,148 @@
+"""Data, toy data, models, checkpoints and training (offline, no ../shared)."""
+import io
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from ancer_core import load_cifar10, load_model, shipped_models
+from ancer_core.data import CLASSES, load_cifar10_arrays, parse_indices
+from ancer_core.models import CifarResNet, NormalizeLayer, build_model
+from ancer_core.toy import TOY_DATASETS, load_toy
+from ancer_core.train import TrainConfig, train
+from ancer_core.validation import AncerInputError
+
+
+def test_shipped_test_split():
+    x, y = load_cifar10("test")
+    assert x.shape == (10000, 3, 32, 32) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+    assert y.tolist()[:10] == [3, 8, 8, 0, 6, 6, 1, 6, 3, 1]  # the original release's first test labels
+    assert np.bincount(y.numpy()).tolist() == [1000] * 10
+
+
+def test_parse_indices():
+    assert parse_indices("0:500:20", 10000)[:3] == [0, 20, 40] and len(parse_indices("0:500:20", 10000)) == 25
+    assert parse_indices("3,7,10:12", 100) == [3, 7, 10, 11]
+    for bad in ("a:b", "20000", "5:5"):
+        with pytest.raises(AncerInputError):
+            parse_indices(bad, 10000)
+
+
+def test_bad_data_root(tmp_path):
+    with pytest.raises(AncerInputError, match="neither the original CIFAR-10"):
+        load_cifar10("test", tmp_path)
+    with pytest.raises(AncerInputError, match="train split is not shipped"):
+        load_cifar10("train")
+
+
+@pytest.mark.parametrize("name", list(TOY_DATASETS))
+def test_toy_files_match_generators(name):
+    X, y = load_toy(name)
+    Xg, yg = TOY_DATASETS[name]()
+    np.testing.assert_allclose(X, Xg, atol=1e-5)
+    assert (y == yg).all() and set(np.unique(y)) == {0, 1}
+
+
+def test_radial_is_radially_separable():
+    X, y = load_toy("radial")
+    r = np.linalg.norm(X, axis=1)
+    assert r[y == 1].max() < r[y == 0].min()
+
+
+def test_unknown_toy_name():
+    with pytest.raises(AncerInputError, match="does not exist"):
+        load_toy("circles")
+
+
+def test_cohen_checkpoint_layout_loads(tmp_path):
+    """A checkpoint saved the way Cohen et al. saved cifar_resnet110 (Sequential(normalize, net),
+    keys '1.…', plus epoch/optimizer entries) loads and computes the same function."""
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(NormalizeLayer(), CifarResNet(110)).eval()
+    path = tmp_path / "checkpoint.pth.tar"
+    torch.save({"epoch": 90, "arch": "cifar_resnet110", "state_dict": theirs.state_dict(), "optimizer": {}}, path)
+    assert any(k.startswith("1.layer3.17.conv2") for k in theirs.state_dict())
+    ours = load_model(path)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_bad_checkpoints(tmp_path):
+    m = build_model("small-cnn")
+    good = tmp_path / "g.pt"
+    torch.save({"arch": "small-cnn", "state_dict": m.state_dict()}, good)
+    trunc = tmp_path / "t.pt"
+    trunc.write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(AncerInputError, match="truncated"):
+        load_model(trunc)
+    wrong = tmp_path / "w.pt"
+    torch.save({"arch": "cifar_resnet20", "state_dict": m.state_dict()}, wrong)
+    with pytest.raises(AncerInputError, match="does not match architecture"):
+        load_model(wrong)
+    with pytest.raises(AncerInputError, match="neither a shipped model"):
+        load_model("no-such-model")
+    plain = tmp_path / "p.pt"
+    torch.save(m.state_dict(), plain)
+    with pytest.raises(AncerInputError, match="state_dict"):
+        load_model(plain)
+
+
+def test_architectures_shapes():
+    x = torch.rand(2, 3, 32, 32)
+    for arch in ("small-cnn", "resnet18-imagenet-style", "cifar_resnet20"):
+        assert build_model(arch).eval()(x).shape == (2, 10)
+
+
+CARDS = shipped_models()
+
+
+@pytest.mark.skipif(not CARDS, reason="no shipped models")
+@pytest.mark.parametrize("name", sorted(CARDS))
+def test_shipped_model_accuracy_matches_card(name):
+    """Clean accuracy of the base classifier on the first 100 test images agrees with the card's
+    (measured on 500 other images) — two-sided binomial test at level 1e-4."""
+    card = CARDS[name]
+    model = load_model(name)
+    x, y = load_cifar10("test")
+    with torch.inference_mode():
+        correct = int((model(x[:100]).argmax(1) == y[:100]).sum())
+    p = card["evaluation"]["clean_accuracy_base"]
+    assert stats.binomtest(correct, 100, p).pvalue > 1e-4, (correct, p)
+    assert card["noise"] in ("gaussian", "uniform") and card["evaluation"]["images"] >= 500
+
+
+def test_shipped_models_fit_budget():
+    from ancer_core.models import MODEL_DIR
+    assert sum(p.stat().st_size for p in MODEL_DIR.glob("*.pt")) < 30e6
+
+
+def _fake_archive(tmp_path, per_class=3):
+    """A tiny JPEG archive in the shared copy's layout, made from shipped test images."""
+    from PIL import Image
+    x, y = load_cifar10_arrays("test")
+    path = tmp_path / "tiny.tar"
+    with tarfile.open(path, "w") as tf:
+        for c, name in enumerate(CLASSES):
+            for k, i in enumerate(np.flatnonzero(y == c)[:per_class]):
+                buf = io.BytesIO()
+                Image.fromarray(x[i]).save(buf, format="JPEG")
+                info = tarfile.TarInfo(f"train/{name}/{k:04d}.jpg")
+                info.size = buf.tell()
+                buf.seek(0)
+                tf.addfile(info, buf)
+    return path
+
+
+@pytest.mark.parametrize("noise,stab", [("gaussian", 0.0), ("uniform", 0.0), ("uniform", 6.0)])
+def test_training_end_to_end_one_step(tmp_path, noise, stab):
+    arch = _fake_archive(tmp_path)
+    out = tmp_path / "m.pt"
+    card = train(TrainConfig(noise=noise, sigma=0.25, epochs=1, batch_size=16, stability_weight=stab,
+                             data_root=str(arch), max_steps=1), out, log=None)
+    assert card["noise"] == noise and card["training"]["max_steps"] == 1
+    assert out.is_file() and out.with_suffix(".json").is_file() and not out.with_suffix(".partial").exists()
+    model = load_model(out)
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, 10)
