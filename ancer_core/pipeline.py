@@ -90,3 +90,48 @@ def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str, method: s
                              lr=settings.ancer_lr, kappa=settings.kappa, seed=seed, indices=indices,
                              callback=cb("ancer"))
     return out
+
+
+@dataclass
+class MethodResult:
+    method: str
+    theta: torch.Tensor  # (B,) isotropic or (B, C, H, W)
+    certificates: list
+    seconds: float  # optimization + certification wall time for this method
+    traces: dict
+
+
+def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str, theta0: float, settings: Settings, *,
+                    seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
+                    methods: Sequence[str] = METHODS) -> dict[str, MethodResult]:
+    """Fixed θ, Isotropic DD and ANCER on the same images (ANCER reuses Isotropic DD's θ).
+
+    ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
+    iteration) and "certify <method>" (done/total noise samples)."""
+    import time
+
+    from .smoothing import certify
+    settings.validate()
+    out: dict[str, MethodResult] = {}
+    iso_theta = None
+    for method in methods:
+        t0 = time.time()
+        traces = {}
+        if method == "fixed":
+            theta = fixed_theta(x, theta0).theta
+        elif method == "isotropic-dd" or iso_theta is None:
+            res = optimize_theta(model, x, norm, "isotropic-dd", theta0, settings, seed=seed, indices=indices,
+                                 callback=callback)
+            iso_theta = res["isotropic-dd"].theta
+            traces["isotropic-dd"] = res["isotropic-dd"].trace
+            theta = iso_theta
+        if method == "ancer":
+            res = optimize_theta(model, x, norm, "ancer", theta0, settings, seed=seed, indices=indices,
+                                 callback=callback, init=iso_theta)
+            traces["ancer"] = res["ancer"].trace
+            theta = res["ancer"].theta
+        prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
+        certs = certify(model, x, theta, norm, settings.n0, settings.n, settings.alpha, seed=seed, indices=indices,
+                        progress=prog)
+        out[method] = MethodResult(method, theta, certs, time.time() - t0, traces)
+    return out

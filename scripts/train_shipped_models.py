@@ -19,8 +19,8 @@ from ancer_core.noise import smoothing_theta
 from ancer_core.train import TrainConfig, evaluate_smoothed, save_checkpoint, train
 
 # epochs were set by the CPU-only budget of the session that trained them (2 cores, ~90 s/epoch)
-PLAN = [("gaussian", 0.25, 8), ("gaussian", 0.50, 3), ("gaussian", 0.12, 3), ("gaussian", 1.00, 3),
-        ("uniform", 0.25, 3), ("uniform", 0.50, 3), ("uniform", 1.00, 3)]
+PLAN = [("gaussian", 0.25, 8), ("gaussian", 0.50, 2), ("gaussian", 0.12, 2), ("gaussian", 1.00, 2),
+        ("uniform", 0.25, 2), ("uniform", 0.50, 2), ("uniform", 1.00, 2)]
 EVAL = dict(n0=16, n=160, alpha=0.001)
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

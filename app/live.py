@@ -1,0 +1,161 @@
+"""Live page: pick a CIFAR-10 test image and run fixed σ, Isotropic DD and ANCER on it."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ancer_core as ac
+from ancer_core.noise import smoothing_theta
+from ancer_core.validation import AncerInputError
+
+import figures
+import state
+
+st.title("Anisotropic certification, live")
+st.caption("Randomized smoothing certifies a region around an image in which the smoothed classifier's "
+           "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
+           "region's volume (Eiras, Alfarra et al., TMLR 2022).")
+
+qp = st.query_params
+cards = ac.shipped_models()
+if not cards:
+    st.error("No shipped models found in ancer_core/assets/models. Train one with "
+             "`python -m ancer_core train …` and give its path below.")
+x_all, y_all = state.test_split()
+
+with st.sidebar:
+    st.header("Choose")
+    cls = st.selectbox("class filter", ["all"] + list(ac.CLASSES), index=0)
+    pool = np.arange(len(y_all)) if cls == "all" else np.flatnonzero(y_all == ac.CLASSES.index(cls))
+    default_idx = int(qp.get("image", pool[0]))
+    if st.button("🎲 random image"):
+        default_idx = int(np.random.default_rng().choice(pool))
+    idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, default_idx, key="image_index"))
+    norm_label = {"l2": "ℓ2 ellipsoid (Gaussian noise)", "l1": "ℓ1 cross-polytope (uniform noise)"}
+    norm = st.radio("norm", list(norm_label), format_func=norm_label.get,
+                    index=list(norm_label).index(qp.get("norm", "l2")))
+    noise = "gaussian" if norm == "l2" else "uniform"
+    names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
+    model_name = st.selectbox("model", names + ["checkpoint path…"],
+                              index=names.index(qp["model"]) if qp.get("model") in names else 0)
+    if model_name == "checkpoint path…":
+        model_name = st.text_input("checkpoint path (.pt, {'arch','state_dict'})", "")
+    trained = cards.get(model_name, {}).get("sigma", 0.25)
+    sigma = st.slider("initial σ (noise std)", 0.05, 1.5, float(qp.get("sigma", trained)), 0.01,
+                      help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width "
+                           "is λ = √3·σ.")
+    preset_name = st.radio("preset", ["quick", "paper"], index=["quick", "paper"].index(qp.get("preset", "quick")),
+                           help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
+                                "N0 = 100, N = 100,000, α = 0.001.")
+    base = ac.PRESETS[preset_name]
+    with st.expander("advanced settings"):
+        n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0)
+        n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n)
+        alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f")
+        iso_it = st.number_input("Isotropic DD iterations", 0, 5000, base.iso_iterations)
+        an_it = st.number_input("ANCER iterations", 0, 5000, base.ancer_iterations)
+        samples = st.number_input("samples per iteration", 1, 10_000, base.ancer_samples)
+        kappa = st.number_input("κ", 0.0, 100.0, base.kappa)
+        seed = int(st.number_input("seed", 0, 2**31 - 1, 0))
+    st.caption(f"device: **{state.device_label()}**")
+    st.query_params.update({"image": idx, "norm": norm, "model": model_name, "preset": preset_name,
+                            "sigma": f"{sigma:g}"})
+
+x = x_all[idx:idx + 1]
+label = int(y_all[idx])
+c1, c2 = st.columns([1, 3])
+c1.plotly_chart(figures.image_figure(x[0].numpy(), f"#{idx}: {ac.CLASSES[label]}"), key="image")
+
+try:
+    settings = ac.Settings(n0=int(n0), n=int(n), alpha=float(alpha), iso_iterations=int(iso_it),
+                           iso_samples=int(samples), ancer_iterations=int(an_it), ancer_samples=int(samples),
+                           kappa=float(kappa)).validate()
+    settings_error = None
+except AncerInputError as e:
+    settings_error = str(e)
+    c2.error(f"These settings make no sense: {e}")
+
+run = c2.button("▶ Run fixed σ, Isotropic DD and ANCER", type="primary",
+                disabled=settings_error is not None or st.session_state.get("running", False))
+if run:
+    st.session_state["running"] = True
+    try:
+        model = state.model(model_name, str(state.device()))
+        theta0 = smoothing_theta(norm, sigma)
+        status = c2.status("running…", expanded=True)
+        bar = status.progress(0.0)
+        chart = status.empty()
+        traces: dict = {}
+        t_start = time.time()
+
+        def on_progress(stage, done, total, stats):
+            if stats:
+                for k, v in stats.items():
+                    traces.setdefault(stage, {}).setdefault(k, []).append(v)
+                if done % max(1, total // 20) == 0 or done == total:
+                    chart.plotly_chart(figures.trace_figure({s: {k: np.array(v) for k, v in t.items()}
+                                                             for s, t in traces.items()}), key=f"tr{stage}{done}")
+            bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {time.time() - t_start:.1f} s")
+
+        with state.job_lock():
+            results = ac.pipeline.run_all_methods(model, x.to(state.device()), norm, theta0, settings, seed=seed,
+                                                  indices=[idx], callback=on_progress)
+        status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
+        st.session_state["results"] = {"results": results, "idx": idx, "norm": norm, "model": model_name,
+                                       "sigma": sigma, "settings": settings, "theta0": theta0,
+                                       "seconds": time.time() - t_start}
+    except AncerInputError as e:
+        st.error(f"Could not run: {e}")
+    except Exception as e:  # e.g. out of memory: keep the app alive, say what happened
+        st.error(f"The run failed ({type(e).__name__}: {e}). Try the Quick preset or smaller N.")
+    finally:
+        st.session_state["running"] = False
+
+res = st.session_state.get("results")
+if res and res["idx"] == idx and res["norm"] == norm:
+    results, s = res["results"], res["settings"]
+    iso_cert = results["isotropic-dd"].certificates[0]
+    unit = "ℓ2" if norm == "l2" else "ℓ1"
+    rows = []
+    for m, r in results.items():
+        c = r.certificates[0]
+        rows.append({"method": m, "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
+                     "p̲A": c.p_lower, "gap": c.gap, f"{unit} radius": c.radius, "proxy radius": c.proxy_radius,
+                     "log-volume ratio to isotropic DD": c.log_volume - iso_cert.log_volume
+                     if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume) else float("nan"),
+                     "⊇ isotropic DD?": c.is_superset_of(iso_cert), "time (s)": r.seconds})
+    st.subheader("Certificates")
+    st.caption(f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res['model']}`; initial σ = {res['sigma']:g}. "
+               f"Each certificate holds with probability ≥ 1 − α.")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="certificates", column_config={
+        "p̲A": st.column_config.NumberColumn(help="one-sided Clopper–Pearson lower bound on the top class's "
+                                                 "probability under noise", format="%.4f"),
+        "gap": st.column_config.NumberColumn(help="Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (Corollaries 1, 2)",
+                                             format="%.4f"),
+        f"{unit} radius": st.column_config.NumberColumn(help=f"radius of the largest {unit} ball inside the region: "
+                                                             "min θ · gap (pixel units, images in [0,1])",
+                                                        format="%.4f"),
+        "proxy radius": st.column_config.NumberColumn(help="gap · geometric mean of θ: the n-th root of the "
+                                                           "region's volume up to a constant (§5)", format="%.4f"),
+        "log-volume ratio to isotropic DD": st.column_config.NumberColumn(
+            help="ln(volume / volume of Isotropic DD's region); 3,072 dimensions, so large numbers", format="%.1f"),
+        "⊇ isotropic DD?": st.column_config.CheckboxColumn(help="Definition 1: does the region contain Isotropic "
+                                                                "DD's region? (exact test)"),
+        "time (s)": st.column_config.NumberColumn(help="optimization + certification wall time; ANCER's excludes "
+                                                       "the Isotropic DD stage it starts from", format="%.2f")})
+    an = results["ancer"]
+    st.subheader("Per-pixel θ of ANCER")
+    theta_name = "σ" if norm == "l2" else "λ"
+    st.caption(f"θ = noise {'standard deviation σ' if norm == 'l2' else 'half-width λ'} per pixel and channel; "
+               f"Isotropic DD's {theta_name} = {float(results['isotropic-dd'].theta[0]):.4f}.")
+    st.plotly_chart(figures.sigma_map_figure(an.theta[0].cpu().numpy(), float(results["isotropic-dd"].theta[0]),
+                                             theta_name), key="sigma_maps")
+    traces = {k: v for r in results.values() for k, v in r.traces.items()}
+    if traces:
+        st.subheader("Optimization trace")
+        st.plotly_chart(figures.trace_figure(traces), key="trace_final")
+else:
+    c2.info("Press Run to certify this image with the three methods.")

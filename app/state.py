@@ -1,0 +1,35 @@
+"""Cached resources and the shared GPU/CPU job lock (Streamlit layer helpers)."""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+import torch
+
+import ancer_core as ac
+
+
+@st.cache_resource(show_spinner="loading CIFAR-10 test split…")
+def test_split():
+    x, y = ac.load_cifar10("test")
+    return x, y.numpy()
+
+
+@st.cache_resource(show_spinner="loading model…")
+def model(name: str, device: str):
+    return ac.load_model(name, device)
+
+
+@st.cache_resource
+def job_lock() -> threading.Lock:
+    """One certification job at a time on this server: other sessions wait in line."""
+    return threading.Lock()
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_label() -> str:
+    return f"GPU: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else \
+        f"CPU ({torch.get_num_threads()} threads)"
