@@ -46,6 +46,9 @@ def _common(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
                    "data-dependent methods")
     p.add_argument("--indices", default="0:500:20", help="CIFAR-10 test indices start:stop:step (original order), "
                    "e.g. 0:10000:20 = the paper's every 20th image (default %(default)s)")
+    p.add_argument("--skip", type=int, default=None, help="as in the original scripts: take every SKIP-th test image "
+                   "(overrides --indices; with --max: range(0, MAX, SKIP))")
+    p.add_argument("--max", type=int, default=None, help="as in the original scripts: stop before test index MAX")
     p.add_argument("--preset", choices=("quick", "paper"), default="paper",
                    help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; quick: small, for CPUs")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
@@ -138,7 +141,12 @@ def _setup(args):
         name, trained = default_model_name(args.norm, args.sigma)
         print(f"model: {name} (shipped; trained with σ={trained:g}, nearest to --sigma {args.sigma:g})", file=sys.stderr)
     x, y = load_cifar10("test", args.data_root)
-    idx = parse_indices(args.indices, len(y))
+    spec = args.indices
+    if args.skip is not None or args.max is not None:
+        if (args.skip is not None and args.skip < 1) or (args.max is not None and args.max < 1):
+            raise AncerInputError("--skip and --max must be positive integers")
+        spec = f"0:{args.max or len(y)}:{args.skip or 1}"
+    idx = parse_indices(spec, len(y))
     model = load_model(name, device)
     theta0 = smoothing_theta(args.norm, args.sigma, args.uniform_convention)
     chunk = args.chunk or (128 if device.type == "cuda" else 16)

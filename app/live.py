@@ -44,6 +44,9 @@ with st.sidebar:
     if model_name == "checkpoint path…":
         model_name = st.text_input("checkpoint path (.pt, {'arch','state_dict'})", "")
     trained = cards.get(model_name, {}).get("sigma", 0.25)
+    if model_name in cards and cards[model_name]["noise"] != noise:
+        st.warning(f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
+                   f"trained with {noise} noise, so its certificates will be small.")
     sigma = st.slider("initial σ (noise std)", 0.05, 1.5, float(qp.get("sigma", trained)), 0.01,
                       help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width "
                            "is λ = √3·σ.")

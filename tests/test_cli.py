@@ -69,6 +69,13 @@ def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     assert "ACR" in text and "proxy radius (ℓp^Θ) is the best" in text and "fixed" in text
 
 
+def test_skip_and_max_select_like_the_original(ckpt, tmp_path):
+    out = tmp_path / "s.tsv"
+    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--skip", "3",
+               "--max", "10", "--N0", "2", "--N", "8", "--device", "cpu", "--out", out) == 0
+    assert read_results(out)["idx"].tolist() == [0, 3, 6, 9]
+
+
 def test_memory_flag(ckpt, tmp_path, capsys):
     assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--indices", "0:4",
                "--N0", "4", "--N", "16", "--device", "cpu", "--memory", "--out", tmp_path / "m.tsv") == 0
