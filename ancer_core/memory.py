@@ -25,13 +25,12 @@ Rⱼ of class cⱼ ≠ c:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
-from scipy.special import ndtr as norm_cdf
 
-from .certificate import ABSTAIN, Certificate
+from .certificate import Certificate
+from .stats import p_lower_for_gap
 from .validation import AncerInputError
 
 
@@ -44,6 +43,14 @@ def _dual(z: np.ndarray, norm: str) -> np.ndarray:
 
 def _primal(z: np.ndarray, norm: str) -> np.ndarray:
     return np.sqrt((z ** 2).sum(-1)) if norm == "l2" else np.abs(z).sum(-1)
+
+
+def _separation(d: np.ndarray, theta_old: np.ndarray, gap_old: np.ndarray, theta_new: np.ndarray, norm: str):
+    """For centre offsets d = x − xⱼ (m, n): ‖d‖₂, the old regions' support h_{Rⱼ}(u) and the new
+    region's support per unit gap h_{θ,1}(u), along u = d/‖d‖₂. Disjoint if h_{Rⱼ} + r·h_{θ,1} < ‖d‖₂."""
+    dn = np.sqrt((d ** 2).sum(1))
+    u = d / np.maximum(dn, 1e-300)[:, None]
+    return dn, gap_old * _dual(theta_old * u, norm), _dual(theta_new * u, norm)
 
 
 class CertificationMemory:
@@ -90,16 +97,14 @@ class CertificationMemory:
                 # the sub-region is certified by region j, so its gap is the margin itself; p_lower is set
                 # to the value whose gap equals it (Φ(margin) for ℓ2, ½ + margin/2 for ℓ1)
                 g = float(margin[j])
-                p_eq = float(norm_cdf(g)) if self.norm == "l2" else min(1.0, 0.5 + g / 2)
-                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=g, p_lower=p_eq,
+                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=g,
+                              p_lower=p_lower_for_gap(self.norm, g),
                               extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"})
                 other = self._pred[:k] != out.prediction
             # 2. separate from every stored region of another class
             if other.any():
-                dn = np.sqrt((d[other] ** 2).sum(1))
-                u = d[other] / np.maximum(dn, 1e-300)[:, None]
-                h_j = self._gap[:k][other] * _dual(self._theta[:k][other] * u, self.norm)
-                h_new = _dual(theta[None] * u, self.norm)
+                dn, h_j, h_new = _separation(d[other], self._theta[:k][other], self._gap[:k][other], theta[None],
+                                             self.norm)
                 cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - SAFETY)
                 if cap < out.gap:
                     out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
@@ -126,9 +131,7 @@ class CertificationMemory:
             other = (self._pred[:i] != self._pred[i]) & (self._gap[:i] > 0) & (self._gap[i] > 0)
             if not other.any():
                 continue
-            dn = np.sqrt((d[other] ** 2).sum(1))
-            u = d[other] / np.maximum(dn, 1e-300)[:, None]
-            h = self._gap[:i][other] * _dual(self._theta[:i][other] * u, self.norm) + \
-                self._gap[i] * _dual(self._theta[i][None] * u, self.norm)
-            bad += int((h > dn * (1 + 1e-6)).sum())
+            dn, h_old, h_new = _separation(d[other], self._theta[:i][other], self._gap[:i][other],
+                                           self._theta[i][None], self.norm)
+            bad += int((h_old + self._gap[i] * h_new > dn * (1 + 1e-6)).sum())
         return bad

@@ -75,7 +75,7 @@ def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, 
 
     Returns an int64 array (B, K). ``theta`` is (B,) or (B, C, H, W) (already validated).
     """
-    b, shape = x.shape[0], x.shape[1:]
+    b = x.shape[0]
     m = min(config.noise_batch, num)
     max_batch = default_max_batch(x.device) if config.max_batch == "auto" else int(config.max_batch)
     group = max(1, max_batch // m)

@@ -33,6 +33,12 @@ def gap_from_p_lower(norm: str, p_lower) -> np.ndarray:
     return np.where(p > 0.5, gap, 0.0)
 
 
+def p_lower_for_gap(norm: str, gap: float) -> float:
+    """Inverse of :func:`gap_from_p_lower` for gap ≥ 0: Φ(gap) for ℓ2, ½ + gap/2 (at most 1) for ℓ1."""
+    check_norm(norm)
+    return float(std_normal.cdf(gap)) if norm == "l2" else min(1.0, 0.5 + gap / 2)
+
+
 def predict_pvalue(n_a, n_b) -> np.ndarray:
     """Two-sided binomial test p-value of nA vs nB under p = ½ (Cohen et al.'s PREDICT).
 

@@ -7,7 +7,7 @@ from scipy import stats
 
 from ancer_core.certificate import Certificate
 from ancer_core.noise import smoothing_theta, theta_to_sigma, uniform_half_width
-from ancer_core.stats import gap_from_p_lower, lower_confidence_bound, predict_pvalue
+from ancer_core.stats import gap_from_p_lower, lower_confidence_bound, p_lower_for_gap, predict_pvalue
 from ancer_core.validation import AncerInputError
 
 
@@ -116,6 +116,12 @@ def test_uniform_convention():
     assert smoothing_theta("l2", 0.5) == 0.5
     with pytest.raises(AncerInputError, match="convention"):
         uniform_half_width(1.0, "yang")
+
+
+@pytest.mark.parametrize("norm", ["l2", "l1"])
+def test_p_lower_for_gap_inverts_gap(norm):
+    for p in (0.55, 0.8, 0.97):
+        assert p_lower_for_gap(norm, float(gap_from_p_lower(norm, p))) == pytest.approx(p)
 
 
 def test_gap_zero_when_abstaining():
