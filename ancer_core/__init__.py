@@ -3,6 +3,7 @@
 Main entry points: :func:`load_model`, :func:`load_cifar10`, :func:`certify`, :func:`predict`,
 :func:`isotropic_dd`, :func:`ancer`, :class:`Certificate`, :class:`CertificationMemory`.
 """
+from . import geometry, pipeline
 from .certificate import ABSTAIN, Certificate
 from .data import CLASSES, load_cifar10
 from .memory import CertificationMemory

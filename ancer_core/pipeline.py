@@ -135,3 +135,27 @@ def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str, theta0: 
                         progress=prog)
         out[method] = MethodResult(method, theta, certs, time.time() - t0, traces)
     return out
+
+
+def export_results(results: dict[str, MethodResult], meta: dict) -> tuple[str, bytes]:
+    """The results of :func:`run_all_methods` for one image as files: JSON (settings in ``meta``,
+    each method's certificate summary, θ statistics and time) and a compressed NumPy archive with
+    each method's θ (``theta_<method>``, float32, the image's shape, or a scalar when isotropic)."""
+    import io
+    import json
+
+    import numpy as np
+
+    doc = {"meta": meta, "methods": {}}
+    arrays = {}
+    for m, r in results.items():
+        c = r.certificates[0]
+        th = r.theta[0].detach().cpu().float().numpy()
+        arrays[f"theta_{m}"] = th
+        doc["methods"][m] = {"certificate": c.summary(), "seconds": r.seconds,
+                             "theta": {"min": float(th.min()), "max": float(th.max()), "mean": float(th.mean()),
+                                       "shape": list(th.shape)},
+                             "n_a": c.extra.get("n_a")}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return json.dumps(doc, indent=2, default=float), buf.getvalue()

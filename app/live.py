@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 import ancer_core as ac
 from ancer_core.noise import smoothing_theta
@@ -26,17 +27,44 @@ if not cards:
              "`python -m ancer_core train …` and give its path below.")
 x_all, y_all = state.test_split()
 
+
+
+def _qp_number(name: str, default, lo, hi, cast=int):
+    """A query parameter as a number in [lo, hi]; a malformed or out-of-range value falls back to the default."""
+    try:
+        v = cast(qp.get(name, default))
+        return v if lo <= v <= hi else default
+    except (TypeError, ValueError):
+        return default
+
+
+st.session_state.setdefault("image_index", _qp_number("image", 0, 0, len(y_all) - 1))
+
+
+def _class_pool(cls: str) -> np.ndarray:
+    return np.arange(len(y_all)) if cls == "all" else np.flatnonzero(y_all == ac.CLASSES.index(cls))
+
+
+def _on_class_change():  # jump to the first image of the chosen class unless the current one is in it
+    pool = _class_pool(st.session_state["class_filter"])
+    if st.session_state["image_index"] not in set(pool.tolist()):
+        st.session_state["image_index"] = int(pool[0])
+
+
+def _pick(i: int):
+    st.session_state["image_index"] = int(i)
+
+
 with st.sidebar:
     st.header("Choose")
-    cls = st.selectbox("class filter", ["all"] + list(ac.CLASSES), index=0)
-    pool = np.arange(len(y_all)) if cls == "all" else np.flatnonzero(y_all == ac.CLASSES.index(cls))
-    default_idx = int(qp.get("image", pool[0]))
-    if st.button("🎲 random image"):
-        default_idx = int(np.random.default_rng().choice(pool))
-    idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, default_idx, key="image_index"))
+    cls = st.selectbox("class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter",
+                       on_change=_on_class_change)
+    pool = _class_pool(cls)
+    st.button("🎲 random image", on_click=lambda: _pick(np.random.default_rng().choice(pool)))
+    idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
     norm_label = {"l2": "ℓ2 ellipsoid (Gaussian noise)", "l1": "ℓ1 cross-polytope (uniform noise)"}
     norm = st.radio("norm", list(norm_label), format_func=norm_label.get,
-                    index=list(norm_label).index(qp.get("norm", "l2")))
+                    index=1 if qp.get("norm") == "l1" else 0)
     noise = "gaussian" if norm == "l2" else "uniform"
     names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
     model_name = st.selectbox("model", names + ["checkpoint path…"],
@@ -47,10 +75,10 @@ with st.sidebar:
     if model_name in cards and cards[model_name]["noise"] != noise:
         st.warning(f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
                    f"trained with {noise} noise, so its certificates will be small.")
-    sigma = st.slider("initial σ (noise std)", 0.05, 1.5, float(qp.get("sigma", trained)), 0.01,
+    sigma = st.slider("initial σ (noise std)", 0.05, 1.5, _qp_number("sigma", float(trained), 0.05, 1.5, float), 0.01,
                       help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width "
                            "is λ = √3·σ.")
-    preset_name = st.radio("preset", ["quick", "paper"], index=["quick", "paper"].index(qp.get("preset", "quick")),
+    preset_name = st.radio("preset", ["quick", "paper"], index=1 if qp.get("preset") == "paper" else 0,
                            help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
                                 "N0 = 100, N = 100,000, α = 0.001.")
     base = ac.PRESETS[preset_name]
@@ -66,6 +94,17 @@ with st.sidebar:
     st.caption(f"device: **{state.device_label()}**")
     st.query_params.update({"image": idx, "norm": norm, "model": model_name, "preset": preset_name,
                             "sigma": f"{sigma:g}"})
+
+with st.expander(f"gallery: {len(pool):,} images ({cls})", expanded=False):
+    per_page = 24
+    pages = max(1, (len(pool) + per_page - 1) // per_page)
+    page = int(st.number_input("gallery page", 1, pages, 1, help=f"{pages} pages of {per_page}")) - 1
+    shown = pool[page * per_page:(page + 1) * per_page]
+    cols = st.columns(8)
+    for k, i in enumerate(shown):
+        with cols[k % 8]:
+            st.image(state.thumbnail(int(i)), caption=f"#{i} {ac.CLASSES[int(y_all[i])]}", width=64)
+            st.button("pick", key=f"pick{i}", on_click=_pick, args=(int(i),))
 
 x = x_all[idx:idx + 1]
 label = int(y_all[idx])
@@ -108,7 +147,8 @@ if run:
                                                   indices=[idx], callback=on_progress)
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
         st.session_state["results"] = {"results": results, "idx": idx, "norm": norm, "model": model_name,
-                                       "sigma": sigma, "settings": settings, "theta0": theta0,
+                                       "sigma": sigma, "settings": settings, "theta0": theta0, "seed": seed,
+                                       "key": f"{idx}-{norm}-{model_name}-{time.time()}",
                                        "seconds": time.time() - t_start}
     except AncerInputError as e:
         st.error(f"Could not run: {e}")
@@ -149,13 +189,81 @@ if res and res["idx"] == idx and res["norm"] == norm:
                                                                 "DD's region? (exact test)"),
         "time (s)": st.column_config.NumberColumn(help="optimization + certification wall time; ANCER's excludes "
                                                        "the Isotropic DD stage it starts from", format="%.2f")})
-    an = results["ancer"]
-    st.subheader("Per-pixel θ of ANCER")
+    an, iso = results["ancer"], results["isotropic-dd"]
+    an_cert = an.certificates[0]
     theta_name = "σ" if norm == "l2" else "λ"
-    st.caption(f"θ = noise {'standard deviation σ' if norm == 'l2' else 'half-width λ'} per pixel and channel; "
-               f"Isotropic DD's {theta_name} = {float(results['isotropic-dd'].theta[0]):.4f}.")
-    st.plotly_chart(figures.sigma_map_figure(an.theta[0].cpu().numpy(), float(results["isotropic-dd"].theta[0]),
-                                             theta_name), key="sigma_maps")
+    iso_theta = float(iso.theta[0])
+
+    st.subheader("Per-pixel θ of ANCER")
+    st.caption(f"θ = noise {'standard deviation σ' if norm == 'l2' else 'half-width λ'} per pixel and channel "
+               f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere. "
+               "Bright = ANCER adds more noise there, so the region is longer along that pixel.")
+    overlay = st.toggle("overlay on the image", value=False, key="overlay")
+    st.plotly_chart(figures.sigma_map_figure(an.theta[0].cpu().numpy(), iso_theta, theta_name,
+                                             overlay=x[0].numpy() if overlay else None), key="sigma_maps")
+
+    st.subheader("Perturbed images (paper Figure 2)")
+    if an_cert.abstained or iso.certificates[0].abstained:
+        st.info("A method abstained on this image, so there is no region to draw a perturbation from.")
+    else:
+        p1, p2 = st.columns(2)
+        amplify = p1.slider("amplify δ for display", 1.0, 50.0, 10.0, 1.0)
+        pseed = int(p2.number_input("perturbation seed", 0, 10_000, 0))
+        delta, info = ac.geometry.perturbation_outside(iso.certificates[0], an_cert, seed=pseed,
+                                                       center=x[0].numpy())
+        st.plotly_chart(figures.perturbation_figure(
+            x[0].numpy(), delta, amplify,
+            ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")), key="perturbation")
+        ok = info["inside_outer"] and info["outside_inner_region"]
+        st.markdown(f"‖δ‖{'₂' if norm == 'l2' else '₁'} = **{info['delta_norm']:.4f}**, against Isotropic DD's "
+                    f"certified radius **{info['inner_radius']:.4f}**: δ is "
+                    f"{'inside' if info['inside_outer'] else 'NOT inside'} ANCER's region and "
+                    f"{'outside' if info['outside_inner_region'] else 'inside'} the isotropic one"
+                    f"{'' if ok else ' (try another seed)'}. δ = θ^{info['weight_power']} ⊙ z (z Gaussian), "
+                    f"scaled to {info['fraction']:.0%} of the way to ANCER's boundary, then clipped to valid pixels.")
+        if st.button(f"Monte Carlo check: PREDICT at x + δ with ANCER's θ (N = {s.n:,}, α = {s.alpha})",
+                     disabled=st.session_state.get("running", False)):
+            with st.spinner("sampling…"), state.job_lock():
+                model = state.model(res["model"], str(state.device()))
+                xd = torch.as_tensor(x[0].numpy() + delta, dtype=torch.float32)[None].to(state.device())
+                pred = ac.predict(model, xd, an.theta.to(state.device()), norm, s.n, s.alpha, seed=pseed + 1)[0]
+            st.session_state["mc_check"] = (res["key"], pseed, int(pred))
+        mc = st.session_state.get("mc_check")
+        if mc and mc[:2] == (res["key"], pseed):
+            pred = mc[2]
+            said = "abstain" if pred < 0 else ac.CLASSES[pred]
+            same = pred == an_cert.prediction
+            (st.success if same else st.warning)(
+                f"The smoothed classifier (ANCER's θ) predicts **{said}** at x + δ; at x it certified "
+                f"**{ac.CLASSES[an_cert.prediction]}**. "
+                + ("As the certificate promises." if same else
+                   "PREDICT can abstain when the two top classes are close, even inside the region; the "
+                   "certificate fails with probability ≤ α."))
+
+    st.subheader("Regions: 2D slices through x")
+    r1, r2 = st.columns([1, 2])
+    kind = r1.radio("directions", ["extreme", "random"], key="slice_kind", format_func={
+        "extreme": "pixels with the largest and the smallest ANCER θ", "random": "two random directions"}.get)
+    rseed = int(r1.number_input("direction seed", 0, 10_000, 0, disabled=kind != "random"))
+    u, v, ulab, vlab = ac.geometry.slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
+    curves = {m: ac.geometry.slice_boundary(r.certificates[0], u, v) for m, r in results.items()
+              if not r.certificates[0].abstained}
+    r1.caption(f"The plane {{x + a·u + b·v}} with orthonormal u, v; each region's slice is exact. In 3,072 "
+               "dimensions a region can be long along a few pixels and still have most of its volume gain "
+               "spread over many; the extreme pixels show the largest difference.")
+    if curves:
+        r2.plotly_chart(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), key="slices")
+
+    st.subheader("Export")
+    meta = {"image_index": idx, "label": label, "model": res["model"], "norm": norm, "initial_sigma": res["sigma"],
+            "theta0": res["theta0"], "settings": s.as_dict(), "seed": res["seed"], "device": state.device_label(),
+            "ancer_core": ac.__version__, "theta_meaning": "σ (Gaussian std)" if norm == "l2" else
+            "λ (uniform half-width)"}
+    js, npz = ac.pipeline.export_results(results, meta)
+    e1, e2 = st.columns(2)
+    e1.download_button("certificates + settings (JSON)", js, f"ancer_{idx}_{norm}.json", "application/json")
+    e2.download_button("θ per method (NumPy .npz)", npz, f"ancer_{idx}_{norm}_theta.npz", "application/octet-stream")
+
     traces = {k: v for r in results.values() for k, v in r.traces.items()}
     if traces:
         st.subheader("Optimization trace")

@@ -15,6 +15,13 @@ def test_split():
     return x, y.numpy()
 
 
+@st.cache_data(max_entries=2048)
+def thumbnail(index: int):
+    """One test image as an H×W×3 uint8 array (for the gallery)."""
+    x, _ = test_split()
+    return (x[index].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+
+
 @st.cache_resource(show_spinner="loading model…")
 def model(name: str, device: str):
     return ac.load_model(name, device)

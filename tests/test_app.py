@@ -42,3 +42,37 @@ def test_nonsense_settings_are_explained():
     assert not at.exception
     assert any("smaller than N0" in e.value for e in at.error)
     assert next(b for b in at.button if b.label.startswith("▶ Run")).disabled
+
+
+def test_live_page_after_a_run_has_figure2_slices_export_and_mc_check():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    _tiny(at).run()
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    assert not at.exception, at.exception
+    heads = [s.value for s in at.subheader]
+    for h in ("Perturbed images (paper Figure 2)", "Regions: 2D slices through x", "Export"):
+        assert h in heads
+    at.toggle(key="overlay").set_value(True).run()
+    assert not at.exception
+    check = [b for b in at.button if b.label.startswith("Monte Carlo check")]
+    assert check, "image 0 is certified by both methods with these seeded settings, so the check must be offered"
+    check[0].click().run()
+    assert not at.exception
+    assert at.success or at.warning
+    at.radio(key="slice_kind").set_value("random").run()
+    assert not at.exception
+
+
+def test_gallery_class_filter_and_bad_query_parameters():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["image"] = "not-a-number"
+    at.query_params["sigma"] = "99"
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="image_index").value == 0
+    at.selectbox(key="class_filter").set_value("ship").run()
+    idx = at.number_input(key="image_index").value
+    assert ac.load_cifar10("test")[1][idx].item() == ac.CLASSES.index("ship")
+    pick = next(b for b in at.button if b.label == "pick" and b.key != f"pick{idx}")
+    pick.click().run()
+    assert at.number_input(key="image_index").value == int(pick.key[4:])
