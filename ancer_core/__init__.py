@@ -14,7 +14,7 @@ from .pipeline import PRESETS, Settings, optimize_theta, preset
 from .smoothing import SamplingConfig, certify, predict
 from .validation import AncerInputError
 
-__all__ = ["ABSTAIN", "Certificate", "CLASSES", "load_cifar10", "CertificationMemory", "build_model", "load_model",
+__all__ = ["geometry", "pipeline", "ABSTAIN", "Certificate", "CLASSES", "load_cifar10", "CertificationMemory", "build_model", "load_model",
            "shipped_models", "smoothing_theta", "uniform_half_width", "ancer", "fixed_theta", "isotropic_dd",
            "PRESETS", "Settings", "optimize_theta", "preset", "SamplingConfig", "certify", "predict",
            "AncerInputError"]

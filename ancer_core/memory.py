@@ -33,7 +33,6 @@ from .certificate import Certificate
 from .stats import p_lower_for_gap
 from .validation import AncerInputError
 
-
 SAFETY = 1e-5
 
 

@@ -21,7 +21,13 @@ import torch
 
 from .noise import scale_for, unit_noise_per_image
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
-from .validation import check_count, check_images, check_norm, check_positive, check_theta
+from .validation import (
+    check_count,
+    check_images,
+    check_norm,
+    check_positive,
+    check_theta,
+)
 
 PROB_CLAMP = (0.001, 0.999)  # before Φ⁻¹, as in the original (ℓ2 only)
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)

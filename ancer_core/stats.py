@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binom, norm as std_normal
+from scipy.stats import binom
+from scipy.stats import norm as std_normal
 from statsmodels.stats.proportion import proportion_confint
 
 from .validation import check_alpha, check_norm

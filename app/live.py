@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import time
 
+import figures
 import numpy as np
 import pandas as pd
+import state
 import streamlit as st
 import torch
 
 import ancer_core as ac
 from ancer_core.noise import smoothing_theta
 from ancer_core.validation import AncerInputError
-
-import figures
-import state
 
 st.title("Anisotropic certification, live")
 st.caption("Randomized smoothing certifies a region around an image in which the smoothed classifier's "
@@ -67,6 +66,7 @@ with st.sidebar:
                     index=1 if qp.get("norm") == "l1" else 0)
     noise = "gaussian" if norm == "l2" else "uniform"
     names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
+    names = sorted(names, key=lambda n: (cards[n]["noise"] != noise, abs(cards[n]["sigma"] - 0.25)))  # σ=0.25 first
     model_name = st.selectbox("model", names + ["checkpoint path…"],
                               index=names.index(qp["model"]) if qp.get("model") in names else 0)
     if model_name == "checkpoint path…":
@@ -109,7 +109,8 @@ with st.expander(f"gallery: {len(pool):,} images ({cls})", expanded=False):
 x = x_all[idx:idx + 1]
 label = int(y_all[idx])
 c1, c2 = st.columns([1, 3])
-c1.plotly_chart(figures.image_figure(x[0].numpy(), f"#{idx}: {ac.CLASSES[label]}"), key="image")
+c1.plotly_chart(figures.image_figure(x[0].numpy(), f"#{idx}: {ac.CLASSES[label]}"), key="image",
+                config={"displayModeBar": False})
 
 try:
     settings = ac.Settings(n0=int(n0), n=int(n), alpha=float(alpha), iso_iterations=int(iso_it),
@@ -248,7 +249,7 @@ if res and res["idx"] == idx and res["norm"] == norm:
     u, v, ulab, vlab = ac.geometry.slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
     curves = {m: ac.geometry.slice_boundary(r.certificates[0], u, v) for m, r in results.items()
               if not r.certificates[0].abstained}
-    r1.caption(f"The plane {{x + a·u + b·v}} with orthonormal u, v; each region's slice is exact. In 3,072 "
+    r1.caption("The plane {x + a·u + b·v} with orthonormal u, v; each region's slice is exact. In 3,072 "
                "dimensions a region can be long along a few pixels and still have most of its volume gain "
                "spread over many; the extreme pixels show the largest difference.")
     if curves:

@@ -4,7 +4,12 @@ import pytest
 from scipy.stats import norm as normal
 
 from ancer_core.certificate import Certificate
-from ancer_core.geometry import boundary_scale, perturbation_outside, slice_boundary, slice_directions
+from ancer_core.geometry import (
+    boundary_scale,
+    perturbation_outside,
+    slice_boundary,
+    slice_directions,
+)
 from ancer_core.validation import AncerInputError
 
 

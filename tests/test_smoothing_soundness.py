@@ -9,7 +9,14 @@ import pytest
 import torch
 from scipy import stats
 
-from ancer_core import Certificate, SamplingConfig, ancer, certify, isotropic_dd, predict
+from ancer_core import (
+    Certificate,
+    SamplingConfig,
+    ancer,
+    certify,
+    isotropic_dd,
+    predict,
+)
 from ancer_core.validation import AncerInputError
 
 

@@ -7,7 +7,12 @@ from scipy import stats
 
 from ancer_core.certificate import Certificate
 from ancer_core.noise import smoothing_theta, theta_to_sigma, uniform_half_width
-from ancer_core.stats import gap_from_p_lower, lower_confidence_bound, p_lower_for_gap, predict_pvalue
+from ancer_core.stats import (
+    gap_from_p_lower,
+    lower_confidence_bound,
+    p_lower_for_gap,
+    predict_pvalue,
+)
 from ancer_core.validation import AncerInputError
 
 

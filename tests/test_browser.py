@@ -1,0 +1,162 @@
+"""End to end in a real headless Chromium (Debian's chromium + chromedriver, driven by Selenium).
+
+Starts `streamlit run app/main.py` on a free port, opens the live page, clicks Run with the Quick
+preset, waits for the three certificates and saves screenshots to $ANCER_SCREENSHOTS (default: a
+pytest temporary folder). Also opens every other page of the app and checks it renders without an
+exception. `.ci/run` installs chromium and chromium-driver and sets ANCER_REQUIRE_BROWSER=1, so there
+the test fails instead of skipping when the browser is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed"
+    for p in (CHROMIUM, DRIVER):
+        if not os.path.exists(p):
+            return f"{p} not found (apt-get install chromium chromium-driver)"
+    return None
+
+
+reason = _missing()
+if reason and os.environ.get("ANCER_REQUIRE_BROWSER") == "1":
+    raise RuntimeError(f"browser test required but {reason}")
+pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+                             "--server.port", str(port), "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=1500,2200",
+              f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    d = Path(os.environ.get("ANCER_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _wait_text(drv, text: str, timeout: float) -> float:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if text in drv.find_element("tag name", "body").text:
+            return time.time() - t0
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} did not appear within {timeout} s; page says: "
+                         f"{drv.find_element('tag name', 'body').text[:1500]}")
+
+
+def _find_button(drv, text: str, timeout: float):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        for b in drv.find_elements("xpath", f"//button[contains(., '{text}')]"):
+            if b.is_displayed() and b.is_enabled():
+                return b
+        time.sleep(0.3)
+    raise AssertionError(f"no enabled button {text!r} within {timeout} s")
+
+
+def _no_exception(drv):
+    assert not drv.find_elements("css selector", '[data-testid="stException"]'), \
+        drv.find_element("tag name", "body").text[:3000]
+
+
+def _full_page(drv, path: Path):
+    h = drv.execute_script("return document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight "
+                           "|| document.body.scrollHeight")
+    drv.set_window_size(1500, min(max(1200, int(h) + 200), 9000))
+    time.sleep(0.5)
+    drv.save_screenshot(str(path))
+
+
+def test_live_page_quick_preset_in_chromium(server, browser, shots):
+    browser.get(f"{server}/?image=7&preset=quick&norm=l2")
+    _wait_text(browser, "Anisotropic certification, live", 90)
+    _wait_text(browser, "Press Run", 60)
+    _no_exception(browser)
+    browser.save_screenshot(str(shots / "live-before-run.png"))
+    button = _find_button(browser, "Run fixed", 60)
+    t0 = time.time()
+    button.click()
+    _wait_text(browser, "Per-pixel θ of ANCER", 300)
+    seconds = time.time() - t0
+    _no_exception(browser)
+    assert browser.find_elements("css selector", '[data-testid="stDataFrame"]')
+    assert "Regions: 2D slices through x" in browser.find_element("tag name", "body").text
+    time.sleep(2)  # let plotly draw
+    _full_page(browser, shots / "live-after-run.png")
+    (shots / "timing.json").write_text(json.dumps({"quick_preset_click_to_certificates_s": seconds,
+                                                   "cpu_threads": os.cpu_count()}))
+
+
+@pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
+def test_teaching_pages_render_in_chromium(server, browser, shots, page):
+    browser.set_window_size(1500, 2200)
+    browser.get(f"{server}/{page}")
+    time.sleep(1)
+    _wait_text(browser, "ANCER", 90)  # every page names the method in its title or caption
+    deadline = time.time() + 120
+    while time.time() < deadline and browser.find_elements("css selector", '[data-testid="stStatusWidget"]'):
+        time.sleep(0.5)  # still running
+    _no_exception(browser)
+    time.sleep(2)
+    _full_page(browser, shots / f"{page}.png")
