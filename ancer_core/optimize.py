@@ -134,13 +134,15 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, 
 
 def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iterations: int = 100,
           samples: int = 100, lr: float = 0.04, kappa: float = 2.0, seed: int = 0,
-          indices: Sequence[int] | None = None, callback: IterationCallback | None = None) -> OptimizationResult:
+          indices: Sequence[int] | None = None, callback: IterationCallback | None = None,
+          record_theta: bool = False) -> OptimizationResult:
     """ANCER (Appendix C): maximize gap·GM(θ) + κ·gap·min(θ) with Adam, θ ≥ θ_iso.
 
     ``theta_iso`` is the initialization and the projection floor: a scalar per image (Isotropic
     DD's θ, the paper's choice) or a full θ. The gap is Φ⁻¹(p₁) − Φ⁻¹(p₂) for ℓ2 (no ½, as in
     the original) and p₁ − p₂ for ℓ1; GM(θ) is the geometric mean over all n coordinates,
-    computed as exp(mean log θ).
+    computed as exp(mean log θ). ``record_theta`` adds θ itself (B, n) to the trace at every
+    iteration, before the step (for small inputs such as the 2D toy page's optimization path).
     """
     x = _validate_common(model, x, norm, iterations, samples, lr)
     if not (kappa >= 0):
@@ -163,8 +165,9 @@ def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iter
             objective = gm * gap + kappa * mn * gap
             (grad,) = torch.autograd.grad(-objective.sum(), theta)
             cert_gap = 0.5 * gap if norm == "l2" else gap
+            extra = {"theta": flat} if record_theta else {}
             stats = _record(trace, objective=objective, gap=cert_gap, radius=mn * cert_gap,
-                            proxy_radius=gm * cert_gap, theta_mean=flat.mean(1))
+                            proxy_radius=gm * cert_gap, theta_mean=flat.mean(1), **extra)
             theta.grad = grad
             opt.step()
             with torch.no_grad():
