@@ -204,20 +204,25 @@ def objective_plane(model: nn.Module, x, norm: str, grid: np.ndarray, k: int = 6
 
 
 def optimal_certificates(plane: dict) -> dict:
-    """From :func:`objective_plane`: the best isotropic θ (on the diagonal, by radius) and the best
-    anisotropic θ by proxy radius among those whose region contains the isotropic one (Definition 1:
-    for these axis-aligned regions of one family, min semi-axis θᵢ·gap ≥ the isotropic radius, up to
-    the quadrature's relative accuracy FEASIBILITY_RTOL)."""
+    """From :func:`objective_plane`: the best isotropic θ (on the diagonal, by radius; the smallest θ
+    that reaches it within FEASIBILITY_RTOL, since a flat boundary gives the same radius for every
+    θ) and the best
+    anisotropic θ by proxy radius over ANCER's feasible set θᵢ ≥ θ_iso (Appendix C: the optimizer
+    starts at the isotropic θ and projects onto it). ``superset`` marks the θ's whose region contains
+    the best isotropic one (Definition 1: for axis-aligned regions of one family, min θᵢ·gap ≥ the
+    isotropic radius, up to the quadrature's relative accuracy FEASIBILITY_RTOL)."""
     grid = plane["grid"]
     diag = np.arange(len(grid))
     r_iso = plane["radius"][diag, diag]
-    i = int(r_iso.argmax())
+    i = int(np.flatnonzero(r_iso >= r_iso.max() * (1 - FEASIBILITY_RTOL))[0])  # smallest σ reaching the best radius
     iso = {"theta": np.array([grid[i], grid[i]]), "gap": float(plane["gap"][i, i]), "radius": float(r_iso[i]),
            "proxy_radius": float(plane["proxy_radius"][i, i])}
-    feasible = (np.minimum(plane["theta1"], plane["theta2"]) * plane["gap"] >= iso["radius"] * (1 - FEASIBILITY_RTOL)) \
+    feasible = (plane["theta1"] >= grid[i]) & (plane["theta2"] >= grid[i]) & (plane["gap"] > 0)
+    superset = (np.minimum(plane["theta1"], plane["theta2"]) * plane["gap"] >= iso["radius"] * (1 - FEASIBILITY_RTOL)) \
         & (plane["gap"] > 0)
     obj = np.where(feasible, plane["proxy_radius"], -np.inf)
     j2, j1 = np.unravel_index(int(obj.argmax()), obj.shape)
     an = {"theta": np.array([grid[j1], grid[j2]]), "gap": float(plane["gap"][j2, j1]),
-          "radius": float(plane["radius"][j2, j1]), "proxy_radius": float(plane["proxy_radius"][j2, j1])}
-    return {"isotropic": iso, "anisotropic": an, "feasible": feasible}
+          "radius": float(plane["radius"][j2, j1]), "proxy_radius": float(plane["proxy_radius"][j2, j1]),
+          "superset": bool(superset[j2, j1])}
+    return {"isotropic": iso, "anisotropic": an, "feasible": feasible, "superset": superset}

@@ -89,3 +89,106 @@ def region_slice_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], xlabel
     fig.update_yaxes(title_text=ylabel, scaleanchor="x", zeroline=True)
     fig.update_layout(height=420, margin=dict(l=50, r=10, t=30, b=50))
     return fig
+
+
+def toy_regions_figure(xs: np.ndarray, ys: np.ndarray, f1: np.ndarray, X: np.ndarray, y: np.ndarray,
+                       point: tuple[float, float], panels: dict[str, list[tuple[str, np.ndarray]]],
+                       clickable: bool = True) -> go.Figure:
+    """Paper Figure 1: one panel per title, each the landscape f¹ (probability of class 1) with the
+    data, the point and outlines (name, (m, 2) points). An invisible grid of markers makes any
+    spot clickable (Streamlit selection events fire on markers only)."""
+    titles = list(panels)
+    rows, cols = (2, 2) if len(titles) == 4 else (1, len(titles))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.06, vertical_spacing=0.08)
+    colors = {"isotropic": "#1f77b4", "anisotropic": "#d62728", "fixed": "#2ca02c", "rotated": "#9467bd"}
+    for k, title in enumerate(titles):
+        r, c = k // cols + 1, k % cols + 1
+        fig.add_trace(go.Heatmap(x=xs, y=ys, z=f1, colorscale="RdBu", zmin=0, zmax=1, showscale=k == 0,
+                                 colorbar=dict(title="f¹(x)"), hovertemplate="f¹=%{z:.3f}<extra></extra>"), r, c)
+        for cls, sym in ((0, "circle"), (1, "diamond")):
+            m = y == cls
+            fig.add_trace(go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers", name=f"class {cls}", showlegend=k == 0,
+                                     marker=dict(size=4, symbol=sym, color="white" if cls else "black",
+                                                 line=dict(width=0.5, color="grey"))), r, c)
+        if clickable and k == 0:
+            gx, gy = np.meshgrid(xs[::2], ys[::2])
+            fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=8, opacity=0),
+                                     name="click to certify here", showlegend=False,
+                                     hovertemplate="certify at (%{x:.2f}, %{y:.2f})<extra></extra>"), r, c)
+        for name, pts in panels[title]:
+            kind = name.split()[0]
+            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines", name=name, showlegend=True,
+                                     line=dict(width=2.5, color=colors.get(kind, "black"))), r, c)
+        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", showlegend=False,
+                                 marker=dict(size=10, color="yellow", line=dict(width=1.5, color="black"))), r, c)
+    fig.update_xaxes(range=[xs[0], xs[-1]])
+    fig.update_yaxes(range=[ys[0], ys[-1]], scaleanchor="x")
+    fig.update_layout(height=420 * rows, margin=dict(l=30, r=10, t=40, b=30), legend=dict(orientation="h", y=-0.05))
+    return fig
+
+
+def objective_plane_figure(plane: dict, opt: dict, path: np.ndarray | None = None,
+                           fixed: tuple[float, float] | None = None, label: str = "θ") -> go.Figure:
+    """Proxy radius over the (θ1, θ2) plane (log axes); θ outside ANCER's feasible set θᵢ ≥ θ_iso
+    is greyed; the optima, ANCER's path and a fixed choice are marked."""
+    g = plane["grid"]
+    z = np.where(opt["feasible"], plane["proxy_radius"], np.nan)
+    fig = go.Figure(go.Heatmap(x=g, y=g, z=plane["proxy_radius"], colorscale="Greys", showscale=False, opacity=0.35,
+                               hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}} "
+                                             "(θ < θ_iso)<extra></extra>"))
+    fig.add_trace(go.Heatmap(x=g, y=g, z=z, colorscale="Viridis", colorbar=dict(title="proxy radius R̃"),
+                             hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=g, y=g, mode="lines", line=dict(dash="dot", color="white"), name="isotropic θ1 = θ2"))
+    i, a = opt["isotropic"]["theta"], opt["anisotropic"]["theta"]
+    fig.add_trace(go.Scatter(x=[i[0]], y=[i[1]], mode="markers", name="best isotropic",
+                             marker=dict(size=13, color="#1f77b4", symbol="circle", line=dict(width=2, color="white"))))
+    fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", name="global optimum (θ ≥ θ_iso)",
+                             marker=dict(size=15, color="#d62728", symbol="star", line=dict(width=1, color="white"))))
+    if path is not None and len(path):
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="ANCER's gradient steps",
+                                 marker=dict(size=4, color="orange"), line=dict(color="orange")))
+    if fixed is not None:
+        fig.add_trace(go.Scatter(x=[fixed[0]], y=[fixed[1]], mode="markers", name="your fixed θ",
+                                 marker=dict(size=12, color="#2ca02c", symbol="x")))
+    fig.update_xaxes(type="log", title_text=f"{label}1")
+    fig.update_yaxes(type="log", title_text=f"{label}2", scaleanchor="x")
+    fig.update_layout(height=480, margin=dict(l=50, r=10, t=30, b=50), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def line_figure(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str, height: int = 320,
+                log_y: bool = False, mode: str = "lines") -> go.Figure:
+    """Simple lines (one per series) with labelled axes."""
+    fig = go.Figure()
+    for name, yv in series.items():
+        fig.add_trace(go.Scatter(x=x, y=yv, mode=mode, name=name, line=dict(color=METHOD_COLORS.get(name))))
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text=ylabel, type="log" if log_y else "linear")
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=50))
+    return fig
+
+
+def landscape_figure(coords: np.ndarray, z: np.ndarray, curves: dict[str, tuple[np.ndarray, np.ndarray]],
+                     xlabel: str, ylabel: str, zlabel: str) -> go.Figure:
+    """A landscape on a plane through x (heatmap) with region slices drawn on it."""
+    fig = go.Figure(go.Heatmap(x=coords, y=coords, z=z, colorscale="RdBu", zmin=0, zmax=1,
+                               colorbar=dict(title=zlabel), hovertemplate=f"{zlabel}=%{{z:.3f}}<extra></extra>"))
+    for name, (a, b) in curves.items():
+        fig.add_trace(go.Scatter(x=a, y=b, mode="lines", name=name, line=dict(width=3, color=METHOD_COLORS.get(name))))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="x", marker=dict(color="yellow", size=10,
+                                                                                 line=dict(width=1, color="black"))))
+    fig.update_xaxes(title_text=xlabel, range=[coords[0], coords[-1]])
+    fig.update_yaxes(title_text=ylabel, range=[coords[0], coords[-1]], scaleanchor="x")
+    fig.update_layout(height=460, margin=dict(l=50, r=10, t=30, b=50), legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def histogram_figure(series: dict[str, np.ndarray], xlabel: str, bins: int = 30) -> go.Figure:
+    """Overlaid histograms, one per series."""
+    fig = go.Figure()
+    for name, v in series.items():
+        fig.add_trace(go.Histogram(x=v, nbinsx=bins, name=name, opacity=0.6, marker_color=METHOD_COLORS.get(name)))
+    fig.update_layout(barmode="overlay", height=320, margin=dict(l=50, r=10, t=30, b=50))
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text="images")
+    return fig

@@ -76,3 +76,34 @@ def test_gallery_class_filter_and_bad_query_parameters():
     pick = next(b for b in at.button if b.label == "pick" and b.key != f"pick{idx}")
     pick.click().run()
     assert at.number_input(key="image_index").value == int(pick.key[4:])
+
+
+@pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
+def test_teaching_pages_render(page):
+    at = AppTest.from_file(str(Path(APP).parent / f"{page}.py"), default_timeout=180).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.title and "ANCER" in at.title[0].value
+
+
+def test_toy_page_certifies_a_typed_point_and_searches_rotations():
+    at = AppTest.from_file(str(Path(APP).parent / "toy.py"), default_timeout=180).run()
+    at.number_input(key="toy_x1").set_value(0.0).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["region"]) == {"isotropic", "anisotropic"}
+    assert (table["proxy radius √(θ1θ2)·gap"] > 0).all()
+    # ANCER's feasible set contains the isotropic θ, so its optimum is at least as large
+    for norm in ("l2", "l1"):
+        t = table[table["norm"] == norm].set_index("region")
+        assert t.loc["anisotropic", "proxy radius √(θ1θ2)·gap"] >= t.loc["isotropic", "proxy radius √(θ1θ2)·gap"] - 1e-12
+    next(b for b in at.button if b.label.startswith("search rotations")).click().run()
+    assert not at.exception
+    assert any("Best at" in c.value for c in at.caption)
+
+
+def test_hessian_page_computes_on_click():
+    at = AppTest.from_file(str(Path(APP).parent / "hessian.py"), default_timeout=300).run()
+    next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
+    assert not at.exception, at.exception
+    assert any("eigen-decomposition in" in c.value for c in at.caption)
