@@ -150,8 +150,9 @@ def objective_plane_figure(plane: dict, opt: dict, path: np.ndarray | None = Non
     if fixed is not None:
         fig.add_trace(go.Scatter(x=[fixed[0]], y=[fixed[1]], mode="markers", name="your fixed θ",
                                  marker=dict(size=12, color="#2ca02c", symbol="x")))
-    fig.update_xaxes(type="log", title_text=f"{label}1")
-    fig.update_yaxes(type="log", title_text=f"{label}2", scaleanchor="x")
+    lo, hi = float(np.log10(g[0])), float(np.log10(g[-1]))
+    fig.update_xaxes(type="log", title_text=f"{label}1 (log scale)", range=[lo, hi])
+    fig.update_yaxes(type="log", title_text=f"{label}2 (log scale)", range=[lo, hi])
     fig.update_layout(height=480, margin=dict(l=50, r=10, t=30, b=50), legend=dict(orientation="h", y=-0.2))
     return fig
 

@@ -158,5 +158,9 @@ def test_teaching_pages_render_in_chromium(server, browser, shots, page):
     while time.time() < deadline and browser.find_elements("css selector", '[data-testid="stStatusWidget"]'):
         time.sleep(0.5)  # still running
     _no_exception(browser)
+    if page == "hessian":  # the expensive part runs on a click
+        _find_button(browser, "Compute the Hessian", 60).click()
+        _wait_text(browser, "eigen-decomposition in", 300)
+        _no_exception(browser)
     time.sleep(2)
     _full_page(browser, shots / f"{page}.png")
