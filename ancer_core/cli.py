@@ -158,9 +158,17 @@ def _theta_path(folder: Path, i: int) -> Path:
 
 
 def cmd_optimize(args) -> int:
+    from . import distributed
     from .pipeline import optimize_theta
     from .progress import Progress
+    rank, size = distributed.world()
+    if size > 1 and getattr(args, "memory", False):
+        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
+                              "torchrun ranks — run it in one process")
     settings, device, name, model, x, y, idx, theta0, chunk = _setup(args)
+    device = distributed.init(device)
+    model = model.to(device)
+    idx = idx[rank::size]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "settings.json").write_text(json.dumps({"command": "optimize", "model": name, "norm": args.norm,
@@ -209,7 +217,15 @@ def cmd_certify(args) -> int:
         raise AncerInputError(f"--thetas {args.thetas!r} is not a folder written by `optimize`")
     if args.batch != "auto" and not str(args.batch).isdigit():
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
+    from . import distributed
+    rank, size = distributed.world()
+    if size > 1 and getattr(args, "memory", False):
+        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
+                              "torchrun ranks — run it in one process")
     settings, device, name, model, x, y, idx, theta0, chunk = _setup(args)
+    device = distributed.init(device)
+    model = model.to(device)
+    idx = idx[rank::size]
     cfg = SamplingConfig(noise_batch=args.noise_batch, max_batch=args.batch if args.batch == "auto" else int(args.batch))
     meta = {"command": " ".join(sys.argv), "model": name, "model_card": getattr(model, "card", {}), "norm": args.norm,
             "method": args.method, "sigma": args.sigma, "theta0": theta0, "N0": settings.n0, "N": settings.n,
@@ -217,7 +233,8 @@ def cmd_certify(args) -> int:
             "uniform_convention": args.uniform_convention, "thetas": args.thetas, "indices": args.indices,
             "device": str(device), "torch": str(torch.__version__),
             "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ"}
-    writer = ResultWriter(args.out, meta)
+    meta["rank"], meta["world_size"] = rank, size
+    writer = ResultWriter(distributed.shard_path(args.out, rank, size), meta)
     memory = CertificationMemory(args.norm, int(np.prod(x.shape[1:]))) if args.memory else None
     todo = [i for i in idx if i not in writer.done]
     if memory is not None and writer.done:
@@ -248,7 +265,12 @@ def cmd_certify(args) -> int:
         writer.close()
     if memory is not None:
         print(f"memory-based certification: {memory.revised} of {memory.size} certificates revised", file=sys.stderr)
-    print(f"wrote {args.out}", file=sys.stderr)
+    if size > 1:
+        distributed.barrier()
+        if rank == 0:
+            distributed.merge(args.out, size)
+        distributed.barrier()
+    print(f"wrote {args.out}" if rank == 0 else f"rank {rank}: shard done", file=sys.stderr)
     return 0
 
 

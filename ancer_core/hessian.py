@@ -13,7 +13,6 @@ import torch
 from scipy.linalg import eigh
 
 
-
 def input_hessian(model: torch.nn.Module, x: torch.Tensor, cls: int, chunk: int = 128,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """∇²ₓ softmax(model(x))_cls for one input x (shape C×H×W, or 1×C×H×W, or d); (n, n) float64.

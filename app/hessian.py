@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import time
 
+import figures
 import numpy as np
+import state
 import streamlit as st
 import torch
 
 import ancer_core as ac
 from ancer_core.hessian import eigen_decomposition, input_hessian, plane_landscape
-
-import figures
-import state
 
 st.title("Hessian projections (ANCER, Appendix A / Figure 7)")
 st.caption("The Hessian of f^y(x) = softmax(model(x))_y with respect to the 3,072 input values, computed exactly with "

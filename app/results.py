@@ -5,14 +5,18 @@ import json
 import tempfile
 from pathlib import Path
 
+import figures
 import numpy as np
 import streamlit as st
 
-from ancer_core.results import (accuracy_table, average_certified_radius, certified_accuracy, read_results,
-                                superset_table)
+from ancer_core.results import (
+    accuracy_table,
+    average_certified_radius,
+    certified_accuracy,
+    read_results,
+    superset_table,
+)
 from ancer_core.validation import AncerInputError
-
-import figures
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "results"

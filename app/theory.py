@@ -1,14 +1,13 @@
 """Theory page: randomized smoothing and ANCER's certificates, with small live widgets."""
 from __future__ import annotations
 
+import figures
 import numpy as np
 import streamlit as st
 from scipy.special import gammaln
 
 from ancer_core.certificate import Certificate
 from ancer_core.stats import gap_from_p_lower, lower_confidence_bound
-
-import figures
 
 st.title("Theory of randomized smoothing and ANCER")
 st.caption("Formulas as in Eiras, Alfarra et al. (TMLR 2022), §4–5, and Cohen et al. (2019). Every number below is "

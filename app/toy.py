@@ -1,6 +1,7 @@
 """Toy 2D page (paper Figure 1): optimal isotropic vs anisotropic certificates, computed almost exactly."""
 from __future__ import annotations
 
+import figures
 import numpy as np
 import streamlit as st
 import torch
@@ -8,8 +9,6 @@ import torch
 import ancer_core as ac
 from ancer_core import toy2d as T
 from ancer_core.toy import TOY_DATASETS, load_toy
-
-import figures
 
 st.title("Toy 2D: isotropic vs anisotropic certificates (ANCER, Figure 1)")
 st.caption("A small network is trained on a 2D data set; in two dimensions the smoothed classifier's probability "
