@@ -128,7 +128,9 @@ def _settings(args):
 
 
 def _setup(args):
-    """Validate everything cheap first, then load model and data."""
+    """Validate everything cheap first, then load model and data. Under torchrun, join the process
+    group and keep this rank's shard idx[rank::size] of the indices."""
+    from . import distributed
     from .data import load_cifar10, parse_indices
     from .models import default_model_name, load_model
     from .noise import smoothing_theta
@@ -147,10 +149,15 @@ def _setup(args):
             raise AncerInputError("--skip and --max must be positive integers")
         spec = f"0:{args.max or len(y)}:{args.skip or 1}"
     idx = parse_indices(spec, len(y))
+    rank, size = distributed.world()
+    if size > 1 and getattr(args, "memory", False):
+        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
+                              "torchrun ranks — run it in one process")
+    device = distributed.init(device)
     model = load_model(name, device)
     theta0 = smoothing_theta(args.norm, args.sigma, args.uniform_convention)
     chunk = args.chunk or (128 if device.type == "cuda" else 16)
-    return settings, device, name, model, x, y, idx, theta0, chunk
+    return settings, device, name, model, x, y, idx[rank::size], theta0, chunk, rank, size
 
 
 def _theta_path(folder: Path, i: int) -> Path:
@@ -158,17 +165,9 @@ def _theta_path(folder: Path, i: int) -> Path:
 
 
 def cmd_optimize(args) -> int:
-    from . import distributed
     from .pipeline import optimize_theta
     from .progress import Progress
-    rank, size = distributed.world()
-    if size > 1 and getattr(args, "memory", False):
-        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
-                              "torchrun ranks — run it in one process")
-    settings, device, name, model, x, y, idx, theta0, chunk = _setup(args)
-    device = distributed.init(device)
-    model = model.to(device)
-    idx = idx[rank::size]
+    settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "settings.json").write_text(json.dumps({"command": "optimize", "model": name, "norm": args.norm,
@@ -218,14 +217,7 @@ def cmd_certify(args) -> int:
     if args.batch != "auto" and not str(args.batch).isdigit():
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
     from . import distributed
-    rank, size = distributed.world()
-    if size > 1 and getattr(args, "memory", False):
-        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
-                              "torchrun ranks — run it in one process")
-    settings, device, name, model, x, y, idx, theta0, chunk = _setup(args)
-    device = distributed.init(device)
-    model = model.to(device)
-    idx = idx[rank::size]
+    settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
     cfg = SamplingConfig(noise_batch=args.noise_batch, max_batch=args.batch if args.batch == "auto" else int(args.batch))
     meta = {"command": " ".join(sys.argv), "model": name, "model_card": getattr(model, "card", {}), "norm": args.norm,
             "method": args.method, "sigma": args.sigma, "theta0": theta0, "N0": settings.n0, "N": settings.n,
