@@ -105,6 +105,18 @@ def _wait_text(drv, text: str, timeout: float) -> float:
                          f"{drv.find_element('tag name', 'body').text[:1500]}")
 
 
+def _wait_css(drv, selector: str, timeout: float) -> list:
+    """Elements render progressively (the data grid loads its code lazily): poll until one exists."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        found = drv.find_elements("css selector", selector)
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no element {selector!r} within {timeout} s; page says: "
+                         f"{drv.find_element('tag name', 'body').text[:1500]}")
+
+
 def _find_button(drv, text: str, timeout: float):
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -140,7 +152,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     _wait_text(browser, "Per-pixel θ of ANCER", 300)
     seconds = time.time() - t0
     _no_exception(browser)
-    assert browser.find_elements("css selector", '[data-testid="stDataFrame"]')
+    _wait_css(browser, '[data-testid="stDataFrame"]', 30)
     assert "Regions: 2D slices through x" in browser.find_element("tag name", "body").text
     time.sleep(2)  # let plotly draw
     _full_page(browser, shots / "live-after-run.png")
