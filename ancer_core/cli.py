@@ -165,7 +165,7 @@ def _theta_path(folder: Path, i: int) -> Path:
 
 
 def cmd_optimize(args) -> int:
-    from .pipeline import optimize_theta
+    from .pipeline import optimize_theta_split
     from .progress import Progress
     settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
     out = Path(args.out)
@@ -179,10 +179,10 @@ def cmd_optimize(args) -> int:
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), chunk):
         part = todo[s:s + chunk]
-        res = optimize_theta(model, x[part].to(device), args.norm, args.method, theta0, settings, seed=args.seed,
-                             indices=part)
-        theta = res[args.method].theta.cpu().numpy().astype(np.float32)
-        iso = res["isotropic-dd"].theta.cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
+        res = optimize_theta_split(model, x[part].to(device), args.norm, args.method, theta0, settings,
+                                   seed=args.seed, indices=part)
+        theta = res[args.method].cpu().numpy().astype(np.float32)
+        iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):
             if iso is not None and args.method == "ancer":
                 np.save(out / f"theta_iso_{i:05d}.npy", iso[k])
@@ -206,7 +206,7 @@ def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
 
 def cmd_certify(args) -> int:
     from .memory import CertificationMemory
-    from .pipeline import optimize_theta
+    from .pipeline import optimize_theta_split
     from .progress import Progress
     from .results import ResultWriter, format_row
     from .smoothing import SamplingConfig, certify
@@ -242,8 +242,8 @@ def cmd_certify(args) -> int:
             elif args.thetas:
                 theta = _load_thetas(Path(args.thetas), part).to(device)
             else:
-                theta = optimize_theta(model, xb, args.norm, args.method, theta0, settings, seed=args.seed,
-                                       indices=part)[args.method].theta
+                theta = optimize_theta_split(model, xb, args.norm, args.method, theta0, settings, seed=args.seed,
+                                             indices=part)[args.method]
             t0 = time.time()
             certs = certify(model, xb, theta, args.norm, settings.n0, settings.n, settings.alpha, seed=args.seed,
                             indices=part, config=cfg)

@@ -92,6 +92,27 @@ def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str, method: s
     return out
 
 
+def optimize_theta_split(model: torch.nn.Module, x: torch.Tensor, norm: str, method: str, theta0: float,
+                         settings: Settings, *, seed: int = 0, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+    """θ of each stage of :func:`optimize_theta` for the images ``indices`` (one row of ``x`` each);
+    on out-of-memory the batch is split in halves and the work goes on. Each image draws its noise
+    from its own seeded stream, so splitting does not change any θ."""
+    try:
+        return {k: r.theta for k, r in optimize_theta(model, x, norm, method, theta0, settings, seed=seed,
+                                                      indices=indices).items()}
+    except torch.OutOfMemoryError:
+        if x.shape[0] == 1:
+            raise AncerInputError(f"out of memory optimizing θ for a single image ({settings.iso_samples} / "
+                                  f"{settings.ancer_samples} noise samples per step): lower --iso-samples / "
+                                  "--ancer-samples or use a device with more memory") from None
+    if x.device.type == "cuda":
+        torch.cuda.empty_cache()
+    h = x.shape[0] // 2
+    a = optimize_theta_split(model, x[:h], norm, method, theta0, settings, seed=seed, indices=list(indices)[:h])
+    b = optimize_theta_split(model, x[h:], norm, method, theta0, settings, seed=seed, indices=list(indices)[h:])
+    return {k: torch.cat([a[k], b[k]]) for k in a}
+
+
 @dataclass
 class MethodResult:
     method: str

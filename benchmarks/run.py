@@ -1,0 +1,361 @@
+"""Performance benchmarks: one command, any device, side-by-side ratios (README "Performance").
+
+    python benchmarks/run.py --preset cpu     # the small shipped model, sized for a 2-core CPU (~15 min)
+    python benchmarks/run.py --preset paper   # GPU: the paper's ResNet-18, paper settings
+    python benchmarks/run.py --preset smoke   # seconds; what the test suite runs (nothing timed is asserted)
+
+Every figure is measured in this process, on the device it prints, with Gaussian noise (ℓ2):
+
+* ``certify`` — CERTIFY (N0 + N noise samples per image): ours, batched across images and
+  samples; the same work the way the original does it (one image at a time, 1,000 samples per
+  forward pass, fp32, a host copy per batch — ``benchmarks/original_style.py``); and the means
+  (channels-last, bf16/fp16 autocast, strict fp32 without TF32, larger forward batches).
+* ``ancer`` — the ANCER optimization (iterations × samples per image), ours and original-style
+  (which also back-propagates into the network's weights), plus autocast / channels-last /
+  ``torch.compile`` variants.
+* ``end-to-end`` — the equivalent of the paper's Table 3 per image: fixed σ (CERTIFY), Isotropic
+  DD (its optimization + CERTIFY), ANCER (Isotropic DD + ANCER + CERTIFY), ours and original-style.
+* a dense fp32 matrix product, as the reference for "the FLOP rate the hardware allows".
+
+Writes JSON (``--out``, default ``benchmarks/results/<preset>-<device>.json``) with the settings,
+the hardware and every row. Options override the preset (``--n 10000``, ``--images 4`` …).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # original_style.py beside this file
+
+import original_style  # noqa: E402
+
+from ancer_core import optimize, pipeline  # noqa: E402
+from ancer_core.models import build_model, load_model  # noqa: E402
+from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures. ``images``: images per batched call (ours); ``baseline_images``:
+    images the one-at-a-time original-style CERTIFY runs on (s/image is what is compared)."""
+
+    model: str = "small-gaussian-0.25"
+    sigma: float = 0.25
+    images: int = 2
+    baseline_images: int = 1
+    n0: int = 100
+    n: int = 100_000
+    alpha: float = 0.001
+    variant_n: int = 10_000  # N for the rows that compare the means (throughput does not depend on N)
+    ancer_iterations: int = 100
+    ancer_samples: int = 100
+    e2e: str = "quick"  # a pipeline preset for the end-to-end section
+    e2e_images: int = 1
+    compile: bool = True
+    sections: tuple[str, ...] = ("certify", "ancer", "end-to-end")
+
+
+PRESETS = {
+    "smoke": Plan(images=2, baseline_images=1, n0=8, n=64, variant_n=64, ancer_iterations=2, ancer_samples=4,
+                  e2e="smoke", e2e_images=1, compile=False),
+    "cpu": Plan(),
+    "paper": Plan(model="arch:resnet18-imagenet-style", images=128, baseline_images=4, variant_n=100_000,
+                  e2e="paper", e2e_images=128),
+}
+E2E_SETTINGS = {"quick": pipeline.PRESETS["quick"], "paper": pipeline.PRESETS["paper"],
+                "smoke": pipeline.Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2,
+                                           ancer_samples=4)}
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device):
+    sync(device)
+    t = time.perf_counter()
+    out = fn()
+    sync(device)
+    return out, time.perf_counter() - t
+
+
+@contextlib.contextmanager
+def strict_fp32(on: bool):
+    """TF32 off for convolutions and matrix products (CUDA) while ``on``; restores the flags."""
+    saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    if on:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def hardware(device: torch.device) -> dict:
+    info = {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
+            "platform": platform.platform(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    if device.type == "cuda":
+        p = torch.cuda.get_device_properties(device)
+        info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda,
+                    cudnn=torch.backends.cudnn.version(), cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
+                    matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+    return info
+
+
+def forward_flops(model: torch.nn.Module, device: torch.device) -> int:
+    """FLOPs (2 × multiply-adds) of one forward pass on one 3×32×32 image, by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        model(torch.zeros(1, 3, 32, 32, device=device))
+    return int(counter.get_total_flops())
+
+
+def matmul_gflops(device: torch.device, size: int = 2048, reps: int = 5) -> float:
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    with strict_fp32(True):
+        a @ b
+        _, s = timed(lambda: [a @ b for _ in range(reps)], device)
+    return 2 * size**3 * reps / s / 1e9
+
+
+def get_model(spec: str, device: torch.device) -> tuple[torch.nn.Module, str]:
+    if spec.startswith("arch:"):
+        torch.manual_seed(0)
+        return build_model(spec[5:]).to(device).eval(), f"{spec[5:]} (random weights: speed only)"
+    return load_model(spec, device), spec
+
+
+class Bench:
+    def __init__(self, plan: Plan, device: torch.device):
+        self.plan, self.device = plan, device
+        from ancer_core.data import load_cifar10
+        x, _ = load_cifar10("test")
+        self.x = x[: max(plan.images, plan.e2e_images, plan.baseline_images)].to(device)
+        self.model, self.model_name = get_model(plan.model, device)
+        self.flops = forward_flops(self.model, device)
+        self.rows: list[dict] = []
+
+    def row(self, section: str, path: str, variant: str, images: int, samples_per_image: int, seconds: float,
+            **extra) -> dict:
+        r = {"section": section, "path": path, "variant": variant, "images": images,
+             "samples_per_image": samples_per_image, "seconds": seconds, "s_per_image": seconds / images,
+             "samples_per_s": images * samples_per_image / seconds, **extra}
+        if section == "certify":
+            r["gflop_per_s"] = r["samples_per_s"] * self.flops / 1e9
+        self.rows.append(r)
+        print(f"  {section:<11} {path:<15} {variant:<26} {images:>4} img  {seconds:9.2f} s  "
+              f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s", flush=True)
+        return r
+
+    # --- certify -------------------------------------------------------------------------------------------
+    def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False):
+        p, x = self.plan, self.x[: self.plan.images]
+        with strict_fp32(fp32_strict):
+            certify(self.model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
+            certs, s = timed(lambda: certify(self.model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
+        self.row("certify", "ours", variant, len(x), p.n0 + n, s,
+                 predictions=[c.prediction for c in certs], radii=[c.radius for c in certs])
+
+    def certify_original(self, n: int):
+        p, x = self.plan, self.x[: self.plan.baseline_images]
+        with strict_fp32(True):
+            original_style.certify_one(self.model, x[0], p.sigma, 2, min(n, 1000), p.alpha)  # warm-up
+            out, s = timed(lambda: [original_style.certify_one(self.model, xi, p.sigma, p.n0, n, p.alpha) for xi in x],
+                           self.device)
+        self.row("certify", "original-style", "one image at a time, fp32", len(x), p.n0 + n, s,
+                 predictions=[o[0] for o in out])
+
+    def section_certify(self):
+        p, cuda = self.plan, self.device.type == "cuda"
+        print(f"certify: N0={p.n0}, N={p.n:,}, α={p.alpha}, σ={p.sigma}; means compared at N={p.variant_n:,}")
+        self.certify_ours("batched, default", p.n, SamplingConfig())
+        self.certify_original(p.n)
+        variants = [("channels-last", SamplingConfig(channels_last=True)),
+                    ("bf16 autocast", SamplingConfig(autocast_dtype=torch.bfloat16)),
+                    ("bf16 + channels-last", SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True))]
+        if cuda:
+            variants += [("fp16 autocast", SamplingConfig(autocast_dtype=torch.float16)),
+                         ("fp16 + channels-last", SamplingConfig(autocast_dtype=torch.float16, channels_last=True)),
+                         ("max_batch 16000", SamplingConfig(max_batch=16000)),
+                         ("max_batch 16000 fp16 cl", SamplingConfig(max_batch=16000, autocast_dtype=torch.float16,
+                                                                    channels_last=True))]
+        if p.variant_n != p.n:
+            self.certify_ours("batched, default", p.variant_n, SamplingConfig())
+        if cuda:
+            self.certify_ours("strict fp32 (no TF32)", p.variant_n, SamplingConfig(), fp32_strict=True)
+        for name, cfg in variants:
+            self.certify_ours(name, p.variant_n, cfg)
+
+    # --- ANCER optimization --------------------------------------------------------------------------------
+    def ancer_ours(self, variant: str, model, dtype=None, channels_last=False):
+        p, x = self.plan, self.x[: self.plan.images]
+        x = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+        def run(iterations):
+            with autocast(self.device, dtype):
+                return optimize.ancer(model, x, p.sigma, "l2", iterations=iterations, samples=p.ancer_samples)
+        run(1)  # warm-up (and compilation)
+        res, s = timed(lambda: run(p.ancer_iterations), self.device)
+        self.row("ancer", "ours", variant, len(x), p.ancer_iterations * p.ancer_samples, s,
+                 final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]])
+
+    def section_ancer(self):
+        p, x = self.plan, self.x[: self.plan.images]
+        print(f"ANCER optimization: {p.ancer_iterations} iterations × {p.ancer_samples} samples, from θ = σ = {p.sigma}")
+        self.ancer_ours("batched, default", self.model)
+        with strict_fp32(True):
+            theta0 = torch.full((len(x),), p.sigma, device=self.device)
+            original_style.ancer(self.model, x, theta0, 1, p.ancer_samples)  # warm-up
+            _, s = timed(lambda: original_style.ancer(self.model, x, theta0, p.ancer_iterations, p.ancer_samples),
+                         self.device)
+        self.model.requires_grad_(False)
+        self.row("ancer", "original-style", "weight gradients, fp32", len(x), p.ancer_iterations * p.ancer_samples, s)
+        self.ancer_ours("bf16 autocast", self.model, torch.bfloat16)
+        self.ancer_ours("channels-last", self.model.to(memory_format=torch.channels_last), channels_last=True)
+        self.model.to(memory_format=torch.contiguous_format)
+        if self.device.type == "cuda":
+            self.ancer_ours("fp16 autocast", self.model, torch.float16)
+        if p.compile:
+            t = time.perf_counter()
+            compiled = torch.compile(self.model)
+            self.ancer_ours("torch.compile", compiled)
+            self.rows[-1]["compile_and_warmup_s"] = time.perf_counter() - t - self.rows[-1]["seconds"]
+
+    # --- end to end (Table 3) ------------------------------------------------------------------------------
+    def section_end_to_end(self):
+        p, st = self.plan, E2E_SETTINGS[self.plan.e2e]
+        x = self.x[: p.e2e_images]
+        print(f"end to end ({p.e2e} settings: Isotropic DD {st.iso_iterations}×{st.iso_samples}, ANCER "
+              f"{st.ancer_iterations}×{st.ancer_samples}, N0={st.n0}, N={st.n:,}) on {len(x)} image(s)")
+        d = self.device
+
+        def ours():
+            t = {}
+            _, t["certify fixed"] = timed(lambda: certify(self.model, x, p.sigma, "l2", st.n0, st.n, st.alpha), d)
+            iso, t["isotropic-dd optimization"] = timed(
+                lambda: optimize.isotropic_dd(self.model, x, p.sigma, "l2", iterations=st.iso_iterations,
+                                              samples=st.iso_samples, lr=st.iso_lr), d)
+            _, t["certify isotropic-dd"] = timed(lambda: certify(self.model, x, iso.theta, "l2", st.n0, st.n, st.alpha), d)
+            anc, t["ancer optimization"] = timed(
+                lambda: optimize.ancer(self.model, x, iso.theta, "l2", iterations=st.ancer_iterations,
+                                       samples=st.ancer_samples, lr=st.ancer_lr, kappa=st.kappa), d)
+            _, t["certify ancer"] = timed(lambda: certify(self.model, x, anc.theta, "l2", st.n0, st.n, st.alpha), d)
+            return t
+
+        def original():
+            t = {}
+            with strict_fp32(True):
+                _, t["certify fixed"] = timed(
+                    lambda: [original_style.certify_one(self.model, xi, p.sigma, st.n0, st.n, st.alpha) for xi in x], d)
+                iso, t["isotropic-dd optimization"] = timed(
+                    lambda: original_style.isotropic_dd(self.model, x, p.sigma, st.iso_iterations, st.iso_samples,
+                                                        st.iso_lr), d)
+                _, t["certify isotropic-dd"] = timed(
+                    lambda: [original_style.certify_one(self.model, xi, float(s), st.n0, st.n, st.alpha)
+                             for xi, s in zip(x, iso)], d)
+                anc, t["ancer optimization"] = timed(
+                    lambda: original_style.ancer(self.model, x, iso, st.ancer_iterations, st.ancer_samples,
+                                                 st.ancer_lr, st.kappa), d)
+                _, t["certify ancer"] = timed(
+                    lambda: [original_style.certify_one(self.model, xi, th, st.n0, st.n, st.alpha)
+                             for xi, th in zip(x, anc)], d)
+            self.model.requires_grad_(False)
+            return t
+
+        certify(self.model, x[:1], p.sigma, "l2", 2, 10, st.alpha)  # warm-up
+        for path, fn in (("ours", ours), ("original-style", original)):
+            t = fn()
+            table3 = {"fixed": t["certify fixed"],
+                      "isotropic-dd": t["isotropic-dd optimization"] + t["certify isotropic-dd"],
+                      "ancer": t["isotropic-dd optimization"] + t["ancer optimization"] + t["certify ancer"]}
+            for method, s in table3.items():
+                self.row("end-to-end", path, method, len(x), st.n0 + st.n, s, stages_s=t, settings=p.e2e)
+            self.row("end-to-end", path, "all three methods", len(x), st.n0 + st.n, sum(t.values()), stages_s=t,
+                     settings=p.e2e)
+
+    def ratios(self) -> list[dict]:
+        """Speed-up of each of our rows over the original-style row of the same section: the ratio of
+        noise samples per second (certify, ancer; rows at another N compare throughput) or of s/image
+        for the same method (end-to-end)."""
+        out = []
+        for r in self.rows:
+            if r["path"] != "ours":
+                continue
+            base = [b for b in self.rows if b["section"] == r["section"] and b["path"] == "original-style"
+                    and (r["section"] != "end-to-end" or b["variant"] == r["variant"])]
+            if base:  # throughput ratio (equals the s/image ratio when the work per image is the same)
+                out.append({"section": r["section"], "variant": r["variant"], "n": r["samples_per_image"],
+                            "speedup_vs_original_style": r["samples_per_s"] / base[0]["samples_per_s"]})
+        return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 …")
+    ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/<preset>-<device>.json)")
+    for f in ("model", "sigma", "images", "baseline_images", "n0", "n", "variant_n", "ancer_iterations",
+              "ancer_samples", "e2e", "e2e_images"):
+        ap.add_argument("--" + f.replace("_", "-"), type=type(getattr(Plan, f)), default=None)
+    ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
+    a = ap.parse_args(argv)
+    over = {f: getattr(a, f) for f in Plan.__dataclass_fields__ if getattr(a, f, None) is not None}
+    if a.sections:
+        over["sections"] = tuple(s.strip() for s in a.sections.split(","))
+    if a.no_compile:
+        over["compile"] = False
+    plan = replace(PRESETS[a.preset], **over)
+    bad = set(plan.sections) - {"certify", "ancer", "end-to-end"}
+    if bad or plan.e2e not in E2E_SETTINGS:
+        ap.error(f"unknown sections {sorted(bad)} or --e2e {plan.e2e!r} (use {', '.join(E2E_SETTINGS)})")
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device)
+    bench = Bench(plan, device)
+    hw = hardware(device)
+    hw["matmul_fp32_gflop_per_s"] = matmul_gflops(device)
+    print(f"device {device} ({hw.get('gpu') or hw.get('cpu', '?')}), torch {torch.__version__}, "
+          f"{hw['torch_threads']} threads; model {bench.model_name}: {bench.flops / 1e6:.1f} MFLOP/image; "
+          f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s")
+    t0 = time.perf_counter()
+    for s in plan.sections:
+        getattr(bench, "section_" + s.replace("-", "_"))()
+    ratios = bench.ratios()
+    print("speed-up over the original-style path (throughput ratio, same process):")
+    for r in ratios:
+        print(f"  {r['section']:<11} {r['variant']:<26} ×{r['speedup_vs_original_style']:.2f}")
+    doc = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+           "preset": a.preset, "plan": asdict(plan), "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
+           "model": bench.model_name, "model_forward_flops": bench.flops, "hardware": hw, "rows": bench.rows,
+           "speedups": ratios, "total_s": time.perf_counter() - t0,
+           "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    out = Path(a.out or HERE / "results" / f"{a.preset}-{device.type}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, default=float))
+    print(f"wrote {out} ({doc['total_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Out-of-memory handling (halve and go on, same results) and the benchmark's smoke run.
+
+Nothing here asserts a time: the benchmark is run for its structure and its sanity (both paths
+ran, every section has rows, the original-style CERTIFY agrees with ours where the answer is
+deterministic)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ancer_core.pipeline import Settings, optimize_theta_split
+from ancer_core.smoothing import SamplingConfig, certify, make_generators, sample_counts
+from ancer_core.stats import lower_confidence_bound
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LimitedMemory(torch.nn.Module):
+    """Wraps a model; raises CUDA-style out-of-memory for forward batches larger than ``limit``."""
+
+    def __init__(self, inner: torch.nn.Module, limit: int):
+        super().__init__()
+        self.inner, self.limit, self.refused = inner, limit, 0
+        self.eval()
+
+    def forward(self, x):
+        if x.shape[0] > self.limit:
+            self.refused += 1
+            raise torch.OutOfMemoryError(f"fake: {x.shape[0]} > {self.limit}")
+        return self.inner(x)
+
+
+def _tiny_cnn() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                               torch.nn.Flatten(), torch.nn.Linear(4, 3)).eval()
+
+
+def test_sample_counts_halves_the_group_on_oom_and_gives_the_same_counts():
+    model = _tiny_cnn()
+    x = torch.rand(6, 3, 8, 8)
+    theta = torch.full((6,), 0.5)
+    cfg = SamplingConfig(noise_batch=20, max_batch=120)  # 6 images × 20 samples in one pass
+    want = sample_counts(model, x, theta, "l2", 60, make_generators(0, range(6), "cpu"), config=cfg)
+    limited = LimitedMemory(model, limit=40)  # at most 2 images × 20 samples per pass
+    got = sample_counts(limited, x, theta, "l2", 60, make_generators(0, range(6), "cpu"), config=cfg)
+    assert limited.refused >= 1
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(torch.OutOfMemoryError):  # even one image does not fit: the error is not swallowed
+        sample_counts(LimitedMemory(model, limit=10), x, theta, "l2", 60, make_generators(0, range(6), "cpu"),
+                      config=cfg)
+
+
+def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
+    model = _tiny_cnn()
+    x = torch.rand(4, 3, 8, 8)
+    st = Settings(iso_iterations=3, iso_samples=8, ancer_iterations=3, ancer_samples=8)
+    want = optimize_theta_split(model, x, "l2", "ancer", 0.25, st, seed=3, indices=[10, 11, 12, 13])
+    limited = LimitedMemory(model, limit=16)  # two images × 8 samples
+    got = optimize_theta_split(limited, x, "l2", "ancer", 0.25, st, seed=3, indices=[10, 11, 12, 13])
+    assert limited.refused >= 1
+    for k in ("isotropic-dd", "ancer"):
+        torch.testing.assert_close(got[k], want[k], rtol=0, atol=1e-6)
+    from ancer_core.validation import AncerInputError
+    with pytest.raises(AncerInputError, match="lower --iso-samples"):
+        optimize_theta_split(LimitedMemory(model, limit=4), x, "l2", "ancer", 0.25, st, seed=3, indices=[0, 1, 2, 3])
+
+
+def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(linear_model):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import original_style
+    x = torch.rand(2, 3, 4, 4)
+    model = linear_model(torch.zeros(48), 5.0)  # always class 1, whatever the noise
+    label, p_low = original_style.certify_one(model, x[0], 0.5, n0=10, n=500, alpha=0.001, batch=128, num_classes=2)
+    ours = certify(model, x, 0.5, "l2", 10, 500, 0.001)
+    assert label == 1 and all(c.prediction == 1 for c in ours)
+    assert p_low == pytest.approx(float(lower_confidence_bound(500, 500, 0.001)), rel=1e-12)
+    assert ours[0].p_lower == pytest.approx(p_low, rel=1e-12)
+
+
+def test_benchmark_smoke_run(tmp_path):
+    out = tmp_path / "smoke.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--preset", "smoke", "--device", "cpu",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert doc["hardware"]["device"] == "cpu" and doc["hardware"]["matmul_fp32_gflop_per_s"] > 0
+    assert 40e6 < doc["model_forward_flops"] < 50e6  # small-cnn: ≈44 MFLOP per 32×32 image
+    for section in ("certify", "ancer", "end-to-end"):
+        paths = {r["path"] for r in doc["rows"] if r["section"] == section}
+        assert paths == {"ours", "original-style"}, section
+    assert all(r["seconds"] > 0 and r["samples_per_s"] > 0 for r in doc["rows"])
+    e2e = {r["variant"] for r in doc["rows"] if r["section"] == "end-to-end"}
+    assert {"fixed", "isotropic-dd", "ancer"} <= e2e
+    assert {s["section"] for s in doc["speedups"]} == {"certify", "ancer", "end-to-end"}
+    assert doc["plan"]["n"] == 64 and doc["end_to_end_settings"]["iso_iterations"] == 2
+    assert "speed-up over the original-style path" in proc.stdout
