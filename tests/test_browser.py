@@ -96,11 +96,13 @@ def shots(tmp_path_factory) -> Path:
 
 
 def _wait_text(drv, text: str, timeout: float) -> float:
+    """Poll the page's textContent (cheap: no layout, unlike WebElement.text, whose repeated
+    polling kept Chromium busy enough to slow the computation sharing its two CPU cores)."""
     t0 = time.time()
     while time.time() - t0 < timeout:
-        if text in drv.find_element("tag name", "body").text:
+        if drv.execute_script("return document.body.textContent.includes(arguments[0])", text):
             return time.time() - t0
-        time.sleep(0.2)
+        time.sleep(0.5)
     raise AssertionError(f"{text!r} did not appear within {timeout} s; page says: "
                          f"{drv.find_element('tag name', 'body').text[:1500]}")
 
