@@ -37,6 +37,16 @@ def test_certify_fixed_header_and_resume(ckpt, tmp_path):
     assert meta["N"] == 32 and meta["alpha"] == 0.01 and meta["method"] == "fixed"
 
 
+def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
+    out = tmp_path / "bf16.tsv"
+    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--indices", "0:2",
+               "--N0", "4", "--N", "32", "--device", "cpu", "--out", out, "--precision", "bf16",
+               "--channels-last") == 0
+    meta = json.loads((tmp_path / "bf16.tsv.json").read_text())
+    assert meta["precision"] == "bf16" and meta["channels_last"] is True
+    assert read_results(out)["idx"].tolist() == [0, 1]
+
+
 def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
     out = tmp_path / "r.tsv"
     base = ["certify", "--model", ckpt, "--norm", "l1", "--method", "fixed", "--sigma", "0.5", "--N0", "4", "--N",
@@ -85,7 +95,7 @@ def test_memory_flag(ckpt, tmp_path, capsys):
 @pytest.mark.parametrize("extra,msg", [
     (["--alpha", "1.5"], "alpha"), (["--N", "0"], "N="), (["--N0", "50", "--N", "10"], "smaller than N0"),
     (["--indices", "5:x"], "--indices"), (["--sigma", "-1"], "--sigma"), (["--model", "nope.pt"], "does not exist"),
-    (["--method", "ancer", "--thetas", "/nonexistent"], "--thetas")])
+    (["--method", "ancer", "--thetas", "/nonexistent"], "--thetas"), (["--precision", "fp16"], "needs a CUDA")])
 def test_bad_arguments_give_clear_errors(ckpt, tmp_path, capsys, extra, msg):
     args = ["certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--N0", "4",
             "--N", "16", "--device", "cpu", "--out", tmp_path / "x.tsv"]
