@@ -41,8 +41,8 @@ def _conv_bn(cin: int, cout: int, stride: int = 1) -> list[nn.Module]:
 
 class SmallCNN(nn.Sequential):
     """Seven 3×3 conv-BN-ReLU layers (32→256 channels, three stride-2 steps), global average
-    pooling and a linear layer: 0.58 M parameters, 22 M multiply-adds per 32×32 image
-    (≈ 45 MFLOP, 1/13 of a CIFAR-style ResNet-18), chosen so that ANCER runs live on a laptop CPU."""
+    pooling and a linear layer: 0.59 M parameters, 22 M multiply-adds per 32×32 image
+    (44 MFLOP = 2 × multiply-adds, 1/13 of a CIFAR-style ResNet-18), chosen so that ANCER runs live on a laptop CPU."""
 
     def __init__(self, num_classes: int = 10, width: int = 32):
         w = width
@@ -53,7 +53,7 @@ class SmallCNN(nn.Sequential):
 
 def resnet18_imagenet_style(num_classes: int = 10) -> nn.Module:
     """The paper's CIFAR-10 "ResNet-18": torchvision's ImageNet ResNet-18 (7×7 stride-2 stem and
-    max-pool, so 8×8 feature maps after the stem on 32×32 inputs; ≈ 0.04 GFLOP per image) with its
+    max-pool, so 8×8 feature maps after the stem on 32×32 inputs; 37 M multiply-adds = 74 MFLOP per image) with its
     first BatchNorm removed, as in the original code (see reference-implementation notes)."""
     net = torchvision.models.resnet18(weights=None, num_classes=num_classes)
     net.bn1 = nn.Identity()
@@ -119,8 +119,8 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "cifar_resnet20": lambda: CifarResNet(20),
 }
 ARCH_NOTES = {
-    "small-cnn": "ours: 7 conv layers, 0.58 M params, ≈45 MFLOP/image; interactive on a CPU",
-    "resnet18-imagenet-style": "the paper's CIFAR-10 ResNet-18 (ImageNet stem on 32×32, ≈0.04 GFLOP)",
+    "small-cnn": "ours: 7 conv layers, 0.59 M params, 44 MFLOP/image; interactive on a CPU",
+    "resnet18-imagenet-style": "the paper's CIFAR-10 ResNet-18 (ImageNet stem on 32×32, 74 MFLOP = 37 M multiply-adds)",
     "cifar_resnet110": "Cohen et al.'s released CIFAR-10 models (load their checkpoint by path)",
     "cifar_resnet20": "Cohen et al.'s smaller CIFAR ResNet",
 }
