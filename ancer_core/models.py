@@ -208,4 +208,9 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
         raise AncerInputError(f"checkpoint {str(path)!r} does not match architecture {a!r}: "
                               f"{str(e).splitlines()[0][:300]}") from None
     model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if torch.device(device).type == "cpu":
+        # channels-last convolution weights: 2.5× the forward and 1.5× the gradient throughput of the
+        # NCHW layout on a CPU (oneDNN), measured in README "Performance"; same function, other layout
+        model = model.to(memory_format=torch.channels_last)
+    return model

@@ -62,6 +62,50 @@ def preset(name: str, **overrides) -> Settings:
     return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}).validate()
 
 
+def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, int]:
+    """Noisy images the network sees, per certified image, in :func:`run_all_methods`:
+    ``forward`` (CERTIFY: N0 + N per method, no gradient) and ``gradient`` (the optimizers'
+    forward + backward passes w.r.t. θ: Isotropic DD once, shared with ANCER, then ANCER)."""
+    grad = 0
+    if "isotropic-dd" in methods or "ancer" in methods:
+        grad += settings.iso_iterations * settings.iso_samples
+    if "ancer" in methods:
+        grad += settings.ancer_iterations * settings.ancer_samples
+    return {"forward": len(methods) * (settings.n0 + settings.n), "gradient": grad}
+
+
+def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
+    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
+    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up each."""
+    import time
+    x = torch.rand(batch, 3, 32, 32, device=device)
+
+    def sync():
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def fwd():
+        with torch.inference_mode():
+            model(x).argmax(1)
+
+    def grad():
+        xi = x.clone().requires_grad_(True)
+        torch.autograd.grad(torch.softmax(model(xi), 1)[:, 0].sum(), xi)
+
+    out = {}
+    for name, fn in (("forward", fwd), ("gradient", grad)):
+        fn()
+        best = float("inf")
+        for _ in range(2):
+            sync()
+            t = time.perf_counter()
+            fn()
+            sync()
+            best = min(best, time.perf_counter() - t)
+        out[name] = batch / best
+    return out
+
+
 StageCallback = Callable[[str, int, int, dict], None]  # stage, iteration, total, statistics
 
 

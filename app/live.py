@@ -39,7 +39,14 @@ def _qp_number(name: str, default, lo, hi, cast=int):
         return default
 
 
+# Widgets that a shared link sets are keyed and read the URL once per session; deriving their
+# defaults from the URL on every rerun would recreate them (a new default is a new widget) and undo
+# the user's next click.
 st.session_state.setdefault("image_index", _qp_number("image", 0, 0, len(y_all) - 1))
+st.session_state.setdefault("norm", "l1" if qp.get("norm") == "l1" else "l2")
+st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
+st.session_state.setdefault("url_model", qp.get("model"))
+st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
 
 
 def _class_pool(cls: str) -> np.ndarray:
@@ -64,35 +71,41 @@ with st.sidebar:
     st.button("🎲 random image", on_click=lambda: _pick(np.random.default_rng().choice(pool)))
     idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
     norm_label = {"l2": "ℓ2 ellipsoid (Gaussian noise)", "l1": "ℓ1 cross-polytope (uniform noise)"}
-    norm = st.radio("norm", list(norm_label), format_func=norm_label.get,
-                    index=1 if qp.get("norm") == "l1" else 0)
+    norm = st.radio("norm", list(norm_label), format_func=norm_label.get, key="norm")
     noise = "gaussian" if norm == "l2" else "uniform"
     names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
     names = sorted(names, key=lambda n: (cards[n]["noise"] != noise, abs(cards[n]["sigma"] - 0.25)))  # σ=0.25 first
-    model_name = st.selectbox("model", names + ["checkpoint path…"],
-                              index=names.index(qp["model"]) if qp.get("model") in names else 0)
+    if st.session_state.get(f"model-{norm}") not in names + ["checkpoint path…"]:
+        url = st.session_state.pop("url_model", None)
+        st.session_state[f"model-{norm}"] = url if url in names else names[0]
+    model_name = st.selectbox("model", names + ["checkpoint path…"], key=f"model-{norm}")
     if model_name == "checkpoint path…":
         model_name = st.text_input("checkpoint path (.pt, {'arch','state_dict'})", "")
     trained = cards.get(model_name, {}).get("sigma", 0.25)
     if model_name in cards and cards[model_name]["noise"] != noise:
         st.warning(f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
                    f"trained with {noise} noise, so its certificates will be small.")
-    sigma = st.slider("initial σ (noise std)", 0.05, 1.5, _qp_number("sigma", float(trained), 0.05, 1.5, float), 0.01,
+    if st.session_state.get("sigma_for") != model_name:  # a new model starts at its training σ (or the URL's)
+        url_sigma = st.session_state.pop("url_sigma", None)
+        st.session_state["sigma"] = float(url_sigma if url_sigma is not None else trained)
+        st.session_state["sigma_for"] = model_name
+    sigma = st.slider("initial σ (noise std)", 0.05, 1.5, step=0.01, key="sigma",
                       help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width "
                            "is λ = √3·σ.")
-    preset_name = st.radio("preset", ["quick", "paper"], index=1 if qp.get("preset") == "paper" else 0,
+    preset_name = st.radio("preset", ["quick", "paper"], key="preset",
                            help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
                                 "N0 = 100, N = 100,000, α = 0.001.")
     base = ac.PRESETS[preset_name]
-    with st.expander("advanced settings"):
-        n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0)
-        n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n)
-        alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f")
-        iso_it = st.number_input("Isotropic DD iterations", 0, 5000, base.iso_iterations)
-        an_it = st.number_input("ANCER iterations", 0, 5000, base.ancer_iterations)
-        samples = st.number_input("samples per iteration", 1, 10_000, base.ancer_samples)
-        kappa = st.number_input("κ", 0.0, 100.0, base.kappa)
-        seed = int(st.number_input("seed", 0, 2**31 - 1, 0))
+    with st.expander("advanced settings"):  # keyed per preset: switching presets restores that preset's values
+        k = preset_name
+        n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0, key=f"n0-{k}")
+        n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n, key=f"n-{k}")
+        alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f", key=f"alpha-{k}")
+        iso_it = st.number_input("Isotropic DD iterations", 0, 5000, base.iso_iterations, key=f"iso-{k}")
+        an_it = st.number_input("ANCER iterations", 0, 5000, base.ancer_iterations, key=f"ancer-{k}")
+        samples = st.number_input("samples per iteration", 1, 10_000, base.ancer_samples, key=f"samples-{k}")
+        kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
+        seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     st.caption(f"device: **{state.device_label()}**")
     st.query_params.update({"image": idx, "norm": norm, "model": model_name, "preset": preset_name,
                             "sigma": f"{sigma:g}"})
@@ -125,6 +138,21 @@ except AncerInputError as e:
 
 run = c2.button("▶ Run fixed σ, Isotropic DD and ANCER", type="primary",
                 disabled=settings_error is not None or st.session_state.get("running", False))
+if settings_error is None and not run and (model_name in cards or model_name.endswith((".pt", ".pth"))):
+    work = ac.pipeline.work_estimate(settings)
+    lock = state.job_lock()
+    if lock.acquire(blocking=False):  # never time the device while another session's job runs on it
+        try:
+            rate = state.throughput(model_name, str(state.device()))
+            eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
+            c2.caption(f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
+                       f"calls and {work['gradient']:,} forward + backward passes for the optimizers — about "
+                       f"**{state.duration(eta)}** on this device (estimated from its measured speed: "
+                       f"{rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s).")
+        except AncerInputError:
+            pass  # a checkpoint that does not load: the run reports it
+        finally:
+            lock.release()
 if run:
     st.session_state["running"] = True
     try:

@@ -9,9 +9,9 @@ Every figure is measured in this process, on the device it prints, with Gaussian
 * ``certify`` — CERTIFY (N0 + N noise samples per image): ours, batched across images and
   samples; the same work the way the original does it (one image at a time, 1,000 samples per
   forward pass, fp32, a host copy per batch — ``benchmarks/original_style.py``); and the means
-  (channels-last, bf16/fp16 autocast, strict fp32 without TF32, larger forward batches).
+  (memory layout, bf16/fp16 autocast, strict fp32 without TF32, larger forward batches).
 * ``ancer`` — the ANCER optimization (iterations × samples per image), ours and original-style
-  (which also back-propagates into the network's weights), plus autocast / channels-last /
+  (which also back-propagates into the network's weights), plus autocast / memory layout /
   ``torch.compile`` variants.
 * ``end-to-end`` — the equivalent of the paper's Table 3 per image: fixed σ (CERTIFY), Isotropic
   DD (its optimization + CERTIFY), ANCER (Isotropic DD + ANCER + CERTIFY), ours and original-style.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import platform
@@ -156,6 +157,9 @@ class Bench:
         x, _ = load_cifar10("test")
         self.x = x[: max(plan.images, plan.e2e_images, plan.baseline_images)].to(device)
         self.model, self.model_name = get_model(plan.model, device)
+        # the original keeps PyTorch's default NCHW layout; ours is what load_model returns
+        self.nchw_model = copy.deepcopy(self.model).to(memory_format=torch.contiguous_format)
+        self.cl_model = copy.deepcopy(self.model).to(memory_format=torch.channels_last)
         self.flops = forward_flops(self.model, device)
         self.rows: list[dict] = []
 
@@ -172,19 +176,24 @@ class Bench:
         return r
 
     # --- certify -------------------------------------------------------------------------------------------
-    def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False):
+    def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False,
+                     layout: str | None = None):
+        """``layout``: None = the model as load_model returns it (channels-last weights on a CPU),
+        "nchw" = NCHW weights and images, "cl" = channels-last weights and images."""
         p, x = self.plan, self.x[: self.plan.images]
+        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model}[layout]
+        x = x.contiguous() if layout == "nchw" else x.contiguous(memory_format=torch.channels_last) if layout else x
         with strict_fp32(fp32_strict):
-            certify(self.model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
-            certs, s = timed(lambda: certify(self.model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
+            certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
+            certs, s = timed(lambda: certify(model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
         self.row("certify", "ours", variant, len(x), p.n0 + n, s,
                  predictions=[c.prediction for c in certs], radii=[c.radius for c in certs])
 
     def certify_original(self, n: int):
         p, x = self.plan, self.x[: self.plan.baseline_images]
         with strict_fp32(True):
-            original_style.certify_one(self.model, x[0], p.sigma, 2, min(n, 1000), p.alpha)  # warm-up
-            out, s = timed(lambda: [original_style.certify_one(self.model, xi, p.sigma, p.n0, n, p.alpha) for xi in x],
+            original_style.certify_one(self.nchw_model, x[0], p.sigma, 2, min(n, 1000), p.alpha)  # warm-up
+            out, s = timed(lambda: [original_style.certify_one(self.nchw_model, xi, p.sigma, p.n0, n, p.alpha) for xi in x],
                            self.device)
         self.row("certify", "original-style", "one image at a time, fp32", len(x), p.n0 + n, s,
                  predictions=[o[0] for o in out])
@@ -194,26 +203,28 @@ class Bench:
         print(f"certify: N0={p.n0}, N={p.n:,}, α={p.alpha}, σ={p.sigma}; means compared at N={p.variant_n:,}")
         self.certify_ours("batched, default", p.n, SamplingConfig())
         self.certify_original(p.n)
-        variants = [("channels-last", SamplingConfig(channels_last=True)),
-                    ("bf16 autocast", SamplingConfig(autocast_dtype=torch.bfloat16)),
-                    ("bf16 + channels-last", SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True))]
+        variants = [("bf16 autocast", SamplingConfig(autocast_dtype=torch.bfloat16))]
         if cuda:
             variants += [("fp16 autocast", SamplingConfig(autocast_dtype=torch.float16)),
-                         ("fp16 + channels-last", SamplingConfig(autocast_dtype=torch.float16, channels_last=True)),
-                         ("max_batch 16000", SamplingConfig(max_batch=16000)),
-                         ("max_batch 16000 fp16 cl", SamplingConfig(max_batch=16000, autocast_dtype=torch.float16,
-                                                                    channels_last=True))]
+                         ("max_batch 16000", SamplingConfig(max_batch=16000))]
         if p.variant_n != p.n:
             self.certify_ours("batched, default", p.variant_n, SamplingConfig())
+        self.certify_ours("NCHW model and images", p.variant_n, SamplingConfig(), layout="nchw")
         if cuda:
             self.certify_ours("strict fp32 (no TF32)", p.variant_n, SamplingConfig(), fp32_strict=True)
         for name, cfg in variants:
             self.certify_ours(name, p.variant_n, cfg)
+        if cuda:  # on a CPU the default is channels-last already
+            self.certify_ours("channels-last", p.variant_n, SamplingConfig(), layout="cl")
+            for name, cfg in variants:
+                self.certify_ours(name + " + channels-last", p.variant_n, cfg, layout="cl")
+            self.certify_ours("max_batch 16000 fp16 channels-last", p.variant_n,
+                              SamplingConfig(max_batch=16000, autocast_dtype=torch.float16), layout="cl")
 
     # --- ANCER optimization --------------------------------------------------------------------------------
-    def ancer_ours(self, variant: str, model, dtype=None, channels_last=False):
+    def ancer_ours(self, variant: str, model, dtype=None, nchw=False):
         p, x = self.plan, self.x[: self.plan.images]
-        x = x.contiguous(memory_format=torch.channels_last) if channels_last else x
+        x = x.contiguous() if nchw else x
 
         def run(iterations):
             with autocast(self.device, dtype):
@@ -229,15 +240,16 @@ class Bench:
         self.ancer_ours("batched, default", self.model)
         with strict_fp32(True):
             theta0 = torch.full((len(x),), p.sigma, device=self.device)
-            original_style.ancer(self.model, x, theta0, 1, p.ancer_samples)  # warm-up
-            _, s = timed(lambda: original_style.ancer(self.model, x, theta0, p.ancer_iterations, p.ancer_samples),
+            original_style.ancer(self.nchw_model, x, theta0, 1, p.ancer_samples)  # warm-up
+            _, s = timed(lambda: original_style.ancer(self.nchw_model, x, theta0, p.ancer_iterations, p.ancer_samples),
                          self.device)
-        self.model.requires_grad_(False)
+        self.nchw_model.requires_grad_(False)
         self.row("ancer", "original-style", "weight gradients, fp32", len(x), p.ancer_iterations * p.ancer_samples, s)
         if self.device.type == "cuda" or p.n <= 1000:  # on a CPU without bf16 units: 0.11× (README), 5 min
             self.ancer_ours("bf16 autocast", self.model, torch.bfloat16)
-        self.ancer_ours("channels-last", self.model.to(memory_format=torch.channels_last), channels_last=True)
-        self.model.to(memory_format=torch.contiguous_format)
+        self.ancer_ours("NCHW model and images", self.nchw_model, nchw=True)
+        if self.device.type == "cuda":
+            self.ancer_ours("channels-last", self.cl_model)
         if self.device.type == "cuda":
             self.ancer_ours("fp16 autocast", self.model, torch.float16)
         if p.compile:
@@ -270,7 +282,7 @@ class Bench:
         k = min(len(x), p.baseline_images)  # the one-image-at-a-time CERTIFY runs on k images, scaled to len(x)
 
         def certify_each(thetas):
-            _, s = timed(lambda: [original_style.certify_one(self.model, x[i], thetas[i], st.n0, st.n, st.alpha)
+            _, s = timed(lambda: [original_style.certify_one(self.nchw_model, x[i], thetas[i], st.n0, st.n, st.alpha)
                                   for i in range(k)], d)
             return s * len(x) / k
 
@@ -279,14 +291,14 @@ class Bench:
             with strict_fp32(True):
                 t["certify fixed"] = certify_each([p.sigma] * len(x))
                 iso, t["isotropic-dd optimization"] = timed(
-                    lambda: original_style.isotropic_dd(self.model, x, p.sigma, st.iso_iterations, st.iso_samples,
+                    lambda: original_style.isotropic_dd(self.nchw_model, x, p.sigma, st.iso_iterations, st.iso_samples,
                                                         st.iso_lr), d)
                 t["certify isotropic-dd"] = certify_each([float(s) for s in iso])
                 anc, t["ancer optimization"] = timed(
-                    lambda: original_style.ancer(self.model, x, iso, st.ancer_iterations, st.ancer_samples,
+                    lambda: original_style.ancer(self.nchw_model, x, iso, st.ancer_iterations, st.ancer_samples,
                                                  st.ancer_lr, st.kappa), d)
                 t["certify ancer"] = certify_each(anc)
-            self.model.requires_grad_(False)
+            self.nchw_model.requires_grad_(False)
             return t
 
         certify(self.model, x[:1], p.sigma, "l2", 2, 10, st.alpha)  # warm-up

@@ -101,3 +101,33 @@ def test_benchmark_smoke_run(tmp_path):
     assert {s["section"] for s in doc["speedups"]} == {"certify", "ancer", "end-to-end"}
     assert doc["plan"]["n"] == 64 and doc["end_to_end_settings"]["iso_iterations"] == 2
     assert "speed-up over the original-style path" in proc.stdout
+
+
+class CountingModel(torch.nn.Module):
+    """Counts the images it sees, split by whether autograd is recording (optimizers) or not (CERTIFY)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.seen = inner, {"forward": 0, "gradient": 0}
+        self.eval()
+
+    def forward(self, x):
+        self.seen["gradient" if torch.is_grad_enabled() else "forward"] += x.shape[0]
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("methods", [("fixed", "isotropic-dd", "ancer"), ("fixed",), ("ancer",)])
+def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
+    from ancer_core.pipeline import run_all_methods, work_estimate
+    model = CountingModel(_tiny_cnn())
+    st = Settings(n0=5, n=37, iso_iterations=3, iso_samples=7, ancer_iterations=2, ancer_samples=11)
+    run_all_methods(model, torch.rand(1, 3, 8, 8), "l2", 0.25, st, methods=methods)
+    want = work_estimate(st, methods)
+    # each CERTIFY also runs the network once on the clean image to learn the number of classes
+    assert model.seen == {"forward": want["forward"] + len(methods), "gradient": want["gradient"]}
+
+
+def test_measure_throughput_is_positive_and_finite():
+    from ancer_core.pipeline import measure_throughput
+    rate = measure_throughput(_tiny_cnn(), "cpu", batch=16)
+    assert set(rate) == {"forward", "gradient"} and all(np.isfinite(v) and v > 0 for v in rate.values())
