@@ -76,7 +76,7 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
 
 def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
     """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
-    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up each."""
+    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up, best of two."""
     import time
     x = torch.rand(batch, 3, 32, 32, device=device)
 

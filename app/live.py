@@ -147,7 +147,7 @@ if settings_error is None and not run and (model_name in cards or model_name.end
             eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
             c2.caption(f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
                        f"calls and {work['gradient']:,} forward + backward passes for the optimizers — about "
-                       f"**{state.duration(eta)}** on this device (estimated from its measured speed: "
+                       f"**{state.duration(eta)}** of computation on this device (a rough estimate from its measured speed: "
                        f"{rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s).")
         except AncerInputError:
             pass  # a checkpoint that does not load: the run reports it

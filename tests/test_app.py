@@ -107,3 +107,24 @@ def test_hessian_page_computes_on_click():
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)
+
+
+def test_preset_switch_restores_values_and_the_run_time_is_estimated():
+    """Regression: widgets whose defaults came from the URL were recreated on the next rerun, which
+    undid the user's click (paper → quick stayed paper-sized)."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+
+    def n_value():
+        return next(w for w in at.number_input if w.label == "N (estimation samples)").value
+
+    def preset(name):
+        next(r for r in at.radio if r.label == "preset").set_value(name)
+        at.run()
+
+    assert n_value() == ac.PRESETS["quick"].n
+    preset("paper")
+    assert n_value() == ac.PRESETS["paper"].n
+    preset("quick")
+    assert n_value() == ac.PRESETS["quick"].n and not at.exception
+    est = [c.value for c in at.caption if c.value.startswith("This run:")]
+    assert est and "6,192 noisy images" in est[0] and "images/s" in est[0]
