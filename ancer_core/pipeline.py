@@ -74,15 +74,25 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
     return {"forward": len(methods) * (settings.n0 + settings.n), "gradient": grad}
 
 
-def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
-    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
-    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up, best of two."""
+def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object, float]:
+    """``fn()`` and its wall time in seconds, with the device synchronized before and after (CUDA
+    runs asynchronously: without it the time would only cover launching the work)."""
     import time
-    x = torch.rand(batch, 3, 32, 32, device=device)
 
     def sync():
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize(device)
+    sync()
+    t = time.perf_counter()
+    out = fn()
+    sync()
+    return out, time.perf_counter() - t
+
+
+def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
+    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
+    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up, best of two."""
+    x = torch.rand(batch, 3, 32, 32, device=device)
 
     def fwd():
         with torch.inference_mode():
@@ -95,14 +105,7 @@ def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch
     out = {}
     for name, fn in (("forward", fwd), ("gradient", grad)):
         fn()
-        best = float("inf")
-        for _ in range(2):
-            sync()
-            t = time.perf_counter()
-            fn()
-            sync()
-            best = min(best, time.perf_counter() - t)
-        out[name] = batch / best
+        out[name] = batch / min(timed(fn, device)[1] for _ in range(2))
     return out
 
 

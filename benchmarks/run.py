@@ -42,6 +42,7 @@ import original_style  # noqa: E402
 
 from ancer_core import optimize, pipeline  # noqa: E402
 from ancer_core.models import build_model, load_model  # noqa: E402
+from ancer_core.pipeline import timed  # noqa: E402
 from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
 
 
@@ -78,19 +79,6 @@ PRESETS = {
 E2E_SETTINGS = {"quick": pipeline.PRESETS["quick"], "paper": pipeline.PRESETS["paper"],
                 "smoke": pipeline.Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2,
                                            ancer_samples=4)}
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, device: torch.device):
-    sync(device)
-    t = time.perf_counter()
-    out = fn()
-    sync(device)
-    return out, time.perf_counter() - t
 
 
 @contextlib.contextmanager
