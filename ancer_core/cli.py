@@ -5,6 +5,7 @@ Run ``python -m ancer_core COMMAND --help`` for each command's options.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -14,6 +15,8 @@ import numpy as np
 import torch
 
 from .validation import NORMS, AncerInputError
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 EPILOG = """examples:
   python -m ancer_core models
@@ -61,6 +64,12 @@ def _common(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
     p.add_argument("--samples", type=int, default=None, help="noise samples per iteration (overrides preset)")
     p.add_argument("--lr", type=float, default=None, help="learning rate of the chosen optimizer (default 0.04)")
     p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default 2.0)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="autocast dtype of every forward pass (optimization and CERTIFY); the certified base "
+                   "classifier is then the network as run in that precision (sound for it, not for the fp32 "
+                   "network); fp16 needs CUDA; see README Performance")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory layout for the model and the "
+                   "forward passes (already the default for the weights on a CPU)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,10 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", default="auto", help="noisy images per forward pass, or auto (halved on out-of-memory)")
     c.add_argument("--noise-batch", type=int, default=1000, help="noise samples per image per draw (fixes the random "
                    "stream, like the original's batch)")
-    c.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-                   help="autocast dtype of CERTIFY's forward passes; the certified base classifier is then the "
-                   "network as run in that precision (sound for it, not for the fp32 network); see README Performance")
-    c.add_argument("--channels-last", action="store_true", help="channels-last memory layout for the forward passes")
     c.add_argument("--memory", action="store_true", help="memory-based certification (Alfarra et al.): revise each "
                    "certificate so regions of different classes never overlap; needs a sequential run")
 
@@ -157,11 +162,34 @@ def _setup(args):
     if size > 1 and getattr(args, "memory", False):
         raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
                               "torchrun ranks — run it in one process")
+    if args.precision == "fp16" and device.type != "cuda":
+        raise AncerInputError("--precision fp16 needs a CUDA device; on a CPU use fp32 (bf16 works but was 6× slower "
+                              "than fp32 on the CPU we measured)")
     device = distributed.init(device)
     model = load_model(name, device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     theta0 = smoothing_theta(args.norm, args.sigma, args.uniform_convention)
     chunk = args.chunk or (128 if device.type == "cuda" else 16)
     return settings, device, name, model, x, y, idx[rank::size], theta0, chunk, rank, size
+
+
+def _optimize(args, model, xb: torch.Tensor, settings, theta0: float, part: list[int]) -> dict[str, torch.Tensor]:
+    """θ of each stage for the images ``part``, in the precision and layout the command asked for;
+    refuses a non-finite θ (it could only come from reduced precision) instead of certifying with it."""
+    from .pipeline import optimize_theta_split
+    if args.channels_last:
+        xb = xb.contiguous(memory_format=torch.channels_last)
+    dtype = PRECISIONS[args.precision]
+    with torch.autocast(xb.device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
+        res = optimize_theta_split(model, xb, args.norm, args.method, theta0, settings, seed=args.seed, indices=part)
+    res = {k: v.float() for k, v in res.items()}
+    for k, v in res.items():
+        bad = [i for i, ok in zip(part, torch.isfinite(v.reshape(len(v), -1)).all(1).tolist()) if not ok]
+        if bad:
+            raise AncerInputError(f"{k} θ is not finite for images {bad[:10]} with --precision {args.precision}; "
+                                  "rerun them with --precision fp32 or bf16")
+    return res
 
 
 def _theta_path(folder: Path, i: int) -> Path:
@@ -169,22 +197,30 @@ def _theta_path(folder: Path, i: int) -> Path:
 
 
 def cmd_optimize(args) -> int:
-    from .pipeline import optimize_theta_split
+    from . import distributed
     from .progress import Progress
+    from .results import RESUME_KEYS, settings_diff
     settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "settings.json").write_text(json.dumps({"command": "optimize", "model": name, "norm": args.norm,
-                                                   "method": args.method, "sigma": args.sigma, "theta0": theta0,
-                                                   "seed": args.seed, "settings": settings.as_dict(),
-                                                   "uniform_convention": args.uniform_convention}, indent=2))
+    meta = {"command": "optimize", "model": name, "norm": args.norm, "method": args.method, "sigma": args.sigma,
+            "theta0": theta0, "seed": args.seed, "settings": settings.as_dict(),
+            "uniform_convention": args.uniform_convention, "precision": args.precision,
+            "channels_last": args.channels_last, "device": str(device), "world_size": size}
+    meta_path = out / "settings.json"
+    if meta_path.is_file() and any(out.glob("theta_[0-9]*.npy")):
+        diff = settings_diff(json.loads(meta_path.read_text()), meta, RESUME_KEYS)
+        if diff:  # every rank reads the same file, so every rank stops here
+            raise AncerInputError(f"{out} holds θ made with other settings {diff}; choose another --out or empty it")
+    distributed.barrier()  # all ranks have read settings.json before rank 0 rewrites it
+    if rank == 0:
+        meta_path.write_text(json.dumps(meta, indent=2))
     todo = [i for i in idx if not _theta_path(out, i).is_file()]
     bar = Progress(len(idx), f"optimize {args.method}")
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), chunk):
         part = todo[s:s + chunk]
-        res = optimize_theta_split(model, x[part].to(device), args.norm, args.method, theta0, settings,
-                                   seed=args.seed, indices=part)
+        res = _optimize(args, model, x[part].to(device), settings, theta0, part)
         theta = res[args.method].cpu().numpy().astype(np.float32)
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):
@@ -210,7 +246,6 @@ def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
 
 def cmd_certify(args) -> int:
     from .memory import CertificationMemory
-    from .pipeline import optimize_theta_split
     from .progress import Progress
     from .results import ResultWriter, format_row
     from .smoothing import SamplingConfig, certify
@@ -222,12 +257,8 @@ def cmd_certify(args) -> int:
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
     from . import distributed
     settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
-    if args.precision == "fp16" and device.type != "cuda":
-        raise AncerInputError("--precision fp16 needs a CUDA device; on a CPU use fp32 (bf16 works but was 6× slower "
-                              "than fp32 on the CPU we measured)")
     cfg = SamplingConfig(noise_batch=args.noise_batch, max_batch=args.batch if args.batch == "auto" else int(args.batch),
-                         autocast_dtype={"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[args.precision],
-                         channels_last=args.channels_last)
+                         autocast_dtype=PRECISIONS[args.precision], channels_last=args.channels_last)
     meta = {"command": " ".join(sys.argv), "model": name, "model_card": getattr(model, "card", {}), "norm": args.norm,
             "method": args.method, "sigma": args.sigma, "theta0": theta0, "N0": settings.n0, "N": settings.n,
             "alpha": settings.alpha, "seed": args.seed, "settings": settings.as_dict(), "memory": args.memory,
@@ -253,8 +284,7 @@ def cmd_certify(args) -> int:
             elif args.thetas:
                 theta = _load_thetas(Path(args.thetas), part).to(device)
             else:
-                theta = optimize_theta_split(model, xb, args.norm, args.method, theta0, settings, seed=args.seed,
-                                             indices=part)[args.method]
+                theta = _optimize(args, model, xb, settings, theta0, part)[args.method]
             t0 = time.time()
             certs = certify(model, xb, theta, args.norm, settings.n0, settings.n, settings.alpha, seed=args.seed,
                             indices=part, config=cfg)

@@ -32,6 +32,17 @@ def format_row(idx: int, label: int, cert, seconds: float) -> str:
                       f"{cert.p_lower:.8g}", f"{cert.gap:.6g}"])
 
 
+# settings that must match for a run to resume into existing results (absent = the default when
+# files written before the key existed are resumed)
+RESUME_KEYS = {"model": None, "norm": None, "method": None, "sigma": None, "N0": None, "N": None, "alpha": None,
+               "seed": None, "settings": None, "precision": "fp32", "uniform_convention": "std"}
+
+
+def settings_diff(old: dict, new: dict, keys: dict) -> dict:
+    """{key: (old, new)} for the keys whose values differ (a missing key counts as its default)."""
+    return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if old.get(k, d) != new.get(k, d)}
+
+
 class ResultWriter:
     """Append-only, resumable TSV writer. ``done`` holds the indices already in the file."""
 
@@ -46,9 +57,7 @@ class ResultWriter:
             self.path.write_text(HEADER + "\n")
         meta = self.path.with_name(self.path.name + ".json")
         if meta.is_file():
-            old = json.loads(meta.read_text())
-            keys = ("model", "norm", "method", "sigma", "N0", "N", "alpha", "seed")
-            diff = {k: (old.get(k), settings.get(k)) for k in keys if old.get(k) != settings.get(k)}
+            diff = settings_diff(json.loads(meta.read_text()), settings, RESUME_KEYS)
             if diff and self.done:
                 raise AncerInputError(f"{self.path} was made with other settings {diff}; choose another --out "
                                       "or delete the file to start over")

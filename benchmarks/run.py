@@ -67,11 +67,12 @@ class Plan:
     e2e_images: int = 1
     compile: bool = True
     sections: tuple[str, ...] = ("certify", "ancer", "end-to-end")
+    all_variants: bool = False  # also the rows meant for CUDA (fp16, TF32 off, channels-last, big batches…)
 
 
 PRESETS = {
     "smoke": Plan(images=2, baseline_images=1, n0=8, n=64, variant_n=64, ancer_iterations=2, ancer_samples=4,
-                  e2e="smoke", e2e_images=1, compile=False),
+                  e2e="smoke", e2e_images=1, compile=False, all_variants=True),
     "cpu": Plan(),
     "paper": Plan(model="arch:resnet18-imagenet-style", images=128, baseline_images=4, variant_n=20_000,
                   e2e="paper", e2e_images=128),
@@ -159,7 +160,7 @@ class Bench:
         if section == "certify":
             r["gflop_per_s"] = r["samples_per_s"] * self.flops / 1e9
         self.rows.append(r)
-        print(f"  {section:<11} {path:<15} {variant:<26} {images:>4} img  {seconds:9.2f} s  "
+        print(f"  {section:<11} {path:<26} {variant:<36} {images:>4} img  {seconds:9.2f} s  "
               f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s", flush=True)
         return r
 
@@ -186,28 +187,50 @@ class Bench:
         self.row("certify", "original-style", "one image at a time, fp32", len(x), p.n0 + n, s,
                  predictions=[o[0] for o in out])
 
+    def certify_variants(self) -> list[tuple[str, SamplingConfig, dict]]:
+        """The means compared at ``variant_n``: (row name, sampling config, ``certify_ours`` options).
+        The rows after the first two are meant for CUDA (on a CPU the default is channels-last
+        already, there is no TF32 and no fp16 unit); ``all_variants`` runs them anywhere, which the
+        smoke run uses to exercise every code path of the GPU run."""
+        bf16, fp16 = SamplingConfig(autocast_dtype=torch.bfloat16), SamplingConfig(autocast_dtype=torch.float16)
+        big = SamplingConfig(max_batch=16000)
+        rows = [("NCHW model and images", SamplingConfig(), {"layout": "nchw"}), ("bf16 autocast", bf16, {})]
+        if self.device.type == "cuda" or self.plan.all_variants:
+            rows += [("strict fp32 (no TF32)", SamplingConfig(), {"fp32_strict": True}),
+                     ("fp16 autocast", fp16, {}), ("max_batch 16000", big, {}),
+                     ("channels-last", SamplingConfig(), {"layout": "cl"}),
+                     ("bf16 autocast + channels-last", bf16, {"layout": "cl"}),
+                     ("fp16 autocast + channels-last", fp16, {"layout": "cl"}),
+                     ("max_batch 16000 + channels-last", big, {"layout": "cl"}),
+                     ("max_batch 16000 fp16 channels-last", replace(big, autocast_dtype=torch.float16),
+                      {"layout": "cl"})]
+        return rows
+
     def section_certify(self):
-        p, cuda = self.plan, self.device.type == "cuda"
+        p = self.plan
         print(f"certify: N0={p.n0}, N={p.n:,}, α={p.alpha}, σ={p.sigma}; means compared at N={p.variant_n:,}")
         self.certify_ours("batched, default", p.n, SamplingConfig())
         self.certify_original(p.n)
-        variants = [("bf16 autocast", SamplingConfig(autocast_dtype=torch.bfloat16))]
-        if cuda:
-            variants += [("fp16 autocast", SamplingConfig(autocast_dtype=torch.float16)),
-                         ("max_batch 16000", SamplingConfig(max_batch=16000))]
         if p.variant_n != p.n:
             self.certify_ours("batched, default", p.variant_n, SamplingConfig())
-        self.certify_ours("NCHW model and images", p.variant_n, SamplingConfig(), layout="nchw")
-        if cuda:
-            self.certify_ours("strict fp32 (no TF32)", p.variant_n, SamplingConfig(), fp32_strict=True)
-        for name, cfg in variants:
-            self.certify_ours(name, p.variant_n, cfg)
-        if cuda:  # on a CPU the default is channels-last already
-            self.certify_ours("channels-last", p.variant_n, SamplingConfig(), layout="cl")
-            for name, cfg in variants:
-                self.certify_ours(name + " + channels-last", p.variant_n, cfg, layout="cl")
-            self.certify_ours("max_batch 16000 fp16 channels-last", p.variant_n,
-                              SamplingConfig(max_batch=16000, autocast_dtype=torch.float16), layout="cl")
+        for name, cfg, options in self.certify_variants():
+            self.certify_ours(name, p.variant_n, cfg, **options)
+        if self.device.type == "cuda":
+            self.input_transfer()
+
+    def input_transfer(self):
+        """Host → GPU copy of one CLI chunk of images (128), pageable vs pinned memory, beside the
+        time CERTIFY spends on those images: the noise is drawn on the GPU, so only the clean
+        images (12 KB each) cross the bus."""
+        host = self.x[: self.plan.images].cpu().contiguous()
+        pinned = host.pin_memory()
+        certify_s = next(r["s_per_image"] for r in self.rows if r["section"] == "certify" and r["path"] == "ours")
+        certify_s *= len(host)
+        for name, src in (("pageable", host), ("pinned", pinned)):
+            src.to(self.device, non_blocking=True)
+            _, s = timed(lambda src=src: [src.to(self.device, non_blocking=True) for _ in range(10)], self.device)
+            self.row("transfer", "ours", f"{len(host)} images host→GPU, {name}", len(host), 1, s / 10,
+                     fraction_of_certify=s / 10 / certify_s)
 
     # --- ANCER optimization --------------------------------------------------------------------------------
     def ancer_ours(self, variant: str, model, dtype=None, nchw=False):
@@ -236,10 +259,10 @@ class Bench:
         if self.device.type == "cuda" or p.n <= 1000:  # on a CPU without bf16 units: 0.11× (README), 5 min
             self.ancer_ours("bf16 autocast", self.model, torch.bfloat16)
         self.ancer_ours("NCHW model and images", self.nchw_model, nchw=True)
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" or p.all_variants:
             self.ancer_ours("channels-last", self.cl_model)
-        if self.device.type == "cuda":
             self.ancer_ours("fp16 autocast", self.model, torch.float16)
+            self.ancer_ours("bf16 autocast + channels-last", self.cl_model, torch.bfloat16)
         if p.compile:
             t = time.perf_counter()
             compiled = torch.compile(self.model)
@@ -254,17 +277,25 @@ class Bench:
               f"{st.ancer_iterations}×{st.ancer_samples}, N0={st.n0}, N={st.n:,}) on {len(x)} image(s)")
         d = self.device
 
-        def ours():
+        def ours(fast: bool = False):
+            """fast: bf16 autocast (optimizers and CERTIFY's forward passes), channels-last model and
+            images, 16,000 noisy images per CERTIFY forward pass — what ``--precision bf16
+            --channels-last --batch 16000`` does in the CLI."""
+            model = self.cl_model if fast else self.model
+            xx = x.contiguous(memory_format=torch.channels_last) if fast else x
+            cfg = SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True, max_batch=16000) if fast \
+                else SamplingConfig()
             t = {}
-            _, t["certify fixed"] = timed(lambda: certify(self.model, x, p.sigma, "l2", st.n0, st.n, st.alpha), d)
-            iso, t["isotropic-dd optimization"] = timed(
-                lambda: optimize.isotropic_dd(self.model, x, p.sigma, "l2", iterations=st.iso_iterations,
-                                              samples=st.iso_samples, lr=st.iso_lr), d)
-            _, t["certify isotropic-dd"] = timed(lambda: certify(self.model, x, iso.theta, "l2", st.n0, st.n, st.alpha), d)
-            anc, t["ancer optimization"] = timed(
-                lambda: optimize.ancer(self.model, x, iso.theta, "l2", iterations=st.ancer_iterations,
-                                       samples=st.ancer_samples, lr=st.ancer_lr, kappa=st.kappa), d)
-            _, t["certify ancer"] = timed(lambda: certify(self.model, x, anc.theta, "l2", st.n0, st.n, st.alpha), d)
+            with autocast(d, torch.bfloat16 if fast else None):
+                iso, t["isotropic-dd optimization"] = timed(
+                    lambda: optimize.isotropic_dd(model, xx, p.sigma, "l2", iterations=st.iso_iterations,
+                                                  samples=st.iso_samples, lr=st.iso_lr), d)
+                anc, t["ancer optimization"] = timed(
+                    lambda: optimize.ancer(model, xx, iso.theta, "l2", iterations=st.ancer_iterations,
+                                           samples=st.ancer_samples, lr=st.ancer_lr, kappa=st.kappa), d)
+            for name, theta in (("fixed", p.sigma), ("isotropic-dd", iso.theta), ("ancer", anc.theta)):
+                _, t["certify " + name] = timed(lambda: certify(model, xx, theta, "l2", st.n0, st.n, st.alpha,
+                                                                config=cfg), d)
             return t
 
         k = min(len(x), p.baseline_images)  # the one-image-at-a-time CERTIFY runs on k images, scaled to len(x)
@@ -290,7 +321,10 @@ class Bench:
             return t
 
         certify(self.model, x[:1], p.sigma, "l2", 2, 10, st.alpha)  # warm-up
-        for path, fn in (("ours", ours), ("original-style", original)):
+        paths = [("ours", ours), ("original-style", original)]
+        if d.type == "cuda" or p.all_variants:
+            paths.insert(1, ("ours, bf16 + channels-last", lambda: ours(fast=True)))
+        for path, fn in paths:
             t = fn()
             table3 = {"fixed": t["certify fixed"],
                       "isotropic-dd": t["isotropic-dd optimization"] + t["certify isotropic-dd"],
@@ -308,12 +342,13 @@ class Bench:
         for the same method (end-to-end)."""
         out = []
         for r in self.rows:
-            if r["path"] != "ours":
+            if not r["path"].startswith("ours"):
                 continue
             base = [b for b in self.rows if b["section"] == r["section"] and b["path"] == "original-style"
                     and (r["section"] != "end-to-end" or b["variant"] == r["variant"])]
             if base:  # throughput ratio (equals the s/image ratio when the work per image is the same)
-                out.append({"section": r["section"], "variant": r["variant"], "n": r["samples_per_image"],
+                out.append({"section": r["section"], "path": r["path"], "variant": r["variant"],
+                            "n": r["samples_per_image"],
                             "speedup_vs_original_style": r["samples_per_s"] / base[0]["samples_per_s"]})
         return out
 
@@ -328,6 +363,8 @@ def main(argv=None) -> int:
         ap.add_argument("--" + f.replace("_", "-"), type=type(getattr(Plan, f)), default=None)
     ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
+    ap.add_argument("--all-variants", action="store_true", default=None,
+                    help="also run the rows meant for CUDA on this device (to check their code paths)")
     a = ap.parse_args(argv)
     over = {f: getattr(a, f) for f in Plan.__dataclass_fields__ if getattr(a, f, None) is not None}
     if a.sections:
@@ -351,7 +388,8 @@ def main(argv=None) -> int:
     ratios = bench.ratios()
     print("speed-up over the original-style path (throughput ratio, same process):")
     for r in ratios:
-        print(f"  {r['section']:<11} {r['variant']:<26} ×{r['speedup_vs_original_style']:.2f}")
+        label = r["variant"] if r["path"] == "ours" else f"{r['variant']} ({r['path'][6:]})"
+        print(f"  {r['section']:<11} {label:<40} ×{r['speedup_vs_original_style']:.2f}")
     doc = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
            "preset": a.preset, "plan": asdict(plan), "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
            "model": bench.model_name, "model_forward_flops": bench.flops, "hardware": hw, "rows": bench.rows,

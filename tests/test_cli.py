@@ -47,6 +47,43 @@ def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
     assert read_results(out)["idx"].tolist() == [0, 1]
 
 
+def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_settings(ckpt, tmp_path, capsys):
+    common = ["--model", ckpt, "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25", "--indices", "0:2",
+              "--iterations", "2", "--samples", "4", "--device", "cpu", "--preset", "quick"]
+    thetas = tmp_path / "th"
+    assert run("optimize", *common, "--out", thetas, "--precision", "bf16") == 0
+    meta = json.loads((thetas / "settings.json").read_text())
+    assert meta["precision"] == "bf16" and meta["world_size"] == 1
+    # θ made in bf16 differ from fp32 ones: the autocast really ran
+    assert run("optimize", *common, "--out", tmp_path / "th32") == 0
+    assert not np.array_equal(np.load(thetas / "theta_00000.npy"), np.load(tmp_path / "th32" / "theta_00000.npy"))
+    capsys.readouterr()
+    # resuming into θ (or rows) made with another precision or seed would mix two experiments: refused
+    assert run("optimize", *common, "--out", thetas, "--indices", "0:4") == 2
+    assert "other settings" in capsys.readouterr().err and not (thetas / "theta_00003.npy").exists()
+    assert run("optimize", *common, "--out", thetas, "--indices", "0:4", "--precision", "bf16") == 0
+    out = tmp_path / "c.tsv"
+    certify = ["certify", *common, "--N0", "4", "--N", "16", "--out", out]
+    assert run(*certify, "--precision", "bf16") == 0
+    assert run(*certify, "--indices", "0:3") == 2
+    assert "precision" in capsys.readouterr().err
+    assert run(*certify, "--seed", "1", "--precision", "bf16", "--indices", "0:3") == 2
+    assert read_results(out)["idx"].tolist() == [0, 1]
+
+
+def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, monkeypatch):
+    import ancer_core.pipeline as pipeline
+
+    def nan_theta(model, x, *a, **k):
+        return {"isotropic-dd": torch.full((x.shape[0],), float("nan"))}
+    monkeypatch.setattr(pipeline, "optimize_theta_split", nan_theta)
+    out = tmp_path / "nan.tsv"
+    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25",
+               "--indices", "0:2", "--N0", "4", "--N", "16", "--device", "cpu", "--out", out) == 2
+    assert "not finite for images [0, 1]" in capsys.readouterr().err
+    assert read_results(out)["idx"].tolist() == []
+
+
 def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
     out = tmp_path / "r.tsv"
     base = ["certify", "--model", ckpt, "--norm", "l1", "--method", "fixed", "--sigma", "0.5", "--N0", "4", "--N",
