@@ -75,15 +75,19 @@ def gap_estimate(top2: torch.Tensor, norm: str) -> torch.Tensor:
     return top2[:, 0] - top2[:, 1]
 
 
-def _record(trace: dict, **values: torch.Tensor) -> dict:
-    stats = {k: v.detach().float().cpu().numpy() for k, v in values.items()}
-    for k, v in stats.items():
+def _record(trace: dict, host: bool, **values: torch.Tensor) -> dict | None:
+    """Append this iteration's statistics to ``trace``, kept on the device; copy them to the host
+    (a device synchronisation) only when ``host`` — when a callback wants them — so that on a GPU
+    the loop never waits for its own bookkeeping."""
+    # copies, not views: θ itself is updated in place after this (a view recorded every row as the final θ)
+    row = {k: v.detach().float().clone() for k, v in values.items()}
+    for k, v in row.items():
         trace.setdefault(k, []).append(v)
-    return stats
+    return {k: v.cpu().numpy() for k, v in row.items()} if host else None
 
 
 def _finish(trace: dict) -> dict[str, np.ndarray]:
-    return {k: np.stack(v) for k, v in trace.items()}
+    return {k: torch.stack(v).cpu().numpy() for k, v in trace.items()}
 
 
 def _validate_common(model, x, norm, iterations, samples, lr):
@@ -122,8 +126,8 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, 
                 gap = 0.5 * gap  # the ½ of Corollary 1, kept in Isotropic DD's objective as in the original
             objective = theta * gap
             (grad,) = torch.autograd.grad(objective.sum(), theta)
-            stats = _record(trace, objective=objective, gap=gap, radius=objective, proxy_radius=objective,
-                            theta_mean=theta)
+            stats = _record(trace, callback is not None, objective=objective, gap=gap, radius=objective,
+                            proxy_radius=objective, theta_mean=theta)
             with torch.no_grad():
                 theta.add_(lr * grad).clamp_(min=MIN_THETA)
             if callback is not None:
@@ -166,7 +170,7 @@ def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iter
             (grad,) = torch.autograd.grad(-objective.sum(), theta)
             cert_gap = 0.5 * gap if norm == "l2" else gap
             extra = {"theta": flat} if record_theta else {}
-            stats = _record(trace, objective=objective, gap=cert_gap, radius=mn * cert_gap,
+            stats = _record(trace, callback is not None, objective=objective, gap=cert_gap, radius=mn * cert_gap,
                             proxy_radius=gm * cert_gap, theta_mean=flat.mean(1), **extra)
             theta.grad = grad
             opt.step()
