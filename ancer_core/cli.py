@@ -244,6 +244,28 @@ def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
     return torch.from_numpy(np.stack(arrs)).float()
 
 
+THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
+
+
+def _check_thetas(args, model_name: str) -> dict | None:
+    """The settings of the `optimize` run behind --thetas; refuses θ made for another model, norm,
+    method, σ or uniform convention (the rows would describe θ that is not what they used)."""
+    path = Path(args.thetas) / "settings.json"
+    if not path.is_file():
+        print(f"warning: {path} is missing; cannot check that these θ were made for this model and method",
+              file=sys.stderr)
+        return None
+    made = json.loads(path.read_text())
+    want = {"model": model_name, "norm": args.norm, "method": args.method, "sigma": args.sigma,
+            "uniform_convention": args.uniform_convention}
+    diff = {k: (made.get(k), want[k]) for k in THETA_KEYS if made.get(k, want[k]) != want[k]}
+    if diff:
+        said = ", ".join(f"{k}: {a!r}, here {b!r}" for k, (a, b) in diff.items())
+        raise AncerInputError(f"--thetas {args.thetas} was optimized with other settings ({said}); certify with "
+                              "the same --model, --norm, --method, --sigma and --uniform-convention")
+    return made
+
+
 def cmd_certify(args) -> int:
     from .memory import CertificationMemory
     from .progress import Progress
@@ -257,12 +279,14 @@ def cmd_certify(args) -> int:
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
     from . import distributed
     settings, device, name, model, x, y, idx, theta0, chunk, rank, size = _setup(args)
+    theta_meta = _check_thetas(args, name) if args.thetas else None
     cfg = SamplingConfig(noise_batch=args.noise_batch, max_batch=args.batch if args.batch == "auto" else int(args.batch),
                          autocast_dtype=PRECISIONS[args.precision], channels_last=args.channels_last)
     meta = {"command": " ".join(sys.argv), "model": name, "model_card": getattr(model, "card", {}), "norm": args.norm,
             "method": args.method, "sigma": args.sigma, "theta0": theta0, "N0": settings.n0, "N": settings.n,
             "alpha": settings.alpha, "seed": args.seed, "settings": settings.as_dict(), "memory": args.memory,
-            "uniform_convention": args.uniform_convention, "thetas": args.thetas, "indices": args.indices,
+            "uniform_convention": args.uniform_convention, "thetas": args.thetas, "thetas_settings": theta_meta,
+            "indices": args.indices,
             "device": str(device), "torch": str(torch.__version__), "precision": args.precision,
             "channels_last": args.channels_last,
             "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),

@@ -110,10 +110,19 @@ def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     for method, extra in (("fixed", []), ("ancer", ["--thetas", thetas])):
         assert run("certify", "--method", method, *common, *extra, "--N0", "4", "--N", "16",
                    "--out", tmp_path / f"{method}.tsv") == 0
+    meta = json.loads((tmp_path / "ancer.tsv.json").read_text())
+    assert meta["thetas_settings"]["method"] == "ancer" and meta["thetas_settings"]["settings"]["ancer_iterations"] == 2
     capsys.readouterr()
     assert run("analyze", tmp_path / "fixed.tsv", tmp_path / "ancer.tsv", "--radii", "0", "0.1") == 0
     text = capsys.readouterr().out
     assert "ACR" in text and "proxy radius (ℓp^Θ) is the best" in text and "fixed" in text
+    # θ made for another method, σ or norm would make the rows lie about what they certified: refused
+    for bad, said in ((["--method", "isotropic-dd"], "method: 'ancer', here 'isotropic-dd'"),
+                      (["--method", "ancer", "--sigma", "0.5"], "sigma: 0.25, here 0.5")):
+        assert run("certify", *common, *bad, "--thetas", thetas, "--N0", "4", "--N", "16",
+                   "--out", tmp_path / "bad.tsv") == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "bad.tsv").exists()
 
 
 def test_skip_and_max_select_like_the_original(ckpt, tmp_path):
