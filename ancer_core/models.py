@@ -184,11 +184,31 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     return ckpt
 
 
-def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu", arch: str | None = None) -> nn.Sequential:
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """A copy of an eval-mode ``model`` with every BatchNorm folded into the convolution before it
+    (``torch.fx.experimental.optimization.fuse``): the same function up to float rounding (logits
+    differ by ~1e-6), one memory pass fewer per layer — measured 1.2–1.45× the forward and 1.2–1.5×
+    the input-gradient throughput of the small model on a CPU (README "Performance"). For
+    inference and θ optimization only: the copy has no BatchNorm left to train. Returns ``model``
+    itself if it cannot be traced."""
+    from torch.fx.experimental.optimization import fuse
+    try:
+        fused = fuse(model.eval(), inplace=False)
+    except Exception:  # an architecture torch.fx cannot trace: run it as it is
+        return model
+    fused.card = dict(getattr(model, "card", {}), batchnorm_folded=True)
+    return fused.eval()
+
+
+def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu", arch: str | None = None,
+               fold_bn: bool = True) -> nn.Module:
     """Load a shipped model by name, or a checkpoint ``{'arch', 'state_dict'}`` by path.
 
     Returns the model in eval mode on ``device``; it maps N×3×32×32 images in [0, 1] to logits.
     Its model card (dict) is attached as ``model.card``. ``arch`` overrides a checkpoint's own.
+    ``fold_bn`` (default) folds BatchNorm into the convolutions (:func:`fold_batchnorm`), for
+    certification and optimization; pass ``fold_bn=False`` for the checkpoint's own module
+    structure (to save, fine-tune or inspect it).
     """
     name = str(name_or_path)
     path = MODEL_DIR / f"{name}.pt" if (MODEL_DIR / f"{name}.pt").is_file() else Path(name)
@@ -209,6 +229,8 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
                               f"{str(e).splitlines()[0][:300]}") from None
     model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
     model = model.to(device).eval()
+    if fold_bn:
+        model = fold_batchnorm(model)
     if torch.device(device).type == "cpu":
         # channels-last convolution weights: 2.5× the forward and 1.5× the gradient throughput of the
         # NCHW layout on a CPU (oneDNN), measured in README "Performance"; same function, other layout

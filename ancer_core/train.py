@@ -162,6 +162,9 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
 
 def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Path, half: bool = True) -> None:
     """``{'arch', 'state_dict', 'card'}`` (half precision weights when ``half``) + ``.json`` card."""
+    if getattr(model, "card", {}).get("batchnorm_folded"):
+        raise ValueError("this model has its BatchNorm folded into its convolutions and no longer matches its "
+                         "architecture; load it with load_model(…, fold_bn=False) to save it")
     out = Path(out)
     state = {k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
              for k, v in model.state_dict().items()}

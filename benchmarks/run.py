@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))  # original_style.py beside this file
 import original_style  # noqa: E402
 
 from ancer_core import optimize, pipeline  # noqa: E402
-from ancer_core.models import build_model, load_model  # noqa: E402
+from ancer_core.models import build_model, fold_batchnorm, load_model  # noqa: E402
 from ancer_core.pipeline import timed  # noqa: E402
 from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
 
@@ -132,11 +132,17 @@ def matmul_gflops(device: torch.device, size: int = 2048, reps: int = 5) -> floa
     return 2 * size**3 * reps / s / 1e9
 
 
-def get_model(spec: str, device: torch.device) -> tuple[torch.nn.Module, str]:
+def get_model(spec: str, device: torch.device) -> tuple[torch.nn.Module, torch.nn.Module, str]:
+    """(ours: as load_model returns it — BatchNorm folded, channels-last weights on a CPU; the
+    checkpoint's own modules, unfolded, in NCHW; a name)."""
     if spec.startswith("arch:"):
         torch.manual_seed(0)
-        return build_model(spec[5:]).to(device).eval(), f"{spec[5:]} (random weights: speed only)"
-    return load_model(spec, device), spec
+        plain = build_model(spec[5:]).to(device).eval()
+        ours = fold_batchnorm(plain)
+        if device.type == "cpu":
+            ours = ours.to(memory_format=torch.channels_last)
+        return ours, plain, f"{spec[5:]} (random weights: speed only)"
+    return load_model(spec, device), load_model(spec, device, fold_bn=False), spec
 
 
 class Bench:
@@ -145,9 +151,13 @@ class Bench:
         from ancer_core.data import load_cifar10
         x, _ = load_cifar10("test")
         self.x = x[: max(plan.images, plan.e2e_images, plan.baseline_images)].to(device)
-        self.model, self.model_name = get_model(plan.model, device)
-        # the original keeps PyTorch's default NCHW layout; ours is what load_model returns
-        self.nchw_model = copy.deepcopy(self.model).to(memory_format=torch.contiguous_format)
+        self.model, plain, self.model_name = get_model(plan.model, device)
+        # the original runs the checkpoint's modules (BatchNorm kept) in PyTorch's default NCHW
+        # layout; ours is what load_model returns (BatchNorm folded; channels-last weights on a CPU)
+        self.nchw_model = plain.to(memory_format=torch.contiguous_format)
+        self.unfolded_model = copy.deepcopy(plain)
+        if device.type == "cpu":
+            self.unfolded_model = self.unfolded_model.to(memory_format=torch.channels_last)
         self.cl_model = copy.deepcopy(self.model).to(memory_format=torch.channels_last)
         self.flops = forward_flops(self.model, device)
         self.rows: list[dict] = []
@@ -167,11 +177,13 @@ class Bench:
     # --- certify -------------------------------------------------------------------------------------------
     def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False,
                      layout: str | None = None):
-        """``layout``: None = the model as load_model returns it (channels-last weights on a CPU),
-        "nchw" = NCHW weights and images, "cl" = channels-last weights and images."""
+        """``layout``: None = the model as load_model returns it (BatchNorm folded, channels-last
+        weights on a CPU), "nchw" = NCHW weights and images, "cl" = channels-last weights and
+        images, "unfolded" = BatchNorm not folded, otherwise as None."""
         p, x = self.plan, self.x[: self.plan.images]
-        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model}[layout]
-        x = x.contiguous() if layout == "nchw" else x.contiguous(memory_format=torch.channels_last) if layout else x
+        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model,
+                 "unfolded": self.unfolded_model}[layout]
+        x = x.contiguous() if layout == "nchw" else x.contiguous(memory_format=torch.channels_last) if layout == "cl" else x
         with strict_fp32(fp32_strict):
             certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
             certs, s = timed(lambda: certify(model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
@@ -194,7 +206,8 @@ class Bench:
         smoke run uses to exercise every code path of the GPU run."""
         bf16, fp16 = SamplingConfig(autocast_dtype=torch.bfloat16), SamplingConfig(autocast_dtype=torch.float16)
         big = SamplingConfig(max_batch=16000)
-        rows = [("NCHW model and images", SamplingConfig(), {"layout": "nchw"}), ("bf16 autocast", bf16, {})]
+        rows = [("BatchNorm not folded", SamplingConfig(), {"layout": "unfolded"}),
+                ("NCHW, BatchNorm not folded", SamplingConfig(), {"layout": "nchw"}), ("bf16 autocast", bf16, {})]
         if self.device.type == "cuda" or self.plan.all_variants:
             rows += [("strict fp32 (no TF32)", SamplingConfig(), {"fp32_strict": True}),
                      ("fp16 autocast", fp16, {}), ("max_batch 16000", big, {}),
@@ -258,7 +271,8 @@ class Bench:
         self.row("ancer", "original-style", "weight gradients, fp32", len(x), p.ancer_iterations * p.ancer_samples, s)
         if self.device.type == "cuda" or p.n <= 1000:  # on a CPU without bf16 units: 0.11× (README), 5 min
             self.ancer_ours("bf16 autocast", self.model, torch.bfloat16)
-        self.ancer_ours("NCHW model and images", self.nchw_model, nchw=True)
+        self.ancer_ours("BatchNorm not folded", self.unfolded_model)
+        self.ancer_ours("NCHW, BatchNorm not folded", self.nchw_model, nchw=True)
         if self.device.type == "cuda" or p.all_variants:
             self.ancer_ours("channels-last", self.cl_model)
             self.ancer_ours("fp16 autocast", self.model, torch.float16)

@@ -20,7 +20,7 @@ p.add_argument("--n", type=int, default=2000)
 p.add_argument("--alpha", type=float, default=0.001)
 p.add_argument("--device", default="cpu")
 a = p.parse_args()
-model = load_model(a.name, a.device)
+model = load_model(a.name, a.device, fold_bn=False)  # saved again below: keep its BatchNorm
 card = {k: v for k, v in model.card.items() if k != "path"}
 t = time.time()
 ev = evaluate_smoothed(model, card["norm"], smoothing_theta(card["norm"], card["sigma"]), list(range(0, 10000, 20)),

@@ -40,7 +40,7 @@ for noise, sigma, epochs in PLAN:
     else:
         t = time.time()
         card = train(TrainConfig(noise=noise, sigma=sigma, epochs=epochs, data_root=a.data_root), out, a.device)
-        model = load_model(out, a.device)
+        model = load_model(out, a.device, fold_bn=False)  # saved again below: keep its BatchNorm
         norm = card["norm"]
         card["name"] = name
         card["evaluation"] = evaluate_smoothed(model, norm, smoothing_theta(norm, sigma), list(range(0, 10000, 20)),

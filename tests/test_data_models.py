@@ -11,7 +11,7 @@ from ancer_core import load_cifar10, load_model, shipped_models
 from ancer_core.data import CLASSES, load_cifar10_arrays, parse_indices
 from ancer_core.models import CifarResNet, NormalizeLayer, build_model
 from ancer_core.toy import TOY_DATASETS, load_toy
-from ancer_core.train import TrainConfig, train
+from ancer_core.train import TrainConfig, save_checkpoint, train
 from ancer_core.validation import AncerInputError
 
 
@@ -146,3 +146,33 @@ def test_training_end_to_end_one_step(tmp_path, noise, stab):
     assert out.is_file() and out.with_suffix(".json").is_file() and not out.with_suffix(".partial").exists()
     model = load_model(out)
     assert model(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+
+
+@pytest.mark.parametrize("arch", ["small-cnn", "resnet18-imagenet-style", "cifar_resnet20"])
+def test_folding_batchnorm_keeps_the_function_and_its_input_gradient(arch, tmp_path):
+    """load_model folds BatchNorm into the convolutions (faster; README Performance): the folded
+    network must compute the same logits and the same gradient w.r.t. the input (what the
+    optimizers use) up to float rounding, with non-trivial BatchNorm statistics."""
+    torch.manual_seed(0)
+    model = build_model(arch).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.3, 3.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    path = tmp_path / "m.pt"
+    save_checkpoint(model, arch, {"note": "test"}, path, half=False)
+    plain, folded = load_model(path, fold_bn=False), load_model(path)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert folded.card["batchnorm_folded"] is True and "batchnorm_folded" not in plain.card
+    x = torch.rand(4, 3, 32, 32, requires_grad=True)
+    a, b = plain(x), folded(x)
+    torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    assert not torch.equal(a, torch.zeros_like(a))
+    ga, = torch.autograd.grad(torch.softmax(a, 1)[:, 0].sum(), x)
+    gb, = torch.autograd.grad(torch.softmax(b, 1)[:, 0].sum(), x)
+    torch.testing.assert_close(gb, ga, rtol=1e-3, atol=1e-6)
+    with pytest.raises(ValueError, match="fold_bn=False"):  # it no longer matches its architecture
+        save_checkpoint(folded, arch, {}, tmp_path / "folded.pt")
