@@ -45,6 +45,8 @@ from ancer_core.models import build_model, fold_batchnorm, load_model  # noqa: E
 from ancer_core.pipeline import timed  # noqa: E402
 from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
 
+DEFAULT = "batched, default"  # the variant name of our default path
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -171,7 +173,9 @@ class Bench:
             r["gflop_per_s"] = r["samples_per_s"] * self.flops / 1e9
         self.rows.append(r)
         print(f"  {section:<11} {path:<26} {variant:<36} {images:>4} img  {seconds:9.2f} s  "
-              f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s", flush=True)
+              f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s" +
+              (f"  (default ÷ this, back to back: ×{r['vs_default_back_to_back']:.2f})"
+               if "vs_default_back_to_back" in r else ""), flush=True)
         return r
 
     # --- certify -------------------------------------------------------------------------------------------
@@ -187,8 +191,13 @@ class Bench:
         with strict_fp32(fp32_strict):
             certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
             certs, s = timed(lambda: certify(model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
+        extra = {}
+        if variant != DEFAULT:  # our default again, right after: a ratio this VM's drift cannot skew
+            _, s_default = timed(lambda: certify(self.model, self.x[: p.images], p.sigma, "l2", p.n0, n, p.alpha),
+                                 self.device)
+            extra = {"default_s_back_to_back": s_default, "vs_default_back_to_back": s_default / s}
         self.row("certify", "ours", variant, len(x), p.n0 + n, s,
-                 predictions=[c.prediction for c in certs], radii=[c.radius for c in certs])
+                 predictions=[c.prediction for c in certs], radii=[c.radius for c in certs], **extra)
 
     def certify_original(self, n: int):
         p, x = self.plan, self.x[: self.plan.baseline_images]
@@ -222,10 +231,10 @@ class Bench:
     def section_certify(self):
         p = self.plan
         print(f"certify: N0={p.n0}, N={p.n:,}, α={p.alpha}, σ={p.sigma}; means compared at N={p.variant_n:,}")
-        self.certify_ours("batched, default", p.n, SamplingConfig())
+        self.certify_ours(DEFAULT, p.n, SamplingConfig())
         self.certify_original(p.n)
         if p.variant_n != p.n:
-            self.certify_ours("batched, default", p.variant_n, SamplingConfig())
+            self.certify_ours(DEFAULT, p.variant_n, SamplingConfig())
         for name, cfg, options in self.certify_variants():
             self.certify_ours(name, p.variant_n, cfg, **options)
         if self.device.type == "cuda":
@@ -255,13 +264,19 @@ class Bench:
                 return optimize.ancer(model, x, p.sigma, "l2", iterations=iterations, samples=p.ancer_samples)
         run(1)  # warm-up (and compilation)
         res, s = timed(lambda: run(p.ancer_iterations), self.device)
+        extra = {}
+        if variant != DEFAULT:  # our default again, right after: a ratio this VM's drift cannot skew
+            _, s_default = timed(lambda: optimize.ancer(self.model, self.x[: p.images], p.sigma, "l2",
+                                                        iterations=p.ancer_iterations, samples=p.ancer_samples),
+                                 self.device)
+            extra = {"default_s_back_to_back": s_default, "vs_default_back_to_back": s_default / s}
         self.row("ancer", "ours", variant, len(x), p.ancer_iterations * p.ancer_samples, s,
-                 final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]])
+                 final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]], **extra)
 
     def section_ancer(self):
         p, x = self.plan, self.x[: self.plan.images]
         print(f"ANCER optimization: {p.ancer_iterations} iterations × {p.ancer_samples} samples, from θ = σ = {p.sigma}")
-        self.ancer_ours("batched, default", self.model)
+        self.ancer_ours(DEFAULT, self.model)
         with strict_fp32(True):
             theta0 = torch.full((len(x),), p.sigma, device=self.device)
             original_style.ancer(self.nchw_model, x, theta0, 1, p.ancer_samples)  # warm-up
@@ -404,6 +419,11 @@ def main(argv=None) -> int:
     for r in ratios:
         label = r["variant"] if r["path"] == "ours" else f"{r['variant']} ({r['path'][6:]})"
         print(f"  {r['section']:<11} {label:<40} ×{r['speedup_vs_original_style']:.2f}")
+    paired = [r for r in bench.rows if "vs_default_back_to_back" in r]
+    if paired:
+        print("each mean against our default, timed back to back (default time ÷ this time; > 1: the mean is faster):")
+        for r in paired:
+            print(f"  {r['section']:<11} {r['variant']:<40} ×{r['vs_default_back_to_back']:.2f}")
     doc = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
            "preset": a.preset, "plan": asdict(plan), "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
            "model": bench.model_name, "model_forward_flops": bench.flops, "hardware": hw, "rows": bench.rows,
