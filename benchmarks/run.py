@@ -28,6 +28,7 @@ import copy
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -70,11 +71,13 @@ class Plan:
     compile: bool = True
     sections: tuple[str, ...] = ("certify", "ancer", "end-to-end")
     all_variants: bool = False  # also the rows meant for CUDA (fp16, TF32 off, channels-last, big batches…)
+    pairs: int = 6  # back-to-back pairs (default vs each mean) behind each ratio to our default
+    pair_n: int = 2_000  # N of those pairs for CERTIFY (ANCER: a fifth of the iterations)
 
 
 PRESETS = {
     "smoke": Plan(images=2, baseline_images=1, n0=8, n=64, variant_n=64, ancer_iterations=2, ancer_samples=4,
-                  e2e="smoke", e2e_images=1, compile=False, all_variants=True),
+                  e2e="smoke", e2e_images=1, compile=False, all_variants=True, pairs=1, pair_n=64),
     "cpu": Plan(),
     "paper": Plan(model="arch:resnet18-imagenet-style", images=128, baseline_images=4, variant_n=20_000,
                   e2e="paper", e2e_images=128),
@@ -174,9 +177,21 @@ class Bench:
         self.rows.append(r)
         print(f"  {section:<11} {path:<26} {variant:<36} {images:>4} img  {seconds:9.2f} s  "
               f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s" +
-              (f"  (default ÷ this, back to back: ×{r['vs_default_back_to_back']:.2f})"
-               if "vs_default_back_to_back" in r else ""), flush=True)
+              (f"  (vs default, back to back: ×{r['speed_vs_default_back_to_back']:.2f})"
+               if "speed_vs_default_back_to_back" in r else ""), flush=True)
         return r
+
+    def paired(self, default, variant) -> dict:
+        """Our default against a mean, timed back to back in ``pairs`` short pairs (order alternating)
+        on the same work; the median of default time ÷ mean time. This VM's speed drifts by ±15 %
+        (more at times) within a run, which skews ratios of rows measured minutes apart."""
+        ratios = []
+        for k in range(self.plan.pairs):
+            first, second = (default, variant) if k % 2 == 0 else (variant, default)
+            _, a = timed(first, self.device)
+            _, b = timed(second, self.device)
+            ratios.append(a / b if k % 2 == 0 else b / a)
+        return {"speed_vs_default_back_to_back": float(statistics.median(ratios)), "back_to_back_ratios": ratios}
 
     # --- certify -------------------------------------------------------------------------------------------
     def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False,
@@ -192,10 +207,11 @@ class Bench:
             certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
             certs, s = timed(lambda: certify(model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
         extra = {}
-        if variant != DEFAULT:  # our default again, right after: a ratio this VM's drift cannot skew
-            _, s_default = timed(lambda: certify(self.model, self.x[: p.images], p.sigma, "l2", p.n0, n, p.alpha),
-                                 self.device)
-            extra = {"default_s_back_to_back": s_default, "vs_default_back_to_back": s_default / s}
+        if variant != DEFAULT:
+            short = min(n, p.pair_n)
+            with strict_fp32(fp32_strict):
+                extra = self.paired(lambda: certify(self.model, self.x[: p.images], p.sigma, "l2", p.n0, short, p.alpha),
+                                    lambda: certify(model, x, p.sigma, "l2", p.n0, short, p.alpha, config=cfg))
         self.row("certify", "ours", variant, len(x), p.n0 + n, s,
                  predictions=[c.prediction for c in certs], radii=[c.radius for c in certs], **extra)
 
@@ -265,11 +281,11 @@ class Bench:
         run(1)  # warm-up (and compilation)
         res, s = timed(lambda: run(p.ancer_iterations), self.device)
         extra = {}
-        if variant != DEFAULT:  # our default again, right after: a ratio this VM's drift cannot skew
-            _, s_default = timed(lambda: optimize.ancer(self.model, self.x[: p.images], p.sigma, "l2",
-                                                        iterations=p.ancer_iterations, samples=p.ancer_samples),
-                                 self.device)
-            extra = {"default_s_back_to_back": s_default, "vs_default_back_to_back": s_default / s}
+        if variant != DEFAULT:
+            short = max(1, p.ancer_iterations // 5)
+            extra = self.paired(lambda: optimize.ancer(self.model, self.x[: p.images], p.sigma, "l2",
+                                                       iterations=short, samples=p.ancer_samples),
+                                lambda: run(short))
         self.row("ancer", "ours", variant, len(x), p.ancer_iterations * p.ancer_samples, s,
                  final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]], **extra)
 
@@ -388,7 +404,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 …")
     ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/<preset>-<device>.json)")
     for f in ("model", "sigma", "images", "baseline_images", "n0", "n", "variant_n", "ancer_iterations",
-              "ancer_samples", "e2e", "e2e_images"):
+              "ancer_samples", "e2e", "e2e_images", "pairs", "pair_n"):
         ap.add_argument("--" + f.replace("_", "-"), type=type(getattr(Plan, f)), default=None)
     ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
@@ -419,11 +435,12 @@ def main(argv=None) -> int:
     for r in ratios:
         label = r["variant"] if r["path"] == "ours" else f"{r['variant']} ({r['path'][6:]})"
         print(f"  {r['section']:<11} {label:<40} ×{r['speedup_vs_original_style']:.2f}")
-    paired = [r for r in bench.rows if "vs_default_back_to_back" in r]
+    paired = [r for r in bench.rows if "speed_vs_default_back_to_back" in r]
     if paired:
-        print("each mean against our default, timed back to back (default time ÷ this time; > 1: the mean is faster):")
+        print(f"each mean's speed relative to our default (median of {plan.pairs} back-to-back pairs; < 1: slower "
+              "than our default):")
         for r in paired:
-            print(f"  {r['section']:<11} {r['variant']:<40} ×{r['vs_default_back_to_back']:.2f}")
+            print(f"  {r['section']:<11} {r['variant']:<40} ×{r['speed_vs_default_back_to_back']:.2f}")
     doc = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
            "preset": a.preset, "plan": asdict(plan), "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
            "model": bench.model_name, "model_forward_flops": bench.flops, "hardware": hw, "rows": bench.rows,
