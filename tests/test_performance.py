@@ -142,3 +142,20 @@ def test_measure_throughput_is_positive_and_finite():
     from ancer_core.pipeline import measure_throughput
     rate = measure_throughput(_tiny_cnn(), "cpu", batch=16)
     assert set(rate) == {"forward", "gradient"} and all(np.isfinite(v) and v > 0 for v in rate.values())
+
+
+def test_benchmark_paper_preset_runs_on_resnet18_at_tiny_sizes(tmp_path):
+    """The GPU command (`--preset paper`: the paper's ResNet-18 with random weights, BatchNorm
+    folded) run on the CPU at tiny sizes with every CUDA row: its code paths work before any GPU
+    session spends its time on them."""
+    out = tmp_path / "paper.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--preset", "paper", "--device", "cpu",
+                           "--images", "1", "--baseline-images", "1", "--n", "40", "--variant-n", "40", "--n0", "4",
+                           "--ancer-iterations", "1", "--ancer-samples", "2", "--e2e", "smoke", "--e2e-images", "1",
+                           "--no-compile", "--pairs", "1", "--pair-n", "20", "--all-variants", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert doc["model"].startswith("resnet18-imagenet-style") and 70e6 < doc["model_forward_flops"] < 80e6
+    assert {r["section"] for r in doc["rows"]} == {"certify", "ancer", "end-to-end"}
+    assert any(r["path"] == "ours, bf16 + channels-last" for r in doc["rows"])
