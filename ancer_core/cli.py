@@ -255,10 +255,11 @@ def _check_thetas(args, model_name: str) -> dict | None:
         print(f"warning: {path} is missing; cannot check that these θ were made for this model and method",
               file=sys.stderr)
         return None
+    from .results import RESUME_KEYS, settings_diff
     made = json.loads(path.read_text())
     want = {"model": model_name, "norm": args.norm, "method": args.method, "sigma": args.sigma,
             "uniform_convention": args.uniform_convention}
-    diff = {k: (made.get(k), want[k]) for k in THETA_KEYS if made.get(k, want[k]) != want[k]}
+    diff = settings_diff(made, want, {k: RESUME_KEYS[k] for k in THETA_KEYS})
     if diff:
         said = ", ".join(f"{k}: {a!r}, here {b!r}" for k, (a, b) in diff.items())
         raise AncerInputError(f"--thetas {args.thetas} was optimized with other settings ({said}); certify with "

@@ -228,11 +228,16 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
         raise AncerInputError(f"checkpoint {str(path)!r} does not match architecture {a!r}: "
                               f"{str(e).splitlines()[0][:300]}") from None
     model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
+    return for_inference(model, device, fold_bn)
+
+
+def for_inference(model: nn.Module, device: str | torch.device, fold_bn: bool = True) -> nn.Module:
+    """``model`` on ``device`` in eval mode, as :func:`load_model` returns it: BatchNorm folded
+    (when ``fold_bn``) and, on a CPU, channels-last convolution weights — 2.5× the forward and 1.5×
+    the gradient throughput of the NCHW layout there (oneDNN; README "Performance"), same function."""
     model = model.to(device).eval()
     if fold_bn:
         model = fold_batchnorm(model)
     if torch.device(device).type == "cpu":
-        # channels-last convolution weights: 2.5× the forward and 1.5× the gradient throughput of the
-        # NCHW layout on a CPU (oneDNN), measured in README "Performance"; same function, other layout
         model = model.to(memory_format=torch.channels_last)
     return model

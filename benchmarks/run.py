@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))  # original_style.py beside this file
 import original_style  # noqa: E402
 
 from ancer_core import optimize, pipeline  # noqa: E402
-from ancer_core.models import build_model, fold_batchnorm, load_model  # noqa: E402
+from ancer_core.models import build_model, for_inference, load_model  # noqa: E402
 from ancer_core.pipeline import timed  # noqa: E402
 from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
 
@@ -143,10 +143,7 @@ def get_model(spec: str, device: torch.device) -> tuple[torch.nn.Module, torch.n
     if spec.startswith("arch:"):
         torch.manual_seed(0)
         plain = build_model(spec[5:]).to(device).eval()
-        ours = fold_batchnorm(plain)
-        if device.type == "cpu":
-            ours = ours.to(memory_format=torch.channels_last)
-        return ours, plain, f"{spec[5:]} (random weights: speed only)"
+        return for_inference(plain, device), plain, f"{spec[5:]} (random weights: speed only)"
     return load_model(spec, device), load_model(spec, device, fold_bn=False), spec
 
 
@@ -202,7 +199,8 @@ class Bench:
         p, x = self.plan, self.x[: self.plan.images]
         model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model,
                  "unfolded": self.unfolded_model}[layout]
-        x = x.contiguous() if layout == "nchw" else x.contiguous(memory_format=torch.channels_last) if layout == "cl" else x
+        if layout in ("nchw", "cl"):
+            x = x.contiguous(memory_format=torch.contiguous_format if layout == "nchw" else torch.channels_last)
         with strict_fp32(fp32_strict):
             certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
             certs, s = timed(lambda: certify(model, x, p.sigma, "l2", p.n0, n, p.alpha, config=cfg), self.device)
@@ -226,7 +224,7 @@ class Bench:
 
     def certify_variants(self) -> list[tuple[str, SamplingConfig, dict]]:
         """The means compared at ``variant_n``: (row name, sampling config, ``certify_ours`` options).
-        The rows after the first two are meant for CUDA (on a CPU the default is channels-last
+        The rows after the first three are meant for CUDA (on a CPU the default is channels-last
         already, there is no TF32 and no fp16 unit); ``all_variants`` runs them anywhere, which the
         smoke run uses to exercise every code path of the GPU run."""
         bf16, fp16 = SamplingConfig(autocast_dtype=torch.bfloat16), SamplingConfig(autocast_dtype=torch.float16)
