@@ -42,6 +42,10 @@ class TrainConfig:
     lr: float = 0.1
     weight_decay: float = 5e-4
     stability_weight: float = 0.0  # γ of Yang et al.'s stability loss; 0 = plain noise augmentation
+    label_smoothing: float = 0.0  # of the cross-entropy on noisy inputs
+    precision: str = "fp32"  # "bf16": autocast the forward/backward to bfloat16 (weights and optimizer stay fp32)
+    channels_last: bool = False  # NHWC activations and weights (oneDNN's fast layout on CPUs)
+    init_from: str | None = None  # fine-tune: start from this checkpoint's weights (name or path)
     seed: int = 0
     max_train: int | None = None  # use only the first images of the (shuffled) train split
     max_steps: int | None = None  # stop after this many optimizer steps (smoke tests)
@@ -77,18 +81,22 @@ def add_noise(x: torch.Tensor, noise: str, sigma: float, gen: torch.Generator) -
 
 def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
     noisy = add_noise(xb, cfg.noise, cfg.sigma, gen)
-    if cfg.stability_weight > 0:
-        logits = model(torch.cat([xb, noisy]))
-        clean, nz = logits.chunk(2)
-        kl = F.kl_div(F.log_softmax(nz, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
-        return F.cross_entropy(clean, yb) + cfg.stability_weight * kl
-    return F.cross_entropy(model(noisy), yb)
+    if cfg.channels_last:
+        xb, noisy = xb.contiguous(memory_format=torch.channels_last), noisy.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+        if cfg.stability_weight > 0:
+            clean, nz = model(torch.cat([xb, noisy])).float().chunk(2)
+            kl = F.kl_div(F.log_softmax(nz, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
+            return F.cross_entropy(clean, yb, label_smoothing=cfg.label_smoothing) + cfg.stability_weight * kl
+        return F.cross_entropy(model(noisy).float(), yb, label_smoothing=cfg.label_smoothing)
 
 
 def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool = True, log=print) -> dict:
     """Train and save ``out`` (checkpoint) and ``out`` with suffix .json (model card)."""
     if cfg.noise not in NOISES:
         raise AncerInputError(f"noise={cfg.noise!r}; use one of {NOISES}")
+    if cfg.precision not in ("fp32", "bf16"):
+        raise AncerInputError(f"precision={cfg.precision!r}; use fp32 or bf16")
     check_positive("sigma", cfg.sigma)
     check_count("epochs", cfg.epochs)
     out = Path(out)
@@ -101,7 +109,13 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         keep = torch.randperm(len(y_np), generator=gen)[: cfg.max_train].numpy()
         x_u8, y_np = x_u8[keep], y_np[keep]
     x_all, y_all = to_tensor(x_u8), torch.from_numpy(y_np)
-    model = build_model(cfg.arch).to(device)
+    model = build_model(cfg.arch)
+    if cfg.init_from:
+        from .models import load_model
+        model.load_state_dict(load_model(cfg.init_from, fold_bn=False).state_dict())
+    model = model.to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(y_all) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
@@ -109,7 +123,8 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
     start_epoch, wall = 0, 0.0
     if resume and partial.is_file():
         st = torch.load(partial, map_location=device, weights_only=False)
-        if st["config"] == asdict(cfg):
+        # a field added after the checkpoint was written was at its default then
+        if {**asdict(TrainConfig()), **st["config"]} == asdict(cfg):
             model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
             gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"])
             start_epoch, wall = st["epoch"], st["wall"]
@@ -146,7 +161,8 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             "theta": smoothing_theta("l2" if cfg.noise == "gaussian" else "l1", cfg.sigma),
             "theta_meaning": "Gaussian std σ" if cfg.noise == "gaussian" else "uniform half-width λ = √3·σ (σ = std)",
             "norm": "l2" if cfg.noise == "gaussian" else "l1",
-            "training": {**asdict(cfg), "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
+            "training": {**asdict(cfg), "data_root": cfg.data_root and Path(cfg.data_root).name,
+                         "init_from": cfg.init_from and Path(cfg.init_from).name, "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
                          "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
                          "loss": "cross-entropy on noisy inputs" if cfg.stability_weight == 0 else
                          f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)"},
