@@ -36,15 +36,12 @@ from pathlib import Path
 
 import torch
 
+import original_style  # beside this file: the script's folder is on sys.path
+
+from ancer_core.core import PRESETS as RUN_PRESETS, SamplingConfig, Settings, ancer, certify, run_all_methods
+from ancer_core.models import build_model, for_inference, load_model, timed
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # original_style.py beside this file
-
-import original_style  # noqa: E402
-
-from ancer_core import optimize, pipeline  # noqa: E402
-from ancer_core.models import build_model, for_inference, load_model  # noqa: E402
-from ancer_core.pipeline import timed  # noqa: E402
-from ancer_core.smoothing import SamplingConfig, certify  # noqa: E402
 
 DEFAULT = "batched, default"  # the variant name of our default path
 
@@ -82,8 +79,8 @@ PRESETS = {
     "paper": Plan(model="arch:resnet18-imagenet-style", images=128, baseline_images=4, variant_n=20_000,
                   e2e="paper", e2e_images=128),
 }
-E2E_SETTINGS = {"quick": pipeline.PRESETS["quick"], "paper": pipeline.PRESETS["paper"],
-                "smoke": pipeline.Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2,
+E2E_SETTINGS = {"quick": RUN_PRESETS["quick"], "paper": RUN_PRESETS["paper"],
+                "smoke": Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2,
                                            ancer_samples=4)}
 
 
@@ -150,7 +147,7 @@ def get_model(spec: str, device: torch.device) -> tuple[torch.nn.Module, torch.n
 class Bench:
     def __init__(self, plan: Plan, device: torch.device):
         self.plan, self.device = plan, device
-        from ancer_core.data import load_cifar10
+        from ancer_core.data.cifar10 import load_cifar10
         x, _ = load_cifar10("test")
         self.x = x[: max(plan.images, plan.e2e_images, plan.baseline_images)].to(device)
         self.model, plain, self.model_name = get_model(plan.model, device)
@@ -275,13 +272,13 @@ class Bench:
 
         def run(iterations):
             with autocast(self.device, dtype):
-                return optimize.ancer(model, x, p.sigma, "l2", iterations=iterations, samples=p.ancer_samples)
+                return ancer(model, x, p.sigma, "l2", iterations=iterations, samples=p.ancer_samples)
         run(1)  # warm-up (and compilation)
         res, s = timed(lambda: run(p.ancer_iterations), self.device)
         extra = {}
         if variant != DEFAULT:
             short = max(1, p.ancer_iterations // 5)
-            extra = self.paired(lambda: optimize.ancer(self.model, self.x[: p.images], p.sigma, "l2",
+            extra = self.paired(lambda: ancer(self.model, self.x[: p.images], p.sigma, "l2",
                                                        iterations=short, samples=p.ancer_samples),
                                 lambda: run(short))
         self.row("ancer", "ours", variant, len(x), p.ancer_iterations * p.ancer_samples, s,
@@ -328,17 +325,11 @@ class Bench:
             xx = x.contiguous(memory_format=torch.channels_last) if fast else x
             cfg = SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True, max_batch=16000) if fast \
                 else SamplingConfig()
-            t = {}
             with autocast(d, torch.bfloat16 if fast else None):
-                iso, t["isotropic-dd optimization"] = timed(
-                    lambda: optimize.isotropic_dd(model, xx, p.sigma, "l2", iterations=st.iso_iterations,
-                                                  samples=st.iso_samples, lr=st.iso_lr), d)
-                anc, t["ancer optimization"] = timed(
-                    lambda: optimize.ancer(model, xx, iso.theta, "l2", iterations=st.ancer_iterations,
-                                           samples=st.ancer_samples, lr=st.ancer_lr, kappa=st.kappa), d)
-            for name, theta in (("fixed", p.sigma), ("isotropic-dd", iso.theta), ("ancer", anc.theta)):
-                _, t["certify " + name] = timed(lambda: certify(model, xx, theta, "l2", st.n0, st.n, st.alpha,
-                                                                config=cfg), d)
+                res = run_all_methods(model, xx, "l2", p.sigma, st, config=cfg)
+            t = {"certify " + m: r.stage_seconds["certify"] for m, r in res.items()}
+            t["isotropic-dd optimization"] = res["isotropic-dd"].stage_seconds["optimization"]
+            t["ancer optimization"] = res["ancer"].stage_seconds["optimization"]
             return t
 
         k = min(len(x), p.baseline_images)  # the one-image-at-a-time CERTIFY runs on k images, scaled to len(x)

@@ -9,9 +9,8 @@ capped. The card's ``evaluation`` block is kept as it was.
 import argparse
 import time
 
-from ancer_core.models import MODEL_DIR, load_model
-from ancer_core.noise import smoothing_theta
-from ancer_core.train import evaluate_smoothed, save_checkpoint
+from ancer_core import smoothing_theta
+from ancer_core.models import MODEL_DIR, evaluate_smoothed, load_model, save_checkpoint
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("name")

@@ -11,9 +11,7 @@ import time
 from pathlib import Path
 
 import ancer_core as ac
-from ancer_core.noise import smoothing_theta
-from ancer_core.pipeline import run_all_methods
-from ancer_core.results import ResultWriter, format_row
+from ancer_core.data import ResultWriter, format_row
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--model", default="small-gaussian-0.25")
@@ -24,8 +22,9 @@ p.add_argument("--out", default="results")
 a = p.parse_args()
 model = ac.load_model(a.model, "cpu")
 card = ac.shipped_models()[a.model]
-norm = "l2" if card["noise"] == "gaussian" else "l1"
-theta0 = smoothing_theta(norm, card["sigma"])
+noise = ac.noise_for(card["noise"])
+norm = noise.norm
+theta0 = float(noise.theta_from_sigma(card["sigma"]))
 settings = ac.preset(a.preset)
 x, y = ac.load_cifar10("test")
 idx = list(range(0, len(y), a.every))
@@ -40,7 +39,7 @@ todo = [i for i in idx if i not in writers["ancer"].done]
 t_start = time.time()
 for s in range(0, len(todo), a.chunk):
     part = todo[s:s + a.chunk]
-    res = run_all_methods(model, x[part], norm, theta0, settings, seed=0, indices=part)
+    res = ac.run_all_methods(model, x[part], norm, theta0, settings, seed=0, indices=part)
     for m, r in res.items():
         for k, i in enumerate(part):
             if i not in writers[m].done:

@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 from ancer_core.models import shipped_models
-from ancer_core.stats import gap_from_p_lower
+from ancer_core.core.noise import noise_for
 
 
 def _cap(card: dict, ev: dict) -> float:
     """The largest radius CERTIFY can return at this N and α (all N samples on the top class)."""
-    return card["theta"] * float(gap_from_p_lower(card["norm"], ev["alpha"] ** (1 / ev["N"])))
+    return card["theta"] * float(noise_for(card["norm"]).gap(ev["alpha"] ** (1 / ev["N"])))
 
 
 def table() -> str:

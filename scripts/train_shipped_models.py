@@ -1,4 +1,4 @@
-"""Train the shipped models (the exact recipe behind ancer_core/assets/models), resumably.
+"""Train the shipped models (the exact recipe behind ancer_core/models/weights), resumably.
 
     python scripts/train_shipped_models.py --data-root PATH_TO_CIFAR10 [--out DIR] [--only NAME ...] [--install]
 
@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 
 from ancer_core.models import MODEL_DIR
-from ancer_core.train import TrainConfig, train
+from ancer_core.models import TrainConfig, train
 
 ARCH = "wide-cnn"
 # name, noise, σ, epochs, max learning rate, initialised from (None: from scratch)
@@ -38,7 +38,7 @@ p.add_argument("--data-root", required=True)
 p.add_argument("--out", default="runs/shipped")
 p.add_argument("--device", default="cpu")
 p.add_argument("--only", nargs="*", default=None)
-p.add_argument("--install", action="store_true", help="copy finished models into ancer_core/assets/models")
+p.add_argument("--install", action="store_true", help="copy finished models into ancer_core/models/weights")
 a = p.parse_args()
 cpu = a.device == "cpu"
 for name, noise, sigma, epochs, lr, parent in PLAN:

@@ -7,8 +7,8 @@ import torch
 
 from ancer_core.cli import main
 from ancer_core.models import build_model
-from ancer_core.results import COLUMNS, read_results
-from ancer_core.train import save_checkpoint
+from ancer_core.data.results import COLUMNS, read_results
+from ancer_core.models import save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +72,11 @@ def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_setti
 
 
 def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, monkeypatch):
-    import ancer_core.pipeline as pipeline
+    import ancer_core.cli.common as common
 
     def nan_theta(model, x, *a, **k):
         return {"isotropic-dd": torch.full((x.shape[0],), float("nan"))}
-    monkeypatch.setattr(pipeline, "optimize_theta_split", nan_theta)
+    monkeypatch.setattr(common, "optimize_theta_split", nan_theta)
     out = tmp_path / "nan.tsv"
     assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25",
                "--indices", "0:2", "--N0", "4", "--N", "16", "--device", "cpu", "--out", out) == 2

@@ -1,6 +1,7 @@
 """Data, toy data, models, checkpoints and training (offline, no ../shared)."""
 import io
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,11 +9,11 @@ import torch
 from scipy import stats
 
 from ancer_core import load_cifar10, load_model, shipped_models
-from ancer_core.data import CLASSES, load_cifar10_arrays, parse_indices
+from ancer_core.data.cifar10 import CLASSES, load_cifar10_arrays, parse_indices
 from ancer_core.models import CifarResNet, NormalizeLayer, build_model
-from ancer_core.toy import TOY_DATASETS, load_toy
-from ancer_core.train import TrainConfig, save_checkpoint, train
-from ancer_core.validation import AncerInputError
+from ancer_core.teaching.toy_data import TOY_DATASETS, load_toy
+from ancer_core.models import TrainConfig, save_checkpoint, train
+from ancer_core.core.validation import AncerInputError
 
 
 def test_shipped_test_split():
@@ -37,9 +38,12 @@ def test_bad_data_root(tmp_path):
         load_cifar10("train")
 
 
+TOY_FILES = Path(__file__).resolve().parent.parent / "toy_data"
+
+
 @pytest.mark.parametrize("name", list(TOY_DATASETS))
 def test_toy_files_match_generators(name):
-    X, y = load_toy(name)
+    X, y = load_toy(name, TOY_FILES)
     Xg, yg = TOY_DATASETS[name]()
     np.testing.assert_allclose(X, Xg, atol=1e-5)
     assert (y == yg).all() and set(np.unique(y)) == {0, 1}
@@ -54,6 +58,8 @@ def test_radial_is_radially_separable():
 def test_unknown_toy_name():
     with pytest.raises(AncerInputError, match="does not exist"):
         load_toy("circles")
+    with pytest.raises(AncerInputError, match="write_toy_files"):
+        load_toy("radial", TOY_FILES / "missing")
 
 
 def test_cohen_checkpoint_layout_loads(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ancer_core.cli import main
-from ancer_core.results import read_results
+from ancer_core.data.results import read_results
 
 
 def _args(ckpt, out, command="certify"):
@@ -31,7 +31,7 @@ def ckpt(tmp_path_factory):
     import torch
 
     from ancer_core.models import build_model
-    from ancer_core.train import save_checkpoint
+    from ancer_core.models import save_checkpoint
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("m") / "m.pt"
     save_checkpoint(build_model("small-cnn"), "small-cnn", {"noise": "gaussian", "sigma": 0.25}, path)

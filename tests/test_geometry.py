@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 from scipy.stats import norm as normal
 
-from ancer_core.certificate import Certificate
-from ancer_core.geometry import (
+from ancer_core.core.certificate import Certificate
+from ancer_core.teaching.regions import (
     boundary_scale,
     perturbation_outside,
     slice_boundary,
     slice_directions,
 )
-from ancer_core.validation import AncerInputError
+from ancer_core.core.validation import AncerInputError
 
 
 def _cert(norm, theta, p=0.9):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from ancer_core.hessian import eigen_decomposition, input_hessian, plane_landscape
+from ancer_core.teaching.hessian import eigen_decomposition, input_hessian, plane_landscape
 
 
 def _net():

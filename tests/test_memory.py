@@ -39,6 +39,7 @@ def test_input_inside_other_class_takes_that_class():
     new = mem.admit(np.array([0.5, 0.0]), Certificate.from_bound("l2", 0.3, 1, 0.9, dim=2))
     assert new.prediction == 0
     assert new.gap == pytest.approx(big.gap - 0.5)  # the largest same-shape region inside the old one
+    assert np.isnan(new.p_lower)  # certified by the stored region, not by a bound of its own
     far = mem.admit(np.array([10.0, 0.0]), Certificate.from_bound("l2", 0.3, 1, 0.9, dim=2))
     assert far.prediction == 1 and far.gap == pytest.approx(Certificate.from_bound("l2", 0.3, 1, 0.9, dim=2).gap)
 

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from ancer_core.pipeline import Settings, optimize_theta_split
-from ancer_core.smoothing import SamplingConfig, certify, make_generators, sample_counts
-from ancer_core.stats import lower_confidence_bound
+from ancer_core.core.protocol import Settings, optimize_theta_split
+from ancer_core.core.smoothing import SamplingConfig, certify, make_generators, sample_counts
+from ancer_core.core.stats import lower_confidence_bound
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
     assert limited.refused >= 1
     for k in ("isotropic-dd", "ancer"):
         torch.testing.assert_close(got[k], want[k], rtol=0, atol=1e-6)
-    from ancer_core.validation import AncerInputError
+    from ancer_core.core.validation import AncerInputError
     with pytest.raises(AncerInputError, match="lower --iso-samples"):
         optimize_theta_split(LimitedMemory(model, limit=4), x, "l2", "ancer", 0.25, st, seed=3, indices=[0, 1, 2, 3])
 
@@ -129,7 +129,7 @@ class CountingModel(torch.nn.Module):
 
 @pytest.mark.parametrize("methods", [("fixed", "isotropic-dd", "ancer"), ("fixed",), ("ancer",)])
 def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
-    from ancer_core.pipeline import run_all_methods, work_estimate
+    from ancer_core.core.protocol import run_all_methods, work_estimate
     model = CountingModel(_tiny_cnn())
     st = Settings(n0=5, n=37, iso_iterations=3, iso_samples=7, ancer_iterations=2, ancer_samples=11)
     run_all_methods(model, torch.rand(1, 3, 8, 8), "l2", 0.25, st, methods=methods)
@@ -139,7 +139,7 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
 
 
 def test_measure_throughput_is_positive_and_finite():
-    from ancer_core.pipeline import measure_throughput
+    from ancer_core.models import measure_throughput
     rate = measure_throughput(_tiny_cnn(), "cpu", batch=16)
     assert set(rate) == {"forward", "gradient"} and all(np.isfinite(v) and v > 0 for v in rate.values())
 

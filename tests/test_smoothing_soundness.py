@@ -17,7 +17,7 @@ from ancer_core import (
     isotropic_dd,
     predict,
 )
-from ancer_core.validation import AncerInputError
+from ancer_core.core.validation import AncerInputError
 
 
 def exact_gap_l2(w, b, x, theta):

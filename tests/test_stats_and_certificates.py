@@ -5,15 +5,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ancer_core.certificate import Certificate
-from ancer_core.noise import smoothing_theta, theta_to_sigma, uniform_half_width
-from ancer_core.stats import (
-    gap_from_p_lower,
-    lower_confidence_bound,
-    p_lower_for_gap,
-    predict_pvalue,
-)
-from ancer_core.validation import AncerInputError
+from ancer_core.core.certificate import Certificate
+from ancer_core.core.noise import UNIFORM, noise_for, smoothing_theta, uniform_half_width
+from ancer_core.core.stats import lower_confidence_bound, predict_pvalue
+from ancer_core.core.validation import AncerInputError
 
 
 @pytest.mark.parametrize("n", [10, 100, 100_000])
@@ -117,17 +112,24 @@ def test_uniform_convention():
     lam = smoothing_theta("l1", 0.5)
     u = np.random.default_rng(0).uniform(-lam, lam, 1_000_000)
     assert u.std() == pytest.approx(0.5, rel=0.01)
-    assert theta_to_sigma("l1", lam) == pytest.approx(0.5)
+    assert UNIFORM.sigma_from_theta(lam) == pytest.approx(0.5)
     assert smoothing_theta("l2", 0.5) == 0.5
     with pytest.raises(AncerInputError, match="convention"):
         uniform_half_width(1.0, "yang")
 
 
-@pytest.mark.parametrize("norm", ["l2", "l1"])
-def test_p_lower_for_gap_inverts_gap(norm):
-    for p in (0.55, 0.8, 0.97):
-        assert p_lower_for_gap(norm, float(gap_from_p_lower(norm, p))) == pytest.approx(p)
+def test_gaps_match_corollaries():
+    p = np.array([0.55, 0.8, 0.97, 0.99999])
+    # Corollary 1: ½(Φ⁻¹(p̲A) − Φ⁻¹(1 − p̲A)); Corollary 2: p̲A − (1 − p̲A)
+    np.testing.assert_allclose(noise_for("l2").gap(p), 0.5 * (stats.norm.ppf(p) - stats.norm.ppf(1 - p)), rtol=1e-12)
+    np.testing.assert_allclose(noise_for("uniform").gap(p), p - (1 - p), rtol=1e-12)
 
 
 def test_gap_zero_when_abstaining():
-    assert gap_from_p_lower("l1", 0.3) == 0 and gap_from_p_lower("l2", 0.5) == 0
+    assert noise_for("l1").gap(0.3) == 0 and noise_for("l2").gap(0.5) == 0
+
+
+def test_noise_lookup_by_norm_or_name():
+    assert noise_for("l2") is noise_for("gaussian") and noise_for("l1") is noise_for("uniform") is UNIFORM
+    with pytest.raises(AncerInputError, match="norm='linf'"):
+        noise_for("linf")

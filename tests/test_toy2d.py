@@ -4,8 +4,8 @@ import pytest
 import torch
 from scipy.stats import norm as normal
 
-from ancer_core import toy2d as T
-from ancer_core.toy import load_toy
+from ancer_core.teaching import smoothing2d as T
+from ancer_core.teaching.toy_data import load_toy
 
 
 @pytest.mark.parametrize("rotation", [0.0, 0.7])

@@ -25,38 +25,32 @@ Rⱼ of class cⱼ ≠ c:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 
 from .certificate import Certificate
-from .stats import p_lower_for_gap
+from .noise import Noise, noise_for
 from .validation import AncerInputError
 
 SAFETY = 1e-5
 
 
-def _dual(z: np.ndarray, norm: str) -> np.ndarray:
-    return np.sqrt((z ** 2).sum(-1)) if norm == "l2" else np.abs(z).max(-1)
-
-
-def _primal(z: np.ndarray, norm: str) -> np.ndarray:
-    return np.sqrt((z ** 2).sum(-1)) if norm == "l2" else np.abs(z).sum(-1)
-
-
-def _separation(d: np.ndarray, theta_old: np.ndarray, gap_old: np.ndarray, theta_new: np.ndarray, norm: str):
+def _separation(d: np.ndarray, theta_old: np.ndarray, gap_old: np.ndarray, theta_new: np.ndarray, noise: Noise):
     """For centre offsets d = x − xⱼ (m, n): ‖d‖₂, the old regions' support h_{Rⱼ}(u) and the new
     region's support per unit gap h_{θ,1}(u), along u = d/‖d‖₂. Disjoint if h_{Rⱼ} + r·h_{θ,1} < ‖d‖₂."""
     dn = np.sqrt((d ** 2).sum(1))
     u = d / np.maximum(dn, 1e-300)[:, None]
-    return dn, gap_old * _dual(theta_old * u, norm), _dual(theta_new * u, norm)
+    return dn, gap_old * noise.dual_norm(theta_old * u), noise.dual_norm(theta_new * u)
 
 
 class CertificationMemory:
     """Sequence-level memory of issued certificates; :meth:`admit` returns the revised one."""
 
     def __init__(self, norm: str, dim: int, capacity: int = 64):
-        self.norm, self.dim = norm, dim
+        self.noise = noise_for(norm)
+        self.norm, self.dim = self.noise.norm, dim
         self._x = np.empty((capacity, dim), np.float32)
         self._theta = np.empty((capacity, dim), np.float32)
         self._gap = np.empty(capacity, np.float64)
@@ -87,23 +81,22 @@ class CertificationMemory:
             d = xv[None] - self._x[:k]
             other = self._pred[:k] != cert.prediction
             # 1. x inside a stored region of another class → take that class and a sub-region of it
-            inside_dist = _primal(d / self._theta[:k], self.norm)
+            inside_dist = self.noise.region_norm(d / self._theta[:k])
             margin = np.where(other, self._gap[:k] - inside_dist, -np.inf)
             j = int(np.argmax(margin))
             if margin[j] >= 0:
                 theta = self._theta[j].astype(np.float64)
                 shape = cert.theta.shape if cert.theta.size == self.dim else (self.dim,)
-                # the sub-region is certified by region j, so its gap is the margin itself; p_lower is set
-                # to the value whose gap equals it (Φ(margin) for ℓ2, ½ + margin/2 for ℓ1)
-                g = float(margin[j])
-                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape), gap_cap=g,
-                              p_lower=p_lower_for_gap(self.norm, g),
+                # the sub-region is certified by region j, not by a bound of its own: its gap is the
+                # margin itself and it has no p̲A (NaN)
+                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape),
+                              gap_cap=float(margin[j]), p_lower=math.nan,
                               extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"})
                 other = self._pred[:k] != out.prediction
             # 2. separate from every stored region of another class
             if other.any():
                 dn, h_j, h_new = _separation(d[other], self._theta[:k][other], self._gap[:k][other], theta[None],
-                                             self.norm)
+                                             self.noise)
                 cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - SAFETY)
                 if cap < out.gap:
                     out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
@@ -131,6 +124,6 @@ class CertificationMemory:
             if not other.any():
                 continue
             dn, h_old, h_new = _separation(d[other], self._theta[:i][other], self._gap[:i][other],
-                                           self._theta[i][None], self.norm)
+                                           self._theta[i][None], self.noise)
             bad += int((h_old + self._gap[i] * h_new > dn * (1 + 1e-6)).sum())
         return bad

@@ -5,13 +5,12 @@
   training* loss CE(f(x), y) + γ·KL(f(x) ‖ f(x + ε)) (γ = 6 in the original ANCER ℓ1 models).
 
 σ is the noise's standard deviation for both noises (uniform half-width λ = √3·σ, see
-:mod:`ancer_core.noise`). Seeded, CPU or CUDA, resumable (a ``.partial`` file is written after
+:mod:`ancer_core.core.noise`). Seeded, CPU or CUDA, resumable (a ``.partial`` file is written after
 every epoch), and it writes the checkpoint ``{'arch', 'state_dict', 'card'}`` plus a JSON model
 card with the settings, the measured accuracy, the wall time and the hardware.
 """
 from __future__ import annotations
 
-import json
 import math
 import platform
 import sys
@@ -23,11 +22,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import load_cifar10_arrays, to_tensor
-from .models import build_model, count_parameters
-from .noise import smoothing_theta
-from .progress import Progress
-from .validation import AncerInputError, check_count, check_positive
+from ..core.noise import noise_for
+from ..core.progress import Progress
+from ..core.smoothing import SamplingConfig, certify
+from ..core.validation import AncerInputError, check_count, check_positive
+from ..data.cifar10 import load_cifar10, load_cifar10_arrays, to_tensor
+from .architectures import build_model, count_parameters
+from .checkpoints import load_model, save_checkpoint
 
 NOISES = ("gaussian", "uniform")
 
@@ -73,10 +74,9 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def add_noise(x: torch.Tensor, noise: str, sigma: float, gen: torch.Generator) -> torch.Tensor:
-    if noise == "gaussian":
-        return x + sigma * torch.randn(x.shape, generator=gen, device=x.device)
-    lam = smoothing_theta("l1", sigma)
-    return x + lam * (torch.rand(x.shape, generator=gen, device=x.device) * 2 - 1)
+    """x + θ ⊙ u for the noise named ``noise`` with standard deviation ``sigma``."""
+    nz = noise_for(noise)
+    return x + nz.theta_from_sigma(sigma) * nz.sample_unit(x.shape, x.device, x.dtype, gen)
 
 
 def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
@@ -111,7 +111,6 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
     x_all, y_all = to_tensor(x_u8), torch.from_numpy(y_np)
     model = build_model(cfg.arch)
     if cfg.init_from:
-        from .models import load_model
         model.load_state_dict(load_model(cfg.init_from, fold_bn=False).state_dict())
     model = model.to(device)
     if cfg.channels_last:
@@ -157,10 +156,9 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         if cfg.max_steps and step >= cfg.max_steps:
             break
     model.eval()
-    card = {"arch": cfg.arch, "noise": cfg.noise, "sigma": cfg.sigma,
-            "theta": smoothing_theta("l2" if cfg.noise == "gaussian" else "l1", cfg.sigma),
-            "theta_meaning": "Gaussian std σ" if cfg.noise == "gaussian" else "uniform half-width λ = √3·σ (σ = std)",
-            "norm": "l2" if cfg.noise == "gaussian" else "l1",
+    noise = noise_for(cfg.noise)
+    card = {"arch": cfg.arch, "noise": noise.name, "sigma": cfg.sigma, "theta": float(noise.theta_from_sigma(cfg.sigma)),
+            "theta_meaning": noise.theta_meaning, "norm": noise.norm,
             "training": {**asdict(cfg), "data_root": cfg.data_root and Path(cfg.data_root).name,
                          "init_from": cfg.init_from and Path(cfg.init_from).name, "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
                          "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
@@ -176,26 +174,10 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
     return card
 
 
-def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Path, half: bool = True) -> None:
-    """``{'arch', 'state_dict', 'card'}`` (half precision weights when ``half``) + ``.json`` card."""
-    if getattr(model, "card", {}).get("batchnorm_folded"):
-        raise ValueError("this model has its BatchNorm folded into its convolutions and no longer matches its "
-                         "architecture; load it with load_model(…, fold_bn=False) to save it")
-    out = Path(out)
-    state = {k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
-             for k, v in model.state_dict().items()}
-    tmp = out.with_suffix(".tmp")
-    torch.save({"arch": arch, "state_dict": state, "card": card}, tmp)
-    tmp.replace(out)
-    out.with_suffix(".json").write_text(json.dumps(card, indent=2))
-
-
 def evaluate_smoothed(model: torch.nn.Module, norm: str, theta: float, indices: list[int], n0: int, n: int,
                       alpha: float, radii=(0.0, 0.25, 0.5, 0.75, 1.0), device="cpu", seed: int = 0,
                       log=print) -> dict:
     """Certified accuracy of the smoothed model (fixed θ) on test images ``indices``."""
-    from .data import load_cifar10
-    from .smoothing import SamplingConfig, certify
     x, y = load_cifar10("test")
     x, y = x[indices].to(device), y[indices].numpy()
     certs, chunk = [], 50

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 from torch import nn
 
-from .certificate import Certificate
-from .validation import AncerInputError, check_norm
+from ..core.certificate import Certificate
+from ..core.noise import UNIFORM, Noise, noise_for
+from ..core.validation import AncerInputError
 
 P_CAP = 0.001 ** (1 / 100_000)
 FEASIBILITY_RTOL = 1e-3  # radii from the quadrature are accurate to ~1e-4 relative (tests/test_toy2d.py)
@@ -55,15 +56,14 @@ def train_toy(X: np.ndarray, y: np.ndarray, hidden: int = 64, steps: int = 600, 
     return model.eval()
 
 
-def unit_nodes(norm: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+def unit_nodes(norm: str | Noise, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Product quadrature of the unit noise: nodes (m, 2) and weights (m,) summing to 1.
 
     Uniform U[−1, 1]²: k × k cell midpoints, equal weights. Gaussian 𝒩(0, I): k equal-width cells
     per axis on [−5.5, 5.5] with their exact probability masses Φ(b) − Φ(a) (the two tails go to the
     end cells), so a cell's error is proportional to its small mass in the tails, where the
     certificate's Φ⁻¹(p) is most sensitive; 2D nodes of weight < 1e-13 are dropped."""
-    check_norm(norm)
-    if norm == "l1":
+    if noise_for(norm) is UNIFORM:
         t = 2 * (np.arange(k) + 0.5) / k - 1
         w1 = np.full(k, 1.0 / k)
     else:
@@ -83,7 +83,7 @@ def rotation_matrix(angle: float) -> np.ndarray:
     return np.array([[c, -s], [s, c]])
 
 
-def noise_offsets(norm: str, theta, k: int, rotation: float = 0.0) -> np.ndarray:
+def noise_offsets(norm: str | Noise, theta, k: int, rotation: float = 0.0) -> np.ndarray:
     """The quadrature nodes ε = R Θ u of the noise (m, 2) and their weights (m,)."""
     th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,))
     u, w = unit_nodes(norm, k)
@@ -99,7 +99,7 @@ def _margin(model: nn.Module, xs: torch.Tensor, cls: torch.Tensor) -> torch.Tens
 
 
 @torch.inference_mode()
-def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, norm: str, k: int = 96,
+def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, norm: str | Noise, k: int = 96,
                       rotation: float = 0.0, cls: int | np.ndarray = 1, chunk: int = 2_000_000) -> np.ndarray:
     """P_ε[f(x + ε) = cls] for every (point, θ) pair (hard classifier f = argmax).
 
@@ -109,7 +109,7 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
     the positive stretches is exact (e^{−a²/2} − e^{−b²/2}). The tails, where Φ⁻¹(p) is steep, are
     as accurate as the crossing radii. Uniform (l1): k × k cell midpoints of the box (no tails).
     ``points``: (M, 2); ``thetas``: (M, 2), (2,) or a scalar; ``cls``: a class or one per point."""
-    check_norm(norm)
+    uniform = noise_for(norm) is UNIFORM
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     th = np.asarray(thetas, dtype=np.float64)
     th = np.broadcast_to(th if th.ndim == 2 else th.reshape(-1)[-2:] if th.size == 2 else th.reshape(1, 1),
@@ -119,7 +119,7 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
     rot = rotation_matrix(rotation)
     cls_arr = np.broadcast_to(np.asarray(cls), (pts.shape[0],))
     out = np.empty(pts.shape[0])
-    if norm == "l1":
+    if uniform:
         u, w = unit_nodes(norm, k)
     else:
         phi = (np.arange(k) + 0.5) * 2 * np.pi / k
@@ -132,7 +132,7 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
         xs = torch.as_tensor(pts[s:s + per, None, :] + e, dtype=torch.float32)
         c = torch.as_tensor(np.array(cls_arr[s:s + per]), dtype=torch.long)[:, None]
         m = _margin(model, xs, c).double().numpy()
-        if norm == "l1":
+        if uniform:
             out[s:s + per] = (m > 0) @ w
             continue
         m = m.reshape(-1, k, k)  # (points, rays, radii)
@@ -147,7 +147,7 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
     return out
 
 
-def smoothed_landscape(model: nn.Module, xs: np.ndarray, ys: np.ndarray, theta, norm: str, k: int = 24,
+def smoothed_landscape(model: nn.Module, xs: np.ndarray, ys: np.ndarray, theta, norm: str | Noise, k: int = 24,
                        rotation: float = 0.0) -> np.ndarray:
     """g¹ on a grid: P[f(p + ε) = 1] for p over ``xs`` × ``ys``; shape (len(ys), len(xs))."""
     gx, gy = np.meshgrid(xs, ys)
@@ -163,30 +163,27 @@ def base_landscape(model: nn.Module, xs: np.ndarray, ys: np.ndarray) -> np.ndarr
     return torch.softmax(model(pts), 1)[:, 1].numpy().reshape(gy.shape)
 
 
-def gap_of(norm: str, p: np.ndarray) -> np.ndarray:
+def gap_of(norm: str | Noise, p: np.ndarray) -> np.ndarray:
     """Certified gap from p (capped at P_CAP): Φ⁻¹(p) for ℓ2, 2(p − ½) for ℓ1; 0 when p ≤ ½."""
-    p = np.minimum(np.asarray(p, dtype=np.float64), P_CAP)
-    g = ndtri(p) if norm == "l2" else 2 * (p - 0.5)
-    return np.where(p > 0.5, g, 0.0)
+    return noise_for(norm).gap(np.minimum(np.asarray(p, dtype=np.float64), P_CAP))
 
 
-def certificate_2d(norm: str, theta, prediction: int, p: float) -> Certificate:
+def certificate_2d(norm: str | Noise, theta, prediction: int, p: float) -> Certificate:
     """The exact-p certificate (no confidence bound: p is computed, not sampled; capped at P_CAP)."""
-    return Certificate.from_bound(norm, np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,)).copy(),
+    return Certificate.from_bound(noise_for(norm).norm, np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,)).copy(),
                                   prediction, float(min(p, P_CAP)))
 
 
-def region_outline(norm: str, theta, gap: float, rotation: float = 0.0, center=(0.0, 0.0), m: int = 401) -> np.ndarray:
+def region_outline(norm: str | Noise, theta, gap: float, rotation: float = 0.0, center=(0.0, 0.0), m: int = 401) -> np.ndarray:
     """Boundary points (m, 2) of {c + RΘv : ‖v‖_p ≤ gap}: an ellipse (l2) or a diamond (l1)."""
     t = np.linspace(0, 2 * np.pi, m)
     v = np.stack([np.cos(t), np.sin(t)], 1)
-    if norm == "l1":
-        v = v / np.abs(v).sum(1, keepdims=True)
+    v = v / noise_for(norm).region_norm(v)[:, None]  # the unit circle of the region's norm
     th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,))
     return (gap * v * th) @ rotation_matrix(rotation).T + np.asarray(center, dtype=np.float64)
 
 
-def objective_plane(model: nn.Module, x, norm: str, grid: np.ndarray, k: int = 64, rotation: float = 0.0,
+def objective_plane(model: nn.Module, x, norm: str | Noise, grid: np.ndarray, k: int = 64, rotation: float = 0.0,
                     cls: int | None = None) -> dict:
     """p, gap, radius = min θ·gap and proxy radius = √(θ1θ2)·gap over the (θ1, θ2) plane
     (``grid`` × ``grid``, arrays of shape (len, len), index [i2, i1]). The class is the base
@@ -200,7 +197,8 @@ def objective_plane(model: nn.Module, x, norm: str, grid: np.ndarray, k: int = 6
     p = class_probability(model, np.repeat(x[None], th.shape[0], 0), th, norm, k, rotation, cls).reshape(t1.shape)
     gap = gap_of(norm, p)
     return {"theta1": t1, "theta2": t2, "p": p, "gap": gap, "radius": np.minimum(t1, t2) * gap,
-            "proxy_radius": np.sqrt(t1 * t2) * gap, "cls": cls, "grid": grid, "norm": norm, "rotation": rotation}
+            "proxy_radius": np.sqrt(t1 * t2) * gap, "cls": cls, "grid": grid, "norm": noise_for(norm).norm,
+            "rotation": rotation}
 
 
 def optimal_certificates(plane: dict) -> dict:

@@ -9,17 +9,22 @@ excluded, as in the original). The settings that made the file are in ``FILE.jso
 
 Rows are appended one ``write`` at a time and flushed, so an interrupted run leaves a valid file;
 a torn last line (killed mid-write) is dropped when the run resumes or the file is read.
+
+:func:`export_results` writes one image's run (all methods) as JSON + a NumPy archive of θ.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
-from .validation import AncerInputError
+from ..core.protocol import MethodResult
+from ..core.validation import AncerInputError
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
 EXTRA_COLUMNS = ("p_lower", "gap")
@@ -84,12 +89,18 @@ class Table:
         return len(self.columns["idx"])
 
 
-def read_results(path: str | Path, repair: bool = False) -> Table:
-    """Parse a result file (checks the header). ``repair`` truncates a torn last line in place."""
-    path = Path(path)
-    if not path.is_file():
-        raise AncerInputError(f"result file {str(path)!r} does not exist")
-    raw = path.read_text(encoding="utf-8")
+def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
+    """Parse a result file (checks the header) from a path or an open text/binary stream (an
+    upload). ``repair`` (paths only) truncates a torn last line in place."""
+    if hasattr(source, "read"):
+        raw, path = source.read(), Path(getattr(source, "name", "upload"))
+        raw = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        repair = False
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise AncerInputError(f"result file {str(path)!r} does not exist")
+        raw = path.read_text(encoding="utf-8")
     lines = raw.split("\n")
     header = lines[0].split("\t")
     if tuple(header[:8]) != COLUMNS:
@@ -109,7 +120,10 @@ def read_results(path: str | Path, repair: bool = False) -> Table:
     for j, name in enumerate(header):
         vals = [r[j] for r in rows]
         kind = int if name in ("idx", "label", "predict", "correct") else float
-        cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
+        try:
+            cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
+        except ValueError:
+            raise AncerInputError(f"{path}: column {name!r} holds a value that is not a number (corrupt file)") from None
     return Table(cols)
 
 
@@ -169,3 +183,23 @@ def superset_table(files: dict[str, Table], reference: str) -> str:
              f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * best_p.mean():6.1f}",
              f"% {reference} region ⊇ every isotropic region  {100 * sup.mean():6.1f}  (Definition 1, exact)"]
     return "\n".join(lines)
+
+
+def export_results(results: dict[str, MethodResult], meta: dict) -> tuple[str, bytes]:
+    """The results of :func:`ancer_core.core.protocol.run_all_methods` for one image as files: JSON
+    (settings in ``meta``, each method's certificate summary, θ statistics and time) and a
+    compressed NumPy archive with each method's θ (``theta_<method>``, float32, the image's shape,
+    or a scalar when isotropic)."""
+    doc = {"meta": meta, "methods": {}}
+    arrays = {}
+    for m, r in results.items():
+        c = r.certificates[0]
+        th = r.theta[0].detach().cpu().float().numpy()
+        arrays[f"theta_{m}"] = th
+        doc["methods"][m] = {"certificate": c.summary(), "seconds": r.seconds,
+                             "theta": {"min": float(th.min()), "max": float(th.max()), "mean": float(th.mean()),
+                                       "shape": list(th.shape)},
+                             "n_a": c.extra.get("n_a")}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return json.dumps(doc, indent=2, default=float), buf.getvalue()

@@ -1,12 +1,12 @@
-"""Statistics of Cohen et al. (2019): Clopper–Pearson bounds, gaps and the PREDICT test."""
+"""Statistics of Cohen et al. (2019): the Clopper–Pearson bound and the PREDICT test. The gap that a
+bound certifies depends on the noise: :meth:`ancer_core.core.noise.Noise.gap`."""
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import binom
-from scipy.stats import norm as std_normal
 from statsmodels.stats.proportion import proportion_confint
 
-from .validation import check_alpha, check_norm
+from .validation import check_alpha
 
 
 def lower_confidence_bound(n_a, n: int, alpha: float) -> np.ndarray:
@@ -19,25 +19,6 @@ def lower_confidence_bound(n_a, n: int, alpha: float) -> np.ndarray:
     n_a = np.asarray(n_a, dtype=np.float64)
     low = proportion_confint(n_a, n, alpha=2 * alpha, method="beta")[0]
     return np.nan_to_num(np.asarray(low, dtype=np.float64), nan=0.0)  # nA = 0 → bound 0
-
-
-def gap_from_p_lower(norm: str, p_lower) -> np.ndarray:
-    """Certified gap r^p from p̲A, assuming p̄B = 1 − p̲A (Cohen et al.'s single bound).
-
-    ``l2`` (Corollary 1): ½(Φ⁻¹(p̲A) − Φ⁻¹(1 − p̲A)) = Φ⁻¹(p̲A).
-    ``l1`` (Corollary 2): p̲A − (1 − p̲A) = 2(p̲A − ½).
-    Returns 0 where p̲A ≤ ½ (abstention: no certificate).
-    """
-    check_norm(norm)
-    p = np.asarray(p_lower, dtype=np.float64)
-    gap = std_normal.ppf(p) if norm == "l2" else 2.0 * (p - 0.5)
-    return np.where(p > 0.5, gap, 0.0)
-
-
-def p_lower_for_gap(norm: str, gap: float) -> float:
-    """Inverse of :func:`gap_from_p_lower` for gap ≥ 0: Φ(gap) for ℓ2, ½ + gap/2 (at most 1) for ℓ1."""
-    check_norm(norm)
-    return float(std_normal.cdf(gap)) if norm == "l2" else min(1.0, 0.5 + gap / 2)
 
 
 def predict_pvalue(n_a, n_b) -> np.ndarray:

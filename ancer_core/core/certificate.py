@@ -3,7 +3,7 @@
 A :class:`Certificate` is the region R = {δ : ‖δ/θ‖_p ≤ gap} around an input, with
 p = 2 for Gaussian smoothing (ellipsoid, Corollary 1) and p = 1 for uniform smoothing
 (generalized cross-polytope, Corollary 2). θ is σ (Gaussian) or the half-width λ (uniform);
-see :mod:`ancer_core.noise` for the convention.
+see :mod:`ancer_core.core.noise` for the convention.
 """
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import gammaln
-
-from .stats import gap_from_p_lower
-from .validation import AncerInputError, check_norm
+from .noise import Noise, noise_for
+from .validation import AncerInputError
 
 ABSTAIN = -1
 
@@ -39,7 +37,7 @@ class Certificate:
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
-        check_norm(self.norm)
+        noise_for(self.norm)
         th = np.asarray(self.theta, dtype=np.float64)
         if th.size not in (1, self.dim):
             raise AncerInputError(f"theta has {th.size} values but dim={self.dim}")
@@ -60,6 +58,10 @@ class Certificate:
 
     # ----- basic quantities -----------------------------------------------------------------
     @property
+    def noise(self) -> Noise:
+        return noise_for(self.norm)
+
+    @property
     def abstained(self) -> bool:
         return self.prediction == ABSTAIN
 
@@ -69,10 +71,12 @@ class Certificate:
 
     @property
     def gap(self) -> float:
-        """r^p: Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (at most ``gap_cap``); 0 when abstaining."""
+        """r^p: Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (at most ``gap_cap``); 0 when abstaining. A region
+        taken from another certificate (memory-based certification) has no p̲A (NaN): its gap is ``gap_cap``."""
         if self.abstained:
             return 0.0
-        return max(0.0, min(float(gap_from_p_lower(self.norm, self.p_lower)), self.gap_cap))
+        own = self.gap_cap if math.isnan(self.p_lower) else float(self.noise.gap(self.p_lower))
+        return max(0.0, min(own, self.gap_cap))
 
     @property
     def min_theta(self) -> float:
@@ -104,12 +108,7 @@ class Certificate:
         ℓ2^Σ ellipsoid (§5.1): V = gapⁿ π^{n/2} / Γ(n/2 + 1) ∏θᵢ.
         ℓ1^Λ cross-polytope (Proposition 4): V = (2·gap)ⁿ / n! ∏θᵢ.
         """
-        g, n = self.gap, self.dim
-        if g <= 0:
-            return -math.inf
-        if self.norm == "l2":
-            return n * math.log(g) + 0.5 * n * math.log(math.pi) - gammaln(n / 2 + 1) + self.sum_log_theta
-        return n * math.log(2 * g) - gammaln(n + 1) + self.sum_log_theta
+        return self.noise.log_volume(self.gap, self.dim, self.sum_log_theta)
 
     def semi_axes(self) -> np.ndarray:
         """Per-coordinate extent θᵢ·gap of the region (broadcast to ``dim`` values)."""
@@ -130,9 +129,7 @@ class Certificate:
         d = d.reshape(-1, self.dim)
         if self.abstained:
             return np.zeros(lead, dtype=bool)
-        z = d / self.theta.reshape(1, -1)
-        norm = np.sqrt((z ** 2).sum(1)) if self.norm == "l2" else np.abs(z).sum(1)
-        return (norm <= self.gap * (1 + 1e-12)).reshape(lead)
+        return (self.noise.region_norm(d / self.theta.reshape(1, -1)) <= self.gap * (1 + 1e-12)).reshape(lead)
 
     def is_superset_of(self, other: "Certificate") -> bool:
         """Definition 1: is this region ⊇ ``other`` (same input, same prediction)?
@@ -153,11 +150,9 @@ class Certificate:
             return False
         a, b = self.semi_axes(), other.semi_axes()
         tol = 1e-12
-        if self.norm == "l2" and other.norm == "l1":  # cross-polytope inside ellipsoid
-            return bool(np.all(b <= a * (1 + tol)))
-        if self.norm == "l1" and other.norm == "l2":  # ellipsoid inside cross-polytope
-            return bool(np.sqrt(((b / a) ** 2).sum()) <= 1 + tol)
-        return bool(np.all(b <= a * (1 + tol)))
+        if other.noise.p > self.noise.p:  # ellipsoid inside cross-polytope: max Σ|xᵢ|/aᵢ = ‖b/a‖ (dual of ℓ2)
+            return bool(other.noise.dual_norm(b / a) <= 1 + tol)
+        return bool(np.all(b <= a * (1 + tol)))  # the inner region's extreme points ±bᵢeᵢ lie inside
 
     def summary(self) -> dict:
         """Plain-number summary (JSON friendly)."""

@@ -4,7 +4,7 @@ Sources, in order of preference:
 
 1. the original release via torchvision (``data_root`` containing ``cifar-10-batches-py``);
 2. for the **test** split, the copy shipped inside the package
-   (``assets/cifar10_test_jpeg.npz``: the 10,000 test images as JPEG bytes in the original test
+   (``cifar10_test_jpeg.npz`` beside this module: the 10,000 test images as JPEG bytes in the original test
    order, with labels) — so the app and the tests work on a fresh clone without internet;
 3. for the **train** split, a JPEG archive laid out as ``train/<class>/NNNN.jpg`` (``.tar.xz``,
    ``.tar`` or a folder), converted once to a cache (``~/.cache/ancer`` or ``$ANCER_CACHE``).
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .validation import AncerInputError
+from ..core.validation import AncerInputError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-SHIPPED_TEST = Path(__file__).parent / "assets" / "cifar10_test_jpeg.npz"
+SHIPPED_TEST = Path(__file__).parent / "cifar10_test_jpeg.npz"
 SPLITS = ("test", "train")
 
 
@@ -121,18 +121,25 @@ def load_cifar10(split: str = "test", data_root: str | os.PathLike | None = None
 
 
 def parse_indices(spec: str, n: int) -> list[int]:
-    """``"start:stop:step"`` (Python slice semantics), a single index, or a comma list of these."""
+    """``"start:stop:step"`` (Python slice semantics), a single index, or a comma list of these.
+    A range that reaches past the data set is refused rather than clipped."""
     out: list[int] = []
     try:
         for part in str(spec).split(","):
             part = part.strip()
             if ":" in part:
-                out.extend(range(n)[slice(*[int(p) if p else None for p in part.split(":")])])
+                bounds = [int(p) if p else None for p in part.split(":")]
+                if any(b is not None and not -n <= b <= n for b in bounds[:2]):
+                    raise AncerInputError(f"--indices {spec!r}: {part!r} reaches past the {n} images (indices "
+                                          f"0…{n - 1}); use a stop of at most {n}, e.g. {bounds[0] or 0}:{n}")
+                out.extend(range(n)[slice(*bounds)])
             else:
                 i = int(part)
                 if not -n <= i < n:
                     raise IndexError
                 out.append(i % n)
+    except AncerInputError:
+        raise
     except (ValueError, IndexError, TypeError):
         raise AncerInputError(f"--indices {spec!r}: use start:stop:step (e.g. 0:500:20), an index, or a comma "
                               f"list of these, within 0…{n - 1}") from None

@@ -1,8 +1,8 @@
 """Seeded 2D binary data sets for teaching (paper Figure 1 and friends).
 
-Each generator returns ``(X, y)`` with X float32 (n, 2) and y int64 in {0, 1}. The generated
-files in ``toy_data/`` are these generators with their default arguments (see
-``toy_data/README.md``); :func:`load_toy` reads a file or regenerates it.
+Each generator returns ``(X, y)`` with X float32 (n, 2) and y int64 in {0, 1}. The repository's
+``toy_data/`` files are these generators with their default arguments, written by
+:func:`write_toy_files`; :func:`load_toy` generates a set, or reads it from a folder of such files.
 """
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import AncerInputError
-
-TOY_DIR = Path(__file__).resolve().parent.parent / "toy_data"
+from ..core.validation import AncerInputError
 
 
 def radial(n: int = 600, seed: int = 0, r_inner: float = 1.0, r_outer: float = 2.0, noise: float = 0.15):
@@ -57,18 +55,22 @@ def linear(n: int = 600, seed: int = 0, angle_deg: float = 30.0, margin: float =
 TOY_DATASETS = {"radial": radial, "moons": moons, "spiral": spiral, "linear": linear}
 
 
-def load_toy(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The shipped file ``toy_data/NAME.csv`` (x1,x2,label) if present, else the generator."""
+def load_toy(name: str, folder: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Toy set ``name`` from its generator, or read from ``folder/NAME.csv`` (x1,x2,label) when a
+    folder is given."""
     if name not in TOY_DATASETS:
         raise AncerInputError(f"toy data set {name!r} does not exist; choose one of {', '.join(TOY_DATASETS)}")
-    path = TOY_DIR / f"{name}.csv"
-    if path.is_file():
-        arr = np.loadtxt(path, delimiter=",", skiprows=1)
-        return arr[:, :2].astype(np.float32), arr[:, 2].astype(np.int64)
-    return TOY_DATASETS[name]()
+    if folder is None:
+        return TOY_DATASETS[name]()
+    path = Path(folder) / f"{name}.csv"
+    if not path.is_file():
+        raise AncerInputError(f"{str(path)!r} does not exist; write the files with write_toy_files(folder)")
+    arr = np.loadtxt(path, delimiter=",", skiprows=1)
+    return arr[:, :2].astype(np.float32), arr[:, 2].astype(np.int64)
 
 
-def write_toy_files(folder: Path = TOY_DIR) -> None:
+def write_toy_files(folder: str | Path) -> None:
+    folder = Path(folder)
     folder.mkdir(exist_ok=True)
     for name, gen in TOY_DATASETS.items():
         X, y = gen()

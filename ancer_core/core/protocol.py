@@ -1,16 +1,22 @@
-"""Presets and the method pipeline shared by the CLI, the app and the benchmarks.
+"""The paper's protocol (§6, Appendix C/D): presets, and the one chain fixed σ → Isotropic DD → ANCER.
 
 ``fixed``: θ = the model's σ. ``isotropic-dd``: Isotropic DD started at σ. ``ancer``: Isotropic DD,
-then ANCER initialized (and floored) at the Isotropic DD θ — the paper's protocol.
+then ANCER initialized (and floored) at the Isotropic DD θ. Each method's θ is then certified
+with CERTIFY (:func:`run_all_methods`). Shared by the CLI, the app and the benchmarks.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import time
+
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Sequence
 
 import torch
 
+from .certificate import Certificate
+from .noise import Noise
 from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
+from .smoothing import SamplingConfig, certify
 from .validation import AncerInputError, check_alpha, check_count
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
@@ -74,45 +80,10 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
     return {"forward": len(methods) * (settings.n0 + settings.n), "gradient": grad}
 
 
-def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object, float]:
-    """``fn()`` and its wall time in seconds, with the device synchronized before and after (CUDA
-    runs asynchronously: without it the time would only cover launching the work)."""
-    import time
-
-    def sync():
-        if torch.device(device).type == "cuda":
-            torch.cuda.synchronize(device)
-    sync()
-    t = time.perf_counter()
-    out = fn()
-    sync()
-    return out, time.perf_counter() - t
-
-
-def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
-    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
-    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up, best of two."""
-    x = torch.rand(batch, 3, 32, 32, device=device)
-
-    def fwd():
-        with torch.inference_mode():
-            model(x).argmax(1)
-
-    def grad():
-        xi = x.clone().requires_grad_(True)
-        torch.autograd.grad(torch.softmax(model(xi), 1)[:, 0].sum(), xi)
-
-    out = {}
-    for name, fn in (("forward", fwd), ("gradient", grad)):
-        fn()
-        out[name] = batch / min(timed(fn, device)[1] for _ in range(2))
-    return out
-
-
 StageCallback = Callable[[str, int, int, dict], None]  # stage, iteration, total, statistics
 
 
-def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str, method: str, theta0: float, settings: Settings,
+def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, method: str, theta0: float, settings: Settings,
                    *, seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
                    init: torch.Tensor | None = None) -> dict[str, OptimizationResult]:
     """θ for ``method``; returns the results of each stage run ({"isotropic-dd": …, "ancer": …}).
@@ -139,7 +110,7 @@ def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str, method: s
     return out
 
 
-def optimize_theta_split(model: torch.nn.Module, x: torch.Tensor, norm: str, method: str, theta0: float,
+def optimize_theta_split(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, method: str, theta0: float,
                          settings: Settings, *, seed: int = 0, indices: Sequence[int]) -> dict[str, torch.Tensor]:
     """θ of each stage of :func:`optimize_theta` for the images ``indices`` (one row of ``x`` each);
     on out-of-memory the batch is split in halves and the work goes on. Each image draws its noise
@@ -162,68 +133,52 @@ def optimize_theta_split(model: torch.nn.Module, x: torch.Tensor, norm: str, met
 
 @dataclass
 class MethodResult:
+    """One method's θ and certificates for a batch of images."""
+
     method: str
     theta: torch.Tensor  # (B,) isotropic or (B, C, H, W)
-    certificates: list
-    seconds: float  # optimization + certification wall time for this method
-    traces: dict
+    certificates: list[Certificate]
+    seconds: float  # wall time of the optimization stages run for this method, plus its CERTIFY
+    traces: dict[str, dict]  # stage → per-iteration trace, for the stages run for this method
+    # {"optimization": s (the stages in ``traces``; absent when θ was reused), "certify": s}
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
-def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str, theta0: float, settings: Settings, *,
+def _synchronized_clock(device: torch.device) -> float:
+    """perf_counter after the device's queued work is done (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
+def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, theta0: float, settings: Settings, *,
                     seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
-                    methods: Sequence[str] = METHODS) -> dict[str, MethodResult]:
-    """Fixed θ, Isotropic DD and ANCER on the same images (ANCER reuses Isotropic DD's θ).
+                    methods: Sequence[str] = METHODS, config: SamplingConfig = SamplingConfig()
+                    ) -> dict[str, MethodResult]:
+    """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
+    reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
+    optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision.
 
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
     iteration) and "certify <method>" (done/total noise samples)."""
-    import time
-
-    from .smoothing import certify
     settings.validate()
     out: dict[str, MethodResult] = {}
-    iso_theta = None
+    stages: dict[str, OptimizationResult] = {}
     for method in methods:
-        t0 = time.time()
-        traces = {}
-        if method == "fixed":
-            theta = fixed_theta(x, theta0).theta
-        elif method == "isotropic-dd" or iso_theta is None:
-            res = optimize_theta(model, x, norm, "isotropic-dd", theta0, settings, seed=seed, indices=indices,
-                                 callback=callback)
-            iso_theta = res["isotropic-dd"].theta
-            traces["isotropic-dd"] = res["isotropic-dd"].trace
-            theta = iso_theta
-        if method == "ancer":
-            res = optimize_theta(model, x, norm, "ancer", theta0, settings, seed=seed, indices=indices,
-                                 callback=callback, init=iso_theta)
-            traces["ancer"] = res["ancer"].trace
-            theta = res["ancer"].theta
+        new = {}
+        t0 = _synchronized_clock(x.device)
+        if method not in stages:
+            iso = stages.get("isotropic-dd")
+            new = optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices,
+                                 callback=callback, init=None if iso is None else iso.theta)
+            stages.update(new)
+        t1 = _synchronized_clock(x.device)
+        times = {"optimization": t1 - t0} if new else {}
+        theta = stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
         certs = certify(model, x, theta, norm, settings.n0, settings.n, settings.alpha, seed=seed, indices=indices,
-                        progress=prog)
-        out[method] = MethodResult(method, theta, certs, time.time() - t0, traces)
+                        config=config, progress=prog)
+        times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
+        traces = {k: r.trace for k, r in new.items() if k != "fixed"}
+        out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times)
     return out
-
-
-def export_results(results: dict[str, MethodResult], meta: dict) -> tuple[str, bytes]:
-    """The results of :func:`run_all_methods` for one image as files: JSON (settings in ``meta``,
-    each method's certificate summary, θ statistics and time) and a compressed NumPy archive with
-    each method's θ (``theta_<method>``, float32, the image's shape, or a scalar when isotropic)."""
-    import io
-    import json
-
-    import numpy as np
-
-    doc = {"meta": meta, "methods": {}}
-    arrays = {}
-    for m, r in results.items():
-        c = r.certificates[0]
-        th = r.theta[0].detach().cpu().float().numpy()
-        arrays[f"theta_{m}"] = th
-        doc["methods"][m] = {"certificate": c.summary(), "seconds": r.seconds,
-                             "theta": {"min": float(th.min()), "max": float(th.max()), "mean": float(th.mean()),
-                                       "shape": list(th.shape)},
-                             "n_a": c.extra.get("n_a")}
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
-    return json.dumps(doc, indent=2, default=float), buf.getvalue()

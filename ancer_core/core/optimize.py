@@ -19,17 +19,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .noise import scale_for, unit_noise_per_image
+from .noise import Noise, noise_for, scale_for
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
-from .validation import (
-    check_count,
-    check_images,
-    check_norm,
-    check_positive,
-    check_theta,
-)
+from .validation import check_count, check_images, check_positive, check_theta
 
-PROB_CLAMP = (0.001, 0.999)  # before Φ⁻¹, as in the original (ℓ2 only)
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
 
 # iteration, total iterations, per-iteration statistics (NumPy arrays over the batch)
@@ -56,23 +49,15 @@ def fixed_theta(x: torch.Tensor, theta: float) -> OptimizationResult:
                               settings={"method": "fixed", "theta": float(theta)})
 
 
-def smoothed_top2(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str, samples: int,
+def smoothed_top2(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str | Noise, samples: int,
                   generators: Sequence[torch.Generator]) -> torch.Tensor:
     """Top-2 Monte Carlo averaged softmax probabilities (B, 2), differentiable in θ
     (reparameterization: x + θ ⊙ u with u ~ 𝒩(0, I) or U[−1, 1])."""
     b, shape = x.shape[0], x.shape[1:]
-    u = unit_noise_per_image(norm, generators, samples, shape, x.device, x.dtype)
+    u = noise_for(norm).sample_unit_per_image(generators, samples, shape, x.device, x.dtype)
     xs = (x.unsqueeze(1) + u * scale_for(theta, len(shape))).reshape(b * samples, *shape)
     probs = torch.softmax(model(xs).float(), dim=1).view(b, samples, -1).mean(1)
     return probs.topk(2, dim=1).values
-
-
-def gap_estimate(top2: torch.Tensor, norm: str) -> torch.Tensor:
-    """Φ⁻¹(p₁) − Φ⁻¹(p₂) (probabilities clamped to [0.001, 0.999]) for ℓ2, p₁ − p₂ for ℓ1."""
-    if norm == "l2":
-        p = top2.clamp(*PROB_CLAMP)
-        return torch.special.ndtri(p[:, 0]) - torch.special.ndtri(p[:, 1])
-    return top2[:, 0] - top2[:, 1]
 
 
 def _record(trace: dict, host: bool, **values: torch.Tensor) -> dict | None:
@@ -90,8 +75,8 @@ def _finish(trace: dict) -> dict[str, np.ndarray]:
     return {k: torch.stack(v).cpu().numpy() for k, v in trace.items()}
 
 
-def _validate_common(model, x, norm, iterations, samples, lr):
-    check_norm(norm)
+def _validate_common(model, x, norm, iterations, samples, lr) -> tuple[torch.Tensor, Noise]:
+    noise = noise_for(norm)
     x = check_images(x)
     check_count("iterations", iterations, 0)
     check_count("samples", samples)
@@ -99,10 +84,10 @@ def _validate_common(model, x, norm, iterations, samples, lr):
     if model.training:
         raise ValueError("put the model in eval mode (model.eval()) before optimizing θ: "
                          "batch-norm statistics must not change with the noise")
-    return x
+    return x, noise
 
 
-def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, iterations: int = 900,
+def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str | Noise, *, iterations: int = 900,
                  samples: int = 100, lr: float = 0.04, seed: int = 0, indices: Sequence[int] | None = None,
                  callback: IterationCallback | None = None) -> OptimizationResult:
     """Isotropic data-dependent θ (Alfarra et al. 2020), defaults as in the original on CIFAR-10.
@@ -111,7 +96,7 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, 
     batch (so each image follows its own gradient), starting from ``theta0``, with θ kept
     ≥ 0.001 (the original did not keep it positive).
     """
-    x = _validate_common(model, x, norm, iterations, samples, lr)
+    x, noise = _validate_common(model, x, norm, iterations, samples, lr)
     theta = check_theta(theta0, x)
     if theta.dim() != 1:
         raise ValueError("isotropic_dd needs one scalar θ per image (a scalar or a vector of length B)")
@@ -121,9 +106,8 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, 
     trace: dict = {}
     with torch.enable_grad():
         for it in range(iterations):
-            gap = gap_estimate(smoothed_top2(model, x, theta, norm, samples, gens), norm)
-            if norm == "l2":
-                gap = 0.5 * gap  # the ½ of Corollary 1, kept in Isotropic DD's objective as in the original
+            # the certificate's gap (with Corollary 1's ½ for ℓ2), as in the original Isotropic DD objective
+            gap = noise.certified_gap_estimate(noise.gap_estimate(smoothed_top2(model, x, theta, noise, samples, gens)))
             objective = theta * gap
             (grad,) = torch.autograd.grad(objective.sum(), theta)
             stats = _record(trace, callback is not None, objective=objective, gap=gap, radius=objective,
@@ -136,7 +120,7 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str, *, 
     return OptimizationResult(theta.detach(), _finish(trace), settings)
 
 
-def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iterations: int = 100,
+def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str | Noise, *, iterations: int = 100,
           samples: int = 100, lr: float = 0.04, kappa: float = 2.0, seed: int = 0,
           indices: Sequence[int] | None = None, callback: IterationCallback | None = None,
           record_theta: bool = False) -> OptimizationResult:
@@ -148,7 +132,7 @@ def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iter
     computed as exp(mean log θ). ``record_theta`` adds θ itself (B, n) to the trace at every
     iteration, before the step (for small inputs such as the 2D toy page's optimization path).
     """
-    x = _validate_common(model, x, norm, iterations, samples, lr)
+    x, noise = _validate_common(model, x, norm, iterations, samples, lr)
     if not (kappa >= 0):
         raise ValueError(f"kappa={kappa!r} must be ≥ 0")
     init = check_theta(theta_iso, x)
@@ -162,13 +146,13 @@ def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str, *, iter
     trace: dict = {}
     with torch.enable_grad():
         for it in range(iterations):
-            gap = gap_estimate(smoothed_top2(model, x, theta, norm, samples, gens), norm)
+            gap = noise.gap_estimate(smoothed_top2(model, x, theta, noise, samples, gens))
             flat = theta.flatten(1)
             gm = flat.log().mean(1).exp()
             mn = flat.min(1).values
             objective = gm * gap + kappa * mn * gap
             (grad,) = torch.autograd.grad(-objective.sum(), theta)
-            cert_gap = 0.5 * gap if norm == "l2" else gap
+            cert_gap = noise.certified_gap_estimate(gap)
             extra = {"theta": flat} if record_theta else {}
             stats = _record(trace, callback is not None, objective=objective, gap=cert_gap, radius=mn * cert_gap,
                             proxy_radius=gm * cert_gap, theta_mean=flat.mean(1), **extra)

@@ -11,18 +11,10 @@ from typing import Sequence
 import torch
 
 NORMS = ("l2", "l1")
-NORM_NAMES = {"l2": "ℓ2 / ℓ2^Σ ellipsoid (Gaussian noise)", "l1": "ℓ1 / ℓ1^Λ cross-polytope (uniform noise)"}
 
 
 class AncerInputError(ValueError):
     """A user-facing error: bad argument, missing file, unsupported option."""
-
-
-def check_norm(norm: str) -> str:
-    if norm not in NORMS:
-        raise AncerInputError(f"norm={norm!r} is not supported; use one of {', '.join(NORMS)} "
-                              "('l2' = Gaussian noise / ellipsoids, 'l1' = uniform noise / cross-polytopes)")
-    return norm
 
 
 def check_alpha(alpha: float) -> float:

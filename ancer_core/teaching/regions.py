@@ -1,17 +1,15 @@
 """Geometry of certified regions for display: boundary points, 2D slices, perturbations (paper Fig. 2).
 
 A region is R = {δ : ‖δ/θ‖_p ≤ gap} (p = 2: ellipsoid; p = 1: generalized cross-polytope), see
-:class:`ancer_core.certificate.Certificate`. Every region here is convex and centred at 0, so along a
+:class:`ancer_core.core.certificate.Certificate`. Every region here is convex and centred at 0, so along a
 direction d the boundary lies at t·d with t = gap / ‖d/θ‖_p (exact, no search).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .certificate import Certificate
-from .validation import AncerInputError
-
-_P = {"l2": 2, "l1": 1}
+from ..core.certificate import Certificate
+from ..core.validation import AncerInputError
 
 
 def _flat_theta(cert: Certificate) -> np.ndarray:
@@ -23,7 +21,7 @@ def boundary_scale(cert: Certificate, directions: np.ndarray) -> np.ndarray:
 
     t = gap / ‖d/θ‖_p; 0 when the certificate abstains."""
     d = np.asarray(directions, dtype=np.float64).reshape(-1, cert.dim)
-    q = np.linalg.norm(d / _flat_theta(cert), ord=_P[cert.norm], axis=1)
+    q = cert.noise.region_norm(d / _flat_theta(cert), axis=1)
     if np.any(q == 0):
         raise AncerInputError("a direction of all zeros has no boundary point")
     return cert.gap / q
@@ -88,14 +86,13 @@ def perturbation_outside(inner: Certificate, outer: Certificate, seed: int = 0, 
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((candidates, th.size))
     best, best_norm, best_k = None, -1.0, 0
-    p = _P[outer.norm]
     for k in (0, 1, 2, 3):
         d = z * th[None] ** k
         delta = d * (fraction * boundary_scale(outer, d))[:, None]
         if center is not None:
             x = np.asarray(center, dtype=np.float64).reshape(1, -1)
             delta = np.clip(x + delta, 0.0, 1.0) - x
-        norms = np.linalg.norm(delta, ord=p, axis=1)
+        norms = outer.noise.region_norm(delta, axis=1)
         i = int(norms.argmax())
         if norms[i] > best_norm:
             best, best_norm, best_k = delta[i], float(norms[i]), k

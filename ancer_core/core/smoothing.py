@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from .certificate import ABSTAIN, Certificate
-from .noise import scale_for, unit_noise_per_image
+from .noise import Noise, noise_for, scale_for
 from .stats import lower_confidence_bound, predict_pvalue
-from .validation import check_alpha, check_count, check_images, check_norm, check_theta
+from .validation import check_alpha, check_count, check_images, check_theta
 
 ProgressFn = Callable[[int, int], None]
 
@@ -68,13 +68,14 @@ def _forward_predictions(model: torch.nn.Module, batch: torch.Tensor, cfg: Sampl
 
 
 @torch.inference_mode()
-def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str, num: int,
+def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str | Noise, num: int,
                   generators: Sequence[torch.Generator], num_classes: int | None = None,
                   config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> np.ndarray:
     """Counts of the base classifier's predictions over ``num`` noise draws per image.
 
     Returns an int64 array (B, K). ``theta`` is (B,) or (B, C, H, W) (already validated).
     """
+    noise = noise_for(norm)
     b = x.shape[0]
     m = min(config.noise_batch, num)
     max_batch = default_max_batch(x.device) if config.max_batch == "auto" else int(config.max_batch)
@@ -85,7 +86,7 @@ def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, 
         idx = list(range(start, min(b, start + group)))
         saved = [generators[i].get_state() for i in idx]
         try:
-            preds = _draw_predictions(model, x[idx], theta[idx], norm, num, m, [generators[i] for i in idx], config,
+            preds = _draw_predictions(model, x[idx], theta[idx], noise, num, m, [generators[i] for i in idx], config,
                                       None if progress is None else (lambda d, s=start: progress(s * num + d, total)))
         except torch.OutOfMemoryError:
             if group == 1:
@@ -103,14 +104,14 @@ def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, 
     return counts.cpu().numpy()
 
 
-def _draw_predictions(model, x, theta, norm, num, m, generators, config, progress) -> torch.Tensor:
+def _draw_predictions(model, x, theta, noise: Noise, num, m, generators, config, progress) -> torch.Tensor:
     """Predictions (g, num) for a group of g images, drawing ``m`` samples per image at a time."""
     g, shape = x.shape[0], x.shape[1:]
     scale = scale_for(theta, len(shape))
     rows, remaining = [], num
     while remaining > 0:
         c = min(m, remaining)
-        u = unit_noise_per_image(norm, generators, c, shape, x.device, x.dtype)
+        u = noise.sample_unit_per_image(generators, c, shape, x.device, x.dtype)
         xs = (x.unsqueeze(1) + u * scale).reshape(g * c, *shape)
         rows.append(_forward_predictions(model, xs, config).view(g, c))
         remaining -= c
@@ -120,7 +121,7 @@ def _draw_predictions(model, x, theta, norm, num, m, generators, config, progres
 
 
 def _prepare(model, x, theta, norm, seed, indices, generators):
-    check_norm(norm)
+    noise_for(norm)
     x = check_images(x)
     th = check_theta(theta, x)
     if generators is None:
@@ -131,7 +132,7 @@ def _prepare(model, x, theta, norm, seed, indices, generators):
     return x, th, generators
 
 
-def predict(model: torch.nn.Module, x: torch.Tensor, theta, norm: str, n: int, alpha: float, *,
+def predict(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n: int, alpha: float, *,
             seed: int = 0, indices: Sequence[int] | None = None, generators=None,
             config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> np.ndarray:
     """Cohen et al.'s PREDICT: the top class if a two-sided binomial test of its count against the
@@ -147,7 +148,7 @@ def predict(model: torch.nn.Module, x: torch.Tensor, theta, norm: str, n: int, a
     return np.where(p <= alpha, top, ABSTAIN)
 
 
-def certify(model: torch.nn.Module, x: torch.Tensor, theta, norm: str, n0: int, n: int, alpha: float, *,
+def certify(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n0: int, n: int, alpha: float, *,
             seed: int = 0, indices: Sequence[int] | None = None, generators=None,
             config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> list[Certificate]:
     """Cohen et al.'s CERTIFY for a batch of images, each with its own θ.
@@ -177,6 +178,6 @@ def certify(model: torch.nn.Module, x: torch.Tensor, theta, norm: str, n0: int, 
     p_low = lower_confidence_bound(n_a, n, alpha)
     th_np = th.detach().cpu().double().numpy()
     dim = int(np.prod(x.shape[1:]))
-    return [Certificate.from_bound(norm, th_np[i], int(c_hat[i]), float(p_low[i]), dim=dim, n=n, alpha=alpha,
+    return [Certificate.from_bound(noise_for(norm).norm, th_np[i], int(c_hat[i]), float(p_low[i]), dim=dim, n=n, alpha=alpha,
                                    n_a=int(n_a[i]), counts0=c0[i].tolist())
             for i in range(x.shape[0])]

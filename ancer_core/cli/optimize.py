@@ -1,0 +1,59 @@
+"""``optimize``: θ per image (Isotropic DD or ANCER), saved as DIR/theta_IDX.npy; resumable."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..core.progress import Progress
+from ..core.validation import AncerInputError
+from ..data.results import RESUME_KEYS, settings_diff
+from . import distributed
+from .common import add_image_options, optimize_images, setup, theta_path
+
+
+def add_parser(sub) -> None:
+    o = sub.add_parser("optimize", help="optimize θ per image and save it (DIR/theta_IDX.npy)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_image_options(o, ("isotropic-dd", "ancer"))
+    o.add_argument("--out", required=True, help="output folder for θ files (resumable: existing ones are kept)")
+    o.set_defaults(run=run)
+
+
+def run(args) -> int:
+    job = setup(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"command": "optimize", "model": job.model_name, "norm": job.noise.norm, "method": args.method,
+            "sigma": args.sigma, "theta0": job.theta0, "seed": args.seed, "settings": job.settings.as_dict(),
+            "uniform_convention": args.uniform_convention, "precision": args.precision,
+            "channels_last": args.channels_last, "device": str(job.device), "world_size": job.world_size}
+    meta_path = out / "settings.json"
+    if meta_path.is_file() and any(out.glob("theta_[0-9]*.npy")):
+        diff = settings_diff(json.loads(meta_path.read_text()), meta, RESUME_KEYS)
+        if diff:  # every rank reads the same file, so every rank stops here
+            raise AncerInputError(f"{out} holds θ made with other settings {diff}; choose another --out or empty it")
+    distributed.barrier()  # all ranks have read settings.json before rank 0 rewrites it
+    if job.rank == 0:
+        meta_path.write_text(json.dumps(meta, indent=2))
+    idx = job.indices
+    todo = [i for i in idx if not theta_path(out, i).is_file()]
+    bar = Progress(len(idx), f"optimize {args.method}")
+    bar.update(len(idx) - len(todo))
+    for s in range(0, len(todo), job.chunk):
+        part = todo[s:s + job.chunk]
+        res = optimize_images(args, job, job.x[part].to(job.device), part)
+        theta = res[args.method].cpu().numpy().astype(np.float32)
+        iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
+        for k, i in enumerate(part):
+            if iso is not None and args.method == "ancer":
+                np.save(out / f"theta_iso_{i:05d}.npy", iso[k])
+            tmp = out / f".tmp_{i:05d}.npy"
+            np.save(tmp, theta[k])
+            tmp.replace(theta_path(out, i))
+        bar.update(len(idx) - len(todo) + s + len(part))
+    print(f"wrote θ for {len(idx)} images to {out}", file=sys.stderr)
+    return 0
