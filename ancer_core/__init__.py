@@ -11,6 +11,7 @@ Layers, each a subpackage that imports only the ones below it:
 Main entry points: :func:`load_model`, :func:`load_cifar10`, :func:`certify`, :func:`predict`,
 :func:`isotropic_dd`, :func:`ancer`, :func:`run_all_methods`, :class:`Certificate`, :func:`noise_for`.
 """
+
 from types import SimpleNamespace
 
 from .core import (
@@ -45,15 +46,55 @@ from .models import build_model, load_model, measure_throughput, shipped_models,
 from .teaching import regions as geometry
 
 # the former module ``pipeline`` under its old name, so that code written against 0.1 keeps working
-pipeline = SimpleNamespace(PRESETS=PRESETS, Settings=Settings, preset=preset, work_estimate=work_estimate,
-                           optimize_theta=optimize_theta, optimize_theta_split=optimize_theta_split,
-                           MethodResult=MethodResult, run_all_methods=run_all_methods, export_results=export_results,
-                           timed=timed, measure_throughput=measure_throughput, METHODS=METHODS)
+pipeline = SimpleNamespace(
+    PRESETS=PRESETS,
+    Settings=Settings,
+    preset=preset,
+    work_estimate=work_estimate,
+    optimize_theta=optimize_theta,
+    optimize_theta_split=optimize_theta_split,
+    MethodResult=MethodResult,
+    run_all_methods=run_all_methods,
+    export_results=export_results,
+    timed=timed,
+    measure_throughput=measure_throughput,
+    METHODS=METHODS,
+)
 
-__all__ = ["geometry", "pipeline", "ABSTAIN", "Certificate", "CLASSES", "load_cifar10", "CertificationMemory",
-           "build_model", "load_model", "shipped_models", "smoothing_theta", "uniform_half_width", "ancer",
-           "fixed_theta", "isotropic_dd", "PRESETS", "Settings", "optimize_theta", "preset", "SamplingConfig",
-           "certify", "predict", "AncerInputError", "GAUSSIAN", "UNIFORM", "Noise", "noise_for", "METHODS",
-           "MethodResult", "run_all_methods", "work_estimate", "export_results", "read_results",
-           "measure_throughput"]
+__all__ = [
+    "geometry",
+    "pipeline",
+    "ABSTAIN",
+    "Certificate",
+    "CLASSES",
+    "load_cifar10",
+    "CertificationMemory",
+    "build_model",
+    "load_model",
+    "shipped_models",
+    "smoothing_theta",
+    "uniform_half_width",
+    "ancer",
+    "fixed_theta",
+    "isotropic_dd",
+    "PRESETS",
+    "Settings",
+    "optimize_theta",
+    "preset",
+    "SamplingConfig",
+    "certify",
+    "predict",
+    "AncerInputError",
+    "GAUSSIAN",
+    "UNIFORM",
+    "Noise",
+    "noise_for",
+    "METHODS",
+    "MethodResult",
+    "run_all_methods",
+    "work_estimate",
+    "export_results",
+    "read_results",
+    "measure_throughput",
+]
 __version__ = "0.2.0"

@@ -15,6 +15,7 @@ in the original packages' behaviour (see the project README, "Performance"), not
 The objectives are the same as the library's (softmax made explicit), so the two paths do the same
 arithmetic work and the ratios measure the implementation, not a different algorithm.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,9 @@ def _sample_counts(model, x, theta, num: int, batch: int, num_classes: int) -> n
     return counts
 
 
-def certify_one(model, x: torch.Tensor, theta, n0: int, n: int, alpha: float, batch: int = 1000,
-                num_classes: int = 10) -> tuple[int, float]:
+def certify_one(
+    model, x: torch.Tensor, theta, n0: int, n: int, alpha: float, batch: int = 1000, num_classes: int = 10
+) -> tuple[int, float]:
     """Cohen et al.'s CERTIFY for one image (C, H, W) with Gaussian θ (a float or a (C, H, W) tensor).
 
     Returns (class or −1, p̲A)."""
@@ -62,7 +64,9 @@ def _icdf(p):
     return torch.distributions.Normal(0.0, 1.0).icdf(p)
 
 
-def isotropic_dd(model, x: torch.Tensor, sigma0: float, iterations: int, samples: int, lr: float = 0.04) -> torch.Tensor:
+def isotropic_dd(
+    model, x: torch.Tensor, sigma0: float, iterations: int, samples: int, lr: float = 0.04
+) -> torch.Tensor:
     """Isotropic DD as the original: σ per image, plain ascent on σ/2·(Φ⁻¹p₁ − Φ⁻¹p₂)."""
     for p in model.parameters():
         p.requires_grad_(True)
@@ -75,8 +79,9 @@ def isotropic_dd(model, x: torch.Tensor, sigma0: float, iterations: int, samples
     return sigma.detach().view(-1)
 
 
-def ancer(model, x: torch.Tensor, theta_iso: torch.Tensor, iterations: int, samples: int, lr: float = 0.04,
-          kappa: float = 2.0) -> torch.Tensor:
+def ancer(
+    model, x: torch.Tensor, theta_iso: torch.Tensor, iterations: int, samples: int, lr: float = 0.04, kappa: float = 2.0
+) -> torch.Tensor:
     """ANCER as the original: Adam on the full θ, ``loss.backward()`` (weight gradients included)."""
     for p in model.parameters():
         p.requires_grad_(True)

@@ -20,6 +20,7 @@ Every figure is measured in this process, on the device it prints, with Gaussian
 Writes JSON (``--out``, default ``benchmarks/results/<preset>-<device>.json``) with the settings,
 the hardware and every row. Options override the preset (``--n 10000``, ``--images 4`` …).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,11 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import original_style  # beside this file: the script's folder is on sys.path
 import torch
 
-import original_style  # beside this file: the script's folder is on sys.path
-
-from ancer_core.core import PRESETS as RUN_PRESETS, SamplingConfig, Settings, ancer, certify, run_all_methods
+from ancer_core.core import PRESETS as RUN_PRESETS
+from ancer_core.core import SamplingConfig, Settings, ancer, certify, run_all_methods
 from ancer_core.models import build_model, for_inference, load_model, timed
 
 HERE = Path(__file__).resolve().parent
@@ -73,15 +74,36 @@ class Plan:
 
 
 PRESETS = {
-    "smoke": Plan(images=2, baseline_images=1, n0=8, n=64, variant_n=64, ancer_iterations=2, ancer_samples=4,
-                  e2e="smoke", e2e_images=1, compile=False, all_variants=True, pairs=1, pair_n=64),
+    "smoke": Plan(
+        images=2,
+        baseline_images=1,
+        n0=8,
+        n=64,
+        variant_n=64,
+        ancer_iterations=2,
+        ancer_samples=4,
+        e2e="smoke",
+        e2e_images=1,
+        compile=False,
+        all_variants=True,
+        pairs=1,
+        pair_n=64,
+    ),
     "cpu": Plan(),
-    "paper": Plan(model="arch:resnet18-imagenet-style", images=128, baseline_images=4, variant_n=20_000,
-                  e2e="paper", e2e_images=128),
+    "paper": Plan(
+        model="arch:resnet18-imagenet-style",
+        images=128,
+        baseline_images=4,
+        variant_n=20_000,
+        e2e="paper",
+        e2e_images=128,
+    ),
 }
-E2E_SETTINGS = {"quick": RUN_PRESETS["quick"], "paper": RUN_PRESETS["paper"],
-                "smoke": Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2,
-                                           ancer_samples=4)}
+E2E_SETTINGS = {
+    "quick": RUN_PRESETS["quick"],
+    "paper": RUN_PRESETS["paper"],
+    "smoke": Settings(n0=8, n=64, iso_iterations=2, iso_samples=4, ancer_iterations=2, ancer_samples=4),
+}
 
 
 @contextlib.contextmanager
@@ -101,8 +123,14 @@ def autocast(device: torch.device, dtype: torch.dtype | None):
 
 
 def hardware(device: torch.device) -> dict:
-    info = {"device": str(device), "torch": torch.__version__, "python": platform.python_version(),
-            "platform": platform.platform(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    info = {
+        "device": str(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -110,15 +138,21 @@ def hardware(device: torch.device) -> dict:
                 break
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
-        info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda,
-                    cudnn=torch.backends.cudnn.version(), cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
-                    matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+        info.update(
+            gpu=p.name,
+            gpu_memory_gib=round(p.total_memory / 2**30, 1),
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+            cudnn_allow_tf32=torch.backends.cudnn.allow_tf32,
+            matmul_allow_tf32=torch.backends.cuda.matmul.allow_tf32,
+        )
     return info
 
 
 def forward_flops(model: torch.nn.Module, device: torch.device) -> int:
     """FLOPs (2 × multiply-adds) of one forward pass on one 3×32×32 image, by torch's FlopCounterMode."""
     from torch.utils.flop_counter import FlopCounterMode
+
     counter = FlopCounterMode(display=False)
     with torch.inference_mode(), counter:
         model(torch.zeros(1, 3, 32, 32, device=device))
@@ -148,6 +182,7 @@ class Bench:
     def __init__(self, plan: Plan, device: torch.device):
         self.plan, self.device = plan, device
         from ancer_core.data.cifar10 import load_cifar10
+
         x, _ = load_cifar10("test")
         self.x = x[: max(plan.images, plan.e2e_images, plan.baseline_images)].to(device)
         self.model, plain, self.model_name = get_model(plan.model, device)
@@ -161,18 +196,33 @@ class Bench:
         self.flops = forward_flops(self.model, device)
         self.rows: list[dict] = []
 
-    def row(self, section: str, path: str, variant: str, images: int, samples_per_image: int, seconds: float,
-            **extra) -> dict:
-        r = {"section": section, "path": path, "variant": variant, "images": images,
-             "samples_per_image": samples_per_image, "seconds": seconds, "s_per_image": seconds / images,
-             "samples_per_s": images * samples_per_image / seconds, **extra}
+    def row(
+        self, section: str, path: str, variant: str, images: int, samples_per_image: int, seconds: float, **extra
+    ) -> dict:
+        r = {
+            "section": section,
+            "path": path,
+            "variant": variant,
+            "images": images,
+            "samples_per_image": samples_per_image,
+            "seconds": seconds,
+            "s_per_image": seconds / images,
+            "samples_per_s": images * samples_per_image / seconds,
+            **extra,
+        }
         if section == "certify":
             r["gflop_per_s"] = r["samples_per_s"] * self.flops / 1e9
         self.rows.append(r)
-        print(f"  {section:<11} {path:<26} {variant:<36} {images:>4} img  {seconds:9.2f} s  "
-              f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s" +
-              (f"  (vs default, back to back: ×{r['speed_vs_default_back_to_back']:.2f})"
-               if "speed_vs_default_back_to_back" in r else ""), flush=True)
+        print(
+            f"  {section:<11} {path:<26} {variant:<36} {images:>4} img  {seconds:9.2f} s  "
+            f"{r['s_per_image']:9.3f} s/img  {r['samples_per_s']:11,.0f} samples/s"
+            + (
+                f"  (vs default, back to back: ×{r['speed_vs_default_back_to_back']:.2f})"
+                if "speed_vs_default_back_to_back" in r
+                else ""
+            ),
+            flush=True,
+        )
         return r
 
     def paired(self, default, variant) -> dict:
@@ -188,14 +238,16 @@ class Bench:
         return {"speed_vs_default_back_to_back": float(statistics.median(ratios)), "back_to_back_ratios": ratios}
 
     # --- certify -------------------------------------------------------------------------------------------
-    def certify_ours(self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False,
-                     layout: str | None = None):
+    def certify_ours(
+        self, variant: str, n: int, cfg: SamplingConfig, fp32_strict: bool = False, layout: str | None = None
+    ):
         """``layout``: None = the model as load_model returns it (BatchNorm folded, channels-last
         weights on a CPU), "nchw" = NCHW weights and images, "cl" = channels-last weights and
         images, "unfolded" = BatchNorm not folded, otherwise as None."""
         p, x = self.plan, self.x[: self.plan.images]
-        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model,
-                 "unfolded": self.unfolded_model}[layout]
+        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model, "unfolded": self.unfolded_model}[
+            layout
+        ]
         if layout in ("nchw", "cl"):
             x = x.contiguous(memory_format=torch.contiguous_format if layout == "nchw" else torch.channels_last)
         with strict_fp32(fp32_strict):
@@ -205,19 +257,39 @@ class Bench:
         if variant != DEFAULT:
             short = min(n, p.pair_n)
             with strict_fp32(fp32_strict):
-                extra = self.paired(lambda: certify(self.model, self.x[: p.images], p.sigma, "l2", p.n0, short, p.alpha),
-                                    lambda: certify(model, x, p.sigma, "l2", p.n0, short, p.alpha, config=cfg))
-        self.row("certify", "ours", variant, len(x), p.n0 + n, s,
-                 predictions=[c.prediction for c in certs], radii=[c.radius for c in certs], **extra)
+                extra = self.paired(
+                    lambda: certify(self.model, self.x[: p.images], p.sigma, "l2", p.n0, short, p.alpha),
+                    lambda: certify(model, x, p.sigma, "l2", p.n0, short, p.alpha, config=cfg),
+                )
+        self.row(
+            "certify",
+            "ours",
+            variant,
+            len(x),
+            p.n0 + n,
+            s,
+            predictions=[c.prediction for c in certs],
+            radii=[c.radius for c in certs],
+            **extra,
+        )
 
     def certify_original(self, n: int):
         p, x = self.plan, self.x[: self.plan.baseline_images]
         with strict_fp32(True):
             original_style.certify_one(self.nchw_model, x[0], p.sigma, 2, min(n, 1000), p.alpha)  # warm-up
-            out, s = timed(lambda: [original_style.certify_one(self.nchw_model, xi, p.sigma, p.n0, n, p.alpha) for xi in x],
-                           self.device)
-        self.row("certify", "original-style", "one image at a time, fp32", len(x), p.n0 + n, s,
-                 predictions=[o[0] for o in out])
+            out, s = timed(
+                lambda: [original_style.certify_one(self.nchw_model, xi, p.sigma, p.n0, n, p.alpha) for xi in x],
+                self.device,
+            )
+        self.row(
+            "certify",
+            "original-style",
+            "one image at a time, fp32",
+            len(x),
+            p.n0 + n,
+            s,
+            predictions=[o[0] for o in out],
+        )
 
     def certify_variants(self) -> list[tuple[str, SamplingConfig, dict]]:
         """The means compared at ``variant_n``: (row name, sampling config, ``certify_ours`` options).
@@ -226,17 +298,22 @@ class Bench:
         smoke run uses to exercise every code path of the GPU run."""
         bf16, fp16 = SamplingConfig(autocast_dtype=torch.bfloat16), SamplingConfig(autocast_dtype=torch.float16)
         big = SamplingConfig(max_batch=16000)
-        rows = [("BatchNorm not folded", SamplingConfig(), {"layout": "unfolded"}),
-                ("NCHW, BatchNorm not folded", SamplingConfig(), {"layout": "nchw"}), ("bf16 autocast", bf16, {})]
+        rows = [
+            ("BatchNorm not folded", SamplingConfig(), {"layout": "unfolded"}),
+            ("NCHW, BatchNorm not folded", SamplingConfig(), {"layout": "nchw"}),
+            ("bf16 autocast", bf16, {}),
+        ]
         if self.device.type == "cuda" or self.plan.all_variants:
-            rows += [("strict fp32 (no TF32)", SamplingConfig(), {"fp32_strict": True}),
-                     ("fp16 autocast", fp16, {}), ("max_batch 16000", big, {}),
-                     ("channels-last", SamplingConfig(), {"layout": "cl"}),
-                     ("bf16 autocast + channels-last", bf16, {"layout": "cl"}),
-                     ("fp16 autocast + channels-last", fp16, {"layout": "cl"}),
-                     ("max_batch 16000 + channels-last", big, {"layout": "cl"}),
-                     ("max_batch 16000 fp16 channels-last", replace(big, autocast_dtype=torch.float16),
-                      {"layout": "cl"})]
+            rows += [
+                ("strict fp32 (no TF32)", SamplingConfig(), {"fp32_strict": True}),
+                ("fp16 autocast", fp16, {}),
+                ("max_batch 16000", big, {}),
+                ("channels-last", SamplingConfig(), {"layout": "cl"}),
+                ("bf16 autocast + channels-last", bf16, {"layout": "cl"}),
+                ("fp16 autocast + channels-last", fp16, {"layout": "cl"}),
+                ("max_batch 16000 + channels-last", big, {"layout": "cl"}),
+                ("max_batch 16000 fp16 channels-last", replace(big, autocast_dtype=torch.float16), {"layout": "cl"}),
+            ]
         return rows
 
     def section_certify(self):
@@ -262,8 +339,15 @@ class Bench:
         for name, src in (("pageable", host), ("pinned", pinned)):
             src.to(self.device, non_blocking=True)
             _, s = timed(lambda src=src: [src.to(self.device, non_blocking=True) for _ in range(10)], self.device)
-            self.row("transfer", "ours", f"{len(host)} images host→GPU, {name}", len(host), 1, s / 10,
-                     fraction_of_certify=s / 10 / certify_s)
+            self.row(
+                "transfer",
+                "ours",
+                f"{len(host)} images host→GPU, {name}",
+                len(host),
+                1,
+                s / 10,
+                fraction_of_certify=s / 10 / certify_s,
+            )
 
     # --- ANCER optimization --------------------------------------------------------------------------------
     def ancer_ours(self, variant: str, model, dtype=None, nchw=False):
@@ -273,26 +357,40 @@ class Bench:
         def run(iterations):
             with autocast(self.device, dtype):
                 return ancer(model, x, p.sigma, "l2", iterations=iterations, samples=p.ancer_samples)
+
         run(1)  # warm-up (and compilation)
         res, s = timed(lambda: run(p.ancer_iterations), self.device)
         extra = {}
         if variant != DEFAULT:
             short = max(1, p.ancer_iterations // 5)
-            extra = self.paired(lambda: ancer(self.model, self.x[: p.images], p.sigma, "l2",
-                                                       iterations=short, samples=p.ancer_samples),
-                                lambda: run(short))
-        self.row("ancer", "ours", variant, len(x), p.ancer_iterations * p.ancer_samples, s,
-                 final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]], **extra)
+            extra = self.paired(
+                lambda: ancer(self.model, self.x[: p.images], p.sigma, "l2", iterations=short, samples=p.ancer_samples),
+                lambda: run(short),
+            )
+        self.row(
+            "ancer",
+            "ours",
+            variant,
+            len(x),
+            p.ancer_iterations * p.ancer_samples,
+            s,
+            final_proxy_radius=[float(v) for v in res.trace["proxy_radius"][-1]],
+            **extra,
+        )
 
     def section_ancer(self):
         p, x = self.plan, self.x[: self.plan.images]
-        print(f"ANCER optimization: {p.ancer_iterations} iterations × {p.ancer_samples} samples, from θ = σ = {p.sigma}")
+        print(
+            f"ANCER optimization: {p.ancer_iterations} iterations × {p.ancer_samples} samples, from θ = σ = {p.sigma}"
+        )
         self.ancer_ours(DEFAULT, self.model)
         with strict_fp32(True):
             theta0 = torch.full((len(x),), p.sigma, device=self.device)
             original_style.ancer(self.nchw_model, x, theta0, 1, p.ancer_samples)  # warm-up
-            _, s = timed(lambda: original_style.ancer(self.nchw_model, x, theta0, p.ancer_iterations, p.ancer_samples),
-                         self.device)
+            _, s = timed(
+                lambda: original_style.ancer(self.nchw_model, x, theta0, p.ancer_iterations, p.ancer_samples),
+                self.device,
+            )
         self.nchw_model.requires_grad_(False)
         self.row("ancer", "original-style", "weight gradients, fp32", len(x), p.ancer_iterations * p.ancer_samples, s)
         if self.device.type == "cuda" or p.n <= 1000:  # on a CPU without bf16 units: 0.11× (README), 5 min
@@ -313,8 +411,10 @@ class Bench:
     def section_end_to_end(self):
         p, st = self.plan, E2E_SETTINGS[self.plan.e2e]
         x = self.x[: p.e2e_images]
-        print(f"end to end ({p.e2e} settings: Isotropic DD {st.iso_iterations}×{st.iso_samples}, ANCER "
-              f"{st.ancer_iterations}×{st.ancer_samples}, N0={st.n0}, N={st.n:,}) on {len(x)} image(s)")
+        print(
+            f"end to end ({p.e2e} settings: Isotropic DD {st.iso_iterations}×{st.iso_samples}, ANCER "
+            f"{st.ancer_iterations}×{st.ancer_samples}, N0={st.n0}, N={st.n:,}) on {len(x)} image(s)"
+        )
         d = self.device
 
         def ours(fast: bool = False):
@@ -323,8 +423,11 @@ class Bench:
             --channels-last --batch 16000`` does in the CLI."""
             model = self.cl_model if fast else self.model
             xx = x.contiguous(memory_format=torch.channels_last) if fast else x
-            cfg = SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True, max_batch=16000) if fast \
+            cfg = (
+                SamplingConfig(autocast_dtype=torch.bfloat16, channels_last=True, max_batch=16000)
+                if fast
                 else SamplingConfig()
+            )
             with autocast(d, torch.bfloat16 if fast else None):
                 res = run_all_methods(model, xx, "l2", p.sigma, st, config=cfg)
             t = {"certify " + m: r.stage_seconds["certify"] for m, r in res.items()}
@@ -335,8 +438,13 @@ class Bench:
         k = min(len(x), p.baseline_images)  # the one-image-at-a-time CERTIFY runs on k images, scaled to len(x)
 
         def certify_each(thetas):
-            _, s = timed(lambda: [original_style.certify_one(self.nchw_model, x[i], thetas[i], st.n0, st.n, st.alpha)
-                                  for i in range(k)], d)
+            _, s = timed(
+                lambda: [
+                    original_style.certify_one(self.nchw_model, x[i], thetas[i], st.n0, st.n, st.alpha)
+                    for i in range(k)
+                ],
+                d,
+            )
             return s * len(x) / k
 
         def original():
@@ -344,12 +452,18 @@ class Bench:
             with strict_fp32(True):
                 t["certify fixed"] = certify_each([p.sigma] * len(x))
                 iso, t["isotropic-dd optimization"] = timed(
-                    lambda: original_style.isotropic_dd(self.nchw_model, x, p.sigma, st.iso_iterations, st.iso_samples,
-                                                        st.iso_lr), d)
+                    lambda: original_style.isotropic_dd(
+                        self.nchw_model, x, p.sigma, st.iso_iterations, st.iso_samples, st.iso_lr
+                    ),
+                    d,
+                )
                 t["certify isotropic-dd"] = certify_each([float(s) for s in iso])
                 anc, t["ancer optimization"] = timed(
-                    lambda: original_style.ancer(self.nchw_model, x, iso, st.ancer_iterations, st.ancer_samples,
-                                                 st.ancer_lr, st.kappa), d)
+                    lambda: original_style.ancer(
+                        self.nchw_model, x, iso, st.ancer_iterations, st.ancer_samples, st.ancer_lr, st.kappa
+                    ),
+                    d,
+                )
                 t["certify ancer"] = certify_each(anc)
             self.nchw_model.requires_grad_(False)
             return t
@@ -360,9 +474,11 @@ class Bench:
             paths.insert(1, ("ours, bf16 + channels-last", lambda: ours(fast=True)))
         for path, fn in paths:
             t = fn()
-            table3 = {"fixed": t["certify fixed"],
-                      "isotropic-dd": t["isotropic-dd optimization"] + t["certify isotropic-dd"],
-                      "ancer": t["isotropic-dd optimization"] + t["ancer optimization"] + t["certify ancer"]}
+            table3 = {
+                "fixed": t["certify fixed"],
+                "isotropic-dd": t["isotropic-dd optimization"] + t["certify isotropic-dd"],
+                "ancer": t["isotropic-dd optimization"] + t["ancer optimization"] + t["certify ancer"],
+            }
             extra = {"stages_s": t, "settings": p.e2e}
             if path == "original-style" and k < len(x):
                 extra["certify_measured_on_images"] = k  # each image costs the same: time × len(x) / k
@@ -378,12 +494,23 @@ class Bench:
         for r in self.rows:
             if not r["path"].startswith("ours"):
                 continue
-            base = [b for b in self.rows if b["section"] == r["section"] and b["path"] == "original-style"
-                    and (r["section"] != "end-to-end" or b["variant"] == r["variant"])]
+            base = [
+                b
+                for b in self.rows
+                if b["section"] == r["section"]
+                and b["path"] == "original-style"
+                and (r["section"] != "end-to-end" or b["variant"] == r["variant"])
+            ]
             if base:  # throughput ratio (equals the s/image ratio when the work per image is the same)
-                out.append({"section": r["section"], "path": r["path"], "variant": r["variant"],
-                            "n": r["samples_per_image"],
-                            "speedup_vs_original_style": r["samples_per_s"] / base[0]["samples_per_s"]})
+                out.append(
+                    {
+                        "section": r["section"],
+                        "path": r["path"],
+                        "variant": r["variant"],
+                        "n": r["samples_per_image"],
+                        "speedup_vs_original_style": r["samples_per_s"] / base[0]["samples_per_s"],
+                    }
+                )
         return out
 
 
@@ -392,13 +519,30 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 …")
     ap.add_argument("--out", default=None, help="JSON file (default benchmarks/results/<preset>-<device>.json)")
-    for f in ("model", "sigma", "images", "baseline_images", "n0", "n", "variant_n", "ancer_iterations",
-              "ancer_samples", "e2e", "e2e_images", "pairs", "pair_n"):
+    for f in (
+        "model",
+        "sigma",
+        "images",
+        "baseline_images",
+        "n0",
+        "n",
+        "variant_n",
+        "ancer_iterations",
+        "ancer_samples",
+        "e2e",
+        "e2e_images",
+        "pairs",
+        "pair_n",
+    ):
         ap.add_argument("--" + f.replace("_", "-"), type=type(getattr(Plan, f)), default=None)
     ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
-    ap.add_argument("--all-variants", action="store_true", default=None,
-                    help="also run the rows meant for CUDA on this device (to check their code paths)")
+    ap.add_argument(
+        "--all-variants",
+        action="store_true",
+        default=None,
+        help="also run the rows meant for CUDA on this device (to check their code paths)",
+    )
     a = ap.parse_args(argv)
     over = {f: getattr(a, f) for f in Plan.__dataclass_fields__ if getattr(a, f, None) is not None}
     if a.sections:
@@ -413,9 +557,11 @@ def main(argv=None) -> int:
     bench = Bench(plan, device)
     hw = hardware(device)
     hw["matmul_fp32_gflop_per_s"] = matmul_gflops(device)
-    print(f"device {device} ({hw.get('gpu') or hw.get('cpu', '?')}), torch {torch.__version__}, "
-          f"{hw['torch_threads']} threads; model {bench.model_name}: {bench.flops / 1e6:.1f} MFLOP/image; "
-          f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s")
+    print(
+        f"device {device} ({hw.get('gpu') or hw.get('cpu', '?')}), torch {torch.__version__}, "
+        f"{hw['torch_threads']} threads; model {bench.model_name}: {bench.flops / 1e6:.1f} MFLOP/image; "
+        f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s"
+    )
     t0 = time.perf_counter()
     for s in plan.sections:
         getattr(bench, "section_" + s.replace("-", "_"))()
@@ -426,15 +572,25 @@ def main(argv=None) -> int:
         print(f"  {r['section']:<11} {label:<40} ×{r['speedup_vs_original_style']:.2f}")
     paired = [r for r in bench.rows if "speed_vs_default_back_to_back" in r]
     if paired:
-        print(f"each mean's speed relative to our default (median of {plan.pairs} back-to-back pairs; < 1: slower "
-              "than our default):")
+        print(
+            f"each mean's speed relative to our default (median of {plan.pairs} back-to-back pairs; < 1: slower "
+            "than our default):"
+        )
         for r in paired:
             print(f"  {r['section']:<11} {r['variant']:<40} ×{r['speed_vs_default_back_to_back']:.2f}")
-    doc = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-           "preset": a.preset, "plan": asdict(plan), "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
-           "model": bench.model_name, "model_forward_flops": bench.flops, "hardware": hw, "rows": bench.rows,
-           "speedups": ratios, "total_s": time.perf_counter() - t0,
-           "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    doc = {
+        "command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
+        "preset": a.preset,
+        "plan": asdict(plan),
+        "end_to_end_settings": E2E_SETTINGS[plan.e2e].as_dict(),
+        "model": bench.model_name,
+        "model_forward_flops": bench.flops,
+        "hardware": hw,
+        "rows": bench.rows,
+        "speedups": ratios,
+        "total_s": time.perf_counter() - t0,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
     out = Path(a.out or HERE / "results" / f"{a.preset}-{device.type}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1, default=float))

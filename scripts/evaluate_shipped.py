@@ -6,6 +6,7 @@ Same protocol as the card's own evaluation (CERTIFY with fixed θ on every 20th 
 images, α = 0.001, seed 0) with more noise samples, so fewer images abstain and radii are less
 capped. The card's ``evaluation`` block is kept as it was.
 """
+
 import argparse
 import time
 
@@ -22,8 +23,16 @@ a = p.parse_args()
 model = load_model(a.name, a.device, fold_bn=False)  # saved again below: keep its BatchNorm
 card = {k: v for k, v in model.card.items() if k != "path"}
 t = time.time()
-ev = evaluate_smoothed(model, card["norm"], smoothing_theta(card["norm"], card["sigma"]), list(range(0, 10000, 20)),
-                       n0=a.n0, n=a.n, alpha=a.alpha, device=a.device)
+ev = evaluate_smoothed(
+    model,
+    card["norm"],
+    smoothing_theta(card["norm"], card["sigma"]),
+    list(range(0, 10000, 20)),
+    n0=a.n0,
+    n=a.n,
+    alpha=a.alpha,
+    device=a.device,
+)
 ev["what"] = card["evaluation"].get("what", "")
 ev["wall_time_s"] = time.time() - t
 card["evaluation_larger_n"] = ev

@@ -6,6 +6,7 @@ ship in results/ (read by the app's results explorer and by `python -m ancer_cor
 Each method's rows are those `python -m ancer_core certify --method M` writes (same columns, same
 per-image seeds); ANCER starts from Isotropic DD's θ of the same run, as in the paper.
 """
+
 import argparse
 import time
 from pathlib import Path
@@ -30,15 +31,27 @@ x, y = ac.load_cifar10("test")
 idx = list(range(0, len(y), a.every))
 folder = Path(a.out) / a.model
 folder.mkdir(parents=True, exist_ok=True)
-meta = {"command": f"python scripts/make_shipped_results.py --model {a.model} --every {a.every} --preset {a.preset}",
-        "model": a.model, "norm": norm, "sigma": card["sigma"], "theta0": theta0, "preset": a.preset,
-        "settings": settings.as_dict(), "N0": settings.n0, "N": settings.n, "alpha": settings.alpha, "seed": 0,
-        "indices": f"0:{len(y)}:{a.every}", "device": "cpu", "ancer_core": ac.__version__}
+meta = {
+    "command": f"python scripts/make_shipped_results.py --model {a.model} --every {a.every} --preset {a.preset}",
+    "model": a.model,
+    "norm": norm,
+    "sigma": card["sigma"],
+    "theta0": theta0,
+    "preset": a.preset,
+    "settings": settings.as_dict(),
+    "N0": settings.n0,
+    "N": settings.n,
+    "alpha": settings.alpha,
+    "seed": 0,
+    "indices": f"0:{len(y)}:{a.every}",
+    "device": "cpu",
+    "ancer_core": ac.__version__,
+}
 writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ("fixed", "isotropic-dd", "ancer")}
 todo = [i for i in idx if i not in writers["ancer"].done]
 t_start = time.time()
 for s in range(0, len(todo), a.chunk):
-    part = todo[s:s + a.chunk]
+    part = todo[s : s + a.chunk]
     res = ac.run_all_methods(model, x[part], norm, theta0, settings, seed=0, indices=part)
     for m, r in res.items():
         for k, i in enumerate(part):

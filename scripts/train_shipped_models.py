@@ -14,12 +14,12 @@ cifar10-jpeg.tar.xz. Recipe (see each model card for the exact settings):
 Every epoch writes ``<out>/<name>.partial``; run the same command again to resume. Evaluation
 (the model card's ``evaluation`` block) is a separate step: ``scripts/evaluate_shipped.py``.
 """
+
 import argparse
 import shutil
 from pathlib import Path
 
-from ancer_core.models import MODEL_DIR
-from ancer_core.models import TrainConfig, train
+from ancer_core.models import MODEL_DIR, TrainConfig, train
 
 ARCH = "wide-cnn"
 # name, noise, σ, epochs, max learning rate, initialised from (None: from scratch)
@@ -49,8 +49,17 @@ for name, noise, sigma, epochs, lr, parent in PLAN:
         print("trained already:", name, flush=True)
     else:
         init = str(Path(a.out) / f"{parent}.pt") if parent else None
-        cfg = TrainConfig(arch=ARCH, noise=noise, sigma=sigma, epochs=epochs, lr=lr, init_from=init,
-                          precision="bf16" if cpu else "fp32", channels_last=cpu, data_root=a.data_root)
+        cfg = TrainConfig(
+            arch=ARCH,
+            noise=noise,
+            sigma=sigma,
+            epochs=epochs,
+            lr=lr,
+            init_from=init,
+            precision="bf16" if cpu else "fp32",
+            channels_last=cpu,
+            data_root=a.data_root,
+        )
         card = train(cfg, out, a.device)
         print(name, "trained", card["wall_time_s"], "s", flush=True)
     if a.install:

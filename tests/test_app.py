@@ -1,4 +1,5 @@
 """The Streamlit app driven headless with streamlit.testing.v1.AppTest, on CPU, tiny settings."""
+
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,20 @@ APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 pytestmark = pytest.mark.skipif(not ac.shipped_models(), reason="no shipped models")
 
 
+def _page(name: str, timeout: int) -> AppTest:
+    """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    return at.switch_page(f"pages/{name}.py").run()
+
+
 def _tiny(at):
-    for label, value in (("N0 (selection samples)", 4), ("N (estimation samples)", 32),
-                         ("Isotropic DD iterations", 2), ("ANCER iterations", 2), ("samples per iteration", 4)):
+    for label, value in (
+        ("N0 (selection samples)", 4),
+        ("N (estimation samples)", 32),
+        ("Isotropic DD iterations", 2),
+        ("ANCER iterations", 2),
+        ("samples per iteration", 4),
+    ):
         next(w for w in at.number_input if w.label == label).set_value(value)
     return at
 
@@ -80,14 +92,14 @@ def test_gallery_class_filter_and_bad_query_parameters():
 
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
 def test_teaching_pages_render(page):
-    at = AppTest.from_file(str(Path(APP).parent / f"{page}.py"), default_timeout=180).run()
+    at = _page(page, 180)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert at.title and "ANCER" in at.title[0].value
 
 
 def test_toy_page_certifies_a_typed_point_and_searches_rotations():
-    at = AppTest.from_file(str(Path(APP).parent / "toy.py"), default_timeout=180).run()
+    at = _page("toy", 180)
     at.number_input(key="toy_x1").set_value(0.0).run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -96,14 +108,16 @@ def test_toy_page_certifies_a_typed_point_and_searches_rotations():
     # ANCER's feasible set contains the isotropic θ, so its optimum is at least as large
     for norm in ("l2", "l1"):
         t = table[table["norm"] == norm].set_index("region")
-        assert t.loc["anisotropic", "proxy radius √(θ1θ2)·gap"] >= t.loc["isotropic", "proxy radius √(θ1θ2)·gap"] - 1e-12
+        assert (
+            t.loc["anisotropic", "proxy radius √(θ1θ2)·gap"] >= t.loc["isotropic", "proxy radius √(θ1θ2)·gap"] - 1e-12
+        )
     next(b for b in at.button if b.label.startswith("search rotations")).click().run()
     assert not at.exception
     assert any("Best at" in c.value for c in at.caption)
 
 
 def test_hessian_page_computes_on_click():
-    at = AppTest.from_file(str(Path(APP).parent / "hessian.py"), default_timeout=300).run()
+    at = _page("hessian", 300)
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)

@@ -6,6 +6,7 @@ pytest temporary folder). Also opens every other page of the app and checks it r
 exception. `.ci/run` installs chromium and chromium-driver and sets ANCER_REQUIRE_BROWSER=1, so there
 the test fails instead of skipping when the browser is missing.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,10 +53,26 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-                             "--server.port", str(port), "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app" / "main.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -78,10 +95,19 @@ def browser(tmp_path_factory):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1500,2200",
-              f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+    for a in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,2200",
+        f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
+    ):
         opts.add_argument(a)
     drv = webdriver.Chrome(service=Service(DRIVER), options=opts)
     yield drv
@@ -103,8 +129,9 @@ def _wait_text(drv, text: str, timeout: float) -> float:
         if drv.execute_script("return document.body.textContent.includes(arguments[0])", text):
             return time.time() - t0
         time.sleep(0.5)
-    raise AssertionError(f"{text!r} did not appear within {timeout} s; page says: "
-                         f"{drv.find_element('tag name', 'body').text[:1500]}")
+    raise AssertionError(
+        f"{text!r} did not appear within {timeout} s; page says: {drv.find_element('tag name', 'body').text[:1500]}"
+    )
 
 
 def _wait_css(drv, selector: str, timeout: float) -> list:
@@ -115,8 +142,9 @@ def _wait_css(drv, selector: str, timeout: float) -> list:
         if found:
             return found
         time.sleep(0.2)
-    raise AssertionError(f"no element {selector!r} within {timeout} s; page says: "
-                         f"{drv.find_element('tag name', 'body').text[:1500]}")
+    raise AssertionError(
+        f"no element {selector!r} within {timeout} s; page says: {drv.find_element('tag name', 'body').text[:1500]}"
+    )
 
 
 def _find_button(drv, text: str, timeout: float):
@@ -130,13 +158,15 @@ def _find_button(drv, text: str, timeout: float):
 
 
 def _no_exception(drv):
-    assert not drv.find_elements("css selector", '[data-testid="stException"]'), \
-        drv.find_element("tag name", "body").text[:3000]
+    assert not drv.find_elements("css selector", '[data-testid="stException"]'), drv.find_element(
+        "tag name", "body"
+    ).text[:3000]
 
 
 def _full_page(drv, path: Path):
-    h = drv.execute_script("return document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight "
-                           "|| document.body.scrollHeight")
+    h = drv.execute_script(
+        "return document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || document.body.scrollHeight"
+    )
     drv.set_window_size(1500, min(max(1200, int(h) + 200), 9000))
     time.sleep(0.5)
     drv.save_screenshot(str(path))
@@ -158,8 +188,9 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     assert "Regions: 2D slices through x" in browser.find_element("tag name", "body").text
     time.sleep(2)  # let plotly draw
     _full_page(browser, shots / "live-after-run.png")
-    (shots / "timing.json").write_text(json.dumps({"quick_preset_click_to_certificates_s": seconds,
-                                                   "cpu_threads": os.cpu_count()}))
+    (shots / "timing.json").write_text(
+        json.dumps({"quick_preset_click_to_certificates_s": seconds, "cpu_threads": os.cpu_count()})
+    )
 
 
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])

@@ -1,4 +1,5 @@
 """The command line end to end on CPU (tiny N, tiny model): header, resumption, analysis, errors."""
+
 import json
 
 import numpy as np
@@ -6,9 +7,8 @@ import pytest
 import torch
 
 from ancer_core.cli import main
-from ancer_core.models import build_model
 from ancer_core.data.results import COLUMNS, read_results
-from ancer_core.models import save_checkpoint
+from ancer_core.models import build_model, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +25,38 @@ def run(*argv):
 
 def test_certify_fixed_header_and_resume(ckpt, tmp_path):
     out = tmp_path / "fixed.tsv"
-    args = ["certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--indices", "0:6",
-            "--N0", "4", "--N", "32", "--alpha", "0.01", "--device", "cpu", "--out", out, "--chunk", "4"]
+    args = [
+        "certify",
+        "--model",
+        ckpt,
+        "--norm",
+        "l2",
+        "--method",
+        "fixed",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:6",
+        "--N0",
+        "4",
+        "--N",
+        "32",
+        "--alpha",
+        "0.01",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--chunk",
+        "4",
+    ]
     assert run(*args) == 0
     header = out.read_text().splitlines()[0].split("\t")
-    assert tuple(header[:8]) == COLUMNS == ("idx", "label", "predict", "radius", "radius_proxy", "correct",
-                                            "min_sigma", "time")
+    assert (
+        tuple(header[:8])
+        == COLUMNS
+        == ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
+    )
     t = read_results(out)
     assert t["idx"].tolist() == list(range(6)) and np.all(t["min_sigma"] == 0.25)
     meta = json.loads((tmp_path / "fixed.tsv.json").read_text())
@@ -39,17 +65,59 @@ def test_certify_fixed_header_and_resume(ckpt, tmp_path):
 
 def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
     out = tmp_path / "bf16.tsv"
-    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--indices", "0:2",
-               "--N0", "4", "--N", "32", "--device", "cpu", "--out", out, "--precision", "bf16",
-               "--channels-last") == 0
+    assert (
+        run(
+            "certify",
+            "--model",
+            ckpt,
+            "--norm",
+            "l2",
+            "--method",
+            "fixed",
+            "--sigma",
+            "0.25",
+            "--indices",
+            "0:2",
+            "--N0",
+            "4",
+            "--N",
+            "32",
+            "--device",
+            "cpu",
+            "--out",
+            out,
+            "--precision",
+            "bf16",
+            "--channels-last",
+        )
+        == 0
+    )
     meta = json.loads((tmp_path / "bf16.tsv.json").read_text())
     assert meta["precision"] == "bf16" and meta["channels_last"] is True
     assert read_results(out)["idx"].tolist() == [0, 1]
 
 
 def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_settings(ckpt, tmp_path, capsys):
-    common = ["--model", ckpt, "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25", "--indices", "0:2",
-              "--iterations", "2", "--samples", "4", "--device", "cpu", "--preset", "quick"]
+    common = [
+        "--model",
+        ckpt,
+        "--norm",
+        "l2",
+        "--method",
+        "isotropic-dd",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:2",
+        "--iterations",
+        "2",
+        "--samples",
+        "4",
+        "--device",
+        "cpu",
+        "--preset",
+        "quick",
+    ]
     thetas = tmp_path / "th"
     assert run("optimize", *common, "--out", thetas, "--precision", "bf16") == 0
     meta = json.loads((thetas / "settings.json").read_text())
@@ -76,18 +144,58 @@ def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, mon
 
     def nan_theta(model, x, *a, **k):
         return {"isotropic-dd": torch.full((x.shape[0],), float("nan"))}
+
     monkeypatch.setattr(common, "optimize_theta_split", nan_theta)
     out = tmp_path / "nan.tsv"
-    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25",
-               "--indices", "0:2", "--N0", "4", "--N", "16", "--device", "cpu", "--out", out) == 2
+    assert (
+        run(
+            "certify",
+            "--model",
+            ckpt,
+            "--norm",
+            "l2",
+            "--method",
+            "isotropic-dd",
+            "--sigma",
+            "0.25",
+            "--indices",
+            "0:2",
+            "--N0",
+            "4",
+            "--N",
+            "16",
+            "--device",
+            "cpu",
+            "--out",
+            out,
+        )
+        == 2
+    )
     assert "not finite for images [0, 1]" in capsys.readouterr().err
     assert read_results(out)["idx"].tolist() == []
 
 
 def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
     out = tmp_path / "r.tsv"
-    base = ["certify", "--model", ckpt, "--norm", "l1", "--method", "fixed", "--sigma", "0.5", "--N0", "4", "--N",
-            "16", "--device", "cpu", "--out", out]
+    base = [
+        "certify",
+        "--model",
+        ckpt,
+        "--norm",
+        "l1",
+        "--method",
+        "fixed",
+        "--sigma",
+        "0.5",
+        "--N0",
+        "4",
+        "--N",
+        "16",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+    ]
     assert run(*base, "--indices", "0:5") == 0
     text = out.read_text().splitlines()
     out.write_text("\n".join(text[:4]) + "\n" + text[4][:5])  # rows 0,1,2 + torn row 3
@@ -101,15 +209,45 @@ def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
 
 def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     thetas = tmp_path / "th"
-    common = ["--model", ckpt, "--norm", "l2", "--sigma", "0.25", "--indices", "0:3", "--device", "cpu",
-              "--preset", "quick", "--iterations", "2", "--samples", "4"]
+    common = [
+        "--model",
+        ckpt,
+        "--norm",
+        "l2",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:3",
+        "--device",
+        "cpu",
+        "--preset",
+        "quick",
+        "--iterations",
+        "2",
+        "--samples",
+        "4",
+    ]
     assert run("optimize", "--method", "ancer", *common, "--out", thetas) == 0
     th = np.load(thetas / "theta_00001.npy")
     assert th.shape == (3, 32, 32) and th.nbytes == 3 * 32 * 32 * 4  # not the whole batch's storage
     assert (thetas / "theta_iso_00001.npy").is_file()
     for method, extra in (("fixed", []), ("ancer", ["--thetas", thetas])):
-        assert run("certify", "--method", method, *common, *extra, "--N0", "4", "--N", "16",
-                   "--out", tmp_path / f"{method}.tsv") == 0
+        assert (
+            run(
+                "certify",
+                "--method",
+                method,
+                *common,
+                *extra,
+                "--N0",
+                "4",
+                "--N",
+                "16",
+                "--out",
+                tmp_path / f"{method}.tsv",
+            )
+            == 0
+        )
     meta = json.loads((tmp_path / "ancer.tsv.json").read_text())
     assert meta["thetas_settings"]["method"] == "ancer" and meta["thetas_settings"]["settings"]["ancer_iterations"] == 2
     capsys.readouterr()
@@ -117,34 +255,111 @@ def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ACR" in text and "proxy radius (ℓp^Θ) is the best" in text and "fixed" in text
     # θ made for another method, σ or norm would make the rows lie about what they certified: refused
-    for bad, said in ((["--method", "isotropic-dd"], "method: 'ancer', here 'isotropic-dd'"),
-                      (["--method", "ancer", "--sigma", "0.5"], "sigma: 0.25, here 0.5")):
-        assert run("certify", *common, *bad, "--thetas", thetas, "--N0", "4", "--N", "16",
-                   "--out", tmp_path / "bad.tsv") == 2
+    for bad, said in (
+        (["--method", "isotropic-dd"], "method: 'ancer', here 'isotropic-dd'"),
+        (["--method", "ancer", "--sigma", "0.5"], "sigma: 0.25, here 0.5"),
+    ):
+        assert (
+            run("certify", *common, *bad, "--thetas", thetas, "--N0", "4", "--N", "16", "--out", tmp_path / "bad.tsv")
+            == 2
+        )
         assert said in capsys.readouterr().err
     assert not (tmp_path / "bad.tsv").exists()
 
 
 def test_skip_and_max_select_like_the_original(ckpt, tmp_path):
     out = tmp_path / "s.tsv"
-    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--skip", "3",
-               "--max", "10", "--N0", "2", "--N", "8", "--device", "cpu", "--out", out) == 0
+    assert (
+        run(
+            "certify",
+            "--model",
+            ckpt,
+            "--norm",
+            "l2",
+            "--method",
+            "fixed",
+            "--sigma",
+            "0.25",
+            "--skip",
+            "3",
+            "--max",
+            "10",
+            "--N0",
+            "2",
+            "--N",
+            "8",
+            "--device",
+            "cpu",
+            "--out",
+            out,
+        )
+        == 0
+    )
     assert read_results(out)["idx"].tolist() == [0, 3, 6, 9]
 
 
 def test_memory_flag(ckpt, tmp_path, capsys):
-    assert run("certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--indices", "0:4",
-               "--N0", "4", "--N", "16", "--device", "cpu", "--memory", "--out", tmp_path / "m.tsv") == 0
+    assert (
+        run(
+            "certify",
+            "--model",
+            ckpt,
+            "--norm",
+            "l2",
+            "--method",
+            "fixed",
+            "--sigma",
+            "0.25",
+            "--indices",
+            "0:4",
+            "--N0",
+            "4",
+            "--N",
+            "16",
+            "--device",
+            "cpu",
+            "--memory",
+            "--out",
+            tmp_path / "m.tsv",
+        )
+        == 0
+    )
     assert "memory-based certification" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra,msg", [
-    (["--alpha", "1.5"], "alpha"), (["--N", "0"], "N="), (["--N0", "50", "--N", "10"], "smaller than N0"),
-    (["--indices", "5:x"], "--indices"), (["--sigma", "-1"], "--sigma"), (["--model", "nope.pt"], "does not exist"),
-    (["--method", "ancer", "--thetas", "/nonexistent"], "--thetas"), (["--precision", "fp16"], "needs a CUDA")])
+@pytest.mark.parametrize(
+    "extra,msg",
+    [
+        (["--alpha", "1.5"], "alpha"),
+        (["--N", "0"], "N="),
+        (["--N0", "50", "--N", "10"], "smaller than N0"),
+        (["--indices", "5:x"], "--indices"),
+        (["--sigma", "-1"], "--sigma"),
+        (["--model", "nope.pt"], "does not exist"),
+        (["--method", "ancer", "--thetas", "/nonexistent"], "--thetas"),
+        (["--precision", "fp16"], "needs a CUDA"),
+    ],
+)
 def test_bad_arguments_give_clear_errors(ckpt, tmp_path, capsys, extra, msg):
-    args = ["certify", "--model", ckpt, "--norm", "l2", "--method", "fixed", "--sigma", "0.25", "--N0", "4",
-            "--N", "16", "--device", "cpu", "--out", tmp_path / "x.tsv"]
+    args = [
+        "certify",
+        "--model",
+        ckpt,
+        "--norm",
+        "l2",
+        "--method",
+        "fixed",
+        "--sigma",
+        "0.25",
+        "--N0",
+        "4",
+        "--N",
+        "16",
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "x.tsv",
+    ]
     # later flags override earlier ones in argparse
     assert run(*args, *extra) == 2
     err = capsys.readouterr().err

@@ -1,4 +1,5 @@
 """Data, toy data, models, checkpoints and training (offline, no ../shared)."""
+
 import io
 import tarfile
 from pathlib import Path
@@ -9,11 +10,10 @@ import torch
 from scipy import stats
 
 from ancer_core import load_cifar10, load_model, shipped_models
-from ancer_core.data.cifar10 import CLASSES, load_cifar10_arrays, parse_indices
-from ancer_core.models import CifarResNet, NormalizeLayer, build_model
-from ancer_core.teaching.toy_data import TOY_DATASETS, load_toy
-from ancer_core.models import TrainConfig, save_checkpoint, train
 from ancer_core.core.validation import AncerInputError
+from ancer_core.data.cifar10 import CLASSES, load_cifar10_arrays, parse_indices
+from ancer_core.models import CifarResNet, NormalizeLayer, TrainConfig, build_model, save_checkpoint, train
+from ancer_core.teaching.toy_data import TOY_DATASETS, load_toy
 
 
 def test_shipped_test_split():
@@ -122,12 +122,14 @@ def test_shipped_model_accuracy_matches_card(name):
 
 def test_shipped_models_fit_budget():
     from ancer_core.models import MODEL_DIR
+
     assert sum(p.stat().st_size for p in MODEL_DIR.glob("*.pt")) < 30e6
 
 
 def _fake_archive(tmp_path, per_class=3):
     """A tiny JPEG archive in the shared copy's layout, made from shipped test images."""
     from PIL import Image
+
     x, y = load_cifar10_arrays("test")
     path = tmp_path / "tiny.tar"
     with tarfile.open(path, "w") as tf:
@@ -146,8 +148,13 @@ def _fake_archive(tmp_path, per_class=3):
 def test_training_end_to_end_one_step(tmp_path, noise, stab):
     arch = _fake_archive(tmp_path)
     out = tmp_path / "m.pt"
-    card = train(TrainConfig(noise=noise, sigma=0.25, epochs=1, batch_size=16, stability_weight=stab,
-                             data_root=str(arch), max_steps=1), out, log=None)
+    card = train(
+        TrainConfig(
+            noise=noise, sigma=0.25, epochs=1, batch_size=16, stability_weight=stab, data_root=str(arch), max_steps=1
+        ),
+        out,
+        log=None,
+    )
     assert card["noise"] == noise and card["training"]["max_steps"] == 1
     assert out.is_file() and out.with_suffix(".json").is_file() and not out.with_suffix(".partial").exists()
     model = load_model(out)
@@ -177,8 +184,8 @@ def test_folding_batchnorm_keeps_the_function_and_its_input_gradient(arch, tmp_p
     a, b = plain(x), folded(x)
     torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
     assert not torch.equal(a, torch.zeros_like(a))
-    ga, = torch.autograd.grad(torch.softmax(a, 1)[:, 0].sum(), x)
-    gb, = torch.autograd.grad(torch.softmax(b, 1)[:, 0].sum(), x)
+    (ga,) = torch.autograd.grad(torch.softmax(a, 1)[:, 0].sum(), x)
+    (gb,) = torch.autograd.grad(torch.softmax(b, 1)[:, 0].sum(), x)
     torch.testing.assert_close(gb, ga, rtol=1e-3, atol=1e-6)
     with pytest.raises(ValueError, match="fold_bn=False"):  # it no longer matches its architecture
         save_checkpoint(folded, arch, {}, tmp_path / "folded.pt")

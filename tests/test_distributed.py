@@ -1,5 +1,6 @@
 """`certify` and `optimize` under torchrun with two CPU processes (gloo) give the results of a
 single process."""
+
 import json
 import os
 import subprocess
@@ -14,15 +15,51 @@ from ancer_core.data.results import read_results
 
 def _args(ckpt, out, command="certify"):
     extra = ["--N0", "4", "--N", "48", "--alpha", "0.01"] if command == "certify" else []
-    return [command, "--model", str(ckpt), "--norm", "l2", "--method", "isotropic-dd", "--sigma", "0.25",
-            "--indices", "0:7", *extra, "--iterations", "3", "--samples", "4", "--device", "cpu", "--out", str(out),
-            "--chunk", "2"]
+    return [
+        command,
+        "--model",
+        str(ckpt),
+        "--norm",
+        "l2",
+        "--method",
+        "isotropic-dd",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:7",
+        *extra,
+        "--iterations",
+        "3",
+        "--samples",
+        "4",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--chunk",
+        "2",
+    ]
 
 
 def _torchrun(args):
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                        "-m", "ancer_core", *args], env=env, capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "ancer_core",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
 
 
@@ -30,8 +67,8 @@ def _torchrun(args):
 def ckpt(tmp_path_factory):
     import torch
 
-    from ancer_core.models import build_model
-    from ancer_core.models import save_checkpoint
+    from ancer_core.models import build_model, save_checkpoint
+
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("m") / "m.pt"
     save_checkpoint(build_model("small-cnn"), "small-cnn", {"noise": "gaussian", "sigma": 0.25}, path)

@@ -1,16 +1,17 @@
 """Region geometry against closed forms: ellipse slices, cross-polytope slices, Figure-2 perturbations."""
+
 import numpy as np
 import pytest
 from scipy.stats import norm as normal
 
 from ancer_core.core.certificate import Certificate
+from ancer_core.core.validation import AncerInputError
 from ancer_core.teaching.regions import (
     boundary_scale,
     perturbation_outside,
     slice_boundary,
     slice_directions,
 )
-from ancer_core.core.validation import AncerInputError
 
 
 def _cert(norm, theta, p=0.9):
@@ -28,7 +29,7 @@ def test_axis_slice_of_ellipsoid_has_semi_axes_theta_times_gap():
     a, b = slice_boundary(c, u, v)
     assert np.abs(a).max() == pytest.approx(c.gap * 0.5, rel=1e-9)
     assert np.abs(b).max() == pytest.approx(c.gap * 0.1, rel=1e-9)
-    np.testing.assert_allclose((a / 0.5) ** 2 + (b / 0.1) ** 2, c.gap ** 2, rtol=1e-9)
+    np.testing.assert_allclose((a / 0.5) ** 2 + (b / 0.1) ** 2, c.gap**2, rtol=1e-9)
 
 
 def test_random_slice_of_ellipsoid_matches_its_quadratic_form():
@@ -41,8 +42,8 @@ def test_random_slice_of_ellipsoid_matches_its_quadratic_form():
     B = np.stack([u, v], 1) / th[:, None]
     M = B.T @ B  # slice = {w : wᵀMw ≤ gap²}, an ellipse of area π gap² / √det M
     w = np.stack([a, b])
-    np.testing.assert_allclose(np.einsum("in,ij,jn->n", w, M, w), c.gap ** 2, rtol=1e-9)
-    assert _area(a, b) == pytest.approx(np.pi * c.gap ** 2 / np.sqrt(np.linalg.det(M)), rel=1e-5)
+    np.testing.assert_allclose(np.einsum("in,ij,jn->n", w, M, w), c.gap**2, rtol=1e-9)
+    assert _area(a, b) == pytest.approx(np.pi * c.gap**2 / np.sqrt(np.linalg.det(M)), rel=1e-5)
 
 
 def test_axis_slice_of_cross_polytope_is_the_diamond():

@@ -1,4 +1,5 @@
 """Input Hessian against central finite differences of the gradient (float64, smooth network)."""
+
 import numpy as np
 import pytest
 import torch
@@ -23,8 +24,12 @@ def test_hessian_matches_finite_differences():
         return z.grad.reshape(-1)
 
     eps = 1e-5
-    fd = np.stack([((grad_at(x + eps * e.view(3, 2, 2)) - grad_at(x - eps * e.view(3, 2, 2))) / (2 * eps)).numpy()
-                   for e in torch.eye(12, dtype=torch.float64)])
+    fd = np.stack(
+        [
+            ((grad_at(x + eps * e.view(3, 2, 2)) - grad_at(x - eps * e.view(3, 2, 2))) / (2 * eps)).numpy()
+            for e in torch.eye(12, dtype=torch.float64)
+        ]
+    )
     np.testing.assert_allclose(h, 0.5 * (fd + fd.T), atol=1e-8)
     assert np.abs(h).max() > 1e-3  # not trivially zero
 

@@ -1,4 +1,5 @@
 """Memory-based certification: no two regions of different classes overlap, checked by sampling."""
+
 import numpy as np
 import pytest
 

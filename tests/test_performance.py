@@ -3,6 +3,7 @@
 Nothing here asserts a time: the benchmark is run for its structure and its sanity (both paths
 ran, every section has rows, the original-style CERTIFY agrees with ours where the answer is
 deterministic)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ class LimitedMemory(torch.nn.Module):
 
 def _tiny_cnn() -> torch.nn.Module:
     torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                               torch.nn.Flatten(), torch.nn.Linear(4, 3)).eval()
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3),
+    ).eval()
 
 
 def test_sample_counts_halves_the_group_on_oom_and_gives_the_same_counts():
@@ -53,8 +59,9 @@ def test_sample_counts_halves_the_group_on_oom_and_gives_the_same_counts():
     assert limited.refused >= 1
     np.testing.assert_array_equal(got, want)
     with pytest.raises(torch.OutOfMemoryError):  # even one image does not fit: the error is not swallowed
-        sample_counts(LimitedMemory(model, limit=10), x, theta, "l2", 60, make_generators(0, range(6), "cpu"),
-                      config=cfg)
+        sample_counts(
+            LimitedMemory(model, limit=10), x, theta, "l2", 60, make_generators(0, range(6), "cpu"), config=cfg
+        )
 
 
 def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
@@ -68,6 +75,7 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
     for k in ("isotropic-dd", "ancer"):
         torch.testing.assert_close(got[k], want[k], rtol=0, atol=1e-6)
     from ancer_core.core.validation import AncerInputError
+
     with pytest.raises(AncerInputError, match="lower --iso-samples"):
         optimize_theta_split(LimitedMemory(model, limit=4), x, "l2", "ancer", 0.25, st, seed=3, indices=[0, 1, 2, 3])
 
@@ -75,6 +83,7 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
 def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(linear_model):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import original_style
+
     x = torch.rand(2, 3, 4, 4)
     model = linear_model(torch.zeros(48), 5.0)  # always class 1, whatever the noise
     label, p_low = original_style.certify_one(model, x[0], 0.5, n0=10, n=500, alpha=0.001, batch=128, num_classes=2)
@@ -86,8 +95,22 @@ def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(li
 
 def test_benchmark_smoke_run(tmp_path):
     out = tmp_path / "smoke.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--preset", "smoke", "--device", "cpu",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--preset",
+            "smoke",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["hardware"]["device"] == "cpu" and doc["hardware"]["matmul_fp32_gflop_per_s"] > 0
@@ -103,11 +126,15 @@ def test_benchmark_smoke_run(tmp_path):
     # the smoke preset runs every row of the GPU run too (its code paths, not its timings)
     certify_variants = {r["variant"] for r in doc["rows"] if r["section"] == "certify"}
     assert {"strict fp32 (no TF32)", "fp16 autocast", "max_batch 16000 fp16 channels-last"} <= certify_variants
-    assert {"fp16 autocast", "bf16 autocast + channels-last"} <= {r["variant"] for r in doc["rows"]
-                                                                   if r["section"] == "ancer"}
+    assert {"fp16 autocast", "bf16 autocast + channels-last"} <= {
+        r["variant"] for r in doc["rows"] if r["section"] == "ancer"
+    }
     # every mean is also timed against our default back to back (drift-proof ratio)
-    variants = [r for r in doc["rows"] if r["path"] == "ours" and r["section"] in ("certify", "ancer")
-                and r["variant"] != "batched, default"]
+    variants = [
+        r
+        for r in doc["rows"]
+        if r["path"] == "ours" and r["section"] in ("certify", "ancer") and r["variant"] != "batched, default"
+    ]
     assert variants and all(r["speed_vs_default_back_to_back"] > 0 for r in variants)
     fast = [r for r in doc["rows"] if r["path"] == "ours, bf16 + channels-last"]
     assert {r["variant"] for r in fast} == {"fixed", "isotropic-dd", "ancer", "all three methods"}
@@ -130,6 +157,7 @@ class CountingModel(torch.nn.Module):
 @pytest.mark.parametrize("methods", [("fixed", "isotropic-dd", "ancer"), ("fixed",), ("ancer",)])
 def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
     from ancer_core.core.protocol import run_all_methods, work_estimate
+
     model = CountingModel(_tiny_cnn())
     st = Settings(n0=5, n=37, iso_iterations=3, iso_samples=7, ancer_iterations=2, ancer_samples=11)
     run_all_methods(model, torch.rand(1, 3, 8, 8), "l2", 0.25, st, methods=methods)
@@ -140,6 +168,7 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
 
 def test_measure_throughput_is_positive_and_finite():
     from ancer_core.models import measure_throughput
+
     rate = measure_throughput(_tiny_cnn(), "cpu", batch=16)
     assert set(rate) == {"forward", "gradient"} and all(np.isfinite(v) and v > 0 for v in rate.values())
 
@@ -149,11 +178,46 @@ def test_benchmark_paper_preset_runs_on_resnet18_at_tiny_sizes(tmp_path):
     folded) run on the CPU at tiny sizes with every CUDA row: its code paths work before any GPU
     session spends its time on them."""
     out = tmp_path / "paper.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--preset", "paper", "--device", "cpu",
-                           "--images", "1", "--baseline-images", "1", "--n", "40", "--variant-n", "40", "--n0", "4",
-                           "--ancer-iterations", "1", "--ancer-samples", "2", "--e2e", "smoke", "--e2e-images", "1",
-                           "--no-compile", "--pairs", "1", "--pair-n", "20", "--all-variants", "--out", str(out)],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--preset",
+            "paper",
+            "--device",
+            "cpu",
+            "--images",
+            "1",
+            "--baseline-images",
+            "1",
+            "--n",
+            "40",
+            "--variant-n",
+            "40",
+            "--n0",
+            "4",
+            "--ancer-iterations",
+            "1",
+            "--ancer-samples",
+            "2",
+            "--e2e",
+            "smoke",
+            "--e2e-images",
+            "1",
+            "--no-compile",
+            "--pairs",
+            "1",
+            "--pair-n",
+            "20",
+            "--all-variants",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["model"].startswith("resnet18-imagenet-style") and 70e6 < doc["model_forward_flops"] < 80e6

@@ -4,6 +4,7 @@ f(x) = [w·x + b > 0]. Under 𝒩(0, diag(θ²)) its smoothed top-class probabil
 pA = Φ(|w·x + b| / ‖θ ⊙ w‖₂), and the exact ellipsoid certificate {‖δ/θ‖₂ ≤ Φ⁻¹(pA)} touches
 the decision boundary. A certificate is wrong iff its gap exceeds the exact gap.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -34,8 +35,16 @@ def test_soundness_rate_within_alpha(linear_model):
     exact = exact_gap_l2(w, b, x[0].numpy(), theta)
     alpha, runs = 0.1, 300
     xs = x.repeat(runs, 1)
-    certs = certify(model, xs, torch.tensor(theta).float().expand(runs, 4), "l2", n0=50, n=500, alpha=alpha,
-                    indices=list(range(runs)))
+    certs = certify(
+        model,
+        xs,
+        torch.tensor(theta).float().expand(runs, 4),
+        "l2",
+        n0=50,
+        n=500,
+        alpha=alpha,
+        indices=list(range(runs)),
+    )
     wrong = sum(c.gap > exact + 1e-9 for c in certs)
     assert all(c.prediction == 1 for c in certs if not c.abstained)
     assert wrong <= stats.binom.ppf(1 - 1e-4, runs, alpha)
@@ -48,13 +57,12 @@ def test_certified_ellipsoids_never_reach_other_class(linear_model):
     model = linear_model(w, b)
     x = torch.tensor([[0.6, 0.2]])
     theta = np.array([0.3, 0.6])
-    certs = certify(model, x.repeat(200, 1), torch.tensor(theta).float(), "l2", 20, 400, 0.01,
-                    indices=list(range(200)))
+    certs = certify(model, x.repeat(200, 1), torch.tensor(theta).float(), "l2", 20, 400, 0.01, indices=list(range(200)))
     for c in certs:
         # extreme point of {‖δ/θ‖ ≤ g} along −w: δ = −g θ²w/‖θw‖
-        delta = -c.gap * theta ** 2 * w / np.linalg.norm(theta * w)
+        delta = -c.gap * theta**2 * w / np.linalg.norm(theta * w)
         assert c.contains(delta[None])[0]
-    outside = sum(float(w @ (x[0].numpy() - c.gap * theta ** 2 * w / np.linalg.norm(theta * w)) + b) < 0 for c in certs)
+    outside = sum(float(w @ (x[0].numpy() - c.gap * theta**2 * w / np.linalg.norm(theta * w)) + b) < 0 for c in certs)
     assert outside <= stats.binom.ppf(1 - 1e-4, 200, 0.01)
 
 
@@ -85,12 +93,33 @@ def test_uniform_exact_one_dimensional(linear_model):
 def test_batching_does_not_change_results(linear_model):
     model = linear_model(np.array([1.0, -1.0, 0.5]), 0.05)
     x = torch.rand(7, 3, generator=torch.Generator().manual_seed(0))
-    a = certify(model, x, 0.4, "l2", 30, 900, 0.01, seed=5, indices=range(10, 17),
-                config=SamplingConfig(noise_batch=100, max_batch=100))
-    b = certify(model, x, 0.4, "l2", 30, 900, 0.01, seed=5, indices=range(10, 17),
-                config=SamplingConfig(noise_batch=100, max_batch=10_000))
-    c = certify(model, x[3:5], 0.4, "l2", 30, 900, 0.01, seed=5, indices=[13, 14],
-                config=SamplingConfig(noise_batch=100))
+    a = certify(
+        model,
+        x,
+        0.4,
+        "l2",
+        30,
+        900,
+        0.01,
+        seed=5,
+        indices=range(10, 17),
+        config=SamplingConfig(noise_batch=100, max_batch=100),
+    )
+    b = certify(
+        model,
+        x,
+        0.4,
+        "l2",
+        30,
+        900,
+        0.01,
+        seed=5,
+        indices=range(10, 17),
+        config=SamplingConfig(noise_batch=100, max_batch=10_000),
+    )
+    c = certify(
+        model, x[3:5], 0.4, "l2", 30, 900, 0.01, seed=5, indices=[13, 14], config=SamplingConfig(noise_batch=100)
+    )
     assert [t.p_lower for t in a] == [t.p_lower for t in b]
     assert [t.p_lower for t in a[3:5]] == [t.p_lower for t in c]
 
@@ -101,13 +130,30 @@ def test_predict(linear_model):
     assert out[0] == 1 and out[1] == 0 and out[2] == -1
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(norm="linf"), "norm"), (dict(alpha=1.0), "alpha"), (dict(alpha=0), "alpha"), (dict(n=0), "n="),
-    (dict(n0=-1), "n0"), (dict(theta=-0.1), "theta"), (dict(theta=float("nan")), "theta"),
-    (dict(theta=torch.ones(5)), "shape"), (dict(x=torch.ones(3)), "batch dimension")])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (dict(norm="linf"), "norm"),
+        (dict(alpha=1.0), "alpha"),
+        (dict(alpha=0), "alpha"),
+        (dict(n=0), "n="),
+        (dict(n0=-1), "n0"),
+        (dict(theta=-0.1), "theta"),
+        (dict(theta=float("nan")), "theta"),
+        (dict(theta=torch.ones(5)), "shape"),
+        (dict(x=torch.ones(3)), "batch dimension"),
+    ],
+)
 def test_bad_input_is_rejected_early(linear_model, bad, match):
-    args = dict(model=linear_model(np.array([1.0, 1.0]), 0.0), x=torch.zeros(2, 2), theta=0.5, norm="l2",
-                n0=10, n=10, alpha=0.01)
+    args = dict(
+        model=linear_model(np.array([1.0, 1.0]), 0.0),
+        x=torch.zeros(2, 2),
+        theta=0.5,
+        norm="l2",
+        n0=10,
+        n=10,
+        alpha=0.01,
+    )
     args.update(bad)
     with pytest.raises(AncerInputError, match=match):
         certify(**args)
@@ -176,6 +222,7 @@ def test_trace_is_the_same_with_and_without_a_callback(linear_model, method):
         if method == "isotropic-dd":
             return isotropic_dd(model, x, 0.3, "l2", iterations=5, samples=16, callback=callback)
         return ancer(model, x, 0.3, "l2", iterations=5, samples=16, callback=callback, record_theta=True)
+
     quiet, loud = run(None), run(lambda it, total, stats: seen.append((it, total, stats)))
     torch.testing.assert_close(quiet.theta, loud.theta, rtol=0, atol=0)
     assert quiet.trace.keys() == loud.trace.keys() and [s[:2] for s in seen] == [(i, 5) for i in range(1, 6)]

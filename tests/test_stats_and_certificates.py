@@ -1,4 +1,5 @@
 """Formulas against independent computations (scipy, closed forms, Monte Carlo)."""
+
 import math
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_superset_hand_built():
     skew = Certificate.from_bound("l2", np.array([0.45, 5.0, 5.0]), 1, 0.9, dim=3)
     assert skew.log_volume > iso.log_volume and not skew.is_superset_of(iso)
     # different prediction or abstention: never a superset
-    assert not Certificate.from_bound("l2", np.array([1, 1, 1.]), 2, 0.9, dim=3).is_superset_of(iso)
+    assert not Certificate.from_bound("l2", np.array([1, 1, 1.0]), 2, 0.9, dim=3).is_superset_of(iso)
     assert not big.is_superset_of(Certificate.from_bound("l2", 0.1, 1, 0.4, dim=3))
     # cross-polytope inside the ball of the same radius; ball not inside the cross-polytope
     poly = Certificate.from_bound("l1", 0.5, 1, 0.5 + stats.norm.ppf(0.9) / 2, dim=3)

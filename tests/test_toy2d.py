@@ -1,4 +1,5 @@
 """2D smoothing by quadrature against closed forms and Monte Carlo (the toy page's math)."""
+
 import numpy as np
 import pytest
 import torch
@@ -63,7 +64,10 @@ def test_optimal_certificates_are_feasible_and_beat_isotropic(linear_model):
     assert an["superset"] and an["theta"].min() >= iso["theta"][0]
     assert an["theta"][1] > an["theta"][0]
     # brute force over the same grid agrees
-    best = max((np.sqrt(a * b) * T.gap_of("l2", T.class_probability(model, [[0, 0]], [a, b], "l2"))[0], a, b)
-               for a in grid for b in grid
-               if min(a, b) >= iso["theta"][0])
+    best = max(
+        (np.sqrt(a * b) * T.gap_of("l2", T.class_probability(model, [[0, 0]], [a, b], "l2"))[0], a, b)
+        for a in grid
+        for b in grid
+        if min(a, b) >= iso["theta"][0]
+    )
     assert best[0] == pytest.approx(an["proxy_radius"])

@@ -1,5 +1,6 @@
 """Command line: ``python -m ancer_core {optimize,certify,analyze,models,train} …``, one module per
 command. Run ``python -m ancer_core COMMAND --help`` for each command's options."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,13 @@ EPILOG = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m ancer_core", description="ANCER: anisotropic certification via "
-                                "sample-wise volume maximization (Eiras, Alfarra et al., TMLR 2022).",
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m ancer_core",
+        description="ANCER: anisotropic certification via "
+        "sample-wise volume maximization (Eiras, Alfarra et al., TMLR 2022).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for command in (optimize, certify, analyze, models, train):
         command.add_parser(sub)
@@ -37,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: the output file holds every row finished so far; run the same command to resume",
-              file=sys.stderr)
+        print(
+            "\ninterrupted: the output file holds every row finished so far; run the same command to resume",
+            file=sys.stderr,
+        )
         return 130

@@ -1,4 +1,5 @@
 """``analyze``: the paper's tables (certified accuracy, ACR, superset shares) from result files."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,9 @@ def add_parser(sub) -> None:
     a = sub.add_parser("analyze", help="print certified accuracy (Tables 1/2) and superset shares (Tables 4/5)")
     a.add_argument("files", nargs="+", help="TSV files from `certify`")
     a.add_argument("--radii", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
-    a.add_argument("--reference", default=None, help="file compared with the others in the superset table "
-                   "(default: the last file)")
+    a.add_argument(
+        "--reference", default=None, help="file compared with the others in the superset table (default: the last file)"
+    )
     a.set_defaults(run=run)
 
 

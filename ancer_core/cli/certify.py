@@ -1,4 +1,5 @@
 """``certify``: CERTIFY every image with its θ and write a resumable TSV (one row per image)."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,20 +23,32 @@ THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
 
 def add_parser(sub) -> None:
-    c = sub.add_parser("certify", help="certify images and write a TSV (idx label predict radius radius_proxy correct "
-                       "min_sigma time …)", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    c = sub.add_parser(
+        "certify",
+        help="certify images and write a TSV (idx label predict radius radius_proxy correct min_sigma time …)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_image_options(c, ("fixed", "isotropic-dd", "ancer"))
     c.add_argument("--out", required=True, help="output .tsv (resumable: indices already in it are skipped)")
-    c.add_argument("--thetas", default=None, help="folder written by `optimize`; without it, isotropic-dd/ancer "
-                   "optimize first")
+    c.add_argument(
+        "--thetas", default=None, help="folder written by `optimize`; without it, isotropic-dd/ancer optimize first"
+    )
     c.add_argument("--N0", type=int, default=None, help="selection samples (paper 100)")
     c.add_argument("--N", type=int, default=None, help="estimation samples (paper 100,000)")
     c.add_argument("--alpha", type=float, default=None, help="failure probability (paper 0.001)")
     c.add_argument("--batch", default="auto", help="noisy images per forward pass, or auto (halved on out-of-memory)")
-    c.add_argument("--noise-batch", type=int, default=1000, help="noise samples per image per draw (fixes the random "
-                   "stream, like the original's batch)")
-    c.add_argument("--memory", action="store_true", help="memory-based certification (Alfarra et al.): revise each "
-                   "certificate so regions of different classes never overlap; needs a sequential run")
+    c.add_argument(
+        "--noise-batch",
+        type=int,
+        default=1000,
+        help="noise samples per image per draw (fixes the random stream, like the original's batch)",
+    )
+    c.add_argument(
+        "--memory",
+        action="store_true",
+        help="memory-based certification (Alfarra et al.): revise each "
+        "certificate so regions of different classes never overlap; needs a sequential run",
+    )
     c.set_defaults(run=run)
 
 
@@ -54,24 +67,35 @@ def _check_thetas(args, model_name: str) -> dict | None:
     method, σ or uniform convention (the rows would describe θ that is not what they used)."""
     path = Path(args.thetas) / "settings.json"
     if not path.is_file():
-        print(f"warning: {path} is missing; cannot check that these θ were made for this model and method",
-              file=sys.stderr)
+        print(
+            f"warning: {path} is missing; cannot check that these θ were made for this model and method",
+            file=sys.stderr,
+        )
         return None
     made = json.loads(path.read_text())
-    want = {"model": model_name, "norm": args.norm, "method": args.method, "sigma": args.sigma,
-            "uniform_convention": args.uniform_convention}
+    want = {
+        "model": model_name,
+        "norm": args.norm,
+        "method": args.method,
+        "sigma": args.sigma,
+        "uniform_convention": args.uniform_convention,
+    }
     diff = settings_diff(made, want, {k: RESUME_KEYS[k] for k in THETA_KEYS})
     if diff:
         said = ", ".join(f"{k}: {a!r}, here {b!r}" for k, (a, b) in diff.items())
-        raise AncerInputError(f"--thetas {args.thetas} was optimized with other settings ({said}); certify with "
-                              "the same --model, --norm, --method, --sigma and --uniform-convention")
+        raise AncerInputError(
+            f"--thetas {args.thetas} was optimized with other settings ({said}); certify with "
+            "the same --model, --norm, --method, --sigma and --uniform-convention"
+        )
     return made
 
 
 def _restore_memory(memory: CertificationMemory, args, job: Job, path: Path) -> None:
     """Refill the memory with the regions of an interrupted run's rows, in the order they were written."""
     if args.method != "fixed" and not args.thetas:
-        raise AncerInputError("resuming a --memory run needs the θ of the finished rows: run `optimize` and pass --thetas")
+        raise AncerInputError(
+            "resuming a --memory run needs the θ of the finished rows: run `optimize` and pass --thetas"
+        )
     t = read_results(path)
     for i, pred, gap in zip(t["idx"].tolist(), t["predict"].tolist(), t["gap"].tolist()):
         if pred >= 0:
@@ -89,18 +113,39 @@ def run(args) -> int:
     job = setup(args)
     theta_meta = _check_thetas(args, job.model_name) if args.thetas else None
     settings, device = job.settings, job.device
-    cfg = SamplingConfig(noise_batch=args.noise_batch, max_batch=args.batch if args.batch == "auto" else int(args.batch),
-                         autocast_dtype=PRECISIONS[args.precision], channels_last=args.channels_last)
-    meta = {"command": " ".join(sys.argv), "model": job.model_name, "model_card": getattr(job.model, "card", {}),
-            "norm": job.noise.norm, "method": args.method, "sigma": args.sigma, "theta0": job.theta0,
-            "N0": settings.n0, "N": settings.n, "alpha": settings.alpha, "seed": args.seed,
-            "settings": settings.as_dict(), "memory": args.memory, "uniform_convention": args.uniform_convention,
-            "thetas": args.thetas, "thetas_settings": theta_meta, "indices": args.indices,
-            "device": str(device), "torch": str(torch.__version__), "precision": args.precision,
-            "channels_last": args.channels_last,
-            "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
-            "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ",
-            "rank": job.rank, "world_size": job.world_size}
+    cfg = SamplingConfig(
+        noise_batch=args.noise_batch,
+        max_batch=args.batch if args.batch == "auto" else int(args.batch),
+        autocast_dtype=PRECISIONS[args.precision],
+        channels_last=args.channels_last,
+    )
+    meta = {
+        "command": " ".join(sys.argv),
+        "model": job.model_name,
+        "model_card": getattr(job.model, "card", {}),
+        "norm": job.noise.norm,
+        "method": args.method,
+        "sigma": args.sigma,
+        "theta0": job.theta0,
+        "N0": settings.n0,
+        "N": settings.n,
+        "alpha": settings.alpha,
+        "seed": args.seed,
+        "settings": settings.as_dict(),
+        "memory": args.memory,
+        "uniform_convention": args.uniform_convention,
+        "thetas": args.thetas,
+        "thetas_settings": theta_meta,
+        "indices": args.indices,
+        "device": str(device),
+        "torch": str(torch.__version__),
+        "precision": args.precision,
+        "channels_last": args.channels_last,
+        "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
+        "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ",
+        "rank": job.rank,
+        "world_size": job.world_size,
+    }
     writer = ResultWriter(distributed.shard_path(args.out, job.rank, job.world_size), meta)
     memory = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if args.memory else None
     idx = job.indices
@@ -111,7 +156,7 @@ def run(args) -> int:
     bar.update(len(idx) - len(todo))
     try:
         for s in range(0, len(todo), job.chunk):
-            part = todo[s:s + job.chunk]
+            part = todo[s : s + job.chunk]
             xb = job.x[part].to(device)
             if args.method == "fixed":
                 theta = job.theta0
@@ -120,8 +165,18 @@ def run(args) -> int:
             else:
                 theta = optimize_images(args, job, xb, part)[args.method]
             t0 = time.time()
-            certs = certify(job.model, xb, theta, job.noise, settings.n0, settings.n, settings.alpha, seed=args.seed,
-                            indices=part, config=cfg)
+            certs = certify(
+                job.model,
+                xb,
+                theta,
+                job.noise,
+                settings.n0,
+                settings.n,
+                settings.alpha,
+                seed=args.seed,
+                indices=part,
+                config=cfg,
+            )
             per = (time.time() - t0) / len(part)
             for k, (i, cert) in enumerate(zip(part, certs)):
                 if memory is not None:

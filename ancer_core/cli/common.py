@@ -1,4 +1,5 @@
 """What every image command shares: its options, the device, the settings and the loaded job."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,43 +33,84 @@ def device_from_flag(name: str) -> torch.device:
 
 def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
     """The options of the commands that work on CIFAR-10 test images (optimize, certify)."""
-    p.add_argument("--model", default=None, help="shipped model name (see `models`) or checkpoint path; default: the "
-                   "shipped small model trained with the same noise and the nearest σ")
-    p.add_argument("--norm", choices=NORMS, required=True, help="l2: Gaussian noise, ellipsoids; l1: uniform noise, "
-                   "cross-polytopes")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="shipped model name (see `models`) or checkpoint path; default: the "
+        "shipped small model trained with the same noise and the nearest σ",
+    )
+    p.add_argument(
+        "--norm",
+        choices=NORMS,
+        required=True,
+        help="l2: Gaussian noise, ellipsoids; l1: uniform noise, cross-polytopes",
+    )
     p.add_argument("--method", choices=methods, required=True)
-    p.add_argument("--sigma", type=float, required=True, help="smoothing σ (std); the start of the optimization for "
-                   "data-dependent methods")
-    p.add_argument("--indices", default="0:500:20", help="CIFAR-10 test indices start:stop:step (original order), "
-                   "e.g. 0:10000:20 = the paper's every 20th image (default %(default)s)")
-    p.add_argument("--skip", type=int, default=None, help="as in the original scripts: take every SKIP-th test image "
-                   "(overrides --indices; with --max: range(0, MAX, SKIP))")
+    p.add_argument(
+        "--sigma",
+        type=float,
+        required=True,
+        help="smoothing σ (std); the start of the optimization for data-dependent methods",
+    )
+    p.add_argument(
+        "--indices",
+        default="0:500:20",
+        help="CIFAR-10 test indices start:stop:step (original order), "
+        "e.g. 0:10000:20 = the paper's every 20th image (default %(default)s)",
+    )
+    p.add_argument(
+        "--skip",
+        type=int,
+        default=None,
+        help="as in the original scripts: take every SKIP-th test image "
+        "(overrides --indices; with --max: range(0, MAX, SKIP))",
+    )
     p.add_argument("--max", type=int, default=None, help="as in the original scripts: stop before test index MAX")
-    p.add_argument("--preset", choices=tuple(PRESETS), default="paper",
-                   help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; quick: small, for CPUs")
+    p.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        default="paper",
+        help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; quick: small, for CPUs",
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="run seed; each image's noise is seeded from (seed, index)")
-    p.add_argument("--data-root", default=None, help="original CIFAR-10 release (folder with cifar-10-batches-py) or "
-                   "JPEG archive; default: the test split shipped with the package")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="original CIFAR-10 release (folder with cifar-10-batches-py) or "
+        "JPEG archive; default: the test split shipped with the package",
+    )
     p.add_argument("--chunk", type=int, default=None, help="images processed together (default 16 on CPU, 128 on GPU)")
     p.add_argument("--uniform-convention", choices=UNIFORM_CONVENTIONS, default="std")
     p.add_argument("--iterations", type=int, default=None, help="iterations of the chosen optimizer (overrides preset)")
     p.add_argument("--samples", type=int, default=None, help="noise samples per iteration (overrides preset)")
     p.add_argument("--lr", type=float, default=None, help="learning rate of the chosen optimizer (default 0.04)")
     p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default 2.0)")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                   help="autocast dtype of every forward pass (optimization and CERTIFY); the certified base "
-                   "classifier is then the network as run in that precision (sound for it, not for the fp32 "
-                   "network); fp16 needs CUDA; see docs/performance.md")
-    p.add_argument("--channels-last", action="store_true", help="channels-last memory layout for the model and the "
-                   "forward passes (already the default for the weights on a CPU)")
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="autocast dtype of every forward pass (optimization and CERTIFY); the certified base "
+        "classifier is then the network as run in that precision (sound for it, not for the fp32 "
+        "network); fp16 needs CUDA; see docs/performance.md",
+    )
+    p.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="channels-last memory layout for the model and the "
+        "forward passes (already the default for the weights on a CPU)",
+    )
 
 
 def settings_from_args(args) -> Settings:
     """The preset, with the chosen optimizer's iterations/samples/lr and CERTIFY's N0/N/α overridden."""
     stage = "iso" if args.method == "isotropic-dd" else "ancer"
-    overrides = {f"{stage}_iterations": args.iterations, f"{stage}_samples": args.samples, f"{stage}_lr": args.lr,
-                 "kappa": args.kappa}
+    overrides = {
+        f"{stage}_iterations": args.iterations,
+        f"{stage}_samples": args.samples,
+        f"{stage}_lr": args.lr,
+        "kappa": args.kappa,
+    }
     if hasattr(args, "N0"):
         overrides.update(n0=args.N0, n=args.N, alpha=args.alpha)
     return preset(args.preset, **overrides)
@@ -103,7 +145,9 @@ def setup(args) -> Job:
     name = args.model
     if name is None:
         name, trained = default_model_name(noise.norm, args.sigma)
-        print(f"model: {name} (shipped; trained with σ={trained:g}, nearest to --sigma {args.sigma:g})", file=sys.stderr)
+        print(
+            f"model: {name} (shipped; trained with σ={trained:g}, nearest to --sigma {args.sigma:g})", file=sys.stderr
+        )
     x, y = load_cifar10("test", args.data_root)
     spec = args.indices
     if args.skip is not None or args.max is not None:
@@ -113,11 +157,15 @@ def setup(args) -> Job:
     idx = parse_indices(spec, len(y))
     rank, size = distributed.world()
     if size > 1 and getattr(args, "memory", False):
-        raise AncerInputError("--memory certifies images in order, one after another; it cannot be sharded over "
-                              "torchrun ranks — run it in one process")
+        raise AncerInputError(
+            "--memory certifies images in order, one after another; it cannot be sharded over "
+            "torchrun ranks — run it in one process"
+        )
     if args.precision == "fp16" and device.type != "cuda":
-        raise AncerInputError("--precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see "
-                              "docs/performance.md for which is faster on which CPU)")
+        raise AncerInputError(
+            "--precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see "
+            "docs/performance.md for which is faster on which CPU)"
+        )
     device = distributed.init(device)
     model = load_model(name, device)
     if args.channels_last:
@@ -134,14 +182,17 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
         xb = xb.contiguous(memory_format=torch.channels_last)
     dtype = PRECISIONS[args.precision]
     with torch.autocast(xb.device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
-        res = optimize_theta_split(job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed,
-                                   indices=part)
+        res = optimize_theta_split(
+            job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed, indices=part
+        )
     res = {k: v.float() for k, v in res.items()}
     for k, v in res.items():
         bad = [i for i, ok in zip(part, torch.isfinite(v.reshape(len(v), -1)).all(1).tolist()) if not ok]
         if bad:
-            raise AncerInputError(f"{k} θ is not finite for images {bad[:10]} with --precision {args.precision}; "
-                                  "rerun them with --precision fp32 or bf16")
+            raise AncerInputError(
+                f"{k} θ is not finite for images {bad[:10]} with --precision {args.precision}; "
+                "rerun them with --precision fp32 or bf16"
+            )
     return res
 
 

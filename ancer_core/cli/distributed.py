@@ -6,6 +6,7 @@ shards into FILE in index order. Because every image's noise comes from its own 
 by (seed, index) (:func:`ancer_core.smoothing.image_seed`), the merged rows are those a single
 process writes. Backend: NCCL on CUDA (one GPU per rank, ``LOCAL_RANK``), gloo on CPU.
 """
+
 from __future__ import annotations
 
 import json

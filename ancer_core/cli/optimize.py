@@ -1,4 +1,5 @@
 """``optimize``: θ per image (Isotropic DD or ANCER), saved as DIR/theta_IDX.npy; resumable."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,11 @@ from .common import add_image_options, optimize_images, setup, theta_path
 
 
 def add_parser(sub) -> None:
-    o = sub.add_parser("optimize", help="optimize θ per image and save it (DIR/theta_IDX.npy)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    o = sub.add_parser(
+        "optimize",
+        help="optimize θ per image and save it (DIR/theta_IDX.npy)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_image_options(o, ("isotropic-dd", "ancer"))
     o.add_argument("--out", required=True, help="output folder for θ files (resumable: existing ones are kept)")
     o.set_defaults(run=run)
@@ -27,10 +31,21 @@ def run(args) -> int:
     job = setup(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"command": "optimize", "model": job.model_name, "norm": job.noise.norm, "method": args.method,
-            "sigma": args.sigma, "theta0": job.theta0, "seed": args.seed, "settings": job.settings.as_dict(),
-            "uniform_convention": args.uniform_convention, "precision": args.precision,
-            "channels_last": args.channels_last, "device": str(job.device), "world_size": job.world_size}
+    meta = {
+        "command": "optimize",
+        "model": job.model_name,
+        "norm": job.noise.norm,
+        "method": args.method,
+        "sigma": args.sigma,
+        "theta0": job.theta0,
+        "seed": args.seed,
+        "settings": job.settings.as_dict(),
+        "uniform_convention": args.uniform_convention,
+        "precision": args.precision,
+        "channels_last": args.channels_last,
+        "device": str(job.device),
+        "world_size": job.world_size,
+    }
     meta_path = out / "settings.json"
     if meta_path.is_file() and any(out.glob("theta_[0-9]*.npy")):
         diff = settings_diff(json.loads(meta_path.read_text()), meta, RESUME_KEYS)
@@ -44,7 +59,7 @@ def run(args) -> int:
     bar = Progress(len(idx), f"optimize {args.method}")
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), job.chunk):
-        part = todo[s:s + job.chunk]
+        part = todo[s : s + job.chunk]
         res = optimize_images(args, job, job.x[part].to(job.device), part)
         theta = res[args.method].cpu().numpy().astype(np.float32)
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None

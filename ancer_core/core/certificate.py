@@ -5,12 +5,14 @@ p = 2 for Gaussian smoothing (ellipsoid, Corollary 1) and p = 1 for uniform smoo
 (generalized cross-polytope, Corollary 2). θ is σ (Gaussian) or the half-width λ (uniform);
 see :mod:`ancer_core.core.noise` for the convention.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from .noise import Noise, noise_for
 from .validation import AncerInputError
 
@@ -48,8 +50,17 @@ class Certificate:
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
-    def from_bound(cls, norm: str, theta, prediction: int, p_lower: float, dim: int | None = None,
-                   n: int = 0, alpha: float = float("nan"), **extra) -> "Certificate":
+    def from_bound(
+        cls,
+        norm: str,
+        theta,
+        prediction: int,
+        p_lower: float,
+        dim: int | None = None,
+        n: int = 0,
+        alpha: float = float("nan"),
+        **extra,
+    ) -> Certificate:
         th = np.asarray(theta, dtype=np.float64)
         d = int(th.size) if dim is None else int(dim)
         if p_lower <= 0.5:
@@ -120,18 +131,20 @@ class Certificate:
         or (..., dim). Returns a boolean array over the leading dimensions."""
         d = np.asarray(delta, dtype=np.float64)
         k = self.theta.ndim
-        if k > 0 and d.shape[d.ndim - k:] == self.theta.shape:
-            lead = d.shape[:d.ndim - k]
+        if k > 0 and d.shape[d.ndim - k :] == self.theta.shape:
+            lead = d.shape[: d.ndim - k]
         elif d.ndim >= 1 and d.shape[-1] == self.dim:
             lead = d.shape[:-1]
         else:
-            raise AncerInputError(f"delta has shape {d.shape}; expected (..., {self.dim}) or (..., *{self.theta.shape})")
+            raise AncerInputError(
+                f"delta has shape {d.shape}; expected (..., {self.dim}) or (..., *{self.theta.shape})"
+            )
         d = d.reshape(-1, self.dim)
         if self.abstained:
             return np.zeros(lead, dtype=bool)
         return (self.noise.region_norm(d / self.theta.reshape(1, -1)) <= self.gap * (1 + 1e-12)).reshape(lead)
 
-    def is_superset_of(self, other: "Certificate") -> bool:
+    def is_superset_of(self, other: Certificate) -> bool:
         """Definition 1: is this region ⊇ ``other`` (same input, same prediction)?
 
         Exact for diagonal (axis-aligned) regions centred at the same point:
@@ -156,7 +169,17 @@ class Certificate:
 
     def summary(self) -> dict:
         """Plain-number summary (JSON friendly)."""
-        return {"norm": self.norm, "prediction": self.prediction, "p_lower": self.p_lower,
-                "gap": self.gap, "radius": self.radius, "proxy_radius": self.proxy_radius,
-                "min_theta": self.min_theta, "log_volume": self.log_volume, "dim": self.dim,
-                "isotropic": self.isotropic, "n": self.n, "alpha": self.alpha}
+        return {
+            "norm": self.norm,
+            "prediction": self.prediction,
+            "p_lower": self.p_lower,
+            "gap": self.gap,
+            "radius": self.radius,
+            "proxy_radius": self.proxy_radius,
+            "min_theta": self.min_theta,
+            "log_volume": self.log_volume,
+            "dim": self.dim,
+            "isotropic": self.isotropic,
+            "n": self.n,
+            "alpha": self.alpha,
+        }

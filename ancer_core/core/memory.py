@@ -23,6 +23,7 @@ Rⱼ of class cⱼ ≠ c:
    non-overlap test (exact for two balls); it may shrink more than the exact minimum. A gap
    shrunk to 0 keeps the prediction at x with an empty region (radius 0).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,7 @@ SAFETY = 1e-5
 def _separation(d: np.ndarray, theta_old: np.ndarray, gap_old: np.ndarray, theta_new: np.ndarray, noise: Noise):
     """For centre offsets d = x − xⱼ (m, n): ‖d‖₂, the old regions' support h_{Rⱼ}(u) and the new
     region's support per unit gap h_{θ,1}(u), along u = d/‖d‖₂. Disjoint if h_{Rⱼ} + r·h_{θ,1} < ‖d‖₂."""
-    dn = np.sqrt((d ** 2).sum(1))
+    dn = np.sqrt((d**2).sum(1))
     u = d / np.maximum(dn, 1e-300)[:, None]
     return dn, gap_old * noise.dual_norm(theta_old * u), noise.dual_norm(theta_new * u)
 
@@ -69,8 +70,10 @@ class CertificationMemory:
     def admit(self, x, cert: Certificate) -> Certificate:
         """Revise ``cert`` (the certificate of input ``x``) against the memory, store it, return it."""
         if cert.norm != self.norm or cert.dim != self.dim:
-            raise AncerInputError(f"memory holds {self.norm} certificates of dimension {self.dim}, got "
-                                  f"{cert.norm} of dimension {cert.dim}")
+            raise AncerInputError(
+                f"memory holds {self.norm} certificates of dimension {self.dim}, got "
+                f"{cert.norm} of dimension {cert.dim}"
+            )
         if cert.abstained:
             return cert
         # geometry on the float32 values actually stored, with a 1e-5 relative safety margin
@@ -89,14 +92,20 @@ class CertificationMemory:
                 shape = cert.theta.shape if cert.theta.size == self.dim else (self.dim,)
                 # the sub-region is certified by region j, not by a bound of its own: its gap is the
                 # margin itself and it has no p̲A (NaN)
-                out = replace(cert, prediction=int(self._pred[j]), theta=theta.reshape(shape),
-                              gap_cap=float(margin[j]), p_lower=math.nan,
-                              extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"})
+                out = replace(
+                    cert,
+                    prediction=int(self._pred[j]),
+                    theta=theta.reshape(shape),
+                    gap_cap=float(margin[j]),
+                    p_lower=math.nan,
+                    extra={**cert.extra, "memory": f"inside region #{j} of class {self._pred[j]}"},
+                )
                 other = self._pred[:k] != out.prediction
             # 2. separate from every stored region of another class
             if other.any():
-                dn, h_j, h_new = _separation(d[other], self._theta[:k][other], self._gap[:k][other], theta[None],
-                                             self.noise)
+                dn, h_j, h_new = _separation(
+                    d[other], self._theta[:k][other], self._gap[:k][other], theta[None], self.noise
+                )
                 cap = float(np.clip(((dn - h_j) / h_new).min(), 0.0, None)) * (1 - SAFETY)
                 if cap < out.gap:
                     out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
@@ -123,7 +132,8 @@ class CertificationMemory:
             other = (self._pred[:i] != self._pred[i]) & (self._gap[:i] > 0) & (self._gap[i] > 0)
             if not other.any():
                 continue
-            dn, h_old, h_new = _separation(d[other], self._theta[:i][other], self._gap[:i][other],
-                                           self._theta[i][None], self.noise)
+            dn, h_old, h_new = _separation(
+                d[other], self._theta[:i][other], self._gap[:i][other], self._theta[i][None], self.noise
+            )
             bad += int((h_old + self._gap[i] * h_new > dn * (1 + 1e-6)).sum())
         return bad

@@ -17,11 +17,12 @@ ANCER code and its Appendix D.2 use λ = σ/√3; ``convention="ancer-original"`
 Noise is added in [0, 1] pixel space, before the model's normalization layer, and noisy images are
 not clamped to [0, 1] (as in Cohen et al. and the original code).
 """
+
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -67,12 +68,14 @@ class Noise(ABC):
 
     # ----- sampling ---------------------------------------------------------------------------
     @abstractmethod
-    def sample_unit(self, shape: tuple[int, ...], device, dtype=torch.float32,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_unit(
+        self, shape: tuple[int, ...], device, dtype=torch.float32, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Unit noise u; the noise is θ ⊙ u."""
 
-    def sample_unit_per_image(self, generators: Sequence[torch.Generator], samples: int, shape, device,
-                              dtype=torch.float32) -> torch.Tensor:
+    def sample_unit_per_image(
+        self, generators: Sequence[torch.Generator], samples: int, shape, device, dtype=torch.float32
+    ) -> torch.Tensor:
         """(B, samples, *shape) unit noise, image b drawn from ``generators[b]`` (reproducible per image)."""
         return torch.stack([self.sample_unit((samples, *shape), device, dtype, g) for g in generators])
 
@@ -196,8 +199,10 @@ def noise_for(key: str | Noise) -> Noise:
     try:
         return _BY_KEY[key]
     except (KeyError, TypeError):
-        raise AncerInputError(f"norm={key!r} is not supported; use one of {', '.join(NORMS)} "
-                              "('l2' = Gaussian noise / ellipsoids, 'l1' = uniform noise / cross-polytopes)") from None
+        raise AncerInputError(
+            f"norm={key!r} is not supported; use one of {', '.join(NORMS)} "
+            "('l2' = Gaussian noise / ellipsoids, 'l1' = uniform noise / cross-polytopes)"
+        ) from None
 
 
 def _check_convention(convention: str) -> str:

@@ -11,10 +11,11 @@ respect to θ (no gradients for the network's weights). The objectives use *prob
 softmax of the model's logits is taken explicitly (the original code silently assumed the model
 returned probabilities, which two of its three model families did not).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -45,12 +46,20 @@ def fixed_theta(x: torch.Tensor, theta: float) -> OptimizationResult:
     """The fixed-σ baseline: the same θ for every image."""
     x = check_images(x)
     check_positive("theta", theta)
-    return OptimizationResult(torch.full((x.shape[0],), float(theta), device=x.device, dtype=x.dtype),
-                              settings={"method": "fixed", "theta": float(theta)})
+    return OptimizationResult(
+        torch.full((x.shape[0],), float(theta), device=x.device, dtype=x.dtype),
+        settings={"method": "fixed", "theta": float(theta)},
+    )
 
 
-def smoothed_top2(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str | Noise, samples: int,
-                  generators: Sequence[torch.Generator]) -> torch.Tensor:
+def smoothed_top2(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta: torch.Tensor,
+    norm: str | Noise,
+    samples: int,
+    generators: Sequence[torch.Generator],
+) -> torch.Tensor:
     """Top-2 Monte Carlo averaged softmax probabilities (B, 2), differentiable in θ
     (reparameterization: x + θ ⊙ u with u ~ 𝒩(0, I) or U[−1, 1])."""
     b, shape = x.shape[0], x.shape[1:]
@@ -82,14 +91,26 @@ def _validate_common(model, x, norm, iterations, samples, lr) -> tuple[torch.Ten
     check_count("samples", samples)
     check_positive("lr", lr)
     if model.training:
-        raise ValueError("put the model in eval mode (model.eval()) before optimizing θ: "
-                         "batch-norm statistics must not change with the noise")
+        raise ValueError(
+            "put the model in eval mode (model.eval()) before optimizing θ: "
+            "batch-norm statistics must not change with the noise"
+        )
     return x, noise
 
 
-def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str | Noise, *, iterations: int = 900,
-                 samples: int = 100, lr: float = 0.04, seed: int = 0, indices: Sequence[int] | None = None,
-                 callback: IterationCallback | None = None) -> OptimizationResult:
+def isotropic_dd(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta0,
+    norm: str | Noise,
+    *,
+    iterations: int = 900,
+    samples: int = 100,
+    lr: float = 0.04,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    callback: IterationCallback | None = None,
+) -> OptimizationResult:
     """Isotropic data-dependent θ (Alfarra et al. 2020), defaults as in the original on CIFAR-10.
 
     Plain gradient ascent on θᵢ·½(Φ⁻¹p₁ − Φ⁻¹p₂) for ℓ2 and θᵢ·(p₁ − p₂) for ℓ1, summed over the
@@ -110,8 +131,15 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str | No
             gap = noise.certified_gap_estimate(noise.gap_estimate(smoothed_top2(model, x, theta, noise, samples, gens)))
             objective = theta * gap
             (grad,) = torch.autograd.grad(objective.sum(), theta)
-            stats = _record(trace, callback is not None, objective=objective, gap=gap, radius=objective,
-                            proxy_radius=objective, theta_mean=theta)
+            stats = _record(
+                trace,
+                callback is not None,
+                objective=objective,
+                gap=gap,
+                radius=objective,
+                proxy_radius=objective,
+                theta_mean=theta,
+            )
             with torch.no_grad():
                 theta.add_(lr * grad).clamp_(min=MIN_THETA)
             if callback is not None:
@@ -120,10 +148,21 @@ def isotropic_dd(model: torch.nn.Module, x: torch.Tensor, theta0, norm: str | No
     return OptimizationResult(theta.detach(), _finish(trace), settings)
 
 
-def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str | Noise, *, iterations: int = 100,
-          samples: int = 100, lr: float = 0.04, kappa: float = 2.0, seed: int = 0,
-          indices: Sequence[int] | None = None, callback: IterationCallback | None = None,
-          record_theta: bool = False) -> OptimizationResult:
+def ancer(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta_iso,
+    norm: str | Noise,
+    *,
+    iterations: int = 100,
+    samples: int = 100,
+    lr: float = 0.04,
+    kappa: float = 2.0,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    callback: IterationCallback | None = None,
+    record_theta: bool = False,
+) -> OptimizationResult:
     """ANCER (Appendix C): maximize gap·GM(θ) + κ·gap·min(θ) with Adam, θ ≥ θ_iso.
 
     ``theta_iso`` is the initialization and the projection floor: a scalar per image (Isotropic
@@ -154,8 +193,16 @@ def ancer(model: torch.nn.Module, x: torch.Tensor, theta_iso, norm: str | Noise,
             (grad,) = torch.autograd.grad(-objective.sum(), theta)
             cert_gap = noise.certified_gap_estimate(gap)
             extra = {"theta": flat} if record_theta else {}
-            stats = _record(trace, callback is not None, objective=objective, gap=cert_gap, radius=mn * cert_gap,
-                            proxy_radius=gm * cert_gap, theta_mean=flat.mean(1), **extra)
+            stats = _record(
+                trace,
+                callback is not None,
+                objective=objective,
+                gap=cert_gap,
+                radius=mn * cert_gap,
+                proxy_radius=gm * cert_gap,
+                theta_mean=flat.mean(1),
+                **extra,
+            )
             theta.grad = grad
             opt.step()
             with torch.no_grad():

@@ -1,4 +1,5 @@
 """A dependency-free progress bar for the command line (one line, rate-limited, ETA)."""
+
 from __future__ import annotations
 
 import sys
@@ -24,7 +25,9 @@ class Progress:
         frac = min(1.0, done / self.total)
         eta = el / frac - el if frac > 0 else float("nan")
         bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
-        return f"{self.label} [{bar}] {done}/{self.total} {100 * frac:5.1f}% {el:6.1f}s eta {eta:6.1f}s {extra}".rstrip()
+        return (
+            f"{self.label} [{bar}] {done}/{self.total} {100 * frac:5.1f}% {el:6.1f}s eta {eta:6.1f}s {extra}".rstrip()
+        )
 
     def update(self, done: int, extra: str = "") -> None:
         if self.log is None:

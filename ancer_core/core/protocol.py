@@ -4,12 +4,12 @@
 then ANCER initialized (and floored) at the Isotropic DD θ. Each method's θ is then certified
 with CERTIFY (:func:`run_all_methods`). Shared by the CLI, the app and the benchmarks.
 """
+
 from __future__ import annotations
 
 import time
-
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Sequence
 
 import torch
 
@@ -37,7 +37,7 @@ class Settings:
     ancer_lr: float = 0.04
     kappa: float = 2.0
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         check_count("N0", self.n0)
         check_count("N", self.n)
         check_alpha(self.alpha)
@@ -46,8 +46,10 @@ class Settings:
         for k in ("iso_samples", "ancer_samples"):
             check_count(k, getattr(self, k))
         if self.n < self.n0:
-            raise AncerInputError(f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
-                                  "many samples as the selection step (paper: N0=100, N=100,000)")
+            raise AncerInputError(
+                f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
+                "many samples as the selection step (paper: N0=100, N=100,000)"
+            )
         return self
 
     def as_dict(self) -> dict:
@@ -83,9 +85,19 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
 StageCallback = Callable[[str, int, int, dict], None]  # stage, iteration, total, statistics
 
 
-def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, method: str, theta0: float, settings: Settings,
-                   *, seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
-                   init: torch.Tensor | None = None) -> dict[str, OptimizationResult]:
+def optimize_theta(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    norm: str | Noise,
+    method: str,
+    theta0: float,
+    settings: Settings,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    callback: StageCallback | None = None,
+    init: torch.Tensor | None = None,
+) -> dict[str, OptimizationResult]:
     """θ for ``method``; returns the results of each stage run ({"isotropic-dd": …, "ancer": …}).
 
     ``init``: a precomputed Isotropic DD θ (B,) for ``ancer`` (skips that stage)."""
@@ -99,30 +111,62 @@ def optimize_theta(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, m
 
     out = {}
     if init is None:
-        out["isotropic-dd"] = isotropic_dd(model, x, theta0, norm, iterations=settings.iso_iterations,
-                                           samples=settings.iso_samples, lr=settings.iso_lr, seed=seed,
-                                           indices=indices, callback=cb("isotropic-dd"))
+        out["isotropic-dd"] = isotropic_dd(
+            model,
+            x,
+            theta0,
+            norm,
+            iterations=settings.iso_iterations,
+            samples=settings.iso_samples,
+            lr=settings.iso_lr,
+            seed=seed,
+            indices=indices,
+            callback=cb("isotropic-dd"),
+        )
         init = out["isotropic-dd"].theta
     if method == "ancer":
-        out["ancer"] = ancer(model, x, init, norm, iterations=settings.ancer_iterations, samples=settings.ancer_samples,
-                             lr=settings.ancer_lr, kappa=settings.kappa, seed=seed, indices=indices,
-                             callback=cb("ancer"))
+        out["ancer"] = ancer(
+            model,
+            x,
+            init,
+            norm,
+            iterations=settings.ancer_iterations,
+            samples=settings.ancer_samples,
+            lr=settings.ancer_lr,
+            kappa=settings.kappa,
+            seed=seed,
+            indices=indices,
+            callback=cb("ancer"),
+        )
     return out
 
 
-def optimize_theta_split(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, method: str, theta0: float,
-                         settings: Settings, *, seed: int = 0, indices: Sequence[int]) -> dict[str, torch.Tensor]:
+def optimize_theta_split(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    norm: str | Noise,
+    method: str,
+    theta0: float,
+    settings: Settings,
+    *,
+    seed: int = 0,
+    indices: Sequence[int],
+) -> dict[str, torch.Tensor]:
     """θ of each stage of :func:`optimize_theta` for the images ``indices`` (one row of ``x`` each);
     on out-of-memory the batch is split in halves and the work goes on. Each image draws its noise
     from its own seeded stream, so splitting does not change any θ."""
     try:
-        return {k: r.theta for k, r in optimize_theta(model, x, norm, method, theta0, settings, seed=seed,
-                                                      indices=indices).items()}
+        return {
+            k: r.theta
+            for k, r in optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices).items()
+        }
     except torch.OutOfMemoryError:
         if x.shape[0] == 1:
-            raise AncerInputError(f"out of memory optimizing θ for a single image ({settings.iso_samples} / "
-                                  f"{settings.ancer_samples} noise samples per step): lower --iso-samples / "
-                                  "--ancer-samples or use a device with more memory") from None
+            raise AncerInputError(
+                f"out of memory optimizing θ for a single image ({settings.iso_samples} / "
+                f"{settings.ancer_samples} noise samples per step): lower --iso-samples / "
+                "--ancer-samples or use a device with more memory"
+            ) from None
     if x.device.type == "cuda":
         torch.cuda.empty_cache()
     h = x.shape[0] // 2
@@ -151,10 +195,19 @@ def _synchronized_clock(device: torch.device) -> float:
     return time.perf_counter()
 
 
-def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, theta0: float, settings: Settings, *,
-                    seed: int = 0, indices: Sequence[int] | None = None, callback: StageCallback | None = None,
-                    methods: Sequence[str] = METHODS, config: SamplingConfig = SamplingConfig()
-                    ) -> dict[str, MethodResult]:
+def run_all_methods(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    norm: str | Noise,
+    theta0: float,
+    settings: Settings,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    callback: StageCallback | None = None,
+    methods: Sequence[str] = METHODS,
+    config: SamplingConfig = SamplingConfig(),
+) -> dict[str, MethodResult]:
     """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
     reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
     optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision.
@@ -169,15 +222,36 @@ def run_all_methods(model: torch.nn.Module, x: torch.Tensor, norm: str | Noise, 
         t0 = _synchronized_clock(x.device)
         if method not in stages:
             iso = stages.get("isotropic-dd")
-            new = optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices,
-                                 callback=callback, init=None if iso is None else iso.theta)
+            new = optimize_theta(
+                model,
+                x,
+                norm,
+                method,
+                theta0,
+                settings,
+                seed=seed,
+                indices=indices,
+                callback=callback,
+                init=None if iso is None else iso.theta,
+            )
             stages.update(new)
         t1 = _synchronized_clock(x.device)
         times = {"optimization": t1 - t0} if new else {}
         theta = stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
-        certs = certify(model, x, theta, norm, settings.n0, settings.n, settings.alpha, seed=seed, indices=indices,
-                        config=config, progress=prog)
+        certs = certify(
+            model,
+            x,
+            theta,
+            norm,
+            settings.n0,
+            settings.n,
+            settings.alpha,
+            seed=seed,
+            indices=indices,
+            config=config,
+            progress=prog,
+        )
         times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}
         out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times)

@@ -5,10 +5,11 @@ each of several images. Every image draws its noise from its own generator, seed
 ``(seed, index)``, so the result for an image does not depend on which other images share its
 batch, on the batch size limit, or on how a data set is split across processes.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -68,9 +69,17 @@ def _forward_predictions(model: torch.nn.Module, batch: torch.Tensor, cfg: Sampl
 
 
 @torch.inference_mode()
-def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, norm: str | Noise, num: int,
-                  generators: Sequence[torch.Generator], num_classes: int | None = None,
-                  config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> np.ndarray:
+def sample_counts(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta: torch.Tensor,
+    norm: str | Noise,
+    num: int,
+    generators: Sequence[torch.Generator],
+    num_classes: int | None = None,
+    config: SamplingConfig = SamplingConfig(),
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
     """Counts of the base classifier's predictions over ``num`` noise draws per image.
 
     Returns an int64 array (B, K). ``theta`` is (B,) or (B, C, H, W) (already validated).
@@ -86,8 +95,17 @@ def sample_counts(model: torch.nn.Module, x: torch.Tensor, theta: torch.Tensor, 
         idx = list(range(start, min(b, start + group)))
         saved = [generators[i].get_state() for i in idx]
         try:
-            preds = _draw_predictions(model, x[idx], theta[idx], noise, num, m, [generators[i] for i in idx], config,
-                                      None if progress is None else (lambda d, s=start: progress(s * num + d, total)))
+            preds = _draw_predictions(
+                model,
+                x[idx],
+                theta[idx],
+                noise,
+                num,
+                m,
+                [generators[i] for i in idx],
+                config,
+                None if progress is None else (lambda d, s=start: progress(s * num + d, total)),
+            )
         except torch.OutOfMemoryError:
             if group == 1:
                 raise
@@ -132,9 +150,20 @@ def _prepare(model, x, theta, norm, seed, indices, generators):
     return x, th, generators
 
 
-def predict(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n: int, alpha: float, *,
-            seed: int = 0, indices: Sequence[int] | None = None, generators=None,
-            config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> np.ndarray:
+def predict(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta,
+    norm: str | Noise,
+    n: int,
+    alpha: float,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    generators=None,
+    config: SamplingConfig = SamplingConfig(),
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
     """Cohen et al.'s PREDICT: the top class if a two-sided binomial test of its count against the
     runner-up rejects p = ½ at level α, else −1 (abstain). Returns an int array (B,)."""
     check_count("n", n)
@@ -148,9 +177,21 @@ def predict(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n
     return np.where(p <= alpha, top, ABSTAIN)
 
 
-def certify(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n0: int, n: int, alpha: float, *,
-            seed: int = 0, indices: Sequence[int] | None = None, generators=None,
-            config: SamplingConfig = SamplingConfig(), progress: ProgressFn | None = None) -> list[Certificate]:
+def certify(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta,
+    norm: str | Noise,
+    n0: int,
+    n: int,
+    alpha: float,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    generators=None,
+    config: SamplingConfig = SamplingConfig(),
+    progress: ProgressFn | None = None,
+) -> list[Certificate]:
     """Cohen et al.'s CERTIFY for a batch of images, each with its own θ.
 
     1. ``n0`` selection samples → guess ĉA (the most frequent class);
@@ -178,6 +219,17 @@ def certify(model: torch.nn.Module, x: torch.Tensor, theta, norm: str | Noise, n
     p_low = lower_confidence_bound(n_a, n, alpha)
     th_np = th.detach().cpu().double().numpy()
     dim = int(np.prod(x.shape[1:]))
-    return [Certificate.from_bound(noise_for(norm).norm, th_np[i], int(c_hat[i]), float(p_low[i]), dim=dim, n=n, alpha=alpha,
-                                   n_a=int(n_a[i]), counts0=c0[i].tolist())
-            for i in range(x.shape[0])]
+    return [
+        Certificate.from_bound(
+            noise_for(norm).norm,
+            th_np[i],
+            int(c_hat[i]),
+            float(p_low[i]),
+            dim=dim,
+            n=n,
+            alpha=alpha,
+            n_a=int(n_a[i]),
+            counts0=c0[i].tolist(),
+        )
+        for i in range(x.shape[0])
+    ]

@@ -1,5 +1,6 @@
 """Statistics of Cohen et al. (2019): the Clopper–Pearson bound and the PREDICT test. The gap that a
 bound certifies depends on the noise: :meth:`ancer_core.core.noise.Noise.gap`."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,10 +3,11 @@
 Every check raises :class:`AncerInputError` (a ``ValueError``) whose message names the argument,
 what it received and what is allowed, *before* any expensive work starts.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -19,8 +20,9 @@ class AncerInputError(ValueError):
 
 def check_alpha(alpha: float) -> float:
     if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 1.0):
-        raise AncerInputError(f"alpha={alpha!r} must be a failure probability strictly between 0 and 1 "
-                              "(the paper uses 0.001)")
+        raise AncerInputError(
+            f"alpha={alpha!r} must be a failure probability strictly between 0 and 1 (the paper uses 0.001)"
+        )
     return float(alpha)
 
 
@@ -43,8 +45,10 @@ def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise AncerInputError(f"{name} must be a torch.Tensor of shape B×C×H×W, got {type(x).__name__}")
     if x.dim() < 2 or x.shape[0] == 0 or x[0].numel() == 0:
-        raise AncerInputError(f"{name} must have a batch dimension: shape B×C×H×W (or B×d), B ≥ 1; got "
-                              f"{tuple(x.shape)} — use x.unsqueeze(0) for a single image")
+        raise AncerInputError(
+            f"{name} must have a batch dimension: shape B×C×H×W (or B×d), B ≥ 1; got "
+            f"{tuple(x.shape)} — use x.unsqueeze(0) for a single image"
+        )
     if not x.is_floating_point():
         raise AncerInputError(f"{name} must be floating point in [0, 1], got dtype {x.dtype}")
     if not torch.isfinite(x).all():
@@ -52,8 +56,7 @@ def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     return x
 
 
-def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor,
-                name: str = "theta") -> torch.Tensor:
+def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor, name: str = "theta") -> torch.Tensor:
     """Broadcast θ to one of the two supported layouts and validate it.
 
     Accepted: a Python/0-d scalar (same θ for every image), a vector of length B (one isotropic θ
@@ -69,8 +72,10 @@ def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor,
     elif t.shape == x.shape[1:]:
         t = t.unsqueeze(0).expand_as(x).clone()
     elif t.shape != x.shape:
-        raise AncerInputError(f"{name} has shape {tuple(t.shape)}; expected a scalar, ({b},) or "
-                              f"{tuple(x.shape)} (one value per pixel and channel) for x of shape {tuple(x.shape)}")
+        raise AncerInputError(
+            f"{name} has shape {tuple(t.shape)}; expected a scalar, ({b},) or "
+            f"{tuple(x.shape)} (one value per pixel and channel) for x of shape {tuple(x.shape)}"
+        )
     if not torch.isfinite(t).all() or (t <= 0).any():
         raise AncerInputError(f"{name} must be finite and > 0 everywhere (min={t.min().item():.4g})")
     return t

@@ -1,5 +1,6 @@
 """Data and files: CIFAR-10 (the test split ships inside the package) and the result files of
 ``certify`` with the paper's tables."""
+
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
 from .results import (
     COLUMNS,
@@ -14,6 +15,19 @@ from .results import (
     superset_table,
 )
 
-__all__ = ["CLASSES", "load_cifar10", "load_cifar10_arrays", "parse_indices", "COLUMNS", "ResultWriter", "Table",
-           "accuracy_table", "average_certified_radius", "certified_accuracy", "export_results", "format_row",
-           "read_results", "superset_table"]
+__all__ = [
+    "CLASSES",
+    "load_cifar10",
+    "load_cifar10_arrays",
+    "parse_indices",
+    "COLUMNS",
+    "ResultWriter",
+    "Table",
+    "accuracy_table",
+    "average_certified_radius",
+    "certified_accuracy",
+    "export_results",
+    "format_row",
+    "read_results",
+    "superset_table",
+]

@@ -14,6 +14,7 @@ differ from the original binary release by JPEG quantization (PSNR ≈ 30 dB, ab
 pixel), far below the smoothing noise but enough that numbers are not bit-identical to the
 literature's.
 """
+
 from __future__ import annotations
 
 import io
@@ -39,6 +40,7 @@ def cache_dir() -> Path:
 
 def _decode_jpegs(blobs: list[bytes]) -> np.ndarray:
     from PIL import Image
+
     return np.stack([np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in blobs])
 
 
@@ -49,7 +51,7 @@ def _shipped_test() -> tuple[np.ndarray, np.ndarray]:
             return z["x"], z["y"]
     with np.load(SHIPPED_TEST) as z:
         off, data, y = z["offsets"], z["data"], z["labels"].astype(np.int64)
-    x = _decode_jpegs([data[off[i]:off[i + 1]].tobytes() for i in range(len(y))])
+    x = _decode_jpegs([data[off[i] : off[i + 1]].tobytes() for i in range(len(y))])
     tmp = cached.with_suffix(".tmp.npz")
     np.savez(tmp, x=x, y=y)
     tmp.replace(cached)
@@ -58,6 +60,7 @@ def _shipped_test() -> tuple[np.ndarray, np.ndarray]:
 
 def _from_torchvision(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     import torchvision
+
     ds = torchvision.datasets.CIFAR10(str(root), train=(split == "train"), download=False)
     return np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64)
 
@@ -81,8 +84,10 @@ def _from_jpeg_archive(archive: Path, split: str) -> tuple[np.ndarray, np.ndarra
                 if m.isfile() and len(parts) >= 3 and parts[-3] == split and parts[-2] in CLASSES:
                     blobs[(CLASSES.index(parts[-2]), parts[-1])] = tf.extractfile(m).read()
     if not blobs:
-        raise AncerInputError(f"no CIFAR-10 {split} images found in {str(archive)!r}; expected "
-                              f"{split}/<class>/NNNN.jpg entries (see README, 'Data')")
+        raise AncerInputError(
+            f"no CIFAR-10 {split} images found in {str(archive)!r}; expected "
+            f"{split}/<class>/NNNN.jpg entries (see README, 'Data')"
+        )
     keys = sorted(blobs)
     x = _decode_jpegs([blobs[k] for k in keys])
     y = np.array([k[0] for k in keys], dtype=np.int64)
@@ -90,7 +95,9 @@ def _from_jpeg_archive(archive: Path, split: str) -> tuple[np.ndarray, np.ndarra
     return x, y
 
 
-def load_cifar10_arrays(split: str = "test", data_root: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_cifar10_arrays(
+    split: str = "test", data_root: str | os.PathLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (N, 32, 32, 3) and int64 labels. See the module docstring for the sources."""
     if split not in SPLITS:
         raise AncerInputError(f"split={split!r}; use one of {SPLITS}")
@@ -100,12 +107,16 @@ def load_cifar10_arrays(split: str = "test", data_root: str | os.PathLike | None
             return _from_torchvision(root, split)
         if root.is_file() or (root / split).is_dir():
             return _from_jpeg_archive(root, split)
-        raise AncerInputError(f"data root {str(root)!r} holds neither the original CIFAR-10 release "
-                              f"(cifar-10-batches-py/) nor a JPEG copy ({split}/<class>/*.jpg or a .tar.xz of it)")
+        raise AncerInputError(
+            f"data root {str(root)!r} holds neither the original CIFAR-10 release "
+            f"(cifar-10-batches-py/) nor a JPEG copy ({split}/<class>/*.jpg or a .tar.xz of it)"
+        )
     if split == "test":
         return _shipped_test()
-    raise AncerInputError("the train split is not shipped: pass data_root= (CLI: --data-root) pointing at the "
-                          "original CIFAR-10 release or at a JPEG archive such as cifar10-jpeg.tar.xz")
+    raise AncerInputError(
+        "the train split is not shipped: pass data_root= (CLI: --data-root) pointing at the "
+        "original CIFAR-10 release or at a JPEG archive such as cifar10-jpeg.tar.xz"
+    )
 
 
 def to_tensor(x_u8: np.ndarray) -> torch.Tensor:
@@ -130,8 +141,10 @@ def parse_indices(spec: str, n: int) -> list[int]:
             if ":" in part:
                 bounds = [int(p) if p else None for p in part.split(":")]
                 if any(b is not None and not -n <= b <= n for b in bounds[:2]):
-                    raise AncerInputError(f"--indices {spec!r}: {part!r} reaches past the {n} images (indices "
-                                          f"0…{n - 1}); use a stop of at most {n}, e.g. {bounds[0] or 0}:{n}")
+                    raise AncerInputError(
+                        f"--indices {spec!r}: {part!r} reaches past the {n} images (indices "
+                        f"0…{n - 1}); use a stop of at most {n}, e.g. {bounds[0] or 0}:{n}"
+                    )
                 out.extend(range(n)[slice(*bounds)])
             else:
                 i = int(part)
@@ -141,8 +154,10 @@ def parse_indices(spec: str, n: int) -> list[int]:
     except AncerInputError:
         raise
     except (ValueError, IndexError, TypeError):
-        raise AncerInputError(f"--indices {spec!r}: use start:stop:step (e.g. 0:500:20), an index, or a comma "
-                              f"list of these, within 0…{n - 1}") from None
+        raise AncerInputError(
+            f"--indices {spec!r}: use start:stop:step (e.g. 0:500:20), an index, or a comma "
+            f"list of these, within 0…{n - 1}"
+        ) from None
     if not out:
         raise AncerInputError(f"--indices {spec!r} selects no image (there are {n})")
     return out

@@ -12,6 +12,7 @@ a torn last line (killed mid-write) is dropped when the run resumes or the file 
 
 :func:`export_results` writes one image's run (all methods) as JSON + a NumPy archive of θ.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,15 +33,37 @@ HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
 
 
 def format_row(idx: int, label: int, cert, seconds: float) -> str:
-    return "\t".join([str(idx), str(label), str(cert.prediction), f"{cert.radius:.6g}", f"{cert.proxy_radius:.6g}",
-                      str(int(cert.prediction == label)), f"{cert.min_theta:.6g}", f"{seconds:.4f}",
-                      f"{cert.p_lower:.8g}", f"{cert.gap:.6g}"])
+    return "\t".join(
+        [
+            str(idx),
+            str(label),
+            str(cert.prediction),
+            f"{cert.radius:.6g}",
+            f"{cert.proxy_radius:.6g}",
+            str(int(cert.prediction == label)),
+            f"{cert.min_theta:.6g}",
+            f"{seconds:.4f}",
+            f"{cert.p_lower:.8g}",
+            f"{cert.gap:.6g}",
+        ]
+    )
 
 
 # settings that must match for a run to resume into existing results (absent = the default when
 # files written before the key existed are resumed)
-RESUME_KEYS = {"model": None, "norm": None, "method": None, "sigma": None, "N0": None, "N": None, "alpha": None,
-               "seed": None, "settings": None, "precision": "fp32", "uniform_convention": "std"}
+RESUME_KEYS = {
+    "model": None,
+    "norm": None,
+    "method": None,
+    "sigma": None,
+    "N0": None,
+    "N": None,
+    "alpha": None,
+    "seed": None,
+    "settings": None,
+    "precision": "fp32",
+    "uniform_convention": "std",
+}
 
 
 def settings_diff(old: dict, new: dict, keys: dict) -> dict:
@@ -64,8 +87,10 @@ class ResultWriter:
         if meta.is_file():
             diff = settings_diff(json.loads(meta.read_text()), settings, RESUME_KEYS)
             if diff and self.done:
-                raise AncerInputError(f"{self.path} was made with other settings {diff}; choose another --out "
-                                      "or delete the file to start over")
+                raise AncerInputError(
+                    f"{self.path} was made with other settings {diff}; choose another --out "
+                    "or delete the file to start over"
+                )
         meta.write_text(json.dumps(settings, indent=2, default=str))
         self._fh = open(self.path, "a", encoding="utf-8")
 
@@ -104,8 +129,9 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     lines = raw.split("\n")
     header = lines[0].split("\t")
     if tuple(header[:8]) != COLUMNS:
-        raise AncerInputError(f"{path} is not a certify result file: its header is {header[:8]}, expected "
-                              f"{list(COLUMNS)}")
+        raise AncerInputError(
+            f"{path} is not a certify result file: its header is {header[:8]}, expected {list(COLUMNS)}"
+        )
     body = lines[1:]
     torn = bool(body) and body[-1] != "" and (not raw.endswith("\n"))
     if torn:
@@ -123,7 +149,9 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
         try:
             cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
         except ValueError:
-            raise AncerInputError(f"{path}: column {name!r} holds a value that is not a number (corrupt file)") from None
+            raise AncerInputError(
+                f"{path}: column {name!r} holds a value that is not a number (corrupt file)"
+            ) from None
     return Table(cols)
 
 
@@ -144,8 +172,11 @@ def accuracy_table(files: dict[str, Table], radii) -> str:
     lines = [head, "-" * len(head)]
     for name, t in files.items():
         acc = certified_accuracy(t, radii)
-        lines.append(name[:27].ljust(28) + "".join(f"{100 * a:8.1f}" for a in acc) +
-                     f"{average_certified_radius(t):8.3f}{average_certified_radius(t, 'radius_proxy'):8.3f}{len(t):8d}")
+        lines.append(
+            name[:27].ljust(28)
+            + "".join(f"{100 * a:8.1f}" for a in acc)
+            + f"{average_certified_radius(t):8.3f}{average_certified_radius(t, 'radius_proxy'):8.3f}{len(t):8d}"
+        )
     return "\n".join(lines)
 
 
@@ -178,10 +209,12 @@ def superset_table(files: dict[str, Table], reference: str) -> str:
         iso = np.isclose(col(t, "radius"), col(t, "radius_proxy"))
         same = (pred_ref == col(t, "predict")) | (col(t, "radius") <= 0)
         sup &= ~iso | (same & (r_ref >= col(t, "radius") - 1e-12))
-    lines = [f"reference: {reference}   compared with: {', '.join(others)}   images: {len(idx)}",
-             f"% {reference} ℓp radius is the best            {100 * best_r.mean():6.1f}",
-             f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * best_p.mean():6.1f}",
-             f"% {reference} region ⊇ every isotropic region  {100 * sup.mean():6.1f}  (Definition 1, exact)"]
+    lines = [
+        f"reference: {reference}   compared with: {', '.join(others)}   images: {len(idx)}",
+        f"% {reference} ℓp radius is the best            {100 * best_r.mean():6.1f}",
+        f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * best_p.mean():6.1f}",
+        f"% {reference} region ⊇ every isotropic region  {100 * sup.mean():6.1f}  (Definition 1, exact)",
+    ]
     return "\n".join(lines)
 
 
@@ -196,10 +229,17 @@ def export_results(results: dict[str, MethodResult], meta: dict) -> tuple[str, b
         c = r.certificates[0]
         th = r.theta[0].detach().cpu().float().numpy()
         arrays[f"theta_{m}"] = th
-        doc["methods"][m] = {"certificate": c.summary(), "seconds": r.seconds,
-                             "theta": {"min": float(th.min()), "max": float(th.max()), "mean": float(th.mean()),
-                                       "shape": list(th.shape)},
-                             "n_a": c.extra.get("n_a")}
+        doc["methods"][m] = {
+            "certificate": c.summary(),
+            "seconds": r.seconds,
+            "theta": {
+                "min": float(th.min()),
+                "max": float(th.max()),
+                "mean": float(th.mean()),
+                "shape": list(th.shape),
+            },
+            "n_a": c.extra.get("n_a"),
+        }
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     return json.dumps(doc, indent=2, default=float), buf.getvalue()

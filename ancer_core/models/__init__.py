@@ -1,6 +1,15 @@
 """Base classifiers: architectures, the shipped models with their cards, checkpoints, training
 with noise augmentation, and how fast a model runs on a device."""
-from .architectures import ARCH_NOTES, ARCHITECTURES, CifarResNet, NormalizeLayer, SmallCNN, build_model, count_parameters
+
+from .architectures import (
+    ARCH_NOTES,
+    ARCHITECTURES,
+    CifarResNet,
+    NormalizeLayer,
+    SmallCNN,
+    build_model,
+    count_parameters,
+)
 from .checkpoints import (
     MODEL_DIR,
     default_model_name,
@@ -14,7 +23,25 @@ from .checkpoints import (
 from .speed import measure_throughput, timed
 from .training import TrainConfig, evaluate_smoothed, train
 
-__all__ = ["ARCH_NOTES", "ARCHITECTURES", "CifarResNet", "NormalizeLayer", "SmallCNN", "build_model",
-           "count_parameters", "MODEL_DIR", "default_model_name", "fold_batchnorm", "for_inference", "load_checkpoint",
-           "load_model", "save_checkpoint", "shipped_models", "measure_throughput", "timed", "TrainConfig",
-           "evaluate_smoothed", "train"]
+__all__ = [
+    "ARCH_NOTES",
+    "ARCHITECTURES",
+    "CifarResNet",
+    "NormalizeLayer",
+    "SmallCNN",
+    "build_model",
+    "count_parameters",
+    "MODEL_DIR",
+    "default_model_name",
+    "fold_batchnorm",
+    "for_inference",
+    "load_checkpoint",
+    "load_model",
+    "save_checkpoint",
+    "shipped_models",
+    "measure_throughput",
+    "timed",
+    "TrainConfig",
+    "evaluate_smoothed",
+    "train",
+]

@@ -5,9 +5,10 @@ Every model is ``nn.Sequential(NormalizeLayer, network)``: it takes images in [0
 checkpoints (``{'arch': 'cifar_resnet110', 'state_dict': {'1.conv1.weight': …}}``), which load
 unchanged by giving their path to :func:`ancer_core.models.load_model`.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn as nn
@@ -42,9 +43,18 @@ class SmallCNN(nn.Sequential):
 
     def __init__(self, num_classes: int = 10, width: int = 32):
         w = width
-        super().__init__(*_conv_bn(3, w), *_conv_bn(w, w, 2), *_conv_bn(w, 2 * w), *_conv_bn(2 * w, 2 * w, 2),
-                         *_conv_bn(2 * w, 4 * w), *_conv_bn(4 * w, 4 * w, 2), *_conv_bn(4 * w, 8 * w),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8 * w, num_classes))
+        super().__init__(
+            *_conv_bn(3, w),
+            *_conv_bn(w, w, 2),
+            *_conv_bn(w, 2 * w),
+            *_conv_bn(2 * w, 2 * w, 2),
+            *_conv_bn(2 * w, 4 * w),
+            *_conv_bn(4 * w, 4 * w, 2),
+            *_conv_bn(4 * w, 8 * w),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(8 * w, num_classes),
+        )
 
 
 def resnet18_imagenet_style(num_classes: int = 10) -> nn.Module:
@@ -133,5 +143,3 @@ def build_model(arch: str) -> nn.Sequential:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-

@@ -4,6 +4,7 @@
 A checkpoint is ``{'arch', 'state_dict', 'card'}`` (half-precision weights), with its model card
 beside it as JSON. The shipped models live in ``weights/`` inside this package.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,10 @@ def default_model_name(norm: str, sigma: float) -> tuple[str, float]:
     noise = noise_for(norm).name
     cands = {n: c for n, c in shipped_models().items() if c.get("noise") == noise and n.startswith("small-")}
     if not cands:
-        raise AncerInputError(f"no shipped model for {noise} noise in {MODEL_DIR}; train one with "
-                              "`python -m ancer_core train` and pass --model PATH")
+        raise AncerInputError(
+            f"no shipped model for {noise} noise in {MODEL_DIR}; train one with "
+            "`python -m ancer_core train` and pass --model PATH"
+        )
     name = min(cands, key=lambda n: (abs(cands[n]["sigma"] - sigma), cands[n]["sigma"]))
     return name, float(cands[name]["sigma"])
 
@@ -54,17 +57,23 @@ def default_model_name(norm: str, sigma: float) -> tuple[str, float]:
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     path = Path(path)
     if not path.is_file():
-        raise AncerInputError(f"checkpoint {str(path)!r} does not exist (give a shipped model name — "
-                              f"see `python -m ancer_core models` — or the path of a .pt/.pth file)")
+        raise AncerInputError(
+            f"checkpoint {str(path)!r} does not exist (give a shipped model name — "
+            f"see `python -m ancer_core models` — or the path of a .pt/.pth file)"
+        )
     try:  # weights_only: never execute code from a checkpoint; TorchVersion is a plain str subclass
         with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # truncated / not a torch file
-        raise AncerInputError(f"could not read checkpoint {str(path)!r}: it is truncated or not a PyTorch "
-                              f"checkpoint ({type(e).__name__}: {str(e)[:200]})") from None
+        raise AncerInputError(
+            f"could not read checkpoint {str(path)!r}: it is truncated or not a PyTorch "
+            f"checkpoint ({type(e).__name__}: {str(e)[:200]})"
+        ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise AncerInputError(f"{str(path)!r} is not a checkpoint dict with a 'state_dict' key "
-                              "(expected {'arch': NAME, 'state_dict': …})")
+        raise AncerInputError(
+            f"{str(path)!r} is not a checkpoint dict with a 'state_dict' key "
+            "(expected {'arch': NAME, 'state_dict': …})"
+        )
     return ckpt
 
 
@@ -76,6 +85,7 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     inference and θ optimization only: the copy has no BatchNorm left to train. Returns ``model``
     itself if it cannot be traced."""
     from torch.fx.experimental.optimization import fuse
+
     try:
         fused = fuse(model.eval(), inplace=False)
     except Exception:  # an architecture torch.fx cannot trace: run it as it is
@@ -84,8 +94,9 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     return fused.eval()
 
 
-def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu", arch: str | None = None,
-               fold_bn: bool = True) -> nn.Module:
+def load_model(
+    name_or_path: str | os.PathLike, device: str | torch.device = "cpu", arch: str | None = None, fold_bn: bool = True
+) -> nn.Module:
     """Load a shipped model by name, or a checkpoint ``{'arch', 'state_dict'}`` by path.
 
     Returns the model in eval mode on ``device``; it maps N×3×32×32 images in [0, 1] to logits.
@@ -102,15 +113,18 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
     ckpt = load_checkpoint(path)
     a = arch or ckpt.get("arch")
     if a not in ARCHITECTURES:
-        raise AncerInputError(f"checkpoint {str(path)!r} has arch={a!r}; known architectures: "
-                              f"{', '.join(ARCHITECTURES)} (pass arch=… to override)")
+        raise AncerInputError(
+            f"checkpoint {str(path)!r} has arch={a!r}; known architectures: "
+            f"{', '.join(ARCHITECTURES)} (pass arch=… to override)"
+        )
     model = build_model(a)
     state = {k: v.float() if v.is_floating_point() else v for k, v in _strip_prefixes(ckpt["state_dict"]).items()}
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        raise AncerInputError(f"checkpoint {str(path)!r} does not match architecture {a!r}: "
-                              f"{str(e).splitlines()[0][:300]}") from None
+        raise AncerInputError(
+            f"checkpoint {str(path)!r} does not match architecture {a!r}: {str(e).splitlines()[0][:300]}"
+        ) from None
     model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
     return for_inference(model, device, fold_bn)
 
@@ -130,11 +144,15 @@ def for_inference(model: nn.Module, device: str | torch.device, fold_bn: bool = 
 def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Path, half: bool = True) -> None:
     """``{'arch', 'state_dict', 'card'}`` (half precision weights when ``half``) + ``.json`` card."""
     if getattr(model, "card", {}).get("batchnorm_folded"):
-        raise ValueError("this model has its BatchNorm folded into its convolutions and no longer matches its "
-                         "architecture; load it with load_model(…, fold_bn=False) to save it")
+        raise ValueError(
+            "this model has its BatchNorm folded into its convolutions and no longer matches its "
+            "architecture; load it with load_model(…, fold_bn=False) to save it"
+        )
     out = Path(out)
-    state = {k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
-             for k, v in model.state_dict().items()}
+    state = {
+        k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
+        for k, v in model.state_dict().items()
+    }
     tmp = out.with_suffix(".tmp")
     torch.save({"arch": arch, "state_dict": state, "card": card}, tmp)
     tmp.replace(out)

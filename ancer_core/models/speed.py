@@ -1,8 +1,9 @@
 """How fast a model runs on a device: the timer shared by the benchmarks and the app's speed probe."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -14,6 +15,7 @@ def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object,
     def sync():
         if torch.device(device).type == "cuda":
             torch.cuda.synchronize(device)
+
     sync()
     t = time.perf_counter()
     out = fn()

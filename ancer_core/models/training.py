@@ -9,6 +9,7 @@
 every epoch), and it writes the checkpoint ``{'arch', 'state_dict', 'card'}`` plus a JSON model
 card with the settings, the measured accuracy, the wall time and the hardware.
 """
+
 from __future__ import annotations
 
 import math
@@ -82,7 +83,10 @@ def add_noise(x: torch.Tensor, noise: str, sigma: float, gen: torch.Generator) -
 def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
     noisy = add_noise(xb, cfg.noise, cfg.sigma, gen)
     if cfg.channels_last:
-        xb, noisy = xb.contiguous(memory_format=torch.channels_last), noisy.contiguous(memory_format=torch.channels_last)
+        xb, noisy = (
+            xb.contiguous(memory_format=torch.channels_last),
+            noisy.contiguous(memory_format=torch.channels_last),
+        )
     with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
         if cfg.stability_weight > 0:
             clean, nz = model(torch.cat([xb, noisy])).float().chunk(2)
@@ -117,15 +121,19 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(y_all) / cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch,
-                                                pct_start=0.25)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.25
+    )
     start_epoch, wall = 0, 0.0
     if resume and partial.is_file():
         st = torch.load(partial, map_location=device, weights_only=False)
         # a field added after the checkpoint was written was at its default then
         if {**asdict(TrainConfig()), **st["config"]} == asdict(cfg):
-            model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
-            gen.set_state(st["gen"]); torch.set_rng_state(st["torch_rng"])
+            model.load_state_dict(st["model"])
+            opt.load_state_dict(st["opt"])
+            sched.load_state_dict(st["sched"])
+            gen.set_state(st["gen"])
+            torch.set_rng_state(st["torch_rng"])
             start_epoch, wall = st["epoch"], st["wall"]
             log(f"resuming {out.name} at epoch {start_epoch}/{cfg.epochs}")
     dev_gen = gen if device == "cpu" else torch.Generator(device=device).manual_seed(cfg.seed + 1)
@@ -137,7 +145,7 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         bar = Progress(steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}", log=log)
         total_loss = 0.0
         for i in range(steps_per_epoch):
-            sel = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+            sel = perm[i * cfg.batch_size : (i + 1) * cfg.batch_size]
             xb = augment(x_all[sel].to(device), dev_gen)
             loss = _loss(model, xb, y_all[sel].to(device), cfg, dev_gen)
             opt.zero_grad(set_to_none=True)
@@ -150,50 +158,105 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             if cfg.max_steps and step >= cfg.max_steps:
                 break
         wall += time.time() - t0
-        torch.save({"config": asdict(cfg), "model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
-                    "epoch": epoch + 1, "wall": wall}, partial)
+        torch.save(
+            {
+                "config": asdict(cfg),
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "gen": gen.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "epoch": epoch + 1,
+                "wall": wall,
+            },
+            partial,
+        )
         if cfg.max_steps and step >= cfg.max_steps:
             break
     model.eval()
     noise = noise_for(cfg.noise)
-    card = {"arch": cfg.arch, "noise": noise.name, "sigma": cfg.sigma, "theta": float(noise.theta_from_sigma(cfg.sigma)),
-            "theta_meaning": noise.theta_meaning, "norm": noise.norm,
-            "training": {**asdict(cfg), "data_root": cfg.data_root and Path(cfg.data_root).name,
-                         "init_from": cfg.init_from and Path(cfg.init_from).name, "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
-                         "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
-                         "loss": "cross-entropy on noisy inputs" if cfg.stability_weight == 0 else
-                         f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)"},
-            "data": "CIFAR-10 train split (" + ("original release" if cfg.data_root and
-                                                 (Path(cfg.data_root) / "cifar-10-batches-py").is_dir()
-                                                 else "JPEG re-encoded copy") + f"), {len(y_all)} images",
-            "parameters": count_parameters(model), "wall_time_s": round(wall, 1), "hardware": hardware(),
-            "torch": str(torch.__version__), "python": sys.version.split()[0]}
+    card = {
+        "arch": cfg.arch,
+        "noise": noise.name,
+        "sigma": cfg.sigma,
+        "theta": float(noise.theta_from_sigma(cfg.sigma)),
+        "theta_meaning": noise.theta_meaning,
+        "norm": noise.norm,
+        "training": {
+            **asdict(cfg),
+            "data_root": cfg.data_root and Path(cfg.data_root).name,
+            "init_from": cfg.init_from and Path(cfg.init_from).name,
+            "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
+            "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
+            "loss": "cross-entropy on noisy inputs"
+            if cfg.stability_weight == 0
+            else f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)",
+        },
+        "data": "CIFAR-10 train split ("
+        + (
+            "original release"
+            if cfg.data_root and (Path(cfg.data_root) / "cifar-10-batches-py").is_dir()
+            else "JPEG re-encoded copy"
+        )
+        + f"), {len(y_all)} images",
+        "parameters": count_parameters(model),
+        "wall_time_s": round(wall, 1),
+        "hardware": hardware(),
+        "torch": str(torch.__version__),
+        "python": sys.version.split()[0],
+    }
     save_checkpoint(model, cfg.arch, card, out)
     partial.unlink(missing_ok=True)
     return card
 
 
-def evaluate_smoothed(model: torch.nn.Module, norm: str, theta: float, indices: list[int], n0: int, n: int,
-                      alpha: float, radii=(0.0, 0.25, 0.5, 0.75, 1.0), device="cpu", seed: int = 0,
-                      log=print) -> dict:
+def evaluate_smoothed(
+    model: torch.nn.Module,
+    norm: str,
+    theta: float,
+    indices: list[int],
+    n0: int,
+    n: int,
+    alpha: float,
+    radii=(0.0, 0.25, 0.5, 0.75, 1.0),
+    device="cpu",
+    seed: int = 0,
+    log=print,
+) -> dict:
     """Certified accuracy of the smoothed model (fixed θ) on test images ``indices``."""
     x, y = load_cifar10("test")
     x, y = x[indices].to(device), y[indices].numpy()
     certs, chunk = [], 50
     bar = Progress(len(indices), "certifying", log=log)
     for s in range(0, len(indices), chunk):
-        certs += certify(model, x[s:s + chunk], theta, norm, n0, n, alpha, seed=seed, indices=indices[s:s + chunk],
-                         config=SamplingConfig(noise_batch=min(n, 500)))
+        certs += certify(
+            model,
+            x[s : s + chunk],
+            theta,
+            norm,
+            n0,
+            n,
+            alpha,
+            seed=seed,
+            indices=indices[s : s + chunk],
+            config=SamplingConfig(noise_batch=min(n, 500)),
+        )
         bar.update(min(len(indices), s + chunk))
     with torch.inference_mode():
-        clean = np.concatenate([model(x[s:s + 500]).argmax(1).cpu().numpy() for s in range(0, len(x), 500)])
+        clean = np.concatenate([model(x[s : s + 500]).argmax(1).cpu().numpy() for s in range(0, len(x), 500)])
     pred = np.array([c.prediction for c in certs])
     rad = np.array([c.radius for c in certs])
     correct = pred == y
-    return {"images": len(indices), "indices": "0:10000:%d" % (indices[1] - indices[0]) if len(indices) > 1 else str(indices),
-            "N0": n0, "N": n, "alpha": alpha, "seed": seed,
-            "clean_accuracy_base": float((clean == y).mean()),
-            "smoothed_accuracy": float(correct.mean()), "abstain_rate": float((pred == -1).mean()),
-            "certified_accuracy": {f"{r:g}": float((correct & (rad >= r)).mean()) for r in radii},
-            "ACR": float((rad * correct).mean())}
+    return {
+        "images": len(indices),
+        "indices": f"0:10000:{indices[1] - indices[0]}" if len(indices) > 1 else str(indices),
+        "N0": n0,
+        "N": n,
+        "alpha": alpha,
+        "seed": seed,
+        "clean_accuracy_base": float((clean == y).mean()),
+        "smoothed_accuracy": float(correct.mean()),
+        "abstain_rate": float((pred == -1).mean()),
+        "certified_accuracy": {f"{r:g}": float((correct & (rad >= r)).mean()) for r in radii},
+        "ACR": float((rad * correct).mean()),
+    }

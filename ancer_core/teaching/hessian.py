@@ -4,17 +4,23 @@ f^y(x) = softmax(model(x))_y. The Hessian ∇²ₓf^y (n × n, n = 3,072 for CIF
 exactly, as batched Hessian–vector products H·eᵢ (see :func:`input_hessian`), then symmetrized
 and decomposed with ``scipy.linalg.eigh``.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from scipy.linalg import eigh
 
 
-def input_hessian(model: torch.nn.Module, x: torch.Tensor, cls: int, chunk: int = 128,
-                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def input_hessian(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    cls: int,
+    chunk: int = 128,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """∇²ₓ softmax(model(x))_cls for one input x (shape C×H×W, or 1×C×H×W, or d); (n, n) float64.
 
     Reverse-over-reverse Hessian–vector products, ``chunk`` basis vectors at a time: the input is
@@ -51,8 +57,15 @@ def eigen_decomposition(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.inference_mode()
-def plane_landscape(model: torch.nn.Module, x: torch.Tensor, cls: int, u: np.ndarray, v: np.ndarray,
-                    coords: np.ndarray, batch: int = 1024) -> np.ndarray:
+def plane_landscape(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    cls: int,
+    u: np.ndarray,
+    v: np.ndarray,
+    coords: np.ndarray,
+    batch: int = 1024,
+) -> np.ndarray:
     """f^cls(x + a·u + b·v) for a, b over ``coords``; (len(coords), len(coords)) indexed [b, a]."""
     x = x.reshape(1, -1)
     uu = torch.as_tensor(np.asarray(u).reshape(1, -1), dtype=x.dtype, device=x.device)
@@ -61,7 +74,7 @@ def plane_landscape(model: torch.nn.Module, x: torch.Tensor, cls: int, u: np.nda
     ab = torch.as_tensor(np.stack([a.ravel(), b.ravel()], 1), dtype=x.dtype, device=x.device)
     out = []
     for s in range(0, ab.shape[0], batch):
-        p = x + ab[s:s + batch, :1] * uu + ab[s:s + batch, 1:] * vv
+        p = x + ab[s : s + batch, :1] * uu + ab[s : s + batch, 1:] * vv
         out.append(torch.softmax(model(p.view(-1, *model_input_shape(model, x))), 1)[:, cls].cpu())
     return torch.cat(out).numpy().reshape(a.shape)
 

@@ -4,6 +4,7 @@ A region is R = {δ : ‖δ/θ‖_p ≤ gap} (p = 2: ellipsoid; p = 1: generaliz
 :class:`ancer_core.core.certificate.Certificate`. Every region here is convex and centred at 0, so along a
 direction d the boundary lies at t·d with t = gap / ‖d/θ‖_p (exact, no search).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,16 +68,23 @@ def slice_directions(theta: np.ndarray, kind: str, seed: int = 0) -> tuple[np.nd
     raise AncerInputError(f"unknown slice kind {kind!r}; use 'extreme' or 'random'")
 
 
-def perturbation_outside(inner: Certificate, outer: Certificate, seed: int = 0, fraction: float = 0.98,
-                         candidates: int = 16, center: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+def perturbation_outside(
+    inner: Certificate,
+    outer: Certificate,
+    seed: int = 0,
+    fraction: float = 0.98,
+    candidates: int = 16,
+    center: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict]:
     """A perturbation δ inside ``outer`` (e.g. ANCER's region) whose ℓp norm exceeds ``inner``'s
     radius (e.g. the isotropic certificate), as in the paper's Figure 2.
 
     Candidates d = θ^k ⊙ z (z standard Gaussian, seeded; k ∈ {0, 1, 2, 3}, weighting the noisiest
     pixels more), each scaled to ``fraction`` of the way to the boundary of ``outer``; the one with
     the largest ℓp norm is returned. With ``center`` (the image x, in [0, 1]) each δ is clipped so
-    that x + δ stays a valid image; clipping shrinks every |δᵢ|, so δ stays inside ``outer``. δ has θ's shape. ``info``: ‖δ‖_p, the inner radius, whether δ
-    lies inside ``outer`` and outside ``inner``'s ℓp ball, and k.
+    that x + δ stays a valid image; clipping shrinks every |δᵢ|, so δ stays inside ``outer``. δ has
+    θ's shape. ``info``: ‖δ‖_p, the inner radius, whether δ lies inside ``outer`` and outside
+    ``inner``'s ℓp ball, and k.
     """
     if not 0 < fraction <= 1:
         raise AncerInputError("fraction must be in (0, 1]")
@@ -97,9 +105,15 @@ def perturbation_outside(inner: Certificate, outer: Certificate, seed: int = 0, 
         if norms[i] > best_norm:
             best, best_norm, best_k = delta[i], float(norms[i]), k
     shape = outer.theta.shape if outer.theta.size == outer.dim else (outer.dim,)
-    info = {"norm": outer.norm, "delta_norm": best_norm, "inner_radius": inner.radius,
-            "inside_outer": bool(outer.contains(best[None])[0]),
-            "outside_inner_ball": best_norm > inner.radius,
-            "outside_inner_region": not bool(inner.contains(best[None])[0]), "weight_power": best_k, "fraction": fraction,
-            "seed": seed}
+    info = {
+        "norm": outer.norm,
+        "delta_norm": best_norm,
+        "inner_radius": inner.radius,
+        "inside_outer": bool(outer.contains(best[None])[0]),
+        "outside_inner_ball": best_norm > inner.radius,
+        "outside_inner_region": not bool(inner.contains(best[None])[0]),
+        "weight_power": best_k,
+        "fraction": fraction,
+        "seed": seed,
+    }
     return best.reshape(shape), info

@@ -11,6 +11,7 @@ cross-polytope); the region is {δ : ‖Θ⁻¹Rᵀδ‖_p ≤ gap} with R a rot
 p is capped at P_CAP = 0.001^(1/100000) ≈ 0.99993, the Clopper–Pearson bound that N = 100,000
 samples, all correct, certify at α = 0.001 — an exact p = 1 would give an infinite region.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,15 +32,23 @@ class ToyMLP(nn.Module):
 
     def __init__(self, hidden: int = 64):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, 2))
+        self.net = nn.Sequential(
+            nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
 
-def train_toy(X: np.ndarray, y: np.ndarray, hidden: int = 64, steps: int = 600, lr: float = 0.01,
-              noise_sigma: float = 0.0, seed: int = 0) -> ToyMLP:
+def train_toy(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int = 64,
+    steps: int = 600,
+    lr: float = 0.01,
+    noise_sigma: float = 0.0,
+    seed: int = 0,
+) -> ToyMLP:
     """Full-batch Adam on cross-entropy, optionally with Gaussian noise augmentation (std
     ``noise_sigma``, one fresh draw per step); seeded. A second or two on a CPU."""
     g = torch.Generator().manual_seed(seed)
@@ -99,8 +108,16 @@ def _margin(model: nn.Module, xs: torch.Tensor, cls: torch.Tensor) -> torch.Tens
 
 
 @torch.inference_mode()
-def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, norm: str | Noise, k: int = 96,
-                      rotation: float = 0.0, cls: int | np.ndarray = 1, chunk: int = 2_000_000) -> np.ndarray:
+def class_probability(
+    model: nn.Module,
+    points: np.ndarray,
+    thetas: np.ndarray,
+    norm: str | Noise,
+    k: int = 96,
+    rotation: float = 0.0,
+    cls: int | np.ndarray = 1,
+    chunk: int = 2_000_000,
+) -> np.ndarray:
     """P_ε[f(x + ε) = cls] for every (point, θ) pair (hard classifier f = argmax).
 
     Gaussian (l2): in polar coordinates of the unit noise, u = r(cos φ, sin φ) with r Rayleigh and φ
@@ -112,8 +129,9 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
     uniform = noise_for(norm) is UNIFORM
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     th = np.asarray(thetas, dtype=np.float64)
-    th = np.broadcast_to(th if th.ndim == 2 else th.reshape(-1)[-2:] if th.size == 2 else th.reshape(1, 1),
-                         (pts.shape[0], 2))
+    th = np.broadcast_to(
+        th if th.ndim == 2 else th.reshape(-1)[-2:] if th.size == 2 else th.reshape(1, 1), (pts.shape[0], 2)
+    )
     if np.any(th <= 0):
         raise AncerInputError("θ must be > 0")
     rot = rotation_matrix(rotation)
@@ -125,30 +143,34 @@ def class_probability(model: nn.Module, points: np.ndarray, thetas: np.ndarray, 
         phi = (np.arange(k) + 0.5) * 2 * np.pi / k
         r = np.linspace(0.0, 6.5, k)
         u = (r[None, :, None] * np.stack([np.cos(phi), np.sin(phi)], 1)[:, None, :]).reshape(-1, 2)  # (k·k, 2)
-        surv = np.exp(-r ** 2 / 2)  # P(R > r) for the Rayleigh radius
+        surv = np.exp(-(r**2) / 2)  # P(R > r) for the Rayleigh radius
     per = max(1, chunk // u.shape[0])
     for s in range(0, pts.shape[0], per):
-        e = (u[None] * th[s:s + per, None, :]) @ rot.T  # (m, nodes, 2)
-        xs = torch.as_tensor(pts[s:s + per, None, :] + e, dtype=torch.float32)
-        c = torch.as_tensor(np.array(cls_arr[s:s + per]), dtype=torch.long)[:, None]
+        e = (u[None] * th[s : s + per, None, :]) @ rot.T  # (m, nodes, 2)
+        xs = torch.as_tensor(pts[s : s + per, None, :] + e, dtype=torch.float32)
+        c = torch.as_tensor(np.array(cls_arr[s : s + per]), dtype=torch.long)[:, None]
         m = _margin(model, xs, c).double().numpy()
         if uniform:
-            out[s:s + per] = (m > 0) @ w
+            out[s : s + per] = (m > 0) @ w
             continue
         m = m.reshape(-1, k, k)  # (points, rays, radii)
         a, b = m[..., :-1], m[..., 1:]
         pos_a, pos_b = a > 0, b > 0
         t = np.where(pos_a != pos_b, a / np.where(a == b, 1.0, a - b), 0.0)  # crossing fraction in the segment
         rc = r[:-1] + t * (r[1:] - r[:-1])
-        sc = np.exp(-rc ** 2 / 2)
-        seg = np.where(pos_a & pos_b, surv[:-1] - surv[1:],
-                       np.where(pos_a & ~pos_b, surv[:-1] - sc, np.where(~pos_a & pos_b, sc - surv[1:], 0.0)))
-        out[s:s + per] = (seg.sum(-1) + pos_b[..., -1] * surv[-1]).mean(-1)
+        sc = np.exp(-(rc**2) / 2)
+        seg = np.where(
+            pos_a & pos_b,
+            surv[:-1] - surv[1:],
+            np.where(pos_a & ~pos_b, surv[:-1] - sc, np.where(~pos_a & pos_b, sc - surv[1:], 0.0)),
+        )
+        out[s : s + per] = (seg.sum(-1) + pos_b[..., -1] * surv[-1]).mean(-1)
     return out
 
 
-def smoothed_landscape(model: nn.Module, xs: np.ndarray, ys: np.ndarray, theta, norm: str | Noise, k: int = 24,
-                       rotation: float = 0.0) -> np.ndarray:
+def smoothed_landscape(
+    model: nn.Module, xs: np.ndarray, ys: np.ndarray, theta, norm: str | Noise, k: int = 24, rotation: float = 0.0
+) -> np.ndarray:
     """g¹ on a grid: P[f(p + ε) = 1] for p over ``xs`` × ``ys``; shape (len(ys), len(xs))."""
     gx, gy = np.meshgrid(xs, ys)
     pts = np.stack([gx.ravel(), gy.ravel()], 1)
@@ -170,11 +192,17 @@ def gap_of(norm: str | Noise, p: np.ndarray) -> np.ndarray:
 
 def certificate_2d(norm: str | Noise, theta, prediction: int, p: float) -> Certificate:
     """The exact-p certificate (no confidence bound: p is computed, not sampled; capped at P_CAP)."""
-    return Certificate.from_bound(noise_for(norm).norm, np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,)).copy(),
-                                  prediction, float(min(p, P_CAP)))
+    return Certificate.from_bound(
+        noise_for(norm).norm,
+        np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,)).copy(),
+        prediction,
+        float(min(p, P_CAP)),
+    )
 
 
-def region_outline(norm: str | Noise, theta, gap: float, rotation: float = 0.0, center=(0.0, 0.0), m: int = 401) -> np.ndarray:
+def region_outline(
+    norm: str | Noise, theta, gap: float, rotation: float = 0.0, center=(0.0, 0.0), m: int = 401
+) -> np.ndarray:
     """Boundary points (m, 2) of {c + RΘv : ‖v‖_p ≤ gap}: an ellipse (l2) or a diamond (l1)."""
     t = np.linspace(0, 2 * np.pi, m)
     v = np.stack([np.cos(t), np.sin(t)], 1)
@@ -183,8 +211,9 @@ def region_outline(norm: str | Noise, theta, gap: float, rotation: float = 0.0, 
     return (gap * v * th) @ rotation_matrix(rotation).T + np.asarray(center, dtype=np.float64)
 
 
-def objective_plane(model: nn.Module, x, norm: str | Noise, grid: np.ndarray, k: int = 64, rotation: float = 0.0,
-                    cls: int | None = None) -> dict:
+def objective_plane(
+    model: nn.Module, x, norm: str | Noise, grid: np.ndarray, k: int = 64, rotation: float = 0.0, cls: int | None = None
+) -> dict:
     """p, gap, radius = min θ·gap and proxy radius = √(θ1θ2)·gap over the (θ1, θ2) plane
     (``grid`` × ``grid``, arrays of shape (len, len), index [i2, i1]). The class is the base
     classifier's prediction at x unless ``cls`` is given."""
@@ -196,9 +225,18 @@ def objective_plane(model: nn.Module, x, norm: str | Noise, grid: np.ndarray, k:
     th = np.stack([t1.ravel(), t2.ravel()], 1)
     p = class_probability(model, np.repeat(x[None], th.shape[0], 0), th, norm, k, rotation, cls).reshape(t1.shape)
     gap = gap_of(norm, p)
-    return {"theta1": t1, "theta2": t2, "p": p, "gap": gap, "radius": np.minimum(t1, t2) * gap,
-            "proxy_radius": np.sqrt(t1 * t2) * gap, "cls": cls, "grid": grid, "norm": noise_for(norm).norm,
-            "rotation": rotation}
+    return {
+        "theta1": t1,
+        "theta2": t2,
+        "p": p,
+        "gap": gap,
+        "radius": np.minimum(t1, t2) * gap,
+        "proxy_radius": np.sqrt(t1 * t2) * gap,
+        "cls": cls,
+        "grid": grid,
+        "norm": noise_for(norm).norm,
+        "rotation": rotation,
+    }
 
 
 def optimal_certificates(plane: dict) -> dict:
@@ -213,14 +251,23 @@ def optimal_certificates(plane: dict) -> dict:
     diag = np.arange(len(grid))
     r_iso = plane["radius"][diag, diag]
     i = int(np.flatnonzero(r_iso >= r_iso.max() * (1 - FEASIBILITY_RTOL))[0])  # smallest σ reaching the best radius
-    iso = {"theta": np.array([grid[i], grid[i]]), "gap": float(plane["gap"][i, i]), "radius": float(r_iso[i]),
-           "proxy_radius": float(plane["proxy_radius"][i, i])}
+    iso = {
+        "theta": np.array([grid[i], grid[i]]),
+        "gap": float(plane["gap"][i, i]),
+        "radius": float(r_iso[i]),
+        "proxy_radius": float(plane["proxy_radius"][i, i]),
+    }
     feasible = (plane["theta1"] >= grid[i]) & (plane["theta2"] >= grid[i]) & (plane["gap"] > 0)
-    superset = (np.minimum(plane["theta1"], plane["theta2"]) * plane["gap"] >= iso["radius"] * (1 - FEASIBILITY_RTOL)) \
-        & (plane["gap"] > 0)
+    superset = (
+        np.minimum(plane["theta1"], plane["theta2"]) * plane["gap"] >= iso["radius"] * (1 - FEASIBILITY_RTOL)
+    ) & (plane["gap"] > 0)
     obj = np.where(feasible, plane["proxy_radius"], -np.inf)
     j2, j1 = np.unravel_index(int(obj.argmax()), obj.shape)
-    an = {"theta": np.array([grid[j1], grid[j2]]), "gap": float(plane["gap"][j2, j1]),
-          "radius": float(plane["radius"][j2, j1]), "proxy_radius": float(plane["proxy_radius"][j2, j1]),
-          "superset": bool(superset[j2, j1])}
+    an = {
+        "theta": np.array([grid[j1], grid[j2]]),
+        "gap": float(plane["gap"][j2, j1]),
+        "radius": float(plane["radius"][j2, j1]),
+        "proxy_radius": float(plane["proxy_radius"][j2, j1]),
+        "superset": bool(superset[j2, j1]),
+    }
     return {"isotropic": iso, "anisotropic": an, "feasible": feasible, "superset": superset}

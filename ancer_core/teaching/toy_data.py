@@ -4,6 +4,7 @@ Each generator returns ``(X, y)`` with X float32 (n, 2) and y int64 in {0, 1}. T
 ``toy_data/`` files are these generators with their default arguments, written by
 :func:`write_toy_files`; :func:`load_toy` generates a set, or reads it from a folder of such files.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,6 +27,7 @@ def radial(n: int = 600, seed: int = 0, r_inner: float = 1.0, r_outer: float = 2
 def moons(n: int = 600, seed: int = 0, noise: float = 0.12):
     """Two interleaving half circles (curved boundary: anisotropy helps near the tips)."""
     from sklearn.datasets import make_moons
+
     X, y = make_moons(n, noise=noise, random_state=seed)
     return (X - [0.5, 0.25]).astype(np.float32), y.astype(np.int64)
 
@@ -74,5 +76,11 @@ def write_toy_files(folder: str | Path) -> None:
     folder.mkdir(exist_ok=True)
     for name, gen in TOY_DATASETS.items():
         X, y = gen()
-        np.savetxt(folder / f"{name}.csv", np.column_stack([X, y]), delimiter=",", header="x1,x2,label",
-                   comments="", fmt=["%.6f", "%.6f", "%d"])
+        np.savetxt(
+            folder / f"{name}.csv",
+            np.column_stack([X, y]),
+            delimiter=",",
+            header="x1,x2,label",
+            comments="",
+            fmt=["%.6f", "%.6f", "%d"],
+        )

@@ -1,4 +1,5 @@
-"""Cached resources and the shared GPU/CPU job lock (Streamlit layer helpers)."""
+"""Cached resources (test split, models, this device's speed) and the job lock shared by all sessions."""
+
 from __future__ import annotations
 
 import threading
@@ -38,17 +39,25 @@ def device() -> torch.device:
 
 
 def device_label() -> str:
-    return f"GPU: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else \
-        f"CPU ({torch.get_num_threads()} threads)"
+    return (
+        f"GPU: {torch.cuda.get_device_name(0)}"
+        if torch.cuda.is_available()
+        else f"CPU ({torch.get_num_threads()} threads)"
+    )
 
 
 @st.cache_data(show_spinner="measuring this device's speed (once)…")
 def throughput(name: str, device: str) -> dict[str, float]:
     """Noisy images per second through the model (inference, and with gradients); see
-    :func:`ancer_core.pipeline.measure_throughput`."""
-    return ac.pipeline.measure_throughput(model(name, device), device)
+    :func:`ancer_core.measure_throughput`."""
+    return ac.measure_throughput(model(name, device), device)
 
 
 def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
-        f"{seconds / 3600:.1f} h"
+    return (
+        f"{seconds:.0f} s"
+        if seconds < 90
+        else f"{seconds / 60:.0f} min"
+        if seconds < 5400
+        else f"{seconds / 3600:.1f} h"
+    )

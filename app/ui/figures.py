@@ -1,4 +1,5 @@
 """Pure plot builders for the app: data in, plotly figure out (testable without Streamlit)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,25 @@ def trace_figure(traces: dict[str, dict[str, np.ndarray]], image: int = 0) -> go
     """Optimization traces per iteration: objective, gap estimate and proxy radius, per stage.
 
     ``traces``: stage → {"objective": (iters, B), "gap": …, "proxy_radius": …}."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("objective", "gap estimate (MC, not certified)",
-                                                        "proxy radius R̃ = GM(θ)·gap"))
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=("objective", "gap estimate (MC, not certified)", "proxy radius R̃ = GM(θ)·gap")
+    )
     for stage, tr in traces.items():
         for col, key in enumerate(("objective", "gap", "proxy_radius"), start=1):
             if key in tr and len(tr[key]):
                 y = np.asarray(tr[key])[:, image]
-                fig.add_trace(go.Scatter(y=y, mode="lines", name=stage, legendgroup=stage, showlegend=col == 1,
-                                         line=dict(color=METHOD_COLORS.get(stage))), row=1, col=col)
+                fig.add_trace(
+                    go.Scatter(
+                        y=y,
+                        mode="lines",
+                        name=stage,
+                        legendgroup=stage,
+                        showlegend=col == 1,
+                        line=dict(color=METHOD_COLORS.get(stage)),
+                    ),
+                    row=1,
+                    col=col,
+                )
     fig.update_xaxes(title_text="iteration")
     fig.update_layout(height=300, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.25))
     return fig
@@ -38,23 +50,32 @@ def _rgb(img_chw: np.ndarray) -> np.ndarray:
     return (np.clip(img_chw.transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8)
 
 
-def sigma_map_figure(theta_chw: np.ndarray, theta_iso: float, label: str = "θ",
-                     overlay: np.ndarray | None = None, opacity: float = 0.6) -> go.Figure:
+def sigma_map_figure(
+    theta_chw: np.ndarray, theta_iso: float, label: str = "θ", overlay: np.ndarray | None = None, opacity: float = 0.6
+) -> go.Figure:
     """Per-pixel θ of ANCER as heatmaps (R, G, B, mean) on one colour scale with a colour bar;
     the isotropic θ is marked on the colour bar's title. With ``overlay`` (the image, 3×H×W) the
     heatmaps are drawn semi-transparent over it."""
     maps = [theta_chw[0], theta_chw[1], theta_chw[2], theta_chw.mean(0)]
     lo, hi = float(theta_chw.min()), float(theta_chw.max())
-    fig = make_subplots(rows=1, cols=4, subplot_titles=("R", "G", "B", "mean over channels"),
-                        horizontal_spacing=0.02)
+    fig = make_subplots(rows=1, cols=4, subplot_titles=("R", "G", "B", "mean over channels"), horizontal_spacing=0.02)
     for k, m in enumerate(maps):
         if overlay is not None:
             fig.add_trace(go.Image(z=_rgb(overlay), hoverinfo="skip"), row=1, col=k + 1)
-        fig.add_trace(go.Heatmap(z=m, zmin=lo, zmax=hi, colorscale="Viridis", showscale=k == 3,
-                                 opacity=opacity if overlay is not None else 1.0,
-                                 colorbar=dict(title=f"{label}<br>(iso {theta_iso:.3f})"),
-                                 hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>"),
-                      row=1, col=k + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=m,
+                zmin=lo,
+                zmax=hi,
+                colorscale="Viridis",
+                showscale=k == 3,
+                opacity=opacity if overlay is not None else 1.0,
+                colorbar=dict(title=f"{label}<br>(iso {theta_iso:.3f})"),
+                hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>",
+            ),
+            row=1,
+            col=k + 1,
+        )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     for k in range(2, 5):
@@ -63,7 +84,9 @@ def sigma_map_figure(theta_chw: np.ndarray, theta_iso: float, label: str = "θ",
     return fig
 
 
-def perturbation_figure(x_chw: np.ndarray, delta_chw: np.ndarray, amplify: float, titles: tuple[str, str, str]) -> go.Figure:
+def perturbation_figure(
+    x_chw: np.ndarray, delta_chw: np.ndarray, amplify: float, titles: tuple[str, str, str]
+) -> go.Figure:
     """Paper Figure 2: x, the perturbation δ amplified (shown as ½ + amplify·δ) and x + δ."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.03)
     for k, img in enumerate((x_chw, 0.5 + amplify * delta_chw, x_chw + delta_chw)):
@@ -74,14 +97,21 @@ def perturbation_figure(x_chw: np.ndarray, delta_chw: np.ndarray, amplify: float
     return fig
 
 
-def region_slice_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], xlabel: str, ylabel: str,
-                        points: dict[str, tuple[float, float]] | None = None) -> go.Figure:
+def region_slice_figure(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    xlabel: str,
+    ylabel: str,
+    points: dict[str, tuple[float, float]] | None = None,
+) -> go.Figure:
     """2D slices through x of certified regions: one closed curve per method (coordinates along two
     orthonormal directions, input-space units), optional marked points (e.g. a perturbation)."""
     fig = go.Figure()
     for name, (a, b) in curves.items():
-        fig.add_trace(go.Scatter(x=a, y=b, mode="lines", name=name, fill="toself", opacity=0.55,
-                                 line=dict(color=METHOD_COLORS.get(name))))
+        fig.add_trace(
+            go.Scatter(
+                x=a, y=b, mode="lines", name=name, fill="toself", opacity=0.55, line=dict(color=METHOD_COLORS.get(name))
+            )
+        )
     for name, (a, b) in (points or {}).items():
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=name, marker=dict(size=10, symbol="x")))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="x (the image)", marker=dict(color="black")))
@@ -91,9 +121,16 @@ def region_slice_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], xlabel
     return fig
 
 
-def toy_regions_figure(xs: np.ndarray, ys: np.ndarray, f1: np.ndarray, X: np.ndarray, y: np.ndarray,
-                       point: tuple[float, float], panels: dict[str, list[tuple[str, np.ndarray]]],
-                       clickable: bool = True) -> go.Figure:
+def toy_regions_figure(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    f1: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    point: tuple[float, float],
+    panels: dict[str, list[tuple[str, np.ndarray]]],
+    clickable: bool = True,
+) -> go.Figure:
     """Paper Figure 1: one panel per title, each the landscape f¹ (probability of class 1) with the
     data, the point and outlines (name, (m, 2) points). An invisible grid of markers makes any
     spot clickable (Streamlit selection events fire on markers only)."""
@@ -103,53 +140,152 @@ def toy_regions_figure(xs: np.ndarray, ys: np.ndarray, f1: np.ndarray, X: np.nda
     colors = {"isotropic": "#1f77b4", "anisotropic": "#d62728", "fixed": "#2ca02c", "rotated": "#9467bd"}
     for k, title in enumerate(titles):
         r, c = k // cols + 1, k % cols + 1
-        fig.add_trace(go.Heatmap(x=xs, y=ys, z=f1, colorscale="RdBu", zmin=0, zmax=1, showscale=k == 0,
-                                 colorbar=dict(title="f¹(x)"), hovertemplate="f¹=%{z:.3f}<extra></extra>"), r, c)
+        fig.add_trace(
+            go.Heatmap(
+                x=xs,
+                y=ys,
+                z=f1,
+                colorscale="RdBu",
+                zmin=0,
+                zmax=1,
+                showscale=k == 0,
+                colorbar=dict(title="f¹(x)"),
+                hovertemplate="f¹=%{z:.3f}<extra></extra>",
+            ),
+            r,
+            c,
+        )
         for cls, sym in ((0, "circle"), (1, "diamond")):
             m = y == cls
-            fig.add_trace(go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers", name=f"class {cls}", showlegend=k == 0,
-                                     marker=dict(size=4, symbol=sym, color="white" if cls else "black",
-                                                 line=dict(width=0.5, color="grey"))), r, c)
+            fig.add_trace(
+                go.Scatter(
+                    x=X[m, 0],
+                    y=X[m, 1],
+                    mode="markers",
+                    name=f"class {cls}",
+                    showlegend=k == 0,
+                    marker=dict(
+                        size=4, symbol=sym, color="white" if cls else "black", line=dict(width=0.5, color="grey")
+                    ),
+                ),
+                r,
+                c,
+            )
         if clickable and k == 0:
             gx, gy = np.meshgrid(xs[::2], ys[::2])
-            fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=8, opacity=0),
-                                     name="click to certify here", showlegend=False,
-                                     hovertemplate="certify at (%{x:.2f}, %{y:.2f})<extra></extra>"), r, c)
+            fig.add_trace(
+                go.Scatter(
+                    x=gx.ravel(),
+                    y=gy.ravel(),
+                    mode="markers",
+                    marker=dict(size=8, opacity=0),
+                    name="click to certify here",
+                    showlegend=False,
+                    hovertemplate="certify at (%{x:.2f}, %{y:.2f})<extra></extra>",
+                ),
+                r,
+                c,
+            )
         for name, pts in panels[title]:
             kind = name.split()[0]
-            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines", name=name, showlegend=True,
-                                     line=dict(width=2.5, color=colors.get(kind, "black"))), r, c)
-        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", showlegend=False,
-                                 marker=dict(size=10, color="yellow", line=dict(width=1.5, color="black"))), r, c)
+            fig.add_trace(
+                go.Scatter(
+                    x=pts[:, 0],
+                    y=pts[:, 1],
+                    mode="lines",
+                    name=name,
+                    showlegend=True,
+                    line=dict(width=2.5, color=colors.get(kind, "black")),
+                ),
+                r,
+                c,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[point[0]],
+                y=[point[1]],
+                mode="markers",
+                showlegend=False,
+                marker=dict(size=10, color="yellow", line=dict(width=1.5, color="black")),
+            ),
+            r,
+            c,
+        )
     fig.update_xaxes(range=[xs[0], xs[-1]])
     fig.update_yaxes(range=[ys[0], ys[-1]], scaleanchor="x")
     fig.update_layout(height=420 * rows, margin=dict(l=30, r=10, t=40, b=30), legend=dict(orientation="h", y=-0.05))
     return fig
 
 
-def objective_plane_figure(plane: dict, opt: dict, path: np.ndarray | None = None,
-                           fixed: tuple[float, float] | None = None, label: str = "θ") -> go.Figure:
+def objective_plane_figure(
+    plane: dict, opt: dict, path: np.ndarray | None = None, fixed: tuple[float, float] | None = None, label: str = "θ"
+) -> go.Figure:
     """Proxy radius over the (θ1, θ2) plane (log axes); θ outside ANCER's feasible set θᵢ ≥ θ_iso
     is greyed; the optima, ANCER's path and a fixed choice are marked."""
     g = plane["grid"]
     z = np.where(opt["feasible"], plane["proxy_radius"], np.nan)
-    fig = go.Figure(go.Heatmap(x=g, y=g, z=plane["proxy_radius"], colorscale="Greys", showscale=False, opacity=0.35,
-                               hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}} "
-                                             "(θ < θ_iso)<extra></extra>"))
-    fig.add_trace(go.Heatmap(x=g, y=g, z=z, colorscale="Viridis", colorbar=dict(title="proxy radius R̃"),
-                             hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            x=g,
+            y=g,
+            z=plane["proxy_radius"],
+            colorscale="Greys",
+            showscale=False,
+            opacity=0.35,
+            hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}} (θ < θ_iso)<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            x=g,
+            y=g,
+            z=z,
+            colorscale="Viridis",
+            colorbar=dict(title="proxy radius R̃"),
+            hovertemplate=f"{label}1=%{{x:.3f}}, {label}2=%{{y:.3f}}: R̃=%{{z:.4f}}<extra></extra>",
+        )
+    )
     fig.add_trace(go.Scatter(x=g, y=g, mode="lines", line=dict(dash="dot", color="white"), name="isotropic θ1 = θ2"))
     i, a = opt["isotropic"]["theta"], opt["anisotropic"]["theta"]
-    fig.add_trace(go.Scatter(x=[i[0]], y=[i[1]], mode="markers", name="best isotropic",
-                             marker=dict(size=13, color="#1f77b4", symbol="circle", line=dict(width=2, color="white"))))
-    fig.add_trace(go.Scatter(x=[a[0]], y=[a[1]], mode="markers", name="global optimum (θ ≥ θ_iso)",
-                             marker=dict(size=15, color="#d62728", symbol="star", line=dict(width=1, color="white"))))
+    fig.add_trace(
+        go.Scatter(
+            x=[i[0]],
+            y=[i[1]],
+            mode="markers",
+            name="best isotropic",
+            marker=dict(size=13, color="#1f77b4", symbol="circle", line=dict(width=2, color="white")),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[a[0]],
+            y=[a[1]],
+            mode="markers",
+            name="global optimum (θ ≥ θ_iso)",
+            marker=dict(size=15, color="#d62728", symbol="star", line=dict(width=1, color="white")),
+        )
+    )
     if path is not None and len(path):
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="ANCER's gradient steps",
-                                 marker=dict(size=4, color="orange"), line=dict(color="orange")))
+        fig.add_trace(
+            go.Scatter(
+                x=path[:, 0],
+                y=path[:, 1],
+                mode="lines+markers",
+                name="ANCER's gradient steps",
+                marker=dict(size=4, color="orange"),
+                line=dict(color="orange"),
+            )
+        )
     if fixed is not None:
-        fig.add_trace(go.Scatter(x=[fixed[0]], y=[fixed[1]], mode="markers", name="your fixed θ",
-                                 marker=dict(size=12, color="#2ca02c", symbol="x")))
+        fig.add_trace(
+            go.Scatter(
+                x=[fixed[0]],
+                y=[fixed[1]],
+                mode="markers",
+                name="your fixed θ",
+                marker=dict(size=12, color="#2ca02c", symbol="x"),
+            )
+        )
     lo, hi = float(np.log10(g[0])), float(np.log10(g[-1]))
     fig.update_xaxes(type="log", title_text=f"{label}1 (log scale)", range=[lo, hi])
     fig.update_yaxes(type="log", title_text=f"{label}2 (log scale)", range=[lo, hi])
@@ -157,8 +293,15 @@ def objective_plane_figure(plane: dict, opt: dict, path: np.ndarray | None = Non
     return fig
 
 
-def line_figure(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str, height: int = 320,
-                log_y: bool = False, mode: str = "lines") -> go.Figure:
+def line_figure(
+    x: np.ndarray,
+    series: dict[str, np.ndarray],
+    xlabel: str,
+    ylabel: str,
+    height: int = 320,
+    log_y: bool = False,
+    mode: str = "lines",
+) -> go.Figure:
     """Simple lines (one per series) with labelled axes."""
     fig = go.Figure()
     for name, yv in series.items():
@@ -169,15 +312,38 @@ def line_figure(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabe
     return fig
 
 
-def landscape_figure(coords: np.ndarray, z: np.ndarray, curves: dict[str, tuple[np.ndarray, np.ndarray]],
-                     xlabel: str, ylabel: str, zlabel: str) -> go.Figure:
+def landscape_figure(
+    coords: np.ndarray,
+    z: np.ndarray,
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    xlabel: str,
+    ylabel: str,
+    zlabel: str,
+) -> go.Figure:
     """A landscape on a plane through x (heatmap) with region slices drawn on it."""
-    fig = go.Figure(go.Heatmap(x=coords, y=coords, z=z, colorscale="RdBu", zmin=0, zmax=1,
-                               colorbar=dict(title=zlabel), hovertemplate=f"{zlabel}=%{{z:.3f}}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            x=coords,
+            y=coords,
+            z=z,
+            colorscale="RdBu",
+            zmin=0,
+            zmax=1,
+            colorbar=dict(title=zlabel),
+            hovertemplate=f"{zlabel}=%{{z:.3f}}<extra></extra>",
+        )
+    )
     for name, (a, b) in curves.items():
         fig.add_trace(go.Scatter(x=a, y=b, mode="lines", name=name, line=dict(width=3, color=METHOD_COLORS.get(name))))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="x", marker=dict(color="yellow", size=10,
-                                                                                 line=dict(width=1, color="black"))))
+    fig.add_trace(
+        go.Scatter(
+            x=[0],
+            y=[0],
+            mode="markers",
+            name="x",
+            marker=dict(color="yellow", size=10, line=dict(width=1, color="black")),
+        )
+    )
     fig.update_xaxes(title_text=xlabel, range=[coords[0], coords[-1]])
     fig.update_yaxes(title_text=ylabel, range=[coords[0], coords[-1]], scaleanchor="x")
     fig.update_layout(height=460, margin=dict(l=50, r=10, t=30, b=50), legend=dict(orientation="h", y=-0.2))

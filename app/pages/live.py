@@ -3,26 +3,27 @@
 The page is a sequence of sections, each a function below: the sidebar (choices), the gallery,
 the run (estimate, button, live progress) and, after a run, the certificates, ANCER's per-pixel θ,
 perturbed images (Figure 2), 2D slices through the regions, the export and the optimization trace.
-Figures are built by ``figures.py``; everything computed comes from ``ancer_core``.
+Figures are built by ``ui.figures``; everything computed comes from ``ancer_core``.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-import figures
 import numpy as np
 import pandas as pd
-import state
 import streamlit as st
 import torch
+from ui import figures
+from ui import resources as state
+from ui.session import LastRun, last_run, set_last_run
 
 import ancer_core as ac
-from ancer_core.noise import smoothing_theta
-from ancer_core.validation import AncerInputError
+from ancer_core import AncerInputError
 
 CHART_EVERY_S, BAR_EVERY_S = 1.0, 0.25  # live trace chart / progress bar redraw intervals during a run
-NORM_LABEL = {"l2": "ℓ2 ellipsoid (Gaussian noise)", "l1": "ℓ1 cross-polytope (uniform noise)"}
+NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
 
 
@@ -65,7 +66,7 @@ def init_from_url(n_images: int) -> None:
     undo the user's next click."""
     qp = st.query_params
     st.session_state.setdefault("image_index", _qp_number("image", 0, 0, n_images - 1))
-    st.session_state.setdefault("norm", "l1" if qp.get("norm") == "l1" else "l2")
+    st.session_state.setdefault("norm", qp.get("norm") if qp.get("norm") in NORM_LABEL else ac.GAUSSIAN.norm)
     st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
     st.session_state.setdefault("url_model", qp.get("model"))
     st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
@@ -73,7 +74,7 @@ def init_from_url(n_images: int) -> None:
 
 def _model_choice(cards: dict, norm: str) -> tuple[str, float]:
     """The model select box (shipped models of this noise first, σ = 0.25 first) → (name, training σ)."""
-    noise = "gaussian" if norm == "l2" else "uniform"
+    noise = ac.noise_for(norm).name
     names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
     names = sorted(names, key=lambda n: (cards[n]["noise"] != noise, abs(cards[n]["sigma"] - 0.25)))
     if st.session_state.get(f"model-{norm}") not in names + [CHECKPOINT]:
@@ -83,8 +84,10 @@ def _model_choice(cards: dict, norm: str) -> tuple[str, float]:
     if model_name == CHECKPOINT:
         model_name = st.text_input("checkpoint path (.pt, {'arch','state_dict'})", "")
     if model_name in cards and cards[model_name]["noise"] != noise:
-        st.warning(f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
-                   f"trained with {noise} noise, so its certificates will be small.")
+        st.warning(
+            f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
+            f"trained with {noise} noise, so its certificates will be small."
+        )
     return model_name, cards.get(model_name, {}).get("sigma", 0.25)
 
 
@@ -101,9 +104,16 @@ def _advanced_settings(preset_name: str) -> tuple[ac.Settings | None, str | None
         kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
         seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     try:
-        settings = ac.Settings(n0=int(n0), n=int(n), alpha=float(alpha), iso_iterations=int(iso_it),
-                               iso_samples=int(samples), ancer_iterations=int(an_it), ancer_samples=int(samples),
-                               kappa=float(kappa)).validate()
+        settings = ac.Settings(
+            n0=int(n0),
+            n=int(n),
+            alpha=float(alpha),
+            iso_iterations=int(iso_it),
+            iso_samples=int(samples),
+            ancer_iterations=int(an_it),
+            ancer_samples=int(samples),
+            kappa=float(kappa),
+        ).validate()
         return settings, None, seed
     except AncerInputError as e:
         return None, str(e), seed
@@ -118,8 +128,10 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             pool = _class_pool(y_all, st.session_state["class_filter"])
             if st.session_state["image_index"] not in set(pool.tolist()):
                 st.session_state["image_index"] = int(pool[0])
-        cls = st.selectbox("class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter",
-                           on_change=on_class_change)
+
+        cls = st.selectbox(
+            "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
+        )
         pool = _class_pool(y_all, cls)
         st.button("🎲 random image", on_click=lambda: _pick(np.random.default_rng().choice(pool)))
         idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
@@ -129,16 +141,26 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             url_sigma = st.session_state.pop("url_sigma", None)
             st.session_state["sigma"] = float(url_sigma if url_sigma is not None else trained)
             st.session_state["sigma_for"] = model_name
-        sigma = st.slider("initial σ (noise std)", 0.05, 1.5, step=0.01, key="sigma",
-                          help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width "
-                               "is λ = √3·σ.")
-        preset = st.radio("preset", ["quick", "paper"], key="preset",
-                          help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
-                               "N0 = 100, N = 100,000, α = 0.001.")
+        sigma = st.slider(
+            "initial σ (noise std)",
+            0.05,
+            1.5,
+            step=0.01,
+            key="sigma",
+            help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width is λ = √3·σ.",
+        )
+        preset = st.radio(
+            "preset",
+            ["quick", "paper"],
+            key="preset",
+            help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
+            "N0 = 100, N = 100,000, α = 0.001.",
+        )
         settings, settings_error, seed = _advanced_settings(preset)
         st.caption(f"device: **{state.device_label()}**")
-        st.query_params.update({"image": idx, "norm": norm, "model": model_name, "preset": preset,
-                                "sigma": f"{sigma:g}"})
+        st.query_params.update(
+            {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
+        )
     return Choice(idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed)
 
 
@@ -147,7 +169,7 @@ def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -
         pages = max(1, (len(pool) + per_page - 1) // per_page)
         page = int(st.number_input("gallery page", 1, pages, 1, help=f"{pages} pages of {per_page}")) - 1
         cols = st.columns(8)
-        for k, i in enumerate(pool[page * per_page:(page + 1) * per_page]):
+        for k, i in enumerate(pool[page * per_page : (page + 1) * per_page]):
             with cols[k % 8]:
                 st.image(state.thumbnail(int(i)), caption=f"#{i} {ac.CLASSES[int(y_all[i])]}", width=64)
                 st.button("pick", key=f"pick{i}", on_click=_pick, args=(int(i),))
@@ -155,17 +177,19 @@ def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -
 
 def show_estimate(where, settings: ac.Settings, model_name: str) -> None:
     """Before Run: the work the run is and a rough duration from this device's measured speed."""
-    work = ac.pipeline.work_estimate(settings)
+    work = ac.work_estimate(settings)
     lock = state.job_lock()
     if not lock.acquire(blocking=False):  # never time the device while another session's job runs on it
         return
     try:
         rate = state.throughput(model_name, str(state.device()))
         eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
-        where.caption(f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
-                      f"calls and {work['gradient']:,} forward + backward passes for the optimizers — about "
-                      f"**{state.duration(eta)}** of computation on this device (a rough estimate from its measured "
-                      f"speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s).")
+        where.caption(
+            f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
+            f"calls and {work['gradient']:,} forward + backward passes for the optimizers — about "
+            f"**{state.duration(eta)}** of computation on this device (a rough estimate from its measured "
+            f"speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
+        )
     except AncerInputError:
         pass  # a checkpoint that does not load: the run reports it
     finally:
@@ -177,7 +201,7 @@ def run_methods(where, c: Choice, x: torch.Tensor) -> None:
     st.session_state["running"] = True
     try:
         model = state.model(c.model_name, str(state.device()))
-        theta0 = smoothing_theta(c.norm, c.sigma)
+        theta0 = ac.smoothing_theta(c.norm, c.sigma)
         status = where.status("running…", expanded=True)
         bar = status.progress(0.0)
         chart = status.empty()
@@ -193,20 +217,40 @@ def run_methods(where, c: Choice, x: torch.Tensor) -> None:
                     traces.setdefault(stage, {}).setdefault(k, []).append(v)
                 if now - shown["chart"] >= CHART_EVERY_S or done == total:
                     shown["chart"] = now
-                    chart.plotly_chart(figures.trace_figure({s: {k: np.array(v) for k, v in t.items()}
-                                                             for s, t in traces.items()}), key=f"tr{stage}{done}")
+                    chart.plotly_chart(
+                        figures.trace_figure({s: {k: np.array(v) for k, v in t.items()} for s, t in traces.items()}),
+                        key=f"tr{stage}{done}",
+                    )
             if now - shown["bar"] >= BAR_EVERY_S or done == total:
                 shown["bar"] = now
                 bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
 
         with state.job_lock():
-            results = ac.pipeline.run_all_methods(model, x.to(state.device()), c.norm, theta0, c.settings,
-                                                  seed=c.seed, indices=[c.idx], callback=on_progress)
+            results = ac.run_all_methods(
+                model,
+                x.to(state.device()),
+                c.norm,
+                theta0,
+                c.settings,
+                seed=c.seed,
+                indices=[c.idx],
+                callback=on_progress,
+            )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
-        st.session_state["results"] = {"results": results, "idx": c.idx, "norm": c.norm, "model": c.model_name,
-                                       "sigma": c.sigma, "settings": c.settings, "theta0": theta0, "seed": c.seed,
-                                       "key": f"{c.idx}-{c.norm}-{c.model_name}-{time.time()}",
-                                       "seconds": time.time() - t_start}
+        set_last_run(
+            LastRun(
+                results,
+                c.idx,
+                c.norm,
+                c.model_name,
+                c.sigma,
+                c.settings,
+                theta0,
+                c.seed,
+                time.time() - t_start,
+                f"{c.idx}-{c.norm}-{c.model_name}-{time.time()}",
+            )
+        )
     except AncerInputError as e:
         st.error(f"Could not run: {e}")
     except Exception as e:  # e.g. out of memory: keep the app alive, say what happened
@@ -215,56 +259,89 @@ def run_methods(where, c: Choice, x: torch.Tensor) -> None:
         st.session_state["running"] = False
 
 
-def certificates_table(res: dict) -> None:
-    results, s, norm = res["results"], res["settings"], res["norm"]
+def certificates_table(res: LastRun) -> None:
+    results, s = res.results, res.settings
     iso_cert = results["isotropic-dd"].certificates[0]
-    unit = "ℓ2" if norm == "l2" else "ℓ1"
+    unit = res.noise.norm_symbol
     rows = []
     for m, r in results.items():
         c = r.certificates[0]
-        rows.append({"method": m, "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
-                     "p̲A": c.p_lower, "gap": c.gap, f"{unit} radius": c.radius, "proxy radius": c.proxy_radius,
-                     "log-volume ratio to isotropic DD": c.log_volume - iso_cert.log_volume
-                     if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume) else float("nan"),
-                     "⊇ isotropic DD?": c.is_superset_of(iso_cert), "time (s)": r.seconds})
+        rows.append(
+            {
+                "method": m,
+                "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
+                "p̲A": c.p_lower,
+                "gap": c.gap,
+                f"{unit} radius": c.radius,
+                "proxy radius": c.proxy_radius,
+                "log-volume ratio to isotropic DD": c.log_volume - iso_cert.log_volume
+                if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume)
+                else float("nan"),
+                "⊇ isotropic DD?": c.is_superset_of(iso_cert),
+                "time (s)": r.seconds,
+            }
+        )
     st.subheader("Certificates")
-    st.caption(f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res['model']}`; initial σ = {res['sigma']:g}. "
-               f"Each certificate holds with probability ≥ 1 − α.")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="certificates", column_config={
-        "p̲A": st.column_config.NumberColumn(help="one-sided Clopper–Pearson lower bound on the top class's "
-                                                 "probability under noise", format="%.4f"),
-        "gap": st.column_config.NumberColumn(help="Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (Corollaries 1, 2)",
-                                             format="%.4f"),
-        f"{unit} radius": st.column_config.NumberColumn(help=f"radius of the largest {unit} ball inside the region: "
-                                                             "min θ · gap (pixel units, images in [0,1])",
-                                                        format="%.4f"),
-        "proxy radius": st.column_config.NumberColumn(help="gap · geometric mean of θ: the n-th root of the "
-                                                           "region's volume up to a constant (§5)", format="%.4f"),
-        "log-volume ratio to isotropic DD": st.column_config.NumberColumn(
-            help="ln(volume / volume of Isotropic DD's region); 3,072 dimensions, so large numbers", format="%.1f"),
-        "⊇ isotropic DD?": st.column_config.CheckboxColumn(help="Definition 1: does the region contain Isotropic "
-                                                                "DD's region? (exact test)"),
-        "time (s)": st.column_config.NumberColumn(help="optimization + certification wall time; ANCER's excludes "
-                                                       "the Isotropic DD stage it starts from", format="%.2f")})
+    st.caption(
+        f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}. "
+        f"Each certificate holds with probability ≥ 1 − α."
+    )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="certificates",
+        column_config={
+            "p̲A": st.column_config.NumberColumn(
+                help="one-sided Clopper–Pearson lower bound on the top class's probability under noise", format="%.4f"
+            ),
+            "gap": st.column_config.NumberColumn(
+                help="Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1 (Corollaries 1, 2)", format="%.4f"
+            ),
+            f"{unit} radius": st.column_config.NumberColumn(
+                help=f"radius of the largest {unit} ball inside the region: min θ · gap (pixel units, images in [0,1])",
+                format="%.4f",
+            ),
+            "proxy radius": st.column_config.NumberColumn(
+                help="gap · geometric mean of θ: the n-th root of the region's volume up to a constant (§5)",
+                format="%.4f",
+            ),
+            "log-volume ratio to isotropic DD": st.column_config.NumberColumn(
+                help="ln(volume / volume of Isotropic DD's region); 3,072 dimensions, so large numbers", format="%.1f"
+            ),
+            "⊇ isotropic DD?": st.column_config.CheckboxColumn(
+                help="Definition 1: does the region contain Isotropic DD's region? (exact test)"
+            ),
+            "time (s)": st.column_config.NumberColumn(
+                help="optimization + certification wall time; ANCER's excludes the Isotropic DD stage it starts from",
+                format="%.2f",
+            ),
+        },
+    )
 
 
-def sigma_maps(res: dict, x: torch.Tensor) -> None:
-    an, iso, norm = res["results"]["ancer"], res["results"]["isotropic-dd"], res["norm"]
-    theta_name = "σ" if norm == "l2" else "λ"
+def sigma_maps(res: LastRun, x: torch.Tensor) -> None:
+    an, iso = res.results["ancer"], res.results["isotropic-dd"]
+    theta_name = res.noise.theta_symbol
     iso_theta = float(iso.theta[0])
     st.subheader("Per-pixel θ of ANCER")
-    st.caption(f"θ = noise {'standard deviation σ' if norm == 'l2' else 'half-width λ'} per pixel and channel "
-               f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere. "
-               "Bright = ANCER adds more noise there, so the region is longer along that pixel.")
+    st.caption(
+        f"θ = the {res.noise.theta_meaning} per pixel and channel "
+        f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere. "
+        "Bright = ANCER adds more noise there, so the region is longer along that pixel."
+    )
     overlay = st.toggle("overlay on the image", value=False, key="overlay")
-    st.plotly_chart(figures.sigma_map_figure(an.theta[0].cpu().numpy(), iso_theta, theta_name,
-                                             overlay=x[0].numpy() if overlay else None), key="sigma_maps")
+    st.plotly_chart(
+        figures.sigma_map_figure(
+            an.theta[0].cpu().numpy(), iso_theta, theta_name, overlay=x[0].numpy() if overlay else None
+        ),
+        key="sigma_maps",
+    )
 
 
-def perturbed_images(res: dict, x: torch.Tensor) -> None:
+def perturbed_images(res: LastRun, x: torch.Tensor) -> None:
     """Paper Figure 2: a perturbation inside ANCER's region and outside Isotropic DD's, with an
     optional Monte Carlo PREDICT at x + δ."""
-    an, iso, norm, s = res["results"]["ancer"], res["results"]["isotropic-dd"], res["norm"], res["settings"]
+    an, iso, s = res.results["ancer"], res.results["isotropic-dd"], res.settings
     an_cert = an.certificates[0]
     st.subheader("Perturbed images (paper Figure 2)")
     if an_cert.abstained or iso.certificates[0].abstained:
@@ -273,69 +350,101 @@ def perturbed_images(res: dict, x: torch.Tensor) -> None:
     p1, p2 = st.columns(2)
     amplify = p1.slider("amplify δ for display", 1.0, 50.0, 10.0, 1.0)
     pseed = int(p2.number_input("perturbation seed", 0, 10_000, 0))
-    delta, info = ac.geometry.perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=x[0].numpy())
-    st.plotly_chart(figures.perturbation_figure(
-        x[0].numpy(), delta, amplify,
-        ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")), key="perturbation")
+    delta, info = ac.teaching.perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=x[0].numpy())
+    st.plotly_chart(
+        figures.perturbation_figure(
+            x[0].numpy(), delta, amplify, ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")
+        ),
+        key="perturbation",
+    )
     ok = info["inside_outer"] and info["outside_inner_region"]
-    st.markdown(f"‖δ‖{'₂' if norm == 'l2' else '₁'} = **{info['delta_norm']:.4f}**, against Isotropic DD's "
-                f"certified radius **{info['inner_radius']:.4f}**: δ is "
-                f"{'inside' if info['inside_outer'] else 'NOT inside'} ANCER's region and "
-                f"{'outside' if info['outside_inner_region'] else 'inside'} the isotropic one"
-                f"{'' if ok else ' (try another seed)'}. δ = θ^{info['weight_power']} ⊙ z (z Gaussian), "
-                f"scaled to {info['fraction']:.0%} of the way to ANCER's boundary, then clipped to valid pixels.")
-    if st.button(f"Monte Carlo check: PREDICT at x + δ with ANCER's θ (N = {s.n:,}, α = {s.alpha})",
-                 disabled=st.session_state.get("running", False)):
+    st.markdown(
+        f"‖δ‖{'₂' if res.noise.p == 2 else '₁'} = **{info['delta_norm']:.4f}**, against Isotropic DD's "
+        f"certified radius **{info['inner_radius']:.4f}**: δ is "
+        f"{'inside' if info['inside_outer'] else 'NOT inside'} ANCER's region and "
+        f"{'outside' if info['outside_inner_region'] else 'inside'} the isotropic one"
+        f"{'' if ok else ' (try another seed)'}. δ = θ^{info['weight_power']} ⊙ z (z Gaussian), "
+        f"scaled to {info['fraction']:.0%} of the way to ANCER's boundary, then clipped to valid pixels."
+    )
+    if st.button(
+        f"Monte Carlo check: PREDICT at x + δ with ANCER's θ (N = {s.n:,}, α = {s.alpha})",
+        disabled=st.session_state.get("running", False),
+    ):
         with st.spinner("sampling…"), state.job_lock():
-            model = state.model(res["model"], str(state.device()))
+            model = state.model(res.model, str(state.device()))
             xd = torch.as_tensor(x[0].numpy() + delta, dtype=torch.float32)[None].to(state.device())
-            pred = ac.predict(model, xd, an.theta.to(state.device()), norm, s.n, s.alpha, seed=pseed + 1)[0]
-        st.session_state["mc_check"] = (res["key"], pseed, int(pred))
+            pred = ac.predict(model, xd, an.theta.to(state.device()), res.norm, s.n, s.alpha, seed=pseed + 1)[0]
+        st.session_state["mc_check"] = (res.key, pseed, int(pred))
     mc = st.session_state.get("mc_check")
-    if mc and mc[:2] == (res["key"], pseed):
+    if mc and mc[:2] == (res.key, pseed):
         pred = mc[2]
         said = "abstain" if pred < 0 else ac.CLASSES[pred]
         same = pred == an_cert.prediction
         (st.success if same else st.warning)(
             f"The smoothed classifier (ANCER's θ) predicts **{said}** at x + δ; at x it certified "
             f"**{ac.CLASSES[an_cert.prediction]}**. "
-            + ("As the certificate promises." if same else
-               "PREDICT can abstain when the two top classes are close, even inside the region; the "
-               "certificate fails with probability ≤ α."))
+            + (
+                "As the certificate promises."
+                if same
+                else "PREDICT can abstain when the two top classes are close, even inside the region; the "
+                "certificate fails with probability ≤ α."
+            )
+        )
 
 
-def region_slices(res: dict) -> None:
-    results, an = res["results"], res["results"]["ancer"]
+def region_slices(res: LastRun) -> None:
+    results, an = res.results, res.results["ancer"]
     st.subheader("Regions: 2D slices through x")
     r1, r2 = st.columns([1, 2])
-    kind = r1.radio("directions", ["extreme", "random"], key="slice_kind", format_func={
-        "extreme": "pixels with the largest and the smallest ANCER θ", "random": "two random directions"}.get)
+    kind = r1.radio(
+        "directions",
+        ["extreme", "random"],
+        key="slice_kind",
+        format_func={
+            "extreme": "pixels with the largest and the smallest ANCER θ",
+            "random": "two random directions",
+        }.get,
+    )
     rseed = int(r1.number_input("direction seed", 0, 10_000, 0, disabled=kind != "random"))
-    u, v, ulab, vlab = ac.geometry.slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
-    curves = {m: ac.geometry.slice_boundary(r.certificates[0], u, v) for m, r in results.items()
-              if not r.certificates[0].abstained}
-    r1.caption("The plane {x + a·u + b·v} with orthonormal u, v; each region's slice is exact. In 3,072 "
-               "dimensions a region can be long along a few pixels and still have most of its volume gain "
-               "spread over many; the extreme pixels show the largest difference.")
+    u, v, ulab, vlab = ac.teaching.slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
+    curves = {
+        m: ac.teaching.slice_boundary(r.certificates[0], u, v)
+        for m, r in results.items()
+        if not r.certificates[0].abstained
+    }
+    r1.caption(
+        "The plane {x + a·u + b·v} with orthonormal u, v; each region's slice is exact. In 3,072 "
+        "dimensions a region can be long along a few pixels and still have most of its volume gain "
+        "spread over many; the extreme pixels show the largest difference."
+    )
     if curves:
         r2.plotly_chart(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), key="slices")
 
 
-def export(res: dict, label: int) -> None:
-    idx, norm = res["idx"], res["norm"]
+def export(res: LastRun, label: int) -> None:
+    idx, norm = res.idx, res.norm
     st.subheader("Export")
-    meta = {"image_index": idx, "label": label, "model": res["model"], "norm": norm, "initial_sigma": res["sigma"],
-            "theta0": res["theta0"], "settings": res["settings"].as_dict(), "seed": res["seed"],
-            "device": state.device_label(), "ancer_core": ac.__version__,
-            "theta_meaning": "σ (Gaussian std)" if norm == "l2" else "λ (uniform half-width)"}
-    js, npz = ac.pipeline.export_results(res["results"], meta)
+    meta = {
+        "image_index": idx,
+        "label": label,
+        "model": res.model,
+        "norm": norm,
+        "initial_sigma": res.sigma,
+        "theta0": res.theta0,
+        "settings": res.settings.as_dict(),
+        "seed": res.seed,
+        "device": state.device_label(),
+        "ancer_core": ac.__version__,
+        "theta_meaning": res.noise.theta_meaning,
+    }
+    js, npz = ac.export_results(res.results, meta)
     e1, e2 = st.columns(2)
     e1.download_button("certificates + settings (JSON)", js, f"ancer_{idx}_{norm}.json", "application/json")
     e2.download_button("θ per method (NumPy .npz)", npz, f"ancer_{idx}_{norm}_theta.npz", "application/octet-stream")
 
 
-def optimization_trace(res: dict) -> None:
-    traces = {k: v for r in res["results"].values() for k, v in r.traces.items()}
+def optimization_trace(res: LastRun) -> None:
+    traces = {k: v for r in res.results.values() for k, v in r.traces.items()}
     if traces:
         st.subheader("Optimization trace")
         st.plotly_chart(figures.trace_figure(traces), key="trace_final")
@@ -343,36 +452,46 @@ def optimization_trace(res: dict) -> None:
 
 # --- the page ----------------------------------------------------------------------------------------
 st.title("Anisotropic certification, live")
-st.caption("Randomized smoothing certifies a region around an image in which the smoothed classifier's "
-           "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
-           "region's volume (Eiras, Alfarra et al., TMLR 2022).")
+st.caption(
+    "Randomized smoothing certifies a region around an image in which the smoothed classifier's "
+    "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
+    "region's volume (Eiras, Alfarra et al., TMLR 2022)."
+)
 
 cards = ac.shipped_models()
 if not cards:
-    st.error("No shipped models found in ancer_core/assets/models. Train one with "
-             "`python -m ancer_core train …` and give its path below.")
+    st.error(
+        "No shipped models found in ancer_core/models/weights. Train one with "
+        "`python -m ancer_core train …` and give its path below."
+    )
 x_all, y_all = state.test_split()
 init_from_url(len(y_all))
 choice = sidebar(cards, y_all)
 gallery(choice.pool, choice.cls, y_all)
 
-x = x_all[choice.idx:choice.idx + 1]
+x = x_all[choice.idx : choice.idx + 1]
 label = int(y_all[choice.idx])
 c1, c2 = st.columns([1, 3])
-c1.plotly_chart(figures.image_figure(x[0].numpy(), f"#{choice.idx}: {ac.CLASSES[label]}"), key="image",
-                config={"displayModeBar": False})
+c1.plotly_chart(
+    figures.image_figure(x[0].numpy(), f"#{choice.idx}: {ac.CLASSES[label]}"),
+    key="image",
+    config={"displayModeBar": False},
+)
 if choice.settings_error is not None:
     c2.error(f"These settings make no sense: {choice.settings_error}")
-run = c2.button("▶ Run fixed σ, Isotropic DD and ANCER", type="primary",
-                disabled=choice.settings_error is not None or st.session_state.get("running", False))
+run = c2.button(
+    "▶ Run fixed σ, Isotropic DD and ANCER",
+    type="primary",
+    disabled=choice.settings_error is not None or st.session_state.get("running", False),
+)
 loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
 if choice.settings is not None and not run and loadable:
     show_estimate(c2, choice.settings, choice.model_name)
 if run:
     run_methods(c2, choice, x)
 
-res = st.session_state.get("results")
-if res and res["idx"] == choice.idx and res["norm"] == choice.norm:
+res = last_run()
+if res and res.matches(choice.idx, choice.norm):
     certificates_table(res)
     sigma_maps(res, x)
     perturbed_images(res, x)
