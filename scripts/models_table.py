@@ -1,6 +1,6 @@
-"""Write the README's table of shipped models from their cards (so the README quotes measured figures).
+"""Write the table of shipped models in docs/models.md from their cards (so the README quotes measured figures).
 
-python scripts/models_table.py            # rewrites the table between the markers in README.md
+python scripts/models_table.py            # rewrites the table between the markers in docs/models.md
 """
 
 import re
@@ -51,7 +51,7 @@ def table() -> str:
     return "\n".join(rows)
 
 
-readme = Path(__file__).resolve().parent.parent / "README.md"
+readme = Path(__file__).resolve().parent.parent / "docs" / "models.md"
 text = readme.read_text()
 new = re.sub(
     r"<!-- models-table -->.*?<!-- /models-table -->",

@@ -80,10 +80,9 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """A copy of an eval-mode ``model`` with every BatchNorm folded into the convolution before it
     (``torch.fx.experimental.optimization.fuse``): the same function up to float rounding (logits
-    differ by ~1e-6), one memory pass fewer per layer — measured 1.2–1.45× the forward and 1.2–1.5×
-    the input-gradient throughput of the small model on a CPU (README "Performance"). For
-    inference and θ optimization only: the copy has no BatchNorm left to train. Returns ``model``
-    itself if it cannot be traced."""
+    differ by ~1e-6), one memory pass fewer per layer (faster forward and input-gradient passes; see
+    docs/performance.md). For inference and θ optimization only: the copy has no BatchNorm left to
+    train. Returns ``model`` itself if it cannot be traced."""
     from torch.fx.experimental.optimization import fuse
 
     try:
@@ -131,8 +130,8 @@ def load_model(
 
 def for_inference(model: nn.Module, device: str | torch.device, fold_bn: bool = True) -> nn.Module:
     """``model`` on ``device`` in eval mode, as :func:`load_model` returns it: BatchNorm folded
-    (when ``fold_bn``) and, on a CPU, channels-last convolution weights — 2.5× the forward and 1.5×
-    the gradient throughput of the NCHW layout there (oneDNN; README "Performance"), same function."""
+    (when ``fold_bn``) and, on a CPU, channels-last convolution weights, oneDNN's fast layout there
+    (docs/performance.md); the same function either way."""
     model = model.to(device).eval()
     if fold_bn:
         model = fold_batchnorm(model)

@@ -326,7 +326,9 @@ def sigma_maps(res: LastRun, x: torch.Tensor) -> None:
     st.subheader("Per-pixel θ of ANCER")
     st.caption(
         f"θ = the {res.noise.theta_meaning} per pixel and channel "
-        f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere. "
+        f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere"
+        + ("" if theta_name == "σ" else f" (noise std σ = {res.noise.sigma_from_theta(iso_theta):.4f})")
+        + ". "
         "Bright = ANCER adds more noise there, so the region is longer along that pixel."
     )
     overlay = st.toggle("overlay on the image", value=False, key="overlay")

@@ -101,10 +101,9 @@ def region_slice_figure(
     curves: dict[str, tuple[np.ndarray, np.ndarray]],
     xlabel: str,
     ylabel: str,
-    points: dict[str, tuple[float, float]] | None = None,
 ) -> go.Figure:
     """2D slices through x of certified regions: one closed curve per method (coordinates along two
-    orthonormal directions, input-space units), optional marked points (e.g. a perturbation)."""
+    orthonormal directions, input-space units)."""
     fig = go.Figure()
     for name, (a, b) in curves.items():
         fig.add_trace(
@@ -112,8 +111,6 @@ def region_slice_figure(
                 x=a, y=b, mode="lines", name=name, fill="toself", opacity=0.55, line=dict(color=METHOD_COLORS.get(name))
             )
         )
-    for name, (a, b) in (points or {}).items():
-        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=name, marker=dict(size=10, symbol="x")))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="x (the image)", marker=dict(color="black")))
     fig.update_xaxes(title_text=xlabel, zeroline=True)
     fig.update_yaxes(title_text=ylabel, scaleanchor="x", zeroline=True)
