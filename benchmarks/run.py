@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import original_style  # beside this file: the script's folder is on sys.path
+import original_style  # beside this file (Python puts a script's own folder first on the import path)
 import torch
 
 from ancer_core.core import PRESETS as RUN_PRESETS
