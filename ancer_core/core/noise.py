@@ -107,6 +107,10 @@ class Noise(ABC):
         """‖z‖_q with 1/p + 1/q = 1: the region's support function is gap·‖θ ⊙ u‖_q."""
 
     @abstractmethod
+    def project(self, z: torch.Tensor, radius: float) -> torch.Tensor:
+        """The point of {‖·‖_p ≤ radius} nearest to ``z`` (Euclidean projection; ``z`` flattened)."""
+
+    @abstractmethod
     def log_unit_volume(self, n: int) -> float:
         """log volume of the unit ℓp ball in n dimensions; the region's volume is that · gapⁿ ∏θᵢ."""
 
@@ -150,6 +154,10 @@ class GaussianNoise(Noise):
     def dual_norm(self, z, axis=-1):
         return self.region_norm(z, axis)
 
+    def project(self, z, radius):
+        n = z.norm()
+        return z if n <= radius else z * (radius / n)
+
     def log_unit_volume(self, n: int) -> float:
         return 0.5 * n * math.log(math.pi) - float(gammaln(n / 2 + 1))
 
@@ -183,6 +191,18 @@ class UniformNoise(Noise):
 
     def dual_norm(self, z, axis=-1):
         return np.abs(np.asarray(z)).max(axis)
+
+    def project(self, z, radius):
+        """Duchi et al. (2008): soft-threshold |z| at the τ that makes ‖z‖₁ = radius."""
+        a = z.abs().flatten()
+        if a.sum() <= radius:
+            return z
+        u = a.sort(descending=True).values
+        css = u.cumsum(0)
+        j = torch.arange(1, len(u) + 1, device=z.device, dtype=z.dtype)
+        rho = int((u > (css - radius) / j).nonzero().max())
+        tau = (css[rho] - radius) / (rho + 1)
+        return z.sign() * (z.abs() - tau).clamp(min=0)
 
     def log_unit_volume(self, n: int) -> float:
         return n * math.log(2) - float(gammaln(n + 1))  # (2r)ⁿ/n! for the cross-polytope of radius r

@@ -22,7 +22,7 @@ from .validation import check_alpha, check_count, check_images, check_theta
 ProgressFn = Callable[[int, int], None]
 
 
-STREAM_CERTIFY, STREAM_ISOTROPIC_DD, STREAM_ANCER = 0, 1, 2
+STREAM_CERTIFY, STREAM_ISOTROPIC_DD, STREAM_ANCER, STREAM_ATTACK, STREAM_VIEWS = 0, 1, 2, 3, 4
 
 
 def image_seed(seed: int, index: int, stream: int = STREAM_CERTIFY) -> int:
@@ -163,9 +163,11 @@ def predict(
     generators=None,
     config: SamplingConfig = SamplingConfig(),
     progress: ProgressFn | None = None,
-) -> np.ndarray:
+    return_counts: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Cohen et al.'s PREDICT: the top class if a two-sided binomial test of its count against the
-    runner-up rejects p = ½ at level α, else −1 (abstain). Returns an int array (B,)."""
+    runner-up rejects p = ½ at level α, else −1 (abstain). Returns an int array (B,), and with
+    ``return_counts`` also the votes (B, K) the test was made on."""
     check_count("n", n)
     check_alpha(alpha)
     x, th, gens = _prepare(model, x, theta, norm, seed, indices, generators)
@@ -174,7 +176,8 @@ def predict(
     top, second = order[:, 0], order[:, 1]
     rows = np.arange(counts.shape[0])
     p = predict_pvalue(counts[rows, top], counts[rows, second])
-    return np.where(p <= alpha, top, ABSTAIN)
+    pred = np.where(p <= alpha, top, ABSTAIN)
+    return (pred, counts) if return_counts else pred
 
 
 def certify(
@@ -230,6 +233,7 @@ def certify(
             alpha=alpha,
             n_a=int(n_a[i]),
             counts0=c0[i].tolist(),
+            counts=c[i].tolist(),
         )
         for i in range(x.shape[0])
     ]

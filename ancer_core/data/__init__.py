@@ -2,6 +2,7 @@
 ``certify`` with the paper's tables."""
 
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
+from .images import PreparedImage, bundled_photos, prepare_image
 from .results import (
     COLUMNS,
     ResultWriter,
@@ -30,4 +31,7 @@ __all__ = [
     "format_row",
     "read_results",
     "superset_table",
+    "PreparedImage",
+    "bundled_photos",
+    "prepare_image",
 ]

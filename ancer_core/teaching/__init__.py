@@ -2,8 +2,10 @@
 (exact optimal certificates, Figure 1), the geometry of certified regions for display (slices,
 Figure 2's perturbations) and the input Hessian (Appendix A, Figure 7)."""
 
+from .attack import AttackResult, Verdict, attack_smoothed, runner_up, verdict
 from .hessian import eigen_decomposition, input_hessian, plane_landscape
 from .regions import boundary_scale, perturbation_outside, slice_boundary, slice_directions
+from .smoothed_views import noisy_copies
 from .smoothing2d import (
     FEASIBILITY_RTOL,
     P_CAP,
@@ -43,4 +45,10 @@ __all__ = [
     "TOY_DATASETS",
     "load_toy",
     "write_toy_files",
+    "AttackResult",
+    "Verdict",
+    "attack_smoothed",
+    "runner_up",
+    "verdict",
+    "noisy_copies",
 ]
