@@ -1,17 +1,19 @@
 """ANCER explorer — `streamlit run app/main.py` from the repository root (with `pip install -e .` done).
 
-This file only routes: each page is a module in ``pages/``; what they share is the ``ui`` package
+This file only routes, and holds the two settings every page shares (presenter mode and the format
+of figure downloads). Each page is a module in ``pages/``; what they share is the ``ui`` package
 beside this file (Streamlit puts this folder on the import path).
 """
 
 from pathlib import Path
 
 import streamlit as st
+from ui import display
 
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="ANCER explorer", page_icon="🛡️", layout="wide")
-st.navigation(
+page = st.navigation(
     [
         st.Page(PAGES / "live.py", title="Live ANCER on CIFAR-10", icon="🖼️", default=True),
         st.Page(PAGES / "toy.py", title="Toy 2D (Figure 1)", icon="🎯", url_path="toy"),
@@ -19,4 +21,7 @@ st.navigation(
         st.Page(PAGES / "theory.py", title="Theory", icon="📐", url_path="theory"),
         st.Page(PAGES / "results.py", title="Results explorer (Figures 3–5)", icon="📊", url_path="results"),
     ]
-).run()
+)
+display.presenter_toggle()
+display.download_format_choice()
+page.run()

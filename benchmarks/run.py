@@ -39,8 +39,9 @@ import original_style  # beside this file (Python puts a script's own folder fir
 import torch
 
 from ancer_core.core import PRESETS as RUN_PRESETS
-from ancer_core.core import SamplingConfig, Settings, ancer, certify, run_all_methods
+from ancer_core.core import SamplingConfig, Settings, ancer, certify, predict, run_all_methods
 from ancer_core.models import build_model, for_inference, load_model, timed
+from ancer_core.teaching import attack_smoothed, runner_up
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,7 +68,9 @@ class Plan:
     e2e: str = "quick"  # a pipeline preset for the end-to-end section
     e2e_images: int = 1
     compile: bool = True
-    sections: tuple[str, ...] = ("certify", "ancer", "end-to-end")
+    sections: tuple[str, ...] = ("certify", "ancer", "end-to-end", "attack")
+    attack_steps: int = 20  # the live page's "Try to break it" defaults
+    attack_samples: int = 32
     all_variants: bool = False  # also the rows meant for CUDA (fp16, TF32 off, channels-last, big batches…)
     pairs: int = 6  # back-to-back pairs (default vs each mean) behind each ratio to our default
     pair_n: int = 2_000  # N of those pairs for CERTIFY (ANCER: a fifth of the iterations)
@@ -88,6 +91,8 @@ PRESETS = {
         all_variants=True,
         pairs=1,
         pair_n=64,
+        attack_steps=2,
+        attack_samples=4,
     ),
     "cpu": Plan(),
     "paper": Plan(
@@ -486,6 +491,46 @@ class Bench:
                 self.row("end-to-end", path, method, len(x), st.n0 + st.n, s, **extra)
             self.row("end-to-end", path, "all three methods", len(x), st.n0 + st.n, sum(t.values()), **extra)
 
+    # --- the live page's attack ----------------------------------------------------------------------------
+    def section_attack(self):
+        """ "Try to break it" as the app runs it after a Quick run: the attack inside ANCER's certificate
+        (0.95×) on ANCER's smoothed classifier, then PREDICT at x + δ with the preset's N and α."""
+        p, st = self.plan, E2E_SETTINGS[self.plan.e2e]
+        x = self.x[:1]
+        res = run_all_methods(self.model, x, "l2", p.sigma, st, methods=("isotropic-dd", "ancer"))
+        an = res["ancer"]
+        cert = an.certificates[0]
+        print(f"attack ({p.attack_steps} steps × {p.attack_samples} samples, then PREDICT N = {st.n:,}) on 1 image")
+        if cert.abstained:
+            print("  ANCER abstained on this image: no region to attack")
+            return
+
+        def attack_and_predict():
+            out = attack_smoothed(
+                self.model,
+                x[0],
+                an.theta[0],
+                "l2",
+                runner_up(cert),
+                an.theta[0],
+                0.95 * cert.gap,
+                steps=p.attack_steps,
+                samples=p.attack_samples,
+            )
+            return predict(self.model, x + out.delta[None], an.theta, "l2", st.n, st.alpha)
+
+        attack_and_predict()  # warm-up
+        _, s = timed(attack_and_predict, self.device)
+        self.row(
+            "attack",
+            "ours",
+            f"attack {p.attack_steps}×{p.attack_samples} + PREDICT",
+            1,
+            p.attack_steps * p.attack_samples + st.n,
+            s,
+            settings=p.e2e,
+        )
+
     def ratios(self) -> list[dict]:
         """Speed-up of each of our rows over the original-style row of the same section: the ratio of
         noise samples per second (certify, ancer; rows at another N compare throughput) or of s/image
@@ -533,9 +578,11 @@ def main(argv=None) -> int:
         "e2e_images",
         "pairs",
         "pair_n",
+        "attack_steps",
+        "attack_samples",
     ):
         ap.add_argument("--" + f.replace("_", "-"), type=type(getattr(Plan, f)), default=None)
-    ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end")
+    ap.add_argument("--sections", default=None, help="comma-separated subset of certify,ancer,end-to-end,attack")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile row")
     ap.add_argument(
         "--all-variants",
@@ -550,7 +597,7 @@ def main(argv=None) -> int:
     if a.no_compile:
         over["compile"] = False
     plan = replace(PRESETS[a.preset], **over)
-    bad = set(plan.sections) - {"certify", "ancer", "end-to-end"}
+    bad = set(plan.sections) - {"certify", "ancer", "end-to-end", "attack"}
     if bad or plan.e2e not in E2E_SETTINGS:
         ap.error(f"unknown sections {sorted(bad)} or --e2e {plan.e2e!r} (use {', '.join(E2E_SETTINGS)})")
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device)

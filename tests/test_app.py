@@ -142,3 +142,56 @@ def test_preset_switch_restores_values_and_the_run_time_is_estimated():
     assert n_value() == ac.PRESETS["quick"].n and not at.exception
     est = [c.value for c in at.caption if c.value.startswith("This run:")]
     assert est and "6,192 noisy images" in est[0] and "images/s" in est[0]
+
+
+def _run_tiny(at):
+    _tiny(at).run()
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_live_page_shows_the_noisy_copies_and_the_attack_holds_or_says_why():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    next(w for w in at.number_input if w.label.startswith("test image index")).set_value(7)
+    _run_tiny(at)
+    heads = [s.value for s in at.subheader]
+    assert "What the smoothed classifier sees" in heads and "Try to break it" in heads
+    assert any("runner-up" in c.value and "α = 0.001" in c.value for c in at.caption)  # under the vote counts
+    at.number_input(key="atk_steps").set_value(2)
+    at.number_input(key="atk_samples").set_value(4)
+    at.run()
+    next(b for b in at.button if b.label.startswith("⚔ Attack")).click().run()
+    assert not at.exception, at.exception
+    said = [m.value for m in list(at.success) + list(at.error)]
+    assert any("certified region" in s and "PREDICT at x + δ (N = 32" in s for s in said), said
+    assert any("budget ‖δ/θ‖2 ≤" in c.value for c in at.caption)
+
+
+def test_own_image_runs_without_a_label_and_two_runs_compare():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    _run_tiny(at)  # a test image first, for the comparison
+    at.radio(key="source").set_value("own").run()
+    assert any(s.value == "Your own image" for s in at.subheader)
+    photo = next(o for o in at.radio(key="own_pick").options if o != "upload")
+    at.radio(key="own_pick").set_value(photo).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert any(s.value == "Compare runs" for s in at.subheader)
+    cmp = at.dataframe[-1].value  # the comparison table
+    assert set(cmp["run"]) == {"1", "2"} and len(cmp) == 6
+
+
+def test_presenter_mode_from_the_url_hides_the_controls():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["presenter"] = "1"
+    at.run()
+    assert not at.exception
+    assert at.toggle(key="presenter").value
+    assert not [w for w in at.number_input if w.label == "N0 (selection samples)"]  # no advanced settings
+    assert any("font-size" in m.value for m in at.markdown)  # the projector style sheet
+    at.toggle(key="presenter").set_value(False).run()
+    assert any(w.label == "N0 (selection samples)" for w in at.number_input)
+    assert not any("font-size" in m.value for m in at.markdown)

@@ -188,9 +188,37 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     assert "Regions: 2D slices through x" in browser.find_element("tag name", "body").text
     time.sleep(2)  # let plotly draw
     _full_page(browser, shots / "live-after-run.png")
+    assert "What the smoothed classifier sees" in browser.find_element("tag name", "body").text
+    attack = _find_button(browser, "Attack", 60)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", attack)
+    t1 = time.time()
+    attack.click()
+    _wait_text(browser, "PREDICT's votes:", 300)  # the caption under the verdict
+    attack_s = time.time() - t1
+    _no_exception(browser)
+    time.sleep(2)
+    _full_page(browser, shots / "live-attack.png")
     (shots / "timing.json").write_text(
-        json.dumps({"quick_preset_click_to_certificates_s": seconds, "cpu_threads": os.cpu_count()})
+        json.dumps(
+            {
+                "quick_preset_click_to_certificates_s": seconds,
+                "attack_click_to_verdict_s": attack_s,
+                "cpu_threads": os.cpu_count(),
+            }
+        )
     )
+
+
+def test_presenter_mode_in_chromium(server, browser, shots):
+    browser.set_window_size(1500, 2200)
+    browser.get(f"{server}/?image=3&preset=quick&norm=l2&presenter=1")
+    _wait_text(browser, "Anisotropic certification, live", 90)
+    _find_button(browser, "Run fixed", 60).click()
+    _wait_text(browser, "Try to break it", 300)
+    _no_exception(browser)
+    assert "advanced settings" not in browser.find_element("tag name", "body").text
+    time.sleep(2)
+    _full_page(browser, shots / "live-presenter.png")
 
 
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])

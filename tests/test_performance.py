@@ -115,13 +115,16 @@ def test_benchmark_smoke_run(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["hardware"]["device"] == "cpu" and doc["hardware"]["matmul_fp32_gflop_per_s"] > 0
     assert 40e6 < doc["model_forward_flops"] < 50e6  # small-cnn: ≈44 MFLOP per 32×32 image
-    for section in ("certify", "ancer", "end-to-end"):
+    for section in ("certify", "ancer", "end-to-end"):  # the attack section has no original-style path
         paths = {r["path"] for r in doc["rows"] if r["section"] == section}
         assert {"ours", "original-style"} <= paths, section
     assert all(r["seconds"] > 0 and r["samples_per_s"] > 0 for r in doc["rows"])
     e2e = {r["variant"] for r in doc["rows"] if r["section"] == "end-to-end"}
     assert {"fixed", "isotropic-dd", "ancer"} <= e2e
     assert {s["section"] for s in doc["speedups"]} == {"certify", "ancer", "end-to-end"}
+    attack = [r for r in doc["rows"] if r["section"] == "attack"]
+    assert attack or "ANCER abstained on this image" in proc.stdout
+    assert all(r["variant"] == "attack 2×4 + PREDICT" and r["samples_per_image"] == 2 * 4 + 64 for r in attack)
     assert doc["plan"]["n"] == 64 and doc["end_to_end_settings"]["iso_iterations"] == 2
     # the smoke preset runs every row of the GPU run too (its code paths, not its timings)
     certify_variants = {r["variant"] for r in doc["rows"] if r["section"] == "certify"}

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 import torch
-from ui import figures
+from ui import display, figures
 from ui import resources as state
 from ui.session import last_run
 
@@ -79,7 +79,7 @@ if not st.session_state.get(f"hess_go_{model_name}_{idx}") and not st.button(
 st.session_state[f"hess_go_{model_name}_{idx}"] = True
 w, v, t_h, t_e = decomposition(model_name, idx, label)
 st.caption(f"Hessian in {t_h:.1f} s, eigen-decomposition in {t_e:.1f} s on {state.device_label()}.")
-st.plotly_chart(
+display.show(
     figures.line_figure(
         np.arange(1, len(w) + 1),
         {"|eigenvalue|": np.abs(w) + 1e-30},
@@ -124,8 +124,9 @@ for col, (default_i, default_j), key in ((c1, (1, 2), "a"), (c2, (1, n), "b")):
     extent = max([np.abs(np.concatenate(cv)).max() for cv in curves.values()] + [0.5]) * 1.6
     coords = np.linspace(-extent, extent, 41)
     z = plane_landscape(model, x.to(state.device()), label, v[:, i - 1], v[:, j - 1], coords)
-    col.plotly_chart(
-        figures.landscape_figure(
+    display.show(
+        where=col,
+        fig=figures.landscape_figure(
             coords,
             z,
             curves,

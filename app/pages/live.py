@@ -9,15 +9,16 @@ Figures are built by ``ui.figures``; everything computed comes from ``ancer_core
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
-from ui import figures
+from ui import display, figures
 from ui import resources as state
-from ui.session import LastRun, last_run, set_last_run
+from ui.session import LastRun, last_run, runs, set_last_run
 
 import ancer_core as ac
 from ancer_core import AncerInputError
@@ -25,12 +26,14 @@ from ancer_core import AncerInputError
 CHART_EVERY_S, BAR_EVERY_S = 1.0, 0.25  # live trace chart / progress bar redraw intervals during a run
 NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
+SOURCES = {"test": "a CIFAR-10 test image", "own": "your own image"}
 
 
 @dataclass
 class Choice:
     """What the sidebar chose: the image, the noise and model, and the run's settings."""
 
+    source: str  # "test" or "own"
     idx: int
     pool: np.ndarray  # test indices of the class filter
     cls: str
@@ -123,18 +126,21 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
     """Image, norm, model, σ, preset and advanced settings; mirrors them into the URL."""
     with st.sidebar:
         st.header("Choose")
+        source = st.radio("image", list(SOURCES), format_func=SOURCES.get, key="source", horizontal=True)
 
         def on_class_change():  # jump to the first image of the chosen class unless the current one is in it
             pool = _class_pool(y_all, st.session_state["class_filter"])
             if st.session_state["image_index"] not in set(pool.tolist()):
                 st.session_state["image_index"] = int(pool[0])
 
-        cls = st.selectbox(
-            "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
-        )
-        pool = _class_pool(y_all, cls)
-        st.button("🎲 random image", on_click=lambda: _pick(np.random.default_rng().choice(pool)))
-        idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
+        cls, pool, idx = "all", np.arange(len(y_all)), int(st.session_state["image_index"])
+        if source == "test":
+            cls = st.selectbox(
+                "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
+            )
+            pool = _class_pool(y_all, cls)
+            st.button("🎲 random image", on_click=lambda: _pick(np.random.default_rng().choice(pool)))
+            idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
         norm = st.radio("norm", list(NORM_LABEL), format_func=NORM_LABEL.get, key="norm")
         model_name, trained = _model_choice(cards, norm)
         if st.session_state.get("sigma_for") != model_name:  # a new model starts at its training σ (or the URL's)
@@ -156,12 +162,15 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
             "N0 = 100, N = 100,000, α = 0.001.",
         )
-        settings, settings_error, seed = _advanced_settings(preset)
+        if display.presenter():  # fewer controls on screen: the preset as it is
+            settings, settings_error, seed = ac.PRESETS[preset], None, int(st.session_state.get("seed", 0))
+        else:
+            settings, settings_error, seed = _advanced_settings(preset)
         st.caption(f"device: **{state.device_label()}**")
         st.query_params.update(
             {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
         )
-    return Choice(idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed)
+    return Choice(source, idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed)
 
 
 def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -> None:
@@ -196,8 +205,57 @@ def show_estimate(where, settings: ac.Settings, model_name: str) -> None:
         lock.release()
 
 
-def run_methods(where, c: Choice, x: torch.Tensor) -> None:
-    """Run the three methods on image ``x`` with live progress; store the results in the session."""
+@dataclass
+class Image:
+    """The image to certify: a CIFAR-10 test image or the user's own."""
+
+    x: torch.Tensor  # (1, 3, 32, 32) in [0, 1]
+    name: str
+    idx: int  # test index, or the seed index of an own image
+    label: int | None
+
+
+def test_image(idx: int, x_all: torch.Tensor, y_all: np.ndarray) -> Image:
+    return Image(x_all[idx : idx + 1], f"test image #{idx}", idx, int(y_all[idx]))
+
+
+@st.cache_data(show_spinner=False)
+def _bundled() -> dict[str, bytes]:
+    return ac.data.bundled_photos()
+
+
+def own_image(where) -> Image | None:
+    """Your own image: an upload or a bundled photo, shown before and after the crop and resize."""
+    where.subheader("Your own image")
+    u1, u2 = where.columns([2, 1])
+    photos = _bundled()
+    choice = u2.radio("or a bundled photo (not from CIFAR-10)", ["upload"] + list(photos), key="own_pick")
+    up = u1.file_uploader(
+        "PNG or JPEG, any size (centre-cropped and resized to 32×32)", type=["png", "jpg", "jpeg"], key="own_upload"
+    )
+    if choice == "upload" and up is None:
+        where.info("Upload an image or pick a bundled photo.")
+        return None
+    data, name = (up.getvalue(), up.name) if choice == "upload" else (photos[choice], choice)
+    try:
+        img = ac.data.prepare_image(data)
+    except AncerInputError as e:
+        where.error(f"Cannot use this file: {e}")
+        return None
+    b1, b2, b3 = where.columns([2, 1, 3])
+    b1.image(img.original, caption=f"{name}: {img.original.shape[1]}×{img.original.shape[0]} as given", width=220)
+    b2.image(figures._rgb(img.x.numpy()), caption="32×32, what the model sees", width=128)
+    b3.caption(
+        "No label: the models were trained on the ten CIFAR-10 classes, so the prediction is the class "
+        "it resembles most, and the certificates say how stable that answer is. "
+        + ("; ".join(img.notes).capitalize() + "." if img.notes else "")
+    )
+    return Image(img.x[None], name, 10_000 + zlib.crc32(data) % 1_000_000, None)
+
+
+def run_methods(where, c: Choice, image: Image) -> None:
+    """Run the three methods on ``image`` with live progress; store the results in the session."""
+    x = image.x
     st.session_state["running"] = True
     try:
         model = state.model(c.model_name, str(state.device()))
@@ -233,22 +291,26 @@ def run_methods(where, c: Choice, x: torch.Tensor) -> None:
                 theta0,
                 c.settings,
                 seed=c.seed,
-                indices=[c.idx],
+                indices=[image.idx],
                 callback=on_progress,
             )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
         set_last_run(
             LastRun(
                 results,
-                c.idx,
+                image.name,
+                image.idx,
+                x.cpu(),
+                image.label,
                 c.norm,
                 c.model_name,
                 c.sigma,
                 c.settings,
                 theta0,
                 c.seed,
+                c.preset,
                 time.time() - t_start,
-                f"{c.idx}-{c.norm}-{c.model_name}-{time.time()}",
+                f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
             )
         )
     except AncerInputError as e:
@@ -319,7 +381,7 @@ def certificates_table(res: LastRun) -> None:
     )
 
 
-def sigma_maps(res: LastRun, x: torch.Tensor) -> None:
+def sigma_maps(res: LastRun) -> None:
     an, iso = res.results["ancer"], res.results["isotropic-dd"]
     theta_name = res.noise.theta_symbol
     iso_theta = float(iso.theta[0])
@@ -332,15 +394,15 @@ def sigma_maps(res: LastRun, x: torch.Tensor) -> None:
         "Bright = ANCER adds more noise there, so the region is longer along that pixel."
     )
     overlay = st.toggle("overlay on the image", value=False, key="overlay")
-    st.plotly_chart(
+    display.show(
         figures.sigma_map_figure(
-            an.theta[0].cpu().numpy(), iso_theta, theta_name, overlay=x[0].numpy() if overlay else None
+            an.theta[0].cpu().numpy(), iso_theta, theta_name, overlay=res.x[0].numpy() if overlay else None
         ),
         key="sigma_maps",
     )
 
 
-def perturbed_images(res: LastRun, x: torch.Tensor) -> None:
+def perturbed_images(res: LastRun) -> None:
     """Paper Figure 2: a perturbation inside ANCER's region and outside Isotropic DD's, with an
     optional Monte Carlo PREDICT at x + δ."""
     an, iso, s = res.results["ancer"], res.results["isotropic-dd"], res.settings
@@ -352,10 +414,10 @@ def perturbed_images(res: LastRun, x: torch.Tensor) -> None:
     p1, p2 = st.columns(2)
     amplify = p1.slider("amplify δ for display", 1.0, 50.0, 10.0, 1.0)
     pseed = int(p2.number_input("perturbation seed", 0, 10_000, 0))
-    delta, info = ac.teaching.perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=x[0].numpy())
-    st.plotly_chart(
+    delta, info = ac.teaching.perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=res.x[0].numpy())
+    display.show(
         figures.perturbation_figure(
-            x[0].numpy(), delta, amplify, ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")
+            res.x[0].numpy(), delta, amplify, ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")
         ),
         key="perturbation",
     )
@@ -374,7 +436,7 @@ def perturbed_images(res: LastRun, x: torch.Tensor) -> None:
     ):
         with st.spinner("sampling…"), state.job_lock():
             model = state.model(res.model, str(state.device()))
-            xd = torch.as_tensor(x[0].numpy() + delta, dtype=torch.float32)[None].to(state.device())
+            xd = torch.as_tensor(res.x[0].numpy() + delta, dtype=torch.float32)[None].to(state.device())
             pred = ac.predict(model, xd, an.theta.to(state.device()), res.norm, s.n, s.alpha, seed=pseed + 1)[0]
         st.session_state["mc_check"] = (res.key, pseed, int(pred))
     mc = st.session_state.get("mc_check")
@@ -420,15 +482,16 @@ def region_slices(res: LastRun) -> None:
         "spread over many; the extreme pixels show the largest difference."
     )
     if curves:
-        r2.plotly_chart(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), key="slices")
+        display.show(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), "slices", r2)
 
 
-def export(res: LastRun, label: int) -> None:
+def export(res: LastRun) -> None:
     idx, norm = res.idx, res.norm
     st.subheader("Export")
     meta = {
         "image_index": idx,
-        "label": label,
+        "image": res.image,
+        "label": res.label,
         "model": res.model,
         "norm": norm,
         "initial_sigma": res.sigma,
@@ -449,56 +512,236 @@ def optimization_trace(res: LastRun) -> None:
     traces = {k: v for r in res.results.values() for k, v in r.traces.items()}
     if traces:
         st.subheader("Optimization trace")
-        st.plotly_chart(figures.trace_figure(traces), key="trace_final")
+        display.show(figures.trace_figure(traces), key="trace_final")
+
+
+def smoothed_classifier_sees(res: LastRun) -> None:
+    """Noisy copies as the base classifier receives them, and CERTIFY's votes, for each method's θ."""
+    st.subheader("What the smoothed classifier sees")
+    st.caption(
+        "The smoothed classifier's answer is a vote: the base network classifies many noisy copies x + ε of the "
+        f"image, ε drawn with each method's θ ({res.noise.name} noise). Below, eight copies per method as the network "
+        "receives them (clipped to [0, 1] only for display: the network sees the unclipped values) with the base "
+        "network's label, and the votes of CERTIFY's estimation samples. ANCER's copies show where it dares to add "
+        "more noise."
+    )
+    model = state.model(res.model, str(state.device()))
+    k = 4 if display.presenter() else 8
+    for m, r in res.results.items():
+        c = r.certificates[0]
+        copies, labels = ac.teaching.noisy_copies(
+            model, res.x.to(state.device()), r.theta[0], res.norm, k=k, seed=res.seed, index=res.idx
+        )
+        counts = np.array(c.extra["counts"])
+        top = c.prediction if c.prediction >= 0 else int(counts.argmax())
+        second = ac.teaching.runner_up(c)
+        v1, v2 = st.columns([3, 2])
+        v1.markdown(f"**{m}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
+        display.show(
+            figures.image_strip_figure(copies.cpu().numpy(), [ac.CLASSES[int(i)] for i in labels]), f"copies-{m}", v1
+        )
+        said = "abstains" if c.abstained else f"certifies **{ac.CLASSES[top]}**"
+        title = f"N = {c.n:,} votes; p̲A = {c.p_lower:.4f}"
+        display.show(figures.votes_figure(counts, list(ac.CLASSES), top, second, title), f"votes-{m}", v2)
+        v2.caption(f"{said}; runner-up {ac.CLASSES[second]} ({counts[second]:,} votes). α = {c.alpha}.")
+
+
+ATTACK_DEFAULTS = {"steps": 20, "samples": 32}
+
+
+def try_to_break_it(res: LastRun) -> None:
+    """An attack on a method's smoothed classifier inside a region shaped like a certificate."""
+    st.subheader("Try to break it")
+    st.caption(
+        "Projected gradient ascent on the Monte Carlo estimate of the runner-up's smoothed probability (as in "
+        "Salman et al.'s SmoothAdv), with fresh noise every step, inside a region of a certificate's shape scaled by "
+        "the slider. Then a fresh PREDICT at x + δ decides. Inside the attacked classifier's certified region the "
+        "prediction must stand (with probability ≥ 1 − α); outside, it may fall."
+    )
+    methods = [m for m, r in res.results.items() if not r.certificates[0].abstained]
+    if not methods:
+        st.info("Every method abstained on this image: there is no certified region to attack.")
+        return
+    a1, a2, a3 = st.columns(3)
+    attacked = a1.selectbox("attack the smoothed classifier of", methods, index=len(methods) - 1, key="atk_method")
+    budget = a2.selectbox(
+        "inside a region shaped like the certificate of",
+        methods,
+        index=len(methods) - 1,
+        key="atk_budget",
+        help="Choose Isotropic DD's classifier inside ANCER's region to see where the isotropic "
+        "certificate ends and ANCER's still holds.",
+    )
+    scale = a3.slider("region size (× that certificate)", 0.5, 3.0, 0.95, 0.05, key="atk_scale")
+    if not display.presenter():
+        b1, b2, b3 = st.columns(3)
+        steps = int(b1.number_input("steps", 1, 500, ATTACK_DEFAULTS["steps"], key="atk_steps"))
+        samples = int(b2.number_input("noise samples per step", 1, 1000, ATTACK_DEFAULTS["samples"], key="atk_samples"))
+        aseed = int(b3.number_input("attack seed", 0, 10_000, 0, key="atk_seed"))
+    else:
+        steps, samples, aseed = ATTACK_DEFAULTS["steps"], ATTACK_DEFAULTS["samples"], 0
+    target_r, budget_r = res.results[attacked], res.results[budget]
+    cert, bcert = target_r.certificates[0], budget_r.certificates[0]
+    s = res.settings
+    run_key = (res.key, attacked, budget, scale, steps, samples, aseed)
+    if st.button(
+        f"⚔ Attack (then PREDICT with N = {s.n:,}, α = {s.alpha})",
+        key="atk_go",
+        disabled=st.session_state.get("running", False),
+    ):
+        model = state.model(res.model, str(state.device()))
+        dev = state.device()
+        bar = st.progress(0.0, text="attacking…")
+        t0 = time.time()
+        with state.job_lock():
+            out = ac.teaching.attack_smoothed(
+                model,
+                res.x.to(dev),
+                target_r.theta[0],
+                res.norm,
+                ac.teaching.runner_up(cert),
+                budget_r.theta[0],
+                scale * bcert.gap,
+                steps=steps,
+                samples=samples,
+                seed=aseed,
+                index=res.idx,
+                callback=lambda i, t, p: bar.progress(i / t, text=f"step {i}/{t}: estimated p(runner-up) = {p:.3f}"),
+            )
+            bar.progress(1.0, text="PREDICT at x + δ…")
+            pred, votes = ac.predict(
+                model,
+                (res.x.to(dev) + out.delta[None]),
+                target_r.theta.to(dev),
+                res.norm,
+                s.n,
+                s.alpha,
+                seed=aseed + 1,
+                indices=[res.idx],
+                return_counts=True,
+            )
+        bar.empty()
+        st.session_state["attack"] = (run_key, out, int(pred[0]), votes[0], time.time() - t0)
+    saved = st.session_state.get("attack")
+    if not saved or saved[0] != run_key:
+        return
+    _, out, pred, votes, secs = saved
+    delta = out.delta.cpu().numpy()
+    v = ac.teaching.verdict(cert, delta, pred, s.n, s.alpha, list(ac.CLASSES))
+    (st.success if v.held in (True, None) else st.error)(v.text)
+    amplify = 0.5 / max(float(np.abs(delta).max()), 1e-6)
+    display.show(
+        figures.perturbation_figure(
+            res.x[0].numpy(),
+            delta,
+            amplify,
+            ("x", f"δ × {amplify:.0f} (grey = 0)", f"x + δ → {'abstain' if pred < 0 else ac.CLASSES[pred]}"),
+        ),
+        "attack_images",
+    )
+    p = res.noise.p
+    st.caption(
+        f"Attacked: {attacked}'s smoothed classifier (its certificate: {ac.CLASSES[cert.prediction]}, radius "
+        f"{cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with θ of {budget} ({scale:g} × its gap "
+        f"{bcert.gap:.4f}); reached {out.budget_norm:.4f}; ‖δ‖{p} = {float(res.noise.region_norm(delta.ravel())):.4f}. "
+        f"Target: {ac.CLASSES[out.target]}; its estimated smoothed probability went from {out.trace[0]:.3f} to "
+        f"{out.trace[-1]:.3f} in {len(out.trace)} steps × {samples} samples. PREDICT's votes: "
+        + ", ".join(f"{ac.CLASSES[i]} {int(n):,}" for i, n in enumerate(votes) if n)
+        + f". {secs:.1f} s."
+    )
+
+
+def compare_runs(current: LastRun) -> None:
+    """Two of this tab's runs side by side: their certificates and ANCER's θ on one colour scale."""
+    history = runs()
+    if len(history) < 2:
+        return
+    st.subheader("Compare runs")
+    titles = [f"{k + 1}. {r.title}" for k, r in enumerate(history)]
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("run", titles, index=len(titles) - 2, key="cmp_a")
+    b = c2.selectbox("with run", titles, index=len(titles) - 1, key="cmp_b")
+    ra, rb = history[titles.index(a)], history[titles.index(b)]
+    rows = [
+        {
+            "run": t.split(".")[0],
+            "method": m,
+            "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
+            "p̲A": c.p_lower,
+            f"{r.noise.norm_symbol} radius": c.radius,
+            "proxy radius": c.proxy_radius,
+        }
+        for t, r in ((a, ra), (b, rb))
+        for m, c in ((m, x.certificates[0]) for m, x in r.results.items())
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="cmp_table")
+    label = ra.noise.theta_symbol if ra.norm == rb.norm else "θ"
+    maps = {
+        f"{t.split('.')[0]}. ANCER, {r.image}": r.results["ancer"].theta[0].mean(0).cpu().numpy()
+        for t, r in ((a, ra), (b, rb))
+    }
+    display.show(figures.sigma_maps_side_by_side(maps, label), "cmp_maps")
+    st.caption(
+        "ANCER's θ averaged over the colour channels, both maps on one colour scale"
+        + ("" if ra.norm == rb.norm else " (different noises: σ and λ are not the same quantity)")
+        + "."
+    )
 
 
 # --- the page ----------------------------------------------------------------------------------------
-st.title("Anisotropic certification, live")
-st.caption(
-    "Randomized smoothing certifies a region around an image in which the smoothed classifier's "
-    "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
-    "region's volume (Eiras, Alfarra et al., TMLR 2022)."
-)
-
-cards = ac.shipped_models()
-if not cards:
-    st.error(
-        "No shipped models found in ancer_core/models/weights. Train one with "
-        "`python -m ancer_core train …` and give its path below."
+def main() -> None:
+    st.title("Anisotropic certification, live")
+    st.caption(
+        "Randomized smoothing certifies a region around an image in which the smoothed classifier's "
+        "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
+        "region's volume (Eiras, Alfarra et al., TMLR 2022)."
     )
-x_all, y_all = state.test_split()
-init_from_url(len(y_all))
-choice = sidebar(cards, y_all)
-gallery(choice.pool, choice.cls, y_all)
+    cards = ac.shipped_models()
+    if not cards:
+        st.error(
+            "No shipped models found in ancer_core/models/weights. Train one with "
+            "`python -m ancer_core train …` and give its path below."
+        )
+    x_all, y_all = state.test_split()
+    init_from_url(len(y_all))
+    choice = sidebar(cards, y_all)
+    if choice.source == "own":
+        image = own_image(st)
+    else:
+        if not display.presenter():
+            gallery(choice.pool, choice.cls, y_all)
+        image = test_image(choice.idx, x_all, y_all)
+    if image is None:
+        return
+    c1, c2 = st.columns([1, 3])
+    title = image.name if image.label is None else f"#{image.idx}: {ac.CLASSES[image.label]}"
+    display.show(figures.image_figure(image.x[0].numpy(), title), "image", c1, config={"displayModeBar": False})
+    if choice.settings_error is not None:
+        c2.error(f"These settings make no sense: {choice.settings_error}")
+    run = c2.button(
+        "▶ Run fixed σ, Isotropic DD and ANCER",
+        type="primary",
+        disabled=choice.settings_error is not None or st.session_state.get("running", False),
+    )
+    loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
+    if choice.settings is not None and not run and loadable:
+        show_estimate(c2, choice.settings, choice.model_name)
+    if run:
+        run_methods(c2, choice, image)
+    res = last_run()
+    if res and res.matches(image.name, choice.norm):
+        certificates_table(res)
+        smoothed_classifier_sees(res)
+        try_to_break_it(res)
+        sigma_maps(res)
+        perturbed_images(res)
+        if not display.presenter():
+            region_slices(res)
+            export(res)
+            optimization_trace(res)
+        compare_runs(res)
+    else:
+        c2.info("Press Run to certify this image with the three methods.")
 
-x = x_all[choice.idx : choice.idx + 1]
-label = int(y_all[choice.idx])
-c1, c2 = st.columns([1, 3])
-c1.plotly_chart(
-    figures.image_figure(x[0].numpy(), f"#{choice.idx}: {ac.CLASSES[label]}"),
-    key="image",
-    config={"displayModeBar": False},
-)
-if choice.settings_error is not None:
-    c2.error(f"These settings make no sense: {choice.settings_error}")
-run = c2.button(
-    "▶ Run fixed σ, Isotropic DD and ANCER",
-    type="primary",
-    disabled=choice.settings_error is not None or st.session_state.get("running", False),
-)
-loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
-if choice.settings is not None and not run and loadable:
-    show_estimate(c2, choice.settings, choice.model_name)
-if run:
-    run_methods(c2, choice, x)
 
-res = last_run()
-if res and res.matches(choice.idx, choice.norm):
-    certificates_table(res)
-    sigma_maps(res, x)
-    perturbed_images(res, x)
-    region_slices(res)
-    export(res, label)
-    optimization_trace(res)
-else:
-    c2.info("Press Run to certify this image with the three methods.")
+main()

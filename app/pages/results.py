@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from ui import figures
+from ui import display, figures
 
 import ancer_core as ac
 from ancer_core import AncerInputError
@@ -58,8 +58,9 @@ unit = noise.norm_symbol
 rmax = max(float(t["radius_proxy"].max()) for t in tables.values()) * 1.05 + 1e-9
 radii = np.linspace(0, rmax, 200)
 c1, c2 = st.columns(2)
-c1.plotly_chart(
-    figures.line_figure(
+display.show(
+    where=c1,
+    fig=figures.line_figure(
         radii,
         {k: 100 * certified_accuracy(t, radii) for k, t in tables.items()},
         f"{unit} radius (largest enclosed ball: min θ·gap)",
@@ -67,8 +68,9 @@ c1.plotly_chart(
     ),
     key="acc_radius",
 )
-c2.plotly_chart(
-    figures.line_figure(
+display.show(
+    where=c2,
+    fig=figures.line_figure(
         radii,
         {k: 100 * certified_accuracy(t, radii, "radius_proxy") for k, t in tables.items()},
         f"{unit} proxy radius R̃ = GM(θ)·gap",
@@ -104,15 +106,17 @@ st.subheader("Figure 5: σ-factor and gap")
 h1, h2 = st.columns(2)
 base = metas.get("fixed", {}).get("theta0") or (next(iter(metas.values())).get("theta0") if metas else None)
 if base:
-    h1.plotly_chart(
-        figures.histogram_figure(
+    display.show(
+        where=h1,
+        fig=figures.histogram_figure(
             {k: t["min_sigma"] / base for k, t in tables.items() if k != "fixed"},
             f"min θ / θ₀ (θ₀ = {base:g}, the model's σ)",
         ),
         key="sigma_factor",
     )
-h2.plotly_chart(
-    figures.histogram_figure(
+display.show(
+    where=h2,
+    fig=figures.histogram_figure(
         {k: t["gap"] for k, t in tables.items()}, "certified gap (Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1)"
     ),
     key="gaps",

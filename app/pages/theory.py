@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 from scipy.special import gammaln
-from ui import figures
+from ui import display, figures
 
 from ancer_core import GAUSSIAN, Certificate
 from ancer_core.core import lower_confidence_bound
@@ -52,7 +52,7 @@ curves = {
     f"N = {m:,}": 0.25 * GAUSSIAN.gap(lower_confidence_bound(np.round(fr * m).astype(int), m, alpha))
     for m in (100, 1_000, 10_000, 100_000)
 }
-st.plotly_chart(
+display.show(
     figures.line_figure(fr, curves, "observed n_A / N", f"certified ℓ2 radius (σ = 0.25, α = {alpha})", height=300),
     key="cp_curves",
 )

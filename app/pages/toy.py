@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 import torch
-from ui import figures
+from ui import display, figures
 
 import ancer_core as ac
 from ancer_core import teaching as T
@@ -119,7 +119,7 @@ def optimal_regions(pl: dict, data, f1: np.ndarray, x1: float, x2: float, rotati
         f"Click a spot on the top-left panel, or type coordinates, to certify there. Colour: f¹ = softmax "
         f"probability of class 1 of the base network. The point is classified as class {pl['l2'][0]['cls']}."
     )
-    st.plotly_chart(
+    display.show(
         figures.toy_regions_figure(SPAN, SPAN, f1, X, y, (x1, x2), panels),
         key="toy_click",
         on_select="rerun",
@@ -162,7 +162,7 @@ def objective_plane(c: ToyChoice, model, pl: dict, x1: float, x2: float, rotatio
     f1c, f2c = st.columns(2)
     t1 = f1c.select_slider("your fixed θ1", options=[float(f"{g:.4f}") for g in GRID], value=float(f"{GRID[18]:.4f}"))
     t2 = f2c.select_slider("your fixed θ2", options=[float(f"{g:.4f}") for g in GRID], value=float(f"{GRID[6]:.4f}"))
-    st.plotly_chart(figures.objective_plane_figure(plane, opt, path, (t1, t2), noise.theta_symbol), key="plane")
+    display.show(figures.objective_plane_figure(plane, opt, path, (t1, t2), noise.theta_symbol), key="plane")
     rot = _rotation(noise, rotation)
     p_fixed = T.class_probability(model, [[x1, x2]], [t1, t2], noise, rotation=rot, cls=cls)[0]
     c_fixed = T.certificate_2d(noise, [t1, t2], cls, p_fixed)
@@ -201,7 +201,7 @@ def rotations(model, noise: ac.Noise, x1: float, x2: float, cls: int) -> None:
             )["anisotropic"]["proxy_radius"]
             for a in angles
         ]
-        st.plotly_chart(
+        display.show(
             figures.line_figure(
                 angles,
                 {"best proxy radius": np.array(best)},
@@ -238,9 +238,10 @@ def what_smoothing_does(
         marker=dict(size=3, color="orange"),
         name="x + ε (300 samples)",
     )
-    s1.plotly_chart(f_s, key="samples")
-    s2.plotly_chart(
-        figures.toy_regions_figure(
+    display.show(where=s1, fig=f_s, key="samples")
+    display.show(
+        where=s2,
+        fig=figures.toy_regions_figure(
             SPAN[::3],
             SPAN[::3],
             g1,

@@ -356,3 +356,65 @@ def histogram_figure(series: dict[str, np.ndarray], xlabel: str, bins: int = 30)
     fig.update_xaxes(title_text=xlabel)
     fig.update_yaxes(title_text="images")
     return fig
+
+
+def image_strip_figure(images_chw: np.ndarray, titles: list[str], height: int = 170) -> go.Figure:
+    """A row of RGB images (K×3×H×W), each clipped to [0, 1] for display only, with a title each."""
+    k = len(images_chw)
+    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.01)
+    for i, img in enumerate(images_chw):
+        fig.add_trace(go.Image(z=_rgb(img), hoverinfo="skip"), row=1, col=i + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5))
+    return fig
+
+
+def votes_figure(counts: np.ndarray, classes: list[str], top: int, runner: int, title: str) -> go.Figure:
+    """CERTIFY's votes over the classes: the certified (top) class and the runner-up highlighted."""
+    colors = ["#d62728" if c == top else "#ff9896" if c == runner else "#c7c7c7" for c in range(len(classes))]
+    fig = go.Figure(go.Bar(x=list(classes), y=counts, marker_color=colors, text=counts, textposition="outside"))
+    fig.update_layout(
+        title=title,
+        height=260,
+        margin=dict(l=5, r=5, t=40, b=5),
+        yaxis_title="votes",
+        yaxis_range=[0, max(1, float(np.max(counts))) * 1.18],
+    )
+    return fig
+
+
+def sigma_maps_side_by_side(maps: dict[str, np.ndarray], label: str) -> go.Figure:
+    """Mean-over-channels θ maps (H×W) of several runs on one colour scale."""
+    lo = min(float(m.min()) for m in maps.values())
+    hi = max(float(m.max()) for m in maps.values())
+    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=list(maps), horizontal_spacing=0.03)
+    for k, m in enumerate(maps.values()):
+        fig.add_trace(
+            go.Heatmap(
+                z=m,
+                zmin=lo,
+                zmax=hi,
+                colorscale="Viridis",
+                showscale=k == len(maps) - 1,
+                colorbar=dict(title=label),
+                hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>",
+            ),
+            row=1,
+            col=k + 1,
+        )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    for k in range(2, len(maps) + 1):
+        fig.update_yaxes(scaleanchor=f"x{k}", row=1, col=k)
+    fig.update_layout(height=320, margin=dict(l=5, r=5, t=40, b=5))
+    return fig
+
+
+def for_projector(fig: go.Figure) -> go.Figure:
+    """The same figure for a lecture hall: larger type, thicker lines, taller."""
+    fig.update_layout(font_size=20, height=int((fig.layout.height or 400) * 1.4))
+    fig.update_annotations(font_size=22)
+    fig.update_traces(line_width=4, selector=dict(type="scatter"))
+    return fig

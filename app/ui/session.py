@@ -1,28 +1,34 @@
-"""What the live page hands the other pages: its last run, as a typed object in the session."""
+"""What the live page hands the other pages: its runs, as typed objects in this browser tab's session."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import streamlit as st
+import torch
 
 import ancer_core as ac
 
-_KEY = "last_run"
+_LAST, _ALL = "last_run", "runs"
+MAX_RUNS = 12  # runs kept for comparison in one tab (each holds three θ of 12 KB)
 
 
 @dataclass(frozen=True)
 class LastRun:
-    """The three methods run on one test image."""
+    """The three methods run on one image."""
 
     results: dict[str, ac.MethodResult]
-    idx: int
+    image: str  # "test image #7" or the name of the user's own image
+    idx: int  # the CIFAR-10 test index, or the seed index of an own image
+    x: torch.Tensor  # the image (1, 3, 32, 32), on the CPU
+    label: int | None  # the true class (None for an own image)
     norm: str
     model: str
     sigma: float  # the initial σ (std)
     settings: ac.Settings
     theta0: float  # θ of σ (σ, or the uniform half-width λ)
     seed: int
+    preset: str
     seconds: float
     key: str  # unique per run: widgets that depend on the run key their state by it
 
@@ -30,13 +36,23 @@ class LastRun:
     def noise(self) -> ac.Noise:
         return ac.noise_for(self.norm)
 
-    def matches(self, idx: int, norm: str, model: str | None = None) -> bool:
-        return self.idx == idx and self.norm == norm and (model is None or self.model == model)
+    @property
+    def title(self) -> str:
+        return f"{self.image} · {self.model} · {self.norm} · σ = {self.sigma:g} · {self.preset}"
+
+    def matches(self, image: str, norm: str, model: str | None = None) -> bool:
+        return self.image == image and self.norm == norm and (model is None or self.model == model)
 
 
 def last_run() -> LastRun | None:
-    return st.session_state.get(_KEY)
+    return st.session_state.get(_LAST)
+
+
+def runs() -> list[LastRun]:
+    """This tab's runs, oldest first."""
+    return st.session_state.get(_ALL, [])
 
 
 def set_last_run(run: LastRun) -> None:
-    st.session_state[_KEY] = run
+    st.session_state[_LAST] = run
+    st.session_state[_ALL] = (runs() + [run])[-MAX_RUNS:]
