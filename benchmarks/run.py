@@ -40,7 +40,17 @@ import torch
 
 from ancer_core.core import PRESETS as RUN_PRESETS
 from ancer_core.core import SamplingConfig, Settings, ancer, certify, predict, run_all_methods
-from ancer_core.models import build_model, for_inference, load_model, timed
+from ancer_core.models import (
+    build_model,
+    cpu_features,
+    cpu_name,
+    engine_available,
+    for_inference,
+    int8_path,
+    load_int8,
+    load_model,
+    timed,
+)
 from ancer_core.teaching import attack_smoothed, runner_up
 
 HERE = Path(__file__).resolve().parent
@@ -136,11 +146,8 @@ def hardware(device: torch.device) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
     }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
+    info["cpu"] = cpu_name()
+    info["cpu_features"] = cpu_features()  # which precisions this CPU runs natively
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         info.update(
@@ -250,10 +257,9 @@ class Bench:
         weights on a CPU), "nchw" = NCHW weights and images, "cl" = channels-last weights and
         images, "unfolded" = BatchNorm not folded, otherwise as None."""
         p, x = self.plan, self.x[: self.plan.images]
-        model = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model, "unfolded": self.unfolded_model}[
-            layout
-        ]
-        if layout in ("nchw", "cl"):
+        models = {None: self.model, "nchw": self.nchw_model, "cl": self.cl_model, "unfolded": self.unfolded_model}
+        model = load_int8(self.model_name) if layout == "int8" else models[layout]
+        if layout in ("nchw", "cl", "int8"):
             x = x.contiguous(memory_format=torch.contiguous_format if layout == "nchw" else torch.channels_last)
         with strict_fp32(fp32_strict):
             certify(model, x[:1], p.sigma, "l2", 2, min(n, cfg.noise_batch), p.alpha, config=cfg)  # warm-up
@@ -308,6 +314,10 @@ class Bench:
             ("NCHW, BatchNorm not folded", SamplingConfig(), {"layout": "nchw"}),
             ("bf16 autocast", bf16, {}),
         ]
+        if self.device.type == "cpu" and engine_available() and int8_path(self.model_name).is_file():
+            rows.append(
+                ("int8 (x86 quantized network, channels-last)", SamplingConfig(channels_last=True), {"layout": "int8"})
+            )
         if self.device.type == "cuda" or self.plan.all_variants:
             rows += [
                 ("strict fp32 (no TF32)", SamplingConfig(), {"fp32_strict": True}),
@@ -607,7 +617,8 @@ def main(argv=None) -> int:
     print(
         f"device {device} ({hw.get('gpu') or hw.get('cpu', '?')}), torch {torch.__version__}, "
         f"{hw['torch_threads']} threads; model {bench.model_name}: {bench.flops / 1e6:.1f} MFLOP/image; "
-        f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s"
+        f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s; CPU features: "
+        + (", ".join(k for k, v in hw["cpu_features"].items() if v) or "none of " + ", ".join(hw["cpu_features"]))
     )
     t0 = time.perf_counter()
     for s in plan.sections:

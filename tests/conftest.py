@@ -1,6 +1,9 @@
+import io
 import os
+import tarfile
 import tempfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -25,3 +28,28 @@ class Linear2Class(torch.nn.Module):
 @pytest.fixture
 def linear_model():
     return Linear2Class
+
+
+@pytest.fixture
+def fake_archive():
+    """Makes a tiny JPEG archive in the shared copy's layout (train/<class>/NNNN.jpg) from shipped
+    test images: the train split for tests that must not need the real one."""
+    from PIL import Image
+
+    from ancer_core.data import CLASSES, load_cifar10_arrays
+
+    def make(folder, per_class=3):
+        x, y = load_cifar10_arrays("test")
+        path = folder / "tiny.tar"
+        with tarfile.open(path, "w") as tf:
+            for c, name in enumerate(CLASSES):
+                for k, i in enumerate(np.flatnonzero(y == c)[:per_class]):
+                    buf = io.BytesIO()
+                    Image.fromarray(x[i]).save(buf, format="JPEG")
+                    info = tarfile.TarInfo(f"train/{name}/{k:04d}.jpg")
+                    info.size = buf.tell()
+                    buf.seek(0)
+                    tf.addfile(info, buf)
+        return path
+
+    return make

@@ -1,7 +1,5 @@
 """Data, toy data, models, checkpoints and training (offline, no ../shared)."""
 
-import io
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ from scipy import stats
 
 from ancer_core import load_cifar10, load_model, shipped_models
 from ancer_core.core.validation import AncerInputError
-from ancer_core.data.cifar10 import CLASSES, load_cifar10_arrays, parse_indices
+from ancer_core.data.cifar10 import parse_indices
 from ancer_core.models import CifarResNet, NormalizeLayer, TrainConfig, build_model, save_checkpoint, train
 from ancer_core.teaching.toy_data import TOY_DATASETS, load_toy
 
@@ -126,27 +124,9 @@ def test_shipped_models_fit_budget():
     assert sum(p.stat().st_size for p in MODEL_DIR.glob("*.pt")) < 30e6
 
 
-def _fake_archive(tmp_path, per_class=3):
-    """A tiny JPEG archive in the shared copy's layout, made from shipped test images."""
-    from PIL import Image
-
-    x, y = load_cifar10_arrays("test")
-    path = tmp_path / "tiny.tar"
-    with tarfile.open(path, "w") as tf:
-        for c, name in enumerate(CLASSES):
-            for k, i in enumerate(np.flatnonzero(y == c)[:per_class]):
-                buf = io.BytesIO()
-                Image.fromarray(x[i]).save(buf, format="JPEG")
-                info = tarfile.TarInfo(f"train/{name}/{k:04d}.jpg")
-                info.size = buf.tell()
-                buf.seek(0)
-                tf.addfile(info, buf)
-    return path
-
-
 @pytest.mark.parametrize("noise,stab", [("gaussian", 0.0), ("uniform", 0.0), ("uniform", 6.0)])
-def test_training_end_to_end_one_step(tmp_path, noise, stab):
-    arch = _fake_archive(tmp_path)
+def test_training_end_to_end_one_step(tmp_path, noise, stab, fake_archive):
+    arch = fake_archive(tmp_path)
     out = tmp_path / "m.pt"
     card = train(
         TrainConfig(

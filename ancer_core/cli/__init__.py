@@ -1,4 +1,4 @@
-"""Command line: ``python -m ancer_core {optimize,certify,analyze,models,train} …``, one module per
+"""Command line: ``python -m ancer_core {optimize,certify,analyze,models,train,quantize} …``, one module per
 command. Run ``python -m ancer_core COMMAND --help`` for each command's options."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from ..core.validation import AncerInputError
-from . import analyze, certify, models, optimize, train
+from . import analyze, certify, models, optimize, quantize, train
 
 EPILOG = """examples:
   python -m ancer_core models
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    for command in (optimize, certify, analyze, models, train):
+    for command in (optimize, certify, analyze, models, train, quantize):
         command.add_parser(sub)
     return p
 

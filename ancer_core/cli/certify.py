@@ -117,7 +117,7 @@ def run(args) -> int:
         noise_batch=args.noise_batch,
         max_batch=args.batch if args.batch == "auto" else int(args.batch),
         autocast_dtype=PRECISIONS[args.precision],
-        channels_last=args.channels_last,
+        channels_last=args.channels_last or args.precision == "int8",  # the int8 kernels' fast layout
     )
     meta = {
         "command": " ".join(sys.argv),
@@ -140,6 +140,7 @@ def run(args) -> int:
         "device": str(device),
         "torch": str(torch.__version__),
         "precision": args.precision,
+        "int8_calibration": getattr(job.certify_model, "card", {}).get("int8_calibration"),
         "channels_last": args.channels_last,
         "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
         "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ",
@@ -166,7 +167,7 @@ def run(args) -> int:
                 theta = optimize_images(args, job, xb, part)[args.method]
             t0 = time.time()
             certs = certify(
-                job.model,
+                job.certify_model,
                 xb,
                 theta,
                 job.noise,

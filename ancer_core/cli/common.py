@@ -16,9 +16,11 @@ from ..core.protocol import PRESETS, Settings, optimize_theta_split, preset
 from ..core.validation import NORMS, AncerInputError
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..models.checkpoints import default_model_name, load_model
+from ..models.quantized import load_int8
 from . import distributed
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+# autocast dtype of each precision; int8 runs CERTIFY on the int8 network and optimizes in fp32
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "int8": None}
 
 
 def device_from_flag(name: str) -> torch.device:
@@ -90,9 +92,10 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--precision",
         choices=PRECISIONS,
         default="fp32",
-        help="autocast dtype of every forward pass (optimization and CERTIFY); the certified base "
-        "classifier is then the network as run in that precision (sound for it, not for the fp32 "
-        "network); fp16 needs CUDA; see docs/performance.md",
+        help="bf16/fp16: autocast of every forward pass (optimization and CERTIFY); int8: CERTIFY on the "
+        "model's calibrated int8 network (CPU only), the optimization in fp32. The certified base classifier is "
+        "the network as run in that precision (sound for it, not for the fp32 network); fp16 needs CUDA; see "
+        "docs/performance.md",
     )
     p.add_argument(
         "--channels-last",
@@ -132,6 +135,7 @@ class Job:
     chunk: int  # images processed together
     rank: int
     world_size: int
+    certify_model: torch.nn.Module  # the network CERTIFY samples: ``model``, or its int8 version
 
 
 def setup(args) -> Job:
@@ -166,13 +170,18 @@ def setup(args) -> Job:
             "--precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see "
             "docs/performance.md for which is faster on which CPU)"
         )
+    if args.precision == "int8" and device.type != "cpu":
+        raise AncerInputError("--precision int8 runs on the CPU (PyTorch's x86 quantized kernels); add --device cpu")
+    certify_model = load_int8(name) if args.precision == "int8" else None  # before the slow part: it may refuse
     device = distributed.init(device)
     model = load_model(name, device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     theta0 = float(noise.theta_from_sigma(args.sigma, args.uniform_convention))
     chunk = args.chunk or (128 if device.type == "cuda" else 16)
-    return Job(settings, device, name, model, noise, x, y, idx[rank::size], theta0, chunk, rank, size)
+    return Job(
+        settings, device, name, model, noise, x, y, idx[rank::size], theta0, chunk, rank, size, certify_model or model
+    )
 
 
 def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:

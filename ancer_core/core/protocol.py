@@ -207,10 +207,12 @@ def run_all_methods(
     callback: StageCallback | None = None,
     methods: Sequence[str] = METHODS,
     config: SamplingConfig = SamplingConfig(),
+    certify_model: torch.nn.Module | None = None,
 ) -> dict[str, MethodResult]:
     """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
     reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
-    optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision.
+    optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision;
+    ``certify_model``: the network CERTIFY samples, when it is not ``model`` (an int8 version of it).
 
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
     iteration) and "certify <method>" (done/total noise samples)."""
@@ -240,7 +242,7 @@ def run_all_methods(
         theta = stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
         certs = certify(
-            model,
+            certify_model or model,
             x,
             theta,
             norm,

@@ -20,7 +20,8 @@ from .checkpoints import (
     save_checkpoint,
     shipped_models,
 )
-from .speed import measure_throughput, timed
+from .quantized import calibrate_int8, engine_available, int8_path, load_int8
+from .speed import cpu_features, cpu_name, measure_throughput, timed
 from .training import TrainConfig, evaluate_smoothed, train
 
 __all__ = [
@@ -44,4 +45,10 @@ __all__ = [
     "TrainConfig",
     "evaluate_smoothed",
     "train",
+    "calibrate_int8",
+    "engine_available",
+    "int8_path",
+    "load_int8",
+    "cpu_features",
+    "cpu_name",
 ]

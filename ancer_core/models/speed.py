@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -23,13 +25,47 @@ def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object,
     return out, time.perf_counter() - t
 
 
-def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch: int = 256) -> dict[str, float]:
-    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference)
-    and ``gradient`` (forward + backward w.r.t. the input, as the optimizers do); one warm-up, best of two."""
+def cpu_features() -> dict[str, bool]:
+    """The CPU's vector and matrix extensions that decide which precision is fast (Linux
+    ``/proc/cpuinfo`` flags; all False where it cannot be read)."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    names = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    return {n: n in flags for n in names}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def measure_throughput(
+    model: torch.nn.Module,
+    device: torch.device | str,
+    batch: int = 256,
+    autocast: torch.dtype | None = None,
+    gradient: bool = True,
+) -> dict[str, float]:
+    """Noisy 3×32×32 images per second through ``model`` on ``device``: ``forward`` (inference,
+    in ``autocast`` when given) and ``gradient`` (forward + backward w.r.t. the input, as the
+    optimizers do, in fp32; not for an int8 network: ``gradient=False``); one warm-up, best of two."""
     x = torch.rand(batch, 3, 32, 32, device=device)
+    if torch.device(device).type == "cpu":
+        x = x.contiguous(memory_format=torch.channels_last)
 
     def fwd():
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast(torch.device(device).type, autocast, enabled=autocast is not None):
             model(x).argmax(1)
 
     def grad():
@@ -37,7 +73,7 @@ def measure_throughput(model: torch.nn.Module, device: torch.device | str, batch
         torch.autograd.grad(torch.softmax(model(xi), 1)[:, 0].sum(), xi)
 
     out = {}
-    for name, fn in (("forward", fwd), ("gradient", grad)):
+    for name, fn in (("forward", fwd), ("gradient", grad))[: 2 if gradient else 1]:
         fn()
         out[name] = batch / min(timed(fn, device)[1] for _ in range(2))
     return out

@@ -44,6 +44,7 @@ class Choice:
     settings: ac.Settings | None  # None when the advanced settings are invalid (``settings_error`` says why)
     settings_error: str | None
     seed: int
+    precision: str  # the network CERTIFY samples: fp32, bf16 (autocast) or int8
 
 
 def _qp_number(name: str, default, lo, hi, cast=int):
@@ -94,10 +95,50 @@ def _model_choice(cards: dict, norm: str) -> tuple[str, float]:
     return model_name, cards.get(model_name, {}).get("sigma", 0.25)
 
 
-def _advanced_settings(preset_name: str) -> tuple[ac.Settings | None, str | None, int]:
+def _precision_speeds(model_name: str) -> dict[str, float]:
+    """This device's CERTIFY speed (images/s) in each precision it runs well, measured once per model;
+    fp32 alone while another session's job holds the device (timing it then would mislead)."""
+    lock = state.job_lock()
+    if not lock.acquire(blocking=False):
+        return {"fp32": 0.0}
+    try:
+        return state.precision_speeds(model_name, str(state.device()))
+    except AncerInputError:
+        return {"fp32": 0.0}
+    finally:
+        lock.release()
+
+
+def _precision_choice(model_name: str) -> str:
+    """CERTIFY's precision: the fastest this device runs is offered first, with its measured speed-up."""
+    speeds = _precision_speeds(model_name)
+    order = sorted(speeds, key=lambda p: -speeds[p])
+    if display.presenter():
+        return order[0]
+
+    def label(p: str) -> str:
+        if p == "fp32" or not speeds["fp32"]:
+            return p
+        return f"{p} — ×{speeds[p] / speeds['fp32']:.1f} the fp32 speed, measured on this device"
+
+    if st.session_state.get(f"precision-{model_name}") not in order:
+        st.session_state[f"precision-{model_name}"] = order[0]
+    return st.selectbox(
+        "CERTIFY precision",
+        order,
+        format_func=label,
+        key=f"precision-{model_name}",
+        help="The network CERTIFY samples. A certificate is a statement about the network as run: with bf16 "
+        "(autocast) or int8 (calibrated on noisy training images) it certifies that network, which agrees with "
+        "the fp32 one on most noisy inputs but not all. The optimizers always run in fp32.",
+    )
+
+
+def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings | None, str | None, int, str]:
     """The advanced settings, keyed per preset (switching presets restores that preset's values)."""
     base, k = ac.PRESETS[preset_name], preset_name
     with st.expander("advanced settings"):
+        precision = _precision_choice(model_name)
         n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0, key=f"n0-{k}")
         n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n, key=f"n-{k}")
         alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f", key=f"alpha-{k}")
@@ -117,9 +158,9 @@ def _advanced_settings(preset_name: str) -> tuple[ac.Settings | None, str | None
             ancer_samples=int(samples),
             kappa=float(kappa),
         ).validate()
-        return settings, None, seed
+        return settings, None, seed, precision
     except AncerInputError as e:
-        return None, str(e), seed
+        return None, str(e), seed, precision
 
 
 def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
@@ -164,13 +205,14 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         )
         if display.presenter():  # fewer controls on screen: the preset as it is
             settings, settings_error, seed = ac.PRESETS[preset], None, int(st.session_state.get("seed", 0))
+            precision = _precision_choice(model_name)
         else:
-            settings, settings_error, seed = _advanced_settings(preset)
+            settings, settings_error, seed, precision = _advanced_settings(preset, model_name)
         st.caption(f"device: **{state.device_label()}**")
         st.query_params.update(
             {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
         )
-    return Choice(source, idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed)
+    return Choice(source, idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed, precision)
 
 
 def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -> None:
@@ -184,18 +226,20 @@ def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -
                 st.button("pick", key=f"pick{i}", on_click=_pick, args=(int(i),))
 
 
-def show_estimate(where, settings: ac.Settings, model_name: str) -> None:
+def show_estimate(where, settings: ac.Settings, model_name: str, precision: str) -> None:
     """Before Run: the work the run is and a rough duration from this device's measured speed."""
     work = ac.work_estimate(settings)
     lock = state.job_lock()
     if not lock.acquire(blocking=False):  # never time the device while another session's job runs on it
         return
     try:
-        rate = state.throughput(model_name, str(state.device()))
+        rate = dict(state.throughput(model_name, str(state.device())))
+        if precision != "fp32":
+            rate["forward"] = state.precision_speeds(model_name, str(state.device()))[precision]
         eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
         where.caption(
             f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
-            f"calls and {work['gradient']:,} forward + backward passes for the optimizers — about "
+            f"calls ({precision}) and {work['gradient']:,} forward + backward passes for the optimizers — about "
             f"**{state.duration(eta)}** of computation on this device (a rough estimate from its measured "
             f"speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
         )
@@ -293,6 +337,11 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 seed=c.seed,
                 indices=[image.idx],
                 callback=on_progress,
+                config=ac.SamplingConfig(
+                    autocast_dtype=torch.bfloat16 if c.precision == "bf16" else None,
+                    channels_last=c.precision == "int8",  # the int8 kernels' fast layout
+                ),
+                certify_model=state.int8_model(c.model_name) if c.precision == "int8" else None,
             )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
         set_last_run(
@@ -309,6 +358,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 theta0,
                 c.seed,
                 c.preset,
+                c.precision,
                 time.time() - t_start,
                 f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
             )
@@ -345,8 +395,11 @@ def certificates_table(res: LastRun) -> None:
         )
     st.subheader("Certificates")
     st.caption(
-        f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}. "
-        f"Each certificate holds with probability ≥ 1 − α."
+        f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}; CERTIFY "
+        f"sampled the {res.precision} network"
+        + ("" if res.precision == "fp32" else " (the certificates are about that network)")
+        + ". "
+        "Each certificate holds with probability ≥ 1 − α."
     )
     st.dataframe(
         pd.DataFrame(rows),
@@ -493,6 +546,7 @@ def export(res: LastRun) -> None:
         "image": res.image,
         "label": res.label,
         "model": res.model,
+        "precision": res.precision,
         "norm": norm,
         "initial_sigma": res.sigma,
         "theta0": res.theta0,
@@ -725,7 +779,7 @@ def main() -> None:
     )
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
     if choice.settings is not None and not run and loadable:
-        show_estimate(c2, choice.settings, choice.model_name)
+        show_estimate(c2, choice.settings, choice.model_name, choice.precision)
     if run:
         run_methods(c2, choice, image)
     res = last_run()

@@ -61,3 +61,25 @@ def duration(seconds: float) -> str:
         if seconds < 5400
         else f"{seconds / 3600:.1f} h"
     )
+
+
+@st.cache_resource(show_spinner="loading the int8 network…")
+def int8_model(name: str):
+    return ac.models.load_int8(name)
+
+
+@st.cache_data(show_spinner="measuring this device's speed in each precision (once)…")
+def precision_speeds(name: str, device: str) -> dict[str, float]:
+    """CERTIFY's forward images/s in each precision this device runs well: fp32 always; on a CPU,
+    bf16 where it has native bf16 units and int8 where the model has a calibration."""
+    out = {"fp32": throughput(name, device)["forward"]}
+    if torch.device(device).type != "cpu":
+        return out
+    feats = ac.models.cpu_features()
+    if feats["avx512_bf16"] or feats["amx_bf16"]:
+        out["bf16"] = ac.measure_throughput(model(name, device), device, autocast=torch.bfloat16, gradient=False)[
+            "forward"
+        ]
+    if ac.models.engine_available() and ac.models.int8_path(name).is_file():
+        out["int8"] = ac.measure_throughput(int8_model(name), device, gradient=False)["forward"]
+    return out

@@ -29,6 +29,7 @@ class LastRun:
     theta0: float  # θ of σ (σ, or the uniform half-width λ)
     seed: int
     preset: str
+    precision: str  # the network CERTIFY sampled: fp32, bf16 or int8
     seconds: float
     key: str  # unique per run: widgets that depend on the run key their state by it
 
@@ -38,7 +39,7 @@ class LastRun:
 
     @property
     def title(self) -> str:
-        return f"{self.image} · {self.model} · {self.norm} · σ = {self.sigma:g} · {self.preset}"
+        return f"{self.image} · {self.model} · {self.norm} · σ = {self.sigma:g} · {self.preset} · {self.precision}"
 
     def matches(self, image: str, norm: str, model: str | None = None) -> bool:
         return self.image == image and self.norm == norm and (model is None or self.model == model)

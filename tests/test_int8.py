@@ -1,0 +1,98 @@
+"""int8 CERTIFY on the CPU: the votes are the int8 network's own, results record the precision,
+and a model without a calibration is refused with a way out."""
+
+import json
+
+import pytest
+import torch
+
+import ancer_core as ac
+from ancer_core.cli import main
+from ancer_core.core.smoothing import make_generators
+from ancer_core.models import engine_available, int8_path, load_int8, save_checkpoint
+
+pytestmark = pytest.mark.skipif(not engine_available(), reason="this PyTorch build has no x86 quantized engine")
+SHIPPED = "small-gaussian-0.25"
+
+
+@torch.inference_mode()
+def test_int8_certify_counts_the_int8_networks_own_votes():
+    q = load_int8(SHIPPED)
+    x, _ = ac.load_cifar10("test")
+    xb, idx, n0, n = x[:3], [0, 1, 2], 10, 120
+    certs = ac.certify(q, xb, 0.25, "l2", n0, n, 0.001, indices=idx, seed=5)
+    gens = make_generators(5, idx, "cpu")  # the same per-image streams: n0 selection draws, then n
+    ac.GAUSSIAN.sample_unit_per_image(gens, n0, xb.shape[1:], "cpu")
+    u = ac.GAUSSIAN.sample_unit_per_image(gens, n, xb.shape[1:], "cpu")
+    for k, c in enumerate(certs):
+        votes = torch.bincount(q(xb[k] + 0.25 * u[k]).argmax(1), minlength=10).tolist()
+        assert c.extra["counts"] == votes
+    fp32 = ac.load_model(SHIPPED)
+    noisy = x[:500] + 0.25 * torch.randn(500, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    agree = float((q(noisy).argmax(1) == fp32(noisy).argmax(1)).float().mean())
+    assert 0.9 < agree < 1.0 or agree == 1.0  # a different network, mostly in agreement
+
+
+def test_cli_int8_records_the_precision(tmp_path):
+    out = tmp_path / "int8.tsv"
+    argv = [
+        "certify",
+        "--model",
+        SHIPPED,
+        "--norm",
+        "l2",
+        "--method",
+        "fixed",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:2",
+        "--N0",
+        "8",
+        "--N",
+        "32",
+        "--device",
+        "cpu",
+        "--precision",
+        "int8",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    meta = json.loads(out.with_name(out.name + ".json").read_text())
+    assert meta["precision"] == "int8" and meta["int8_calibration"]["noise"] == "gaussian"
+    assert main(argv[:-3] + ["fp32", "--out", str(out)]) == 2  # resuming in another precision is refused
+
+
+def test_int8_without_calibration_is_refused_with_the_command_that_makes_one(tmp_path, capsys, fake_archive):
+    ckpt = tmp_path / "tiny.pt"
+    torch.manual_seed(0)
+    save_checkpoint(ac.build_model("small-cnn").eval(), "small-cnn", {"noise": "uniform", "sigma": 0.5}, ckpt)
+    argv = [
+        "certify",
+        "--model",
+        str(ckpt),
+        "--norm",
+        "l1",
+        "--method",
+        "fixed",
+        "--sigma",
+        "0.5",
+        "--indices",
+        "0:2",
+        "--N0",
+        "8",
+        "--N",
+        "32",
+        "--device",
+        "cpu",
+        "--precision",
+        "int8",
+        "--out",
+        str(tmp_path / "r.tsv"),
+    ]
+    assert main(argv) == 2
+    assert "python -m ancer_core quantize" in capsys.readouterr().err
+    assert main(["quantize", "--model", str(ckpt), "--data-root", str(fake_archive(tmp_path)), "--images", "20"]) == 0
+    assert int8_path(ckpt).is_file() and "agreement" in capsys.readouterr().err
+    assert main(argv) == 0
