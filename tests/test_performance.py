@@ -224,5 +224,10 @@ def test_benchmark_paper_preset_runs_on_resnet18_at_tiny_sizes(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["model"].startswith("resnet18-imagenet-style") and 70e6 < doc["model_forward_flops"] < 80e6
-    assert {r["section"] for r in doc["rows"]} == {"certify", "ancer", "end-to-end"}
+    # the attack section has a row unless ANCER abstains (random weights usually do)
+    assert (
+        {"certify", "ancer", "end-to-end"}
+        <= {r["section"] for r in doc["rows"]}
+        <= {"certify", "ancer", "end-to-end", "attack"}
+    )
     assert any(r["path"] == "ours, bf16 + channels-last" for r in doc["rows"])
