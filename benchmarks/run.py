@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import original_style  # beside this file (Python puts a script's own folder first on the import path)
+import peer  # the authors' packages, when installed
 import torch
 
 from ancer_core.core import PRESETS as RUN_PRESETS
@@ -56,6 +57,7 @@ from ancer_core.teaching import attack_smoothed, runner_up
 HERE = Path(__file__).resolve().parent
 
 DEFAULT = "batched, default"  # the variant name of our default path
+PEER = f"authors' package (ancer-python {peer.VERSION})"
 
 
 @dataclass(frozen=True)
@@ -432,10 +434,11 @@ class Bench:
         )
         d = self.device
 
-        def ours(fast: bool = False):
+        def ours(fast: bool = False, int8: bool = False):
             """fast: bf16 autocast (optimizers and CERTIFY's forward passes), channels-last model and
             images, 16,000 noisy images per CERTIFY forward pass — what ``--precision bf16
-            --channels-last --batch 16000`` does in the CLI."""
+            --channels-last --batch 16000`` does in the CLI. int8: CERTIFY on the int8 network,
+            the optimizers in fp32 — what ``--precision int8`` does."""
             model = self.cl_model if fast else self.model
             xx = x.contiguous(memory_format=torch.channels_last) if fast else x
             cfg = (
@@ -443,8 +446,12 @@ class Bench:
                 if fast
                 else SamplingConfig()
             )
+            if int8:
+                cfg = SamplingConfig(channels_last=True)
             with autocast(d, torch.bfloat16 if fast else None):
-                res = run_all_methods(model, xx, "l2", p.sigma, st, config=cfg)
+                res = run_all_methods(
+                    model, xx, "l2", p.sigma, st, config=cfg, certify_model=load_int8(self.model_name) if int8 else None
+                )
             t = {"certify " + m: r.stage_seconds["certify"] for m, r in res.items()}
             t["isotropic-dd optimization"] = res["isotropic-dd"].stage_seconds["optimization"]
             t["ancer optimization"] = res["ancer"].stage_seconds["optimization"]
@@ -487,6 +494,12 @@ class Bench:
         paths = [("ours", ours), ("original-style", original)]
         if d.type == "cuda" or p.all_variants:
             paths.insert(1, ("ours, bf16 + channels-last", lambda: ours(fast=True)))
+        if d.type == "cpu" and engine_available() and int8_path(self.model_name).is_file():
+            paths.insert(1, ("ours, int8 CERTIFY", lambda: ours(int8=True)))
+        if peer.load() is not None:  # the authors' packages, when installed for benchmarking
+            paths.append((PEER, lambda: peer.end_to_end(self.nchw_model, x, p.sigma, st, d, k)))
+        else:
+            print(f"  ({PEER} not installed: pip install --no-deps ancer-python==1.0.0 ddsmoothing-python==1.0.0 tqdm)")
         for path, fn in paths:
             t = fn()
             table3 = {
@@ -495,7 +508,7 @@ class Bench:
                 "ancer": t["isotropic-dd optimization"] + t["ancer optimization"] + t["certify ancer"],
             }
             extra = {"stages_s": t, "settings": p.e2e}
-            if path == "original-style" and k < len(x):
+            if path in ("original-style", PEER) and k < len(x):
                 extra["certify_measured_on_images"] = k  # each image costs the same: time × len(x) / k
             for method, s in table3.items():
                 self.row("end-to-end", path, method, len(x), st.n0 + st.n, s, **extra)
@@ -542,30 +555,35 @@ class Bench:
         )
 
     def ratios(self) -> list[dict]:
-        """Speed-up of each of our rows over the original-style row of the same section: the ratio of
-        noise samples per second (certify, ancer; rows at another N compare throughput) or of s/image
-        for the same method (end-to-end)."""
+        """Speed-up of each of our rows over the original-style row of the same section (and, end to
+        end, over the authors' package): the ratio of noise samples per second (certify, ancer; rows at
+        another N compare throughput) or of s/image for the same method (end-to-end)."""
         out = []
         for r in self.rows:
             if not r["path"].startswith("ours"):
                 continue
-            base = [
-                b
-                for b in self.rows
-                if b["section"] == r["section"]
-                and b["path"] == "original-style"
-                and (r["section"] != "end-to-end" or b["variant"] == r["variant"])
-            ]
-            if base:  # throughput ratio (equals the s/image ratio when the work per image is the same)
-                out.append(
-                    {
-                        "section": r["section"],
-                        "path": r["path"],
-                        "variant": r["variant"],
-                        "n": r["samples_per_image"],
-                        "speedup_vs_original_style": r["samples_per_s"] / base[0]["samples_per_s"],
-                    }
-                )
+            for base_path, key in (
+                ("original-style", "speedup_vs_original_style"),
+                (PEER, "speedup_vs_authors_package"),
+            ):
+                base = [
+                    b
+                    for b in self.rows
+                    if b["section"] == r["section"]
+                    and b["path"] == base_path
+                    and (r["section"] != "end-to-end" or b["variant"] == r["variant"])
+                ]
+                if base:  # throughput ratio (equals the s/image ratio when the work per image is the same)
+                    out.append(
+                        {
+                            "section": r["section"],
+                            "path": r["path"],
+                            "variant": r["variant"],
+                            "n": r["samples_per_image"],
+                            "against": base_path,
+                            key: r["samples_per_s"] / base[0]["samples_per_s"],
+                        }
+                    )
         return out
 
 
@@ -624,10 +642,13 @@ def main(argv=None) -> int:
     for s in plan.sections:
         getattr(bench, "section_" + s.replace("-", "_"))()
     ratios = bench.ratios()
-    print("speed-up over the original-style path (throughput ratio, same process):")
-    for r in ratios:
-        label = r["variant"] if r["path"] == "ours" else f"{r['variant']} ({r['path'][6:]})"
-        print(f"  {r['section']:<11} {label:<40} ×{r['speedup_vs_original_style']:.2f}")
+    for against, key in (("original-style", "speedup_vs_original_style"), (PEER, "speedup_vs_authors_package")):
+        rows = [r for r in ratios if r["against"] == against]
+        if rows:
+            print(f"speed-up over the {against} path (throughput ratio, same process):")
+        for r in rows:
+            label = r["variant"] if r["path"] == "ours" else f"{r['variant']} ({r['path'][6:]})"
+            print(f"  {r['section']:<11} {label:<40} ×{r[key]:.2f}")
     paired = [r for r in bench.rows if "speed_vs_default_back_to_back" in r]
     if paired:
         print(
