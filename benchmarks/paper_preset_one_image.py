@@ -1,0 +1,58 @@
+"""The paper's preset (Isotropic DD 900 × 100, ANCER 100 × 100, N0 = 100, N = 100,000) for all three
+methods on one test image, with CERTIFY in fp32 and on the int8 network: can the app's Paper
+preset be used on this CPU?
+
+    python benchmarks/paper_preset_one_image.py [--model small-gaussian-0.25] [--out FILE.json]
+"""
+
+import argparse
+import json
+import time
+
+import torch
+
+import ancer_core as ac
+from ancer_core.models import cpu_features, cpu_name, engine_available, int8_path, load_int8
+
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("--model", default="small-gaussian-0.25")
+ap.add_argument("--index", type=int, default=0)
+ap.add_argument("--out", default=None)
+a = ap.parse_args()
+model = ac.load_model(a.model)
+card = ac.shipped_models().get(a.model, getattr(model, "card", {}))
+noise = ac.noise_for(card.get("noise", "gaussian"))
+theta0 = float(noise.theta_from_sigma(card.get("sigma", 0.25)))
+x, _ = ac.load_cifar10("test")
+xb = x[a.index : a.index + 1]
+out = {
+    "model": a.model,
+    "image": a.index,
+    "cpu": cpu_name(),
+    "cpu_features": cpu_features(),
+    "threads": torch.get_num_threads(),
+    "torch": torch.__version__,
+    "settings": ac.PRESETS["paper"].as_dict(),
+}
+precisions = ["fp32"] + (["int8"] if engine_available() and int8_path(a.model).is_file() else [])
+for prec in precisions:
+    t = time.perf_counter()
+    res = ac.run_all_methods(
+        model,
+        xb,
+        noise,
+        theta0,
+        ac.PRESETS["paper"],
+        indices=[a.index],
+        config=ac.SamplingConfig(channels_last=prec == "int8"),
+        certify_model=load_int8(a.model) if prec == "int8" else None,
+    )
+    out[prec] = {
+        "total_s": time.perf_counter() - t,
+        "stages_s": {k: r.stage_seconds for k, r in res.items()},
+        "radius": {k: r.certificates[0].radius for k, r in res.items()},
+    }
+    print(f"{prec}: all three methods in {out[prec]['total_s']:.1f} s; stages {out[prec]['stages_s']}", flush=True)
+if a.out:
+    with open(a.out, "w") as fh:
+        json.dump(out, fh, indent=1)
