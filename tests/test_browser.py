@@ -209,6 +209,32 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     )
 
 
+def _click_text(drv, text: str, timeout: float):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        for el in drv.find_elements("xpath", f"//label[contains(., '{text}')]"):
+            if el.is_displayed():
+                el.click()
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"no visible label {text!r} within {timeout} s")
+
+
+def test_own_image_in_chromium(server, browser, shots):
+    browser.set_window_size(1500, 2200)
+    browser.get(f"{server}/?preset=quick&norm=l2")
+    _wait_text(browser, "Anisotropic certification, live", 90)
+    _click_text(browser, "your own image", 30)
+    _wait_text(browser, "Your own image", 60)
+    _click_text(browser, "a flower (photo)", 30)
+    _wait_text(browser, "what the model sees", 60)
+    _find_button(browser, "Run fixed", 60).click()
+    _wait_text(browser, "What the smoothed classifier sees", 300)
+    _no_exception(browser)
+    time.sleep(2)
+    _full_page(browser, shots / "live-own-image.png")
+
+
 def test_presenter_mode_in_chromium(server, browser, shots):
     browser.set_window_size(1500, 2200)
     browser.get(f"{server}/?image=3&preset=quick&norm=l2&presenter=1")
