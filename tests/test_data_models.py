@@ -169,3 +169,41 @@ def test_folding_batchnorm_keeps_the_function_and_its_input_gradient(arch, tmp_p
     torch.testing.assert_close(gb, ga, rtol=1e-3, atol=1e-6)
     with pytest.raises(ValueError, match="fold_bn=False"):  # it no longer matches its architecture
         save_checkpoint(folded, arch, {}, tmp_path / "folded.pt")
+
+
+def test_training_resumes_with_the_data_elsewhere_and_restarts_for_another_recipe(tmp_path, fake_archive, monkeypatch):
+    import ancer_core.models.training as training
+
+    arch = fake_archive(tmp_path, per_class=8)  # 5 steps per epoch: enough for the one-cycle schedule
+    elsewhere = tmp_path / "copy" / "tiny.tar"
+    elsewhere.parent.mkdir()
+    elsewhere.symlink_to(arch)  # the same data under another path, as on another machine
+
+    class Stop(Exception):
+        pass
+
+    real = training.Progress
+
+    def progress(total, label, **kw):
+        if label.startswith("epoch 2/"):
+            raise Stop  # the session ends during the second epoch
+        return real(total, label, **kw)
+
+    cfg = TrainConfig(noise="gaussian", sigma=0.25, epochs=2, batch_size=16, data_root=str(arch))
+    out = tmp_path / "m.pt"
+    monkeypatch.setattr(training, "Progress", progress)
+    with pytest.raises(Stop):
+        train(cfg, out, log=None)
+    assert out.with_suffix(".partial").is_file() and not out.is_file()
+    monkeypatch.setattr(training, "Progress", real)
+    said = []
+    train(TrainConfig(**{**cfg.__dict__, "data_root": str(elsewhere)}), out, log=said.append)
+    assert said == ["resuming m.pt at epoch 1/2"] and out.is_file()
+    # another recipe never continues an interrupted run: it starts over and says why
+    monkeypatch.setattr(training, "Progress", progress)
+    with pytest.raises(Stop):
+        train(cfg, tmp_path / "n.pt", log=None)
+    monkeypatch.setattr(training, "Progress", real)
+    said = []
+    train(TrainConfig(**{**cfg.__dict__, "lr": 0.05}), tmp_path / "n.pt", log=said.append)
+    assert len(said) == 1 and "another recipe" in said[0] and "'lr': (0.1, 0.05)" in said[0]

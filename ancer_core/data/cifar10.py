@@ -67,8 +67,10 @@ def _from_torchvision(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _from_jpeg_archive(archive: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Read ``<split>/<class>/NNNN.jpg`` from a .tar(.xz) or folder; class-major order (the
-    original order within each class). Cached as uint8 arrays after the first read."""
-    cached = cache_dir() / f"cifar10_{split}_{archive.name}.npz"
+    original order within each class). Cached as uint8 arrays after the first read, keyed by the
+    archive's name, size and modification time."""
+    st = archive.stat()  # the archive's size and time in the name: another file of the same name is not reused
+    cached = cache_dir() / f"cifar10_{split}_{archive.name}_{st.st_size}_{st.st_mtime_ns}.npz"
     if cached.is_file():
         with np.load(cached) as z:
             return z["x"], z["y"]

@@ -95,6 +95,12 @@ def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
         return F.cross_entropy(model(noisy).float(), yb, label_smoothing=cfg.label_smoothing)
 
 
+def _recipe(config: dict) -> dict:
+    """The settings a resumed run must share with the interrupted one: all but where the data and
+    the starting weights were read from (the same files may sit elsewhere on another machine)."""
+    return {k: v for k, v in config.items() if k not in ("data_root", "init_from")}
+
+
 def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool = True, log=print) -> dict:
     """Train and save ``out`` (checkpoint) and ``out`` with suffix .json (model card)."""
     if cfg.noise not in NOISES:
@@ -127,8 +133,8 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
     start_epoch, wall = 0, 0.0
     if resume and partial.is_file():
         st = torch.load(partial, map_location=device, weights_only=False)
-        # a field added after the checkpoint was written was at its default then
-        if {**asdict(TrainConfig()), **st["config"]} == asdict(cfg):
+        saved = {**asdict(TrainConfig()), **st["config"]}  # a field added since then was at its default
+        if _recipe(saved) == _recipe(asdict(cfg)):
             model.load_state_dict(st["model"])
             opt.load_state_dict(st["opt"])
             sched.load_state_dict(st["sched"])
@@ -136,6 +142,9 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             torch.set_rng_state(st["torch_rng"])
             start_epoch, wall = st["epoch"], st["wall"]
             log(f"resuming {out.name} at epoch {start_epoch}/{cfg.epochs}")
+        else:
+            diff = {k: (saved[k], v) for k, v in _recipe(asdict(cfg)).items() if saved.get(k) != v}
+            log(f"{partial.name} was made with another recipe {diff}: training {out.name} from the start")
     dev_gen = gen if device == "cpu" else torch.Generator(device=device).manual_seed(cfg.seed + 1)
     step = start_epoch * steps_per_epoch
     for epoch in range(start_epoch, cfg.epochs):

@@ -734,7 +734,7 @@ def compare_runs(current: LastRun) -> None:
         f"{t.split('.')[0]}. ANCER, {r.image}": r.results["ancer"].theta[0].mean(0).cpu().numpy()
         for t, r in ((a, ra), (b, rb))
     }
-    display.show(figures.sigma_maps_side_by_side(maps, label), "cmp_maps")
+    display.show(figures.theta_maps_figure(maps, label, height=320), "cmp_maps")
     st.caption(
         "ANCER's θ averaged over the colour channels, both maps on one colour scale"
         + ("" if ra.norm == rb.norm else " (different noises: σ and λ are not the same quantity)")

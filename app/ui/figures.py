@@ -50,16 +50,21 @@ def _rgb(img_chw: np.ndarray) -> np.ndarray:
     return (np.clip(img_chw.transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8)
 
 
-def sigma_map_figure(
-    theta_chw: np.ndarray, theta_iso: float, label: str = "θ", overlay: np.ndarray | None = None, opacity: float = 0.6
+def theta_maps_figure(
+    maps: dict[str, np.ndarray],
+    label: str,
+    colorbar_title: str | None = None,
+    overlay: np.ndarray | None = None,
+    opacity: float = 0.6,
+    height: int = 280,
 ) -> go.Figure:
-    """Per-pixel θ of ANCER as heatmaps (R, G, B, mean) on one colour scale with a colour bar;
-    the isotropic θ is marked on the colour bar's title. With ``overlay`` (the image, 3×H×W) the
-    heatmaps are drawn semi-transparent over it."""
-    maps = [theta_chw[0], theta_chw[1], theta_chw[2], theta_chw.mean(0)]
-    lo, hi = float(theta_chw.min()), float(theta_chw.max())
-    fig = make_subplots(rows=1, cols=4, subplot_titles=("R", "G", "B", "mean over channels"), horizontal_spacing=0.02)
-    for k, m in enumerate(maps):
+    """θ maps (H×W each, titled by their keys) side by side on one colour scale with one colour
+    bar; with ``overlay`` (the image, 3×H×W) drawn semi-transparent over it."""
+    lo = min(float(m.min()) for m in maps.values())
+    hi = max(float(m.max()) for m in maps.values())
+    n = len(maps)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(maps), horizontal_spacing=0.02)
+    for k, m in enumerate(maps.values()):
         if overlay is not None:
             fig.add_trace(go.Image(z=_rgb(overlay), hoverinfo="skip"), row=1, col=k + 1)
         fig.add_trace(
@@ -68,9 +73,9 @@ def sigma_map_figure(
                 zmin=lo,
                 zmax=hi,
                 colorscale="Viridis",
-                showscale=k == 3,
+                showscale=k == n - 1,
                 opacity=opacity if overlay is not None else 1.0,
-                colorbar=dict(title=f"{label}<br>(iso {theta_iso:.3f})"),
+                colorbar=dict(title=colorbar_title or label),
                 hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>",
             ),
             row=1,
@@ -78,10 +83,20 @@ def sigma_map_figure(
         )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    for k in range(2, 5):
+    for k in range(2, n + 1):
         fig.update_yaxes(scaleanchor=f"x{k}", row=1, col=k)
-    fig.update_layout(height=280, margin=dict(l=5, r=5, t=30, b=5))
+    fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5))
     return fig
+
+
+def sigma_map_figure(
+    theta_chw: np.ndarray, theta_iso: float, label: str = "θ", overlay: np.ndarray | None = None, opacity: float = 0.6
+) -> go.Figure:
+    """Per-pixel θ of ANCER as heatmaps (R, G, B, mean) on one colour scale with a colour bar;
+    the isotropic θ is marked on the colour bar's title. With ``overlay`` (the image, 3×H×W) the
+    heatmaps are drawn semi-transparent over it."""
+    maps = {"R": theta_chw[0], "G": theta_chw[1], "B": theta_chw[2], "mean over channels": theta_chw.mean(0)}
+    return theta_maps_figure(maps, label, f"{label}<br>(iso {theta_iso:.3f})", overlay, opacity)
 
 
 def perturbation_figure(
@@ -382,33 +397,6 @@ def votes_figure(counts: np.ndarray, classes: list[str], top: int, runner: int, 
         yaxis_title="votes",
         yaxis_range=[0, max(1, float(np.max(counts))) * 1.18],
     )
-    return fig
-
-
-def sigma_maps_side_by_side(maps: dict[str, np.ndarray], label: str) -> go.Figure:
-    """Mean-over-channels θ maps (H×W) of several runs on one colour scale."""
-    lo = min(float(m.min()) for m in maps.values())
-    hi = max(float(m.max()) for m in maps.values())
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=list(maps), horizontal_spacing=0.03)
-    for k, m in enumerate(maps.values()):
-        fig.add_trace(
-            go.Heatmap(
-                z=m,
-                zmin=lo,
-                zmax=hi,
-                colorscale="Viridis",
-                showscale=k == len(maps) - 1,
-                colorbar=dict(title=label),
-                hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>",
-            ),
-            row=1,
-            col=k + 1,
-        )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    for k in range(2, len(maps) + 1):
-        fig.update_yaxes(scaleanchor=f"x{k}", row=1, col=k)
-    fig.update_layout(height=320, margin=dict(l=5, r=5, t=40, b=5))
     return fig
 
 
