@@ -162,7 +162,11 @@ def test_bad_input_is_rejected_early(linear_model, bad, match):
 def exact_p_a(norm, theta, m):
     """Exact smoothed top-class probability for w = e₁ with margin m > 0."""
     t1 = theta[..., 0]
-    return stats.norm.cdf(m / t1) if norm == "l2" else np.minimum(1.0, 0.5 * (1 + m / t1))
+    closed_form = {  # P[x + ε stays on the correct side], Gaussian and uniform noise along e₁
+        "l2": lambda: stats.norm.cdf(m / t1),
+        "l1": lambda: np.minimum(1.0, 0.5 * (1 + m / t1)),
+    }
+    return closed_form[norm]()
 
 
 @pytest.mark.parametrize("norm", ["l2", "l1"])
