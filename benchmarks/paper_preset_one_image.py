@@ -34,8 +34,14 @@ out = {
     "torch": torch.__version__,
     "settings": ac.PRESETS["paper"].as_dict(),
 }
-precisions = ["fp32"] + (["int8"] if engine_available() and int8_path(a.model).is_file() else [])
-for prec in precisions:
+# (CERTIFY's precision, the optimizers' precision)
+precisions = [("fp32", "fp32")]
+if engine_available() and int8_path(a.model).is_file():
+    precisions.append(("int8", "fp32"))
+    if out["cpu_features"]["avx512_bf16"] or out["cpu_features"]["amx_bf16"]:
+        precisions.append(("int8", "bf16"))
+for cert_prec, opt_prec in precisions:
+    prec = cert_prec if opt_prec == "fp32" else f"{cert_prec} CERTIFY, {opt_prec} optimizers"
     t = time.perf_counter()
     res = ac.run_all_methods(
         model,
@@ -44,8 +50,9 @@ for prec in precisions:
         theta0,
         ac.PRESETS["paper"],
         indices=[a.index],
-        config=ac.SamplingConfig(channels_last=prec == "int8"),
-        certify_model=load_int8(a.model) if prec == "int8" else None,
+        config=ac.SamplingConfig(channels_last=cert_prec == "int8"),
+        certify_model=load_int8(a.model) if cert_prec == "int8" else None,
+        optimizer_autocast=torch.bfloat16 if opt_prec == "bf16" else None,
     )
     out[prec] = {
         "total_s": time.perf_counter() - t,

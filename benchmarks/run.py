@@ -434,11 +434,12 @@ class Bench:
         )
         d = self.device
 
-        def ours(fast: bool = False, int8: bool = False):
+        def ours(fast: bool = False, int8: bool = False, bf16_optimizers: bool = False):
             """fast: bf16 autocast (optimizers and CERTIFY's forward passes), channels-last model and
             images, 16,000 noisy images per CERTIFY forward pass — what ``--precision bf16
             --channels-last --batch 16000`` does in the CLI. int8: CERTIFY on the int8 network,
-            the optimizers in fp32 — what ``--precision int8`` does."""
+            the optimizers in fp32 — what ``--precision int8`` does; with ``bf16_optimizers`` they
+            run in bf16 autocast — ``--precision int8 --optimizer-precision bf16``."""
             model = self.cl_model if fast else self.model
             xx = x.contiguous(memory_format=torch.channels_last) if fast else x
             cfg = (
@@ -450,7 +451,14 @@ class Bench:
                 cfg = SamplingConfig(channels_last=True)
             with autocast(d, torch.bfloat16 if fast else None):
                 res = run_all_methods(
-                    model, xx, "l2", p.sigma, st, config=cfg, certify_model=load_int8(self.model_name) if int8 else None
+                    model,
+                    xx,
+                    "l2",
+                    p.sigma,
+                    st,
+                    config=cfg,
+                    certify_model=load_int8(self.model_name) if int8 else None,
+                    optimizer_autocast=torch.bfloat16 if bf16_optimizers else None,
                 )
             t = {"certify " + m: r.stage_seconds["certify"] for m, r in res.items()}
             t["isotropic-dd optimization"] = res["isotropic-dd"].stage_seconds["optimization"]
@@ -496,6 +504,9 @@ class Bench:
             paths.insert(1, ("ours, bf16 + channels-last", lambda: ours(fast=True)))
         if d.type == "cpu" and engine_available() and int8_path(self.model_name).is_file():
             paths.insert(1, ("ours, int8 CERTIFY", lambda: ours(int8=True)))
+            feats = cpu_features()
+            if feats["avx512_bf16"] or feats["amx_bf16"]:  # native bf16: the optimizers' passes too
+                paths.insert(2, ("ours, int8 CERTIFY + bf16 optimizers", lambda: ours(int8=True, bf16_optimizers=True)))
         if peer.load() is not None:  # the authors' packages, when installed for benchmarking
             paths.append((PEER, lambda: peer.end_to_end(self.nchw_model, x, p.sigma, st, d, k)))
         else:

@@ -139,6 +139,37 @@ def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_setti
     assert read_results(out)["idx"].tolist() == [0, 1]
 
 
+def test_the_optimizers_precision_is_a_setting_of_its_own(ckpt, tmp_path):
+    common = [
+        "--model",
+        ckpt,
+        "--norm",
+        "l2",
+        "--method",
+        "ancer",
+        "--sigma",
+        "0.25",
+        "--indices",
+        "0:2",
+        "--iterations",
+        "2",
+        "--samples",
+        "4",
+        "--device",
+        "cpu",
+        "--preset",
+        "quick",
+    ]
+    both, opt_only = tmp_path / "both", tmp_path / "opt"
+    assert run("optimize", *common, "--out", both, "--precision", "bf16") == 0
+    assert run("optimize", *common, "--out", opt_only, "--optimizer-precision", "bf16") == 0
+    # the optimizers ran in bf16 either way: the same θ
+    assert np.array_equal(np.load(both / "theta_00001.npy"), np.load(opt_only / "theta_00001.npy"))
+    meta = json.loads((opt_only / "settings.json").read_text())
+    assert meta["precision"] == "fp32" and meta["optimizer_precision"] == "bf16"
+    assert json.loads((both / "settings.json").read_text())["optimizer_precision"] == "bf16"
+
+
 def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, monkeypatch):
     import ancer_core.cli.common as common
 

@@ -17,7 +17,7 @@ from ..core.smoothing import SamplingConfig, certify
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, ResultWriter, format_row, read_results, settings_diff
 from . import distributed
-from .common import PRECISIONS, Job, add_image_options, optimize_images, setup, theta_path
+from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup, theta_path
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -140,6 +140,7 @@ def run(args) -> int:
         "device": str(device),
         "torch": str(torch.__version__),
         "precision": args.precision,
+        "optimizer_precision": optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
         "int8_calibration": getattr(job.certify_model, "card", {}).get("int8_calibration"),
         "channels_last": args.channels_last,
         "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),

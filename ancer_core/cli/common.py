@@ -98,6 +98,14 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "docs/performance.md",
     )
     p.add_argument(
+        "--optimizer-precision",
+        choices=("fp32", "bf16", "fp16"),
+        default=None,
+        help="autocast of the optimizers' forward and backward passes (default: as --precision, fp32 for int8); "
+        "θ only has to be fixed before CERTIFY samples, so it never affects soundness. bf16 is faster on CPUs "
+        "with native bf16 (AVX-512 bf16, AMX)",
+    )
+    p.add_argument(
         "--channels-last",
         action="store_true",
         help="channels-last memory layout for the model and the "
@@ -165,7 +173,7 @@ def setup(args) -> Job:
             "--memory certifies images in order, one after another; it cannot be sharded over "
             "torchrun ranks — run it in one process"
         )
-    if args.precision == "fp16" and device.type != "cuda":
+    if "fp16" in (args.precision, args.optimizer_precision) and device.type != "cuda":
         raise AncerInputError(
             "--precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see "
             "docs/performance.md for which is faster on which CPU)"
@@ -189,7 +197,7 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
     refuses a non-finite θ (it could only come from reduced precision) instead of certifying with it."""
     if args.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
-    dtype = PRECISIONS[args.precision]
+    dtype = PRECISIONS[optimizer_precision(args)]
     with torch.autocast(xb.device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
         res = optimize_theta_split(
             job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed, indices=part
@@ -203,6 +211,11 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
                 "rerun them with --precision fp32 or bf16"
             )
     return res
+
+
+def optimizer_precision(args) -> str:
+    """The precision the optimizers run in: --optimizer-precision, else that of --precision (fp32 for int8)."""
+    return args.optimizer_precision or ("fp32" if args.precision == "int8" else args.precision)
 
 
 def theta_path(folder: Path, i: int) -> Path:

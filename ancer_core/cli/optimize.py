@@ -13,7 +13,7 @@ from ..core.progress import Progress
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, settings_diff
 from . import distributed
-from .common import add_image_options, optimize_images, setup, theta_path
+from .common import add_image_options, optimize_images, optimizer_precision, setup, theta_path
 
 
 def add_parser(sub) -> None:
@@ -42,6 +42,7 @@ def run(args) -> int:
         "settings": job.settings.as_dict(),
         "uniform_convention": args.uniform_convention,
         "precision": args.precision,
+        "optimizer_precision": optimizer_precision(args),
         "channels_last": args.channels_last,
         "device": str(job.device),
         "world_size": job.world_size,

@@ -208,11 +208,14 @@ def run_all_methods(
     methods: Sequence[str] = METHODS,
     config: SamplingConfig = SamplingConfig(),
     certify_model: torch.nn.Module | None = None,
+    optimizer_autocast: torch.dtype | None = None,
 ) -> dict[str, MethodResult]:
     """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
     reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
     optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision;
-    ``certify_model``: the network CERTIFY samples, when it is not ``model`` (an int8 version of it).
+    ``certify_model``: the network CERTIFY samples, when it is not ``model`` (an int8 version of it);
+    ``optimizer_autocast``: a dtype (bf16) the optimizers' forward and backward passes run in — θ only
+    has to be fixed before CERTIFY draws its samples, so this never affects soundness.
 
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
     iteration) and "certify <method>" (done/total noise samples)."""
@@ -224,18 +227,19 @@ def run_all_methods(
         t0 = _synchronized_clock(x.device)
         if method not in stages:
             iso = stages.get("isotropic-dd")
-            new = optimize_theta(
-                model,
-                x,
-                norm,
-                method,
-                theta0,
-                settings,
-                seed=seed,
-                indices=indices,
-                callback=callback,
-                init=None if iso is None else iso.theta,
-            )
+            with torch.autocast(x.device.type, optimizer_autocast or torch.bfloat16, enabled=bool(optimizer_autocast)):
+                new = optimize_theta(
+                    model,
+                    x,
+                    norm,
+                    method,
+                    theta0,
+                    settings,
+                    seed=seed,
+                    indices=indices,
+                    callback=callback,
+                    init=None if iso is None else iso.theta,
+                )
             stages.update(new)
         t1 = _synchronized_clock(x.device)
         times = {"optimization": t1 - t0} if new else {}

@@ -62,6 +62,7 @@ RESUME_KEYS = {
     "seed": None,
     "settings": None,
     "precision": "fp32",
+    "optimizer_precision": "fp32",
     "uniform_convention": "std",
 }
 
