@@ -18,36 +18,21 @@ def _cap(card: dict, ev: dict) -> float:
 def table() -> str:
     cards = shipped_models()
     rows = [
-        "| model | noise | σ (std) | θ | epochs | train time (2-core CPU) | clean acc. (base) | smoothed acc. | "
-        "cert. acc. r=0.25 | r=0.5 | r=1.0 | ACR | largest certifiable radius at this N |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | arch | noise | σ (std) | training | train time (2-core CPU) | clean acc. (base) | smoothed acc. | "
+        "cert. acc. r=0.25 | r=0.5 | r=1.0 | ACR | N0 / N | largest certifiable radius at this N |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in cards.items():
         ev = c["evaluation"]
         ca = ev["certified_accuracy"]
+        tr = c["training"]
+        start = f"fine-tuned from `{Path(tr['init_from']).stem}`" if tr.get("init_from") else "from scratch"
         rows.append(
-            f"| `{name}` | {c['noise']} | {c['sigma']:.2f} | {c['theta']:.3f} | {c['training']['epochs']} | "
+            f"| `{name}` | {c['arch']} | {c['noise']} | {c['sigma']:.2f} | {tr['epochs']} epochs, {start} | "
             f"{c['wall_time_s'] / 60:.0f} min | {100 * ev['clean_accuracy_base']:.1f} % | "
             f"{100 * ev['smoothed_accuracy']:.1f} % | {100 * ca['0.25']:.1f} % | {100 * ca['0.5']:.1f} % | "
-            f"{100 * ca['1']:.1f} % | {ev['ACR']:.3f} | {_cap(c, ev):.3f} |"
+            f"{100 * ca['1']:.1f} % | {ev['ACR']:.3f} | {ev['N0']} / {ev['N']:,} | {_cap(c, ev):.3f} |"
         )
-    larger = {n: c["evaluation_larger_n"] for n, c in cards.items() if "evaluation_larger_n" in c}
-    if larger:
-        rows += [
-            "",
-            "Evaluated again at a larger N (same 500 images, α = 0.001; `scripts/evaluate_shipped.py`):",
-            "",
-            "| model | N0 / N | smoothed acc. | abstain | cert. acc. r=0.25 | r=0.5 | r=0.75 | r=1.0 | ACR | "
-            "largest certifiable radius at this N |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for name, ev in larger.items():
-            ca = ev["certified_accuracy"]
-            rows.append(
-                f"| `{name}` | {ev['N0']} / {ev['N']:,} | {100 * ev['smoothed_accuracy']:.1f} % | "
-                f"{100 * ev['abstain_rate']:.1f} % | {100 * ca['0.25']:.1f} % | {100 * ca['0.5']:.1f} % | "
-                f"{100 * ca['0.75']:.1f} % | {100 * ca['1']:.1f} % | {ev['ACR']:.3f} | {_cap(cards[name], ev):.3f} |"
-            )
     return "\n".join(rows)
 
 

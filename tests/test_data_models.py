@@ -119,9 +119,17 @@ def test_shipped_model_accuracy_matches_card(name):
 
 
 def test_shipped_models_fit_budget():
+    """All weights together (int8 calibrations included) ≤ 30 MB; every model ≤ 100 MFLOP per image."""
+    from torch.utils.flop_counter import FlopCounterMode
+
     from ancer_core.models import MODEL_DIR
 
     assert sum(p.stat().st_size for p in MODEL_DIR.glob("*.pt")) < 30e6
+    for name in CARDS:
+        counter = FlopCounterMode(display=False)
+        with counter, torch.inference_mode():
+            load_model(name, fold_bn=False)(torch.zeros(1, 3, 32, 32))
+        assert counter.get_total_flops() <= 100e6, name
 
 
 @pytest.mark.parametrize("noise,stab", [("gaussian", 0.0), ("uniform", 0.0), ("uniform", 6.0)])

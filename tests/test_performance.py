@@ -114,7 +114,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["hardware"]["device"] == "cpu" and doc["hardware"]["matmul_fp32_gflop_per_s"] > 0
-    assert 40e6 < doc["model_forward_flops"] < 50e6  # small-cnn: ≈44 MFLOP per 32×32 image
+    assert 10e6 < doc["model_forward_flops"] <= 100e6  # the shipped models' budget: ≤ 100 MFLOP per image
     for section in ("certify", "ancer", "end-to-end"):  # the attack section has no original-style path
         paths = {r["path"] for r in doc["rows"] if r["section"] == section}
         assert {"ours", "original-style"} <= paths, section

@@ -50,6 +50,15 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def hardware() -> str:
+    """What a model card or result file records as the machine: the GPU's name, or the CPU's name,
+    threads and the extensions that decide which precision is fast."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    ext = ", ".join(k for k, v in cpu_features().items() if v) or "no AVX2"
+    return f"{cpu_name()} ({torch.get_num_threads()} threads; {ext})"
+
+
 def measure_throughput(
     model: torch.nn.Module,
     device: torch.device | str,

@@ -13,7 +13,6 @@ card with the settings, the measured accuracy, the wall time and the hardware.
 from __future__ import annotations
 
 import math
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -30,6 +29,7 @@ from ..core.validation import AncerInputError, check_count, check_positive
 from ..data.cifar10 import load_cifar10, load_cifar10_arrays, to_tensor
 from .architectures import build_model, count_parameters
 from .checkpoints import load_model, save_checkpoint
+from .speed import hardware
 
 NOISES = ("gaussian", "uniform")
 
@@ -52,12 +52,6 @@ class TrainConfig:
     max_train: int | None = None  # use only the first images of the (shuffled) train split
     max_steps: int | None = None  # stop after this many optimizer steps (smoke tests)
     data_root: str | None = None
-
-
-def hardware() -> str:
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
