@@ -1,62 +1,135 @@
-"""Certify a subset of CIFAR-10 with fixed σ, Isotropic DD and ANCER and write the result files that
-ship in results/ (read by the app's results explorer and by `python -m ancer_core analyze`).
+"""The shipped results grid: fixed σ, Isotropic DD and ANCER on every shipped model, resumably.
 
-    python scripts/make_shipped_results.py [--model small-gaussian-0.25] [--every 200] [--preset quick]
+    python scripts/make_shipped_results.py [--models NAME …] [--precision int8] [--optimizer-precision bf16]
+    python scripts/make_shipped_results.py --budget          # measure seconds per image, print the plan
 
-Each method's rows are those `python -m ancer_core certify --method M` writes (same columns, same
-per-image seeds); ANCER starts from Isotropic DD's θ of the same run, as in the paper.
+For each model, ``results/<model>/{fixed,isotropic-dd,ancer}.tsv`` (+ ``.json`` settings), the rows
+``python -m ancer_core certify --method M`` writes (same columns, same per-image seeds), and ANCER's
+θ of each image in ``results/<model>/ancer-thetas/theta_IDX.npy`` (the app's θ-map browser reads
+them). ℓ2 for the Gaussian models, ℓ1 for the uniform ones; the model's own σ is fixed σ's θ and
+the optimizers' start; ANCER starts from Isotropic DD's θ of the same run, as in the paper.
+
+Settings: the ``cpu`` preset (N0 = 100, N = 10,000, α = 0.001; Isotropic DD 200 × 32, ANCER
+100 × 32 noisy gradient samples), on every 50th test image for the app's default models and every
+100th for the others (``IMAGES``). An interrupted run resumes at the first image missing from a
+model's ANCER file. ``--precision int8`` certifies the model's calibrated int8 network (the
+certificates are then about that network; every file records it).
 """
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+
 import ancer_core as ac
-from ancer_core.data import ResultWriter, format_row
+from ancer_core.core.smoothing import SamplingConfig
+from ancer_core.data import ResultWriter, format_row, parse_indices
+from ancer_core.models import load_int8
+from ancer_core.models.speed import hardware
+
+ROOT = Path(__file__).resolve().parents[1]
+# images per model: the app's default models (Gaussian σ = 0.25, uniform σ = 0.5) get more
+IMAGES = {
+    "small-gaussian-0.25": "0:10000:50",
+    "small-uniform-0.50": "0:10000:50",
+    "small-gaussian-0.12": "0:10000:100",
+    "small-gaussian-0.50": "0:10000:100",
+    "small-gaussian-1.00": "0:10000:100",
+    "small-uniform-0.25": "0:10000:100",
+    "small-uniform-1.00": "0:10000:100",
+}
+AUTOCAST = {"fp32": None, "bf16": torch.bfloat16}
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-p.add_argument("--model", default="small-gaussian-0.25")
-p.add_argument("--every", type=int, default=200, help="certify test images 0, every, 2·every, …")
-p.add_argument("--preset", default="quick")
-p.add_argument("--chunk", type=int, default=10)
+p.add_argument("--models", nargs="+", default=list(IMAGES), choices=list(IMAGES))
+p.add_argument("--preset", default="cpu", choices=list(ac.PRESETS))
+p.add_argument("--precision", default="fp32", choices=["fp32", "int8"], help="CERTIFY's network")
+p.add_argument("--optimizer-precision", default="fp32", choices=list(AUTOCAST))
+p.add_argument("--chunk", type=int, default=8, help="images optimized and certified together")
 p.add_argument("--out", default="results")
+p.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
 a = p.parse_args()
-model = ac.load_model(a.model, "cpu")
-card = ac.shipped_models()[a.model]
-noise = ac.noise_for(card["noise"])
-norm = noise.norm
-theta0 = float(noise.theta_from_sigma(card["sigma"]))
 settings = ac.preset(a.preset)
 x, y = ac.load_cifar10("test")
-idx = list(range(0, len(y), a.every))
-folder = Path(a.out) / a.model
-folder.mkdir(parents=True, exist_ok=True)
-meta = {
-    "command": f"python scripts/make_shipped_results.py --model {a.model} --every {a.every} --preset {a.preset}",
-    "model": a.model,
-    "norm": norm,
-    "sigma": card["sigma"],
-    "theta0": theta0,
-    "preset": a.preset,
-    "settings": settings.as_dict(),
-    "N0": settings.n0,
-    "N": settings.n,
-    "alpha": settings.alpha,
-    "seed": 0,
-    "indices": f"0:{len(y)}:{a.every}",
-    "device": "cpu",
-    "ancer_core": ac.__version__,
-}
-writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ("fixed", "isotropic-dd", "ancer")}
-todo = [i for i in idx if i not in writers["ancer"].done]
-t_start = time.time()
-for s in range(0, len(todo), a.chunk):
-    part = todo[s : s + a.chunk]
-    res = ac.run_all_methods(model, x[part], norm, theta0, settings, seed=0, indices=part)
-    for m, r in res.items():
+plan = {m: parse_indices(IMAGES[m], len(y)) for m in a.models}
+out_root = Path(tempfile.mkdtemp()) if a.budget else ROOT / a.out  # --budget writes nothing that lasts
+print(
+    f"preset {a.preset}: {settings.as_dict()}; CERTIFY in {a.precision}, optimizers in {a.optimizer_precision}; "
+    + ", ".join(f"{m}: {len(ix)} images" for m, ix in plan.items()),
+    flush=True,
+)
+t_campaign = time.time()
+for name, idx in plan.items():
+    card = ac.shipped_models()[name]
+    noise = ac.noise_for(card["noise"])
+    theta0 = float(noise.theta_from_sigma(card["sigma"]))
+    model = ac.load_model(name, "cpu")
+    certify_model = load_int8(name) if a.precision == "int8" else model
+    config = SamplingConfig(channels_last=a.precision == "int8")
+    folder = out_root / name
+    meta = {
+        "command": f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
+        f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}",
+        "model": name,
+        "model_card": card,
+        "norm": noise.norm,
+        "sigma": card["sigma"],
+        "theta0": theta0,
+        "preset": a.preset,
+        "settings": settings.as_dict(),
+        "N0": settings.n0,
+        "N": settings.n,
+        "alpha": settings.alpha,
+        "seed": 0,
+        "uniform_convention": "std",
+        "indices": IMAGES[name],
+        "device": "cpu",
+        "hardware": hardware(),
+        "torch": str(torch.__version__),
+        "precision": a.precision,
+        "optimizer_precision": a.optimizer_precision,
+        "int8_calibration": getattr(certify_model, "card", {}).get("int8_calibration"),
+        "ancer_core": ac.__version__,
+    }
+    writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ac.METHODS}
+    thetas = folder / "ancer-thetas"
+    thetas.mkdir(exist_ok=True)
+    todo = [i for i in idx if i not in writers["ancer"].done or not (thetas / f"theta_{i:05d}.npy").is_file()]
+    if a.budget:
+        todo = idx[: a.chunk]
+    t_model, done = time.time(), 0
+    for s in range(0, len(todo), a.chunk):
+        part = todo[s : s + a.chunk]
+        res = ac.run_all_methods(
+            model,
+            x[part],
+            noise,
+            theta0,
+            settings,
+            seed=0,
+            indices=part,
+            config=config,
+            certify_model=certify_model,
+            optimizer_autocast=AUTOCAST[a.optimizer_precision],
+        )
+        if a.budget:
+            per = (time.time() - t_model) / len(part)
+            total = sum(len(ix) for ix in plan.values())
+            print(f"{per:.1f} s per image (all three methods) → {total} images ≈ {per * total / 3600:.1f} h")
+            raise SystemExit(0)
+        theta = res["ancer"].theta.float().cpu().numpy().astype(np.float32)
         for k, i in enumerate(part):
-            if i not in writers[m].done:
-                writers[m].write(format_row(i, int(y[i]), r.certificates[k], r.seconds / len(part)))
-    print(f"{s + len(part)}/{len(todo)} images, {time.time() - t_start:.0f} s", flush=True)
-for w in writers.values():
-    w.close()
+            np.save(thetas / f"theta_{i:05d}.npy", theta[k])
+            for m, r in res.items():
+                seconds = r.stage_seconds["certify"] / len(part)  # CERTIFY only, as the original's time
+                if i not in writers[m].done:
+                    writers[m].write(format_row(i, int(y[i]), r.certificates[k], seconds))
+        done += len(part)
+        per = (time.time() - t_model) / done
+        print(f"{name}: {done}/{len(todo)} images, {per:.1f} s per image, eta {per * (len(todo) - done) / 60:.0f} min")
+    for w in writers.values():
+        w.close()
+print(f"done in {(time.time() - t_campaign) / 3600:.2f} h")

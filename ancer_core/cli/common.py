@@ -72,7 +72,8 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--preset",
         choices=tuple(PRESETS),
         default="paper",
-        help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; quick: small, for CPUs",
+        help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; cpu: a data set on a CPU, "
+        "N0=100, N=10,000, Isotropic DD 200×32, ANCER 100×32; quick: one image, interactive",
     )
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="run seed; each image's noise is seeded from (seed, index)")
