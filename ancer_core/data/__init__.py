@@ -2,6 +2,7 @@
 ``certify`` with the paper's tables."""
 
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
+from .grid import Envelope, GridModel, envelope, envelope_table, load_grid, superset_rows
 from .images import PreparedImage, bundled_photos, prepare_image
 from .results import (
     COLUMNS,
@@ -13,6 +14,7 @@ from .results import (
     export_results,
     format_row,
     read_results,
+    superset_shares,
     superset_table,
 )
 
@@ -30,7 +32,14 @@ __all__ = [
     "export_results",
     "format_row",
     "read_results",
+    "superset_shares",
     "superset_table",
+    "Envelope",
+    "GridModel",
+    "envelope",
+    "envelope_table",
+    "load_grid",
+    "superset_rows",
     "PreparedImage",
     "bundled_photos",
     "prepare_image",

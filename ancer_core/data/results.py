@@ -181,18 +181,22 @@ def accuracy_table(files: dict[str, Table], radii) -> str:
     return "\n".join(lines)
 
 
-def superset_table(files: dict[str, Table], reference: str) -> str:
-    """Paper Tables 4/5: % of the common images where ``reference`` has the largest ℓp radius
-    (\"ℓp is the best\") and the largest proxy radius (\"ℓp^Θ is the best\") among all files, plus
-    the share where its region is a superset (Definition 1) of every isotropic file's region —
-    exact for isotropic competitors: a ball of radius R lies in the region iff R ≤ min θ·gap."""
+def superset_shares(files: dict[str, Table], reference: str) -> dict:
+    """Paper Tables 4/5 on the images common to all files: the share where ``reference`` has the
+    largest ℓp radius (``best_radius``, "ℓp is the best") and the largest proxy radius
+    (``best_proxy``, "ℓp^Θ is the best") among all files, and the share where its region is a
+    superset (Definition 1) of every isotropic file's region (``superset``) — exact for isotropic
+    competitors: a ball of radius R lies in the region iff R ≤ min θ·gap."""
     ref = files[reference]
-    common = set(ref["idx"].tolist())
-    for t in files.values():
-        common &= set(t["idx"].tolist())
-    if not common:
-        return "no image is common to all files"
-    idx = np.array(sorted(common))
+    idx = np.array(sorted(set.intersection(*(set(int(i) for i in t["idx"]) for t in files.values()))), dtype=int)
+    if not len(idx):
+        return {
+            "images": 0,
+            "compared_with": [],
+            "best_radius": float("nan"),
+            "best_proxy": float("nan"),
+            "superset": float("nan"),
+        }
 
     def col(t, name):
         order = {int(i): k for k, i in enumerate(t["idx"])}
@@ -210,11 +214,25 @@ def superset_table(files: dict[str, Table], reference: str) -> str:
         iso = np.isclose(col(t, "radius"), col(t, "radius_proxy"))
         same = (pred_ref == col(t, "predict")) | (col(t, "radius") <= 0)
         sup &= ~iso | (same & (r_ref >= col(t, "radius") - 1e-12))
+    return {
+        "images": len(idx),
+        "compared_with": others,
+        "best_radius": float(best_r.mean()),
+        "best_proxy": float(best_p.mean()),
+        "superset": float(sup.mean()),
+    }
+
+
+def superset_table(files: dict[str, Table], reference: str) -> str:
+    """:func:`superset_shares` as text."""
+    s = superset_shares(files, reference)
+    if not s["images"]:
+        return "no image is common to all files"
     lines = [
-        f"reference: {reference}   compared with: {', '.join(others)}   images: {len(idx)}",
-        f"% {reference} ℓp radius is the best            {100 * best_r.mean():6.1f}",
-        f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * best_p.mean():6.1f}",
-        f"% {reference} region ⊇ every isotropic region  {100 * sup.mean():6.1f}  (Definition 1, exact)",
+        f"reference: {reference}   compared with: {', '.join(s['compared_with'])}   images: {s['images']}",
+        f"% {reference} ℓp radius is the best            {100 * s['best_radius']:6.1f}",
+        f"% {reference} proxy radius (ℓp^Θ) is the best  {100 * s['best_proxy']:6.1f}",
+        f"% {reference} region ⊇ every isotropic region  {100 * s['superset']:6.1f}  (Definition 1, exact)",
     ]
     return "\n".join(lines)
 

@@ -1,0 +1,142 @@
+"""A results grid — one folder per model, one result file per method — and the paper's tables across σ.
+
+The paper reports, per radius, the *top-1* certified accuracy across the σ grid (§7: "the top-1
+certified accuracy plots, ACR and AC R̃ per radius across σ", as Salman et al., Zhai et al. and
+Alfarra et al. do): for each method and radius, the best of the models trained with different σ.
+Tables 1/2 are that envelope; Appendix F gives the per-σ tables; Tables 4/5 the superset shares.
+The envelope is taken on the images every model of the grid certified, so that each σ is judged
+on the same images.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .results import Table, average_certified_radius, certified_accuracy, read_results, superset_shares
+
+METHOD_ORDER = ("fixed", "isotropic-dd", "ancer")
+
+
+@dataclass
+class GridModel:
+    """One model's result files: ``tables[method]`` and the settings each was made with."""
+
+    name: str
+    norm: str
+    sigma: float
+    tables: dict[str, Table]
+    meta: dict[str, dict]
+    folder: Path
+
+    @property
+    def theta_folder(self) -> Path:
+        """Where ANCER's θ per image is kept (``theta_IDX.npy``)."""
+        return self.folder / "ancer-thetas"
+
+
+def load_grid(root: str | Path) -> dict[str, GridModel]:
+    """Every ``root/<model>/`` that holds result files of at least one method, with its settings
+    (``FILE.tsv.json``); models sorted by norm, then σ."""
+    out = []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+        files = {m: folder / f"{m}.tsv" for m in METHOD_ORDER if (folder / f"{m}.tsv").is_file()}
+        if not files:
+            continue
+        tables = {m: read_results(f) for m, f in files.items()}
+        meta = {}
+        for m, f in files.items():
+            j = f.with_name(f.name + ".json")
+            meta[m] = json.loads(j.read_text()) if j.is_file() else {}
+        first = next(iter(meta.values()))
+        out.append(
+            GridModel(folder.name, first.get("norm", "l2"), float(first.get("sigma", "nan")), tables, meta, folder)
+        )
+    out.sort(key=lambda g: (g.norm, g.sigma))
+    return {g.name: g for g in out}
+
+
+def common_indices(tables) -> np.ndarray:
+    """Sorted image indices present in every table."""
+    common = None
+    for t in tables:
+        s = set(int(i) for i in t["idx"])
+        common = s if common is None else common & s
+    return np.array(sorted(common or ()), dtype=int)
+
+
+def restrict(t: Table, idx: np.ndarray) -> Table:
+    """The rows of ``t`` for the images ``idx`` (all must be present), in that order."""
+    row = {int(i): k for k, i in enumerate(t["idx"])}
+    take = np.array([row[int(i)] for i in idx], dtype=int)
+    return Table({k: v[take] for k, v in t.columns.items()})
+
+
+@dataclass
+class Envelope:
+    """Top-1 across σ for one method: certified accuracy per radius (and the σ that attains it),
+    the largest ACR and AC R̃ over the σ grid, on ``images`` images common to the grid."""
+
+    method: str
+    radii: np.ndarray
+    accuracy: np.ndarray
+    best_sigma: list[float]
+    acr: float
+    acr_proxy: float
+    images: int
+
+
+def envelope(models: list[GridModel], method: str, radii, column: str = "radius") -> Envelope:
+    """The paper's Table 1/2 row (and Figure 3/4 curve) of ``method`` across the models' σ."""
+    models = [g for g in models if method in g.tables]
+    if not models:
+        raise ValueError(f"no model of the grid has results for {method}")
+    idx = common_indices(g.tables[method] for g in models)
+    radii = np.asarray(radii, dtype=float)
+    tabs = [restrict(g.tables[method], idx) for g in models]
+    acc = (
+        np.stack([certified_accuracy(t, radii, column) for t in tabs])
+        if len(idx)
+        else np.zeros((len(tabs), len(radii)))
+    )
+    best = acc.argmax(0)
+    return Envelope(
+        method,
+        radii,
+        acc.max(0),
+        [models[b].sigma for b in best],
+        max(average_certified_radius(t) for t in tabs) if len(idx) else 0.0,
+        max(average_certified_radius(t, "radius_proxy") for t in tabs) if len(idx) else 0.0,
+        len(idx),
+    )
+
+
+def envelope_table(models: list[GridModel], radii) -> str:
+    """Table 1 (ℓ2) or Table 2 (ℓ1) as the paper lays it out: one row per method, top-1 certified
+    accuracy (%) across σ at each radius, the best ACR and AC R̃ over σ."""
+    sigmas = ", ".join(f"{g.sigma:g}" for g in models)
+    head = "method".ljust(14) + "".join(f"{r:>7g}" for r in radii) + "     ACR    ACR~"
+    lines = [f"top-1 across σ ∈ {{{sigmas}}}", head, "-" * len(head)]
+    for m in METHOD_ORDER:
+        if not any(m in g.tables for g in models):
+            continue
+        e = envelope(models, m, radii)
+        lines.append(m.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + f"{e.acr:8.3f}{e.acr_proxy:8.3f}")
+    e = envelope(models, next(m for m in METHOD_ORDER if any(m in g.tables for g in models)), radii)
+    lines.append(f"({e.images} images certified by every model; ACR and ACR~: the best σ's)")
+    return "\n".join(lines)
+
+
+def superset_rows(models: list[GridModel]) -> list[dict]:
+    """Tables 4/5, one row per model: % of its images where ANCER's ℓp radius, and its proxy radius,
+    is the best of the three methods, and where its region contains every isotropic one."""
+    rows = []
+    for g in models:
+        if "ancer" not in g.tables or len(g.tables) < 2:
+            continue
+        s = superset_shares(g.tables, "ancer")
+        rows.append({"model": g.name, "sigma": g.sigma, **s})
+    return rows
