@@ -53,3 +53,42 @@ def fake_archive():
         return path
 
     return make
+
+
+@pytest.fixture
+def fake_grid():
+    """Writes a results grid of random certificates (and ANCER θ files) in the layout of
+    scripts/make_shipped_results.py: ``make(root, rng, {model: (norm, σ, indices)})`` returns
+    ``{(model, method): Table}``."""
+    import json
+
+    from ancer_core.data import read_results
+    from ancer_core.data.results import HEADER
+
+    def make(root, rng, models):
+        rows = {}
+        for name, (norm, sigma, idx) in models.items():
+            folder = root / name
+            (folder / "ancer-thetas").mkdir(parents=True)
+            for i in idx:
+                np.save(
+                    folder / "ancer-thetas" / f"theta_{i:05d}.npy", (sigma * (1 + rng.random((3, 32, 32)))).astype("f4")
+                )
+            for m in ("fixed", "isotropic-dd", "ancer"):
+                label = rng.integers(0, 10, len(idx))
+                correct = rng.random(len(idx)) < 0.7
+                predict = np.where(correct, label, (label + 1) % 10)
+                radius = rng.random(len(idx)) * 1.5
+                proxy = radius * (1 + (m == "ancer") * rng.random(len(idx)))
+                lines = [HEADER] + [
+                    f"{i}\t{label[k]}\t{predict[k]}\t{radius[k]:.6g}\t{proxy[k]:.6g}\t{int(correct[k])}\t{sigma}"
+                    f"\t0.1\t0.9\t{radius[k] / sigma:.6g}"
+                    for k, i in enumerate(idx)
+                ]
+                (folder / f"{m}.tsv").write_text("\n".join(lines) + "\n")
+                meta = {"norm": norm, "sigma": sigma, "N0": 100, "N": 10000, "alpha": 0.001, "theta0": sigma}
+                (folder / f"{m}.tsv.json").write_text(json.dumps(dict(meta, model=name, method=m)))
+                rows[name, m] = read_results(folder / f"{m}.tsv")
+        return rows
+
+    return make

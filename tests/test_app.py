@@ -195,3 +195,31 @@ def test_presenter_mode_from_the_url_hides_the_controls():
     at.toggle(key="presenter").set_value(False).run()
     assert any(w.label == "N0 (selection samples)" for w in at.number_input)
     assert not any("font-size" in m.value for m in at.markdown)
+
+
+def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_grid):
+    """The whole-grid view (Tables 1/2 as top-1 across σ, Tables 4/5) and the θ-map browser."""
+    fake_grid(
+        tmp_path,
+        np.random.default_rng(0),
+        {
+            "small-gaussian-0.25": ("l2", 0.25, [0, 50, 100, 150]),
+            "small-gaussian-0.50": ("l2", 0.5, [0, 100]),
+            "small-uniform-0.50": ("l1", 0.5, [0, 50]),
+        },
+    )
+    monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
+    at = _page("results", 180)
+    assert not at.exception, at.exception
+    assert at.radio(key="results_source").value.startswith("across σ")
+    heads = [h.value for h in at.subheader]
+    assert any(h.startswith("Table 1") for h in heads) and any(h.startswith("Table 2") for h in heads)
+    env = at.dataframe[0].value  # Table 1, then which σ, Table 2, which σ, Tables 4/5
+    assert list(env["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert "on the 2 test images every model certified" in " ".join(c.value for c in at.caption)
+    assert len(at.dataframe[4].value) == 3
+    at.radio(key="results_source").set_value("small-gaussian-0.25").run()
+    assert not at.exception, at.exception
+    assert any("θ maps over the 4 certified images" in h.value for h in at.subheader)
+    at.radio(key="theta_mode").set_value("mean per class").run()
+    assert not at.exception, at.exception

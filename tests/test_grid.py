@@ -1,41 +1,12 @@
 """The results grid and the paper's across-σ tables (Tables 1/2 as top-1 over σ, Tables 4/5)."""
 
-import json
-
 import numpy as np
 import pytest
 
 from ancer_core.cli import main as cli
-from ancer_core.data import envelope, load_grid, read_results, superset_rows
-from ancer_core.data.results import HEADER
+from ancer_core.data import envelope, load_grid, superset_rows
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
-
-
-def write_grid(root, rng, models, extra_images=()):
-    """Random result files: {model: (norm, σ, indices)}; returns {(model, method): rows}."""
-    rows = {}
-    for name, (norm, sigma, idx) in models.items():
-        folder = root / name
-        folder.mkdir(parents=True)
-        for m in METHODS:
-            label = rng.integers(0, 10, len(idx))
-            correct = rng.random(len(idx)) < 0.7
-            predict = np.where(correct, label, (label + 1) % 10)
-            radius = rng.random(len(idx)) * 1.5
-            proxy = radius * (1 + (m == "ancer") * rng.random(len(idx)))
-            lines = [HEADER]
-            for k, i in enumerate(idx):
-                lines.append(
-                    f"{i}\t{label[k]}\t{predict[k]}\t{radius[k]:.6g}\t{proxy[k]:.6g}\t{int(correct[k])}\t{sigma}\t0.1"
-                    f"\t0.9\t{radius[k] / sigma:.6g}"
-                )
-            (folder / f"{m}.tsv").write_text("\n".join(lines) + "\n")
-            (folder / f"{m}.tsv.json").write_text(
-                json.dumps({"norm": norm, "sigma": sigma, "N": 10000, "alpha": 0.001})
-            )
-            rows[name, m] = read_results(folder / f"{m}.tsv")
-    return rows
 
 
 def brute_accuracy(t, keep, r, column="radius"):
@@ -43,14 +14,14 @@ def brute_accuracy(t, keep, r, column="radius"):
     return np.mean((t["correct"][sel] == 1) & (t[column][sel] >= r))
 
 
-def test_envelope_is_the_best_sigma_per_radius_on_common_images(tmp_path):
+def test_envelope_is_the_best_sigma_per_radius_on_common_images(tmp_path, fake_grid):
     rng = np.random.default_rng(0)
     spec = {
         "g-0.25": ("l2", 0.25, list(range(0, 400, 2))),  # more images than the others
         "g-0.50": ("l2", 0.5, list(range(0, 400, 4))),
         "g-1.00": ("l2", 1.0, list(range(0, 400, 4))),
     }
-    rows = write_grid(tmp_path, rng, spec)
+    rows = fake_grid(tmp_path, rng, spec)
     grid = load_grid(tmp_path)
     assert [g.sigma for g in grid.values()] == [0.25, 0.5, 1.0]
     common = list(range(0, 400, 4))
@@ -68,18 +39,18 @@ def test_envelope_is_the_best_sigma_per_radius_on_common_images(tmp_path):
         assert e.acr == pytest.approx(max(acrs))
 
 
-def test_superset_rows_count_ancer_best(tmp_path):
+def test_superset_rows_count_ancer_best(tmp_path, fake_grid):
     rng = np.random.default_rng(1)
-    rows = write_grid(tmp_path, rng, {"u-0.50": ("l1", 0.5, list(range(50)))})
+    rows = fake_grid(tmp_path, rng, {"u-0.50": ("l1", 0.5, list(range(50)))})
     (r,) = superset_rows(list(load_grid(tmp_path).values()))
     a, f, i = (rows["u-0.50", m] for m in ("ancer", "fixed", "isotropic-dd"))
     best = (a["radius"] >= f["radius"] - 1e-12) & (a["radius"] >= i["radius"] - 1e-12)
     assert r["best_radius"] == pytest.approx(best.mean()) and r["images"] == 50
 
 
-def test_analyze_grid_prints_tables_1_2_and_4_5(tmp_path, capsys):
+def test_analyze_grid_prints_tables_1_2_and_4_5(tmp_path, capsys, fake_grid):
     rng = np.random.default_rng(2)
-    write_grid(
+    fake_grid(
         tmp_path,
         rng,
         {"g-0.25": ("l2", 0.25, list(range(20))), "u-0.50": ("l1", 0.5, list(range(20)))},

@@ -2,8 +2,18 @@
 ``certify`` with the paper's tables."""
 
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
-from .grid import Envelope, GridModel, envelope, envelope_table, load_grid, superset_rows
+from .grid import (
+    Envelope,
+    GridModel,
+    class_mean_thetas,
+    envelope,
+    envelope_table,
+    load_grid,
+    load_thetas,
+    superset_rows,
+)
 from .images import PreparedImage, bundled_photos, prepare_image
+from .published import RESNET110, RESNET110_RADII
 from .results import (
     COLUMNS,
     ResultWriter,
@@ -40,6 +50,10 @@ __all__ = [
     "envelope_table",
     "load_grid",
     "superset_rows",
+    "class_mean_thetas",
+    "load_thetas",
+    "RESNET110",
+    "RESNET110_RADII",
     "PreparedImage",
     "bundled_photos",
     "prepare_image",

@@ -140,3 +140,17 @@ def superset_rows(models: list[GridModel]) -> list[dict]:
         s = superset_shares(g.tables, "ancer")
         rows.append({"model": g.name, "sigma": g.sigma, **s})
     return rows
+
+
+def load_thetas(model: GridModel) -> tuple[np.ndarray, np.ndarray]:
+    """ANCER's θ of every certified image that has one: (indices, θ of shape (n, C, H, W))."""
+    files = sorted(model.theta_folder.glob("theta_[0-9]*.npy")) if model.theta_folder.is_dir() else []
+    if not files:
+        return np.zeros(0, dtype=int), np.zeros((0, 3, 32, 32), dtype=np.float32)
+    idx = np.array([int(f.stem.split("_")[1]) for f in files])
+    return idx, np.stack([np.load(f) for f in files])
+
+
+def class_mean_thetas(thetas: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict[str, np.ndarray]:
+    """Mean over images (and channels) of θ per true class: {class name: H×W}, classes with images only."""
+    return {classes[c]: thetas[labels == c].mean(axis=(0, 1)) for c in range(len(classes)) if (labels == c).any()}

@@ -1,19 +1,168 @@
-"""Results explorer (paper Figures 3–5, Tables 1, 2, 4, 5) for the files written by `certify`."""
+"""Results explorer (paper Figures 3–5, Tables 1, 2, 4, 5; Appendix F per σ) for the files written by `certify`."""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from ui import display, figures
+from ui import display, figures, resources
 
 import ancer_core as ac
 from ancer_core import AncerInputError
-from ancer_core.data import accuracy_table, average_certified_radius, certified_accuracy, read_results, superset_table
+from ancer_core.data import (
+    CLASSES,
+    RESNET110,
+    RESNET110_RADII,
+    GridModel,
+    accuracy_table,
+    average_certified_radius,
+    certified_accuracy,
+    class_mean_thetas,
+    envelope,
+    load_grid,
+    load_thetas,
+    read_results,
+    superset_rows,
+    superset_table,
+)
 
-SHIPPED = Path(__file__).resolve().parents[2] / "results"  # the repository's result grid
+# the repository's result grid, or another one (ANCER_RESULTS: a folder with one sub-folder per model)
+SHIPPED = Path(os.environ.get("ANCER_RESULTS") or Path(__file__).resolve().parents[2] / "results")
+ACROSS = "across σ (the whole grid)"
+UPLOAD = "upload files…"
+TABLE_RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+ORDER = {"fixed": 0, "isotropic-dd": 1, "ancer": 2}
+
+
+def settings_line(meta: dict) -> str:
+    n = meta.get("N")
+    return (
+        f"N0 = {meta.get('N0')}, N = {n:,}, α = {meta.get('alpha')}, " if isinstance(n, int) else ""
+    ) + f"preset {meta.get('preset', '?')}, CERTIFY in {meta.get('precision', 'fp32')}"
+
+
+def across_sigma(grid: dict[str, GridModel]) -> None:
+    """Tables 1/2 and Figures 3/4 as the paper reports them: top-1 over the σ grid at each radius."""
+    for norm, table, figure in (("l2", "Table 1", "Figure 3"), ("l1", "Table 2", "Figure 4")):
+        models = [g for g in grid.values() if g.norm == norm]
+        if not models:
+            continue
+        noise = ac.noise_for(norm)
+        unit = noise.norm_symbol
+        sigmas = ", ".join(f"{g.sigma:g}" for g in models)
+        st.subheader(f"{table} and {figure}: {noise.name} noise, top-1 across σ ∈ {{{sigmas}}}")
+        methods = [m for m in ORDER if any(m in g.tables for g in models)]
+        envs = {m: envelope(models, m, TABLE_RADII) for m in methods}
+        n_img = next(iter(envs.values())).images
+        st.caption(
+            f"For each method and radius, the best certified accuracy over the models trained with σ ∈ {{{sigmas}}}, "
+            f"on the {n_img} test images every model certified (the paper's 'top-1 across σ', §7); ACR and AC R̃: "
+            f"the best σ's. {settings_line(next(iter(models[0].meta.values())))}."
+        )
+        st.dataframe(
+            [
+                {
+                    "method": m,
+                    **{f"{unit} r={r:g} (%)": 100 * a for r, a in zip(TABLE_RADII, e.accuracy)},
+                    "ACR": e.acr,
+                    "AC R̃": e.acr_proxy,
+                }
+                for m, e in envs.items()
+            ],
+            hide_index=True,
+            key=f"envelope_{norm}",
+        )
+        with st.expander("which σ attains each entry"):
+            st.dataframe(
+                [
+                    {"method": m, **{f"r={r:g}": f"σ={s:g}" for r, s in zip(TABLE_RADII, e.best_sigma)}}
+                    for m, e in envs.items()
+                ],
+                hide_index=True,
+                key=f"best_sigma_{norm}",
+            )
+        rmax = max(float(t["radius_proxy"].max()) for g in models for t in g.tables.values()) * 1.05 + 1e-9
+        radii = np.linspace(0, rmax, 200)
+        c1, c2 = st.columns(2)
+        for where, column, xlabel, key in (
+            (c1, "radius", f"{unit} radius (largest enclosed ball: min θ·gap)", "radius"),
+            (c2, "radius_proxy", f"{unit} proxy radius R̃ = GM(θ)·gap", "proxy"),
+        ):
+            curves = {m: 100 * envelope(models, m, radii, column).accuracy for m in methods}
+            fig = figures.line_figure(radii, curves, xlabel, "top-1 certified accuracy across σ (%)")
+            display.show(where=where, fig=fig, key=f"envelope_{norm}_{key}")
+    rows = superset_rows(list(grid.values()))
+    if rows:
+        st.subheader("Tables 4/5: is ANCER's certificate a superset?")
+        st.dataframe(
+            [
+                {
+                    "model": r["model"],
+                    "σ": r["sigma"],
+                    "% ANCER ℓp radius is the best": 100 * r["best_radius"],
+                    "% ANCER proxy radius (ℓp^Θ) is the best": 100 * r["best_proxy"],
+                    "% ANCER region ⊇ every isotropic region": 100 * r["superset"],
+                    "images": r["images"],
+                }
+                for r in rows
+            ],
+            hide_index=True,
+            key="supersets",
+        )
+        st.caption(
+            "Per model, over its images: ANCER's radius (or proxy radius) at least that of fixed σ and Isotropic DD; "
+            "the last column checks Definition 1 exactly (an isotropic ball lies in ANCER's region iff its radius ≤ "
+            "min θ·gap, with the same class). The paper reports 83 % / 93 % for Cohen et al.'s CIFAR-10 models."
+        )
+
+
+def theta_browser(g: GridModel, labels: dict[int, int], iso: dict[int, float]) -> None:
+    """ANCER's θ per certified image, and averaged per class."""
+    idx, thetas = load_thetas(g)
+    if not len(idx):
+        return
+    noise = ac.noise_for(g.norm)
+    sym = noise.theta_symbol
+    st.subheader(f"ANCER's θ maps over the {len(idx)} certified images")
+    st.caption(
+        f"θ is {noise.theta_meaning}, per pixel and channel, as ANCER chose it for each image (started from that "
+        f"image's Isotropic DD {sym}); the model was trained with σ = {g.sigma:g}."
+    )
+    mode = st.radio("show", ["one image", "mean per class"], horizontal=True, key="theta_mode")
+    x, _ = resources.test_split()
+    if mode == "one image":
+        pick = st.select_slider(
+            "test image",
+            options=list(idx),
+            format_func=lambda i: f"#{i} ({CLASSES[labels.get(int(i), 0)]})",
+            key="theta_image",
+        )
+        k = int(np.searchsorted(idx, pick))
+        c1, c2 = st.columns([1, 3])
+        c1.plotly_chart(figures.image_figure(x[pick].numpy(), f"#{pick}: {CLASSES[labels.get(int(pick), 0)]}"))
+        display.show(
+            where=c2,
+            fig=figures.sigma_map_figure(thetas[k], iso.get(int(pick), float("nan")), sym),
+            key="theta_one",
+        )
+        row = {int(i): j for j, i in enumerate(g.tables["ancer"]["idx"])}.get(int(pick))
+        if row is not None:
+            t = g.tables["ancer"]
+            verdict = "correct" if t["correct"][row] else ("abstained" if t["predict"][row] < 0 else "wrong class")
+            st.caption(
+                f"ANCER's certificate: {verdict}; {noise.norm_symbol} radius {t['radius'][row]:.3f}, proxy radius "
+                f"{t['radius_proxy'][row]:.3f}, p̲A = {t['p_lower'][row]:.4f}."
+            )
+    else:
+        lab = np.array([labels.get(int(i), -1) for i in idx])
+        maps = class_mean_thetas(thetas, lab, CLASSES)
+        counts = {CLASSES[c]: int((lab == c).sum()) for c in range(len(CLASSES))}
+        maps = {f"{k} ({counts[k]})": v for k, v in maps.items()}
+        display.show(figures.theta_maps_figure(maps, f"mean {sym}", cols=5, height=220), "theta_classes")
+        st.caption("Mean over the images of each true class (count in brackets) and over the three channels.")
+
 
 st.title("Results explorer (ANCER, Figures 3–5, Tables 1–2 and 4–5)")
 st.caption(
@@ -22,41 +171,54 @@ st.caption(
     "time p_lower gap; settings in FILE.tsv.json)."
 )
 
-sets = sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()) if SHIPPED.is_dir() else []
-source = st.radio("results", sets + ["upload files…"], horizontal=True, key="results_source")
-tables, metas = {}, {}
+grid = {}
 try:
-    if source == "upload files…":
+    grid = load_grid(SHIPPED) if SHIPPED.is_dir() else {}
+except AncerInputError as e:
+    st.error(f"Could not read the shipped results: {e}")
+source = st.radio(
+    "results", ([ACROSS] if len(grid) > 1 else []) + list(grid) + [UPLOAD], horizontal=True, key="results_source"
+)
+if source == ACROSS:
+    across_sigma(grid)
+    st.stop()
+
+tables, metas = {}, {}
+if source == UPLOAD:
+    try:
         ups = st.file_uploader("certify output files (.tsv), one per method", type=["tsv"], accept_multiple_files=True)
         for up in ups or []:
             tables[Path(up.name).stem] = read_results(up)
-    else:
-        for f in sorted((SHIPPED / source).glob("*.tsv")):
-            tables[f.stem] = read_results(f)
-            meta = f.with_name(f.name + ".json")
-            metas[f.stem] = json.loads(meta.read_text()) if meta.is_file() else {}
-except AncerInputError as e:
-    st.error(f"Could not read the file: {e}")
+    except AncerInputError as e:
+        st.error(f"Could not read the file: {e}")
+else:
+    tables, metas = dict(grid[source].tables), dict(grid[source].meta)
 empty = [k for k, t in tables.items() if len(t) == 0]
 if empty:
     st.warning(f"No rows yet in: {', '.join(empty)} (a run still in progress?); they are left out.")
 tables = {k: t for k, t in tables.items() if len(t)}
-order = {"fixed": 0, "isotropic-dd": 1, "ancer": 2}
-tables = dict(sorted(tables.items(), key=lambda kv: order.get(kv[0], 9)))
+tables = dict(sorted(tables.items(), key=lambda kv: ORDER.get(kv[0], 9)))
 if not tables:
     st.info("Choose a shipped set or upload files.")
     st.stop()
 
-if metas:
-    m = next(iter(metas.values()))
+meta = next(iter(metas.values()), {})
+if meta:
     st.markdown(
-        f"Model `{m.get('model')}`, norm {m.get('norm')}, σ = {m.get('sigma')}, N0 = {m.get('N0')}, "
-        f"N = {m.get('N'):,}, α = {m.get('alpha')}, images {m.get('indices')}; made by `{m.get('command')}`."
+        f"Model `{meta.get('model')}`, norm {meta.get('norm')}, σ = {meta.get('sigma')}, images {meta.get('indices')}; "
+        f"{settings_line(meta)}; made by `{meta.get('command')}`."
     )
-noise = ac.noise_for(next(iter(metas.values())).get("norm", "l2") if metas else "l2")
+noise = ac.noise_for(meta.get("norm", "l2"))
 unit = noise.norm_symbol
 rmax = max(float(t["radius_proxy"].max()) for t in tables.values()) * 1.05 + 1e-9
 radii = np.linspace(0, rmax, 200)
+published = {}
+if noise.norm == "l2" and meta.get("sigma") is not None:
+    published = {
+        name: (np.array(RESNET110_RADII), 100 * np.array(points[float(meta["sigma"])]))
+        for name, points in RESNET110.items()
+        if float(meta["sigma"]) in points
+    }
 c1, c2 = st.columns(2)
 display.show(
     where=c1,
@@ -65,6 +227,7 @@ display.show(
         {k: 100 * certified_accuracy(t, radii) for k, t in tables.items()},
         f"{unit} radius (largest enclosed ball: min θ·gap)",
         "certified accuracy (%)",
+        markers=published,
     ),
     key="acc_radius",
 )
@@ -79,32 +242,38 @@ display.show(
     key="acc_proxy",
 )
 st.caption(
-    "Figures 3/4 of the paper: share of images that are classified correctly and certified at least at that "
-    "radius (left) or proxy radius (right)."
+    "Figures 3/4 of the paper for this σ (Appendix F): share of images that are classified correctly and certified "
+    "at least at that radius (left) or proxy radius (right)."
+    + (
+        " Symbols: published fixed-σ figures of ResNet-110 models (≈ 5× our models' compute) trained with the same σ, "
+        "on the 500 images 0:10000:20 at N = 100,000 — a reference for the fixed-σ curve, not the same images or N."
+        if published
+        else ""
+    )
 )
 
-st.subheader("Tables 1/2: certified accuracy, ACR and AC R̃")
+st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
 rows = []
 for k, t in tables.items():
-    acc = certified_accuracy(t, [0.0, 0.25, 0.5, 0.75, 1.0])
+    acc = certified_accuracy(t, TABLE_RADII)
     rows.append(
         {
             "method": k,
             "images": len(t),
-            **{f"@{r:g}": 100 * a for r, a in zip([0, 0.25, 0.5, 0.75, 1.0], acc)},
+            **{f"@{r:g}": 100 * a for r, a in zip(TABLE_RADII, acc)},
             "ACR": average_certified_radius(t),
             "AC R̃": average_certified_radius(t, "radius_proxy"),
         }
     )
 st.dataframe(rows, hide_index=True, key="acc_table")
 with st.expander("as `python -m ancer_core analyze` prints it"):
-    st.code(accuracy_table(tables, [0.0, 0.25, 0.5, 0.75, 1.0]))
+    st.code(accuracy_table(tables, TABLE_RADII))
     if "ancer" in tables and len(tables) > 1:
         st.code(superset_table(tables, "ancer"))
 
 st.subheader("Figure 5: σ-factor and gap")
 h1, h2 = st.columns(2)
-base = metas.get("fixed", {}).get("theta0") or (next(iter(metas.values())).get("theta0") if metas else None)
+base = meta.get("theta0")
 if base:
     display.show(
         where=h1,
@@ -121,3 +290,9 @@ display.show(
     ),
     key="gaps",
 )
+
+if source in grid and "ancer" in tables:
+    labels = {int(i): int(c) for i, c in zip(tables["ancer"]["idx"], tables["ancer"]["label"])}
+    iso_t = tables.get("isotropic-dd")
+    iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t["min_sigma"])} if iso_t is not None else {}
+    theta_browser(grid[source], labels, iso)

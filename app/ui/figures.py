@@ -57,16 +57,20 @@ def theta_maps_figure(
     overlay: np.ndarray | None = None,
     opacity: float = 0.6,
     height: int = 280,
+    cols: int | None = None,
 ) -> go.Figure:
-    """θ maps (H×W each, titled by their keys) side by side on one colour scale with one colour
-    bar; with ``overlay`` (the image, 3×H×W) drawn semi-transparent over it."""
+    """θ maps (H×W each, titled by their keys) on one colour scale with one colour bar, side by
+    side or ``cols`` per row; with ``overlay`` (the image, 3×H×W) drawn semi-transparent over it."""
     lo = min(float(m.min()) for m in maps.values())
     hi = max(float(m.max()) for m in maps.values())
     n = len(maps)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=list(maps), horizontal_spacing=0.02)
+    cols = cols or n
+    rows = -(-n // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(maps), horizontal_spacing=0.02, vertical_spacing=0.08)
     for k, m in enumerate(maps.values()):
+        where = dict(row=k // cols + 1, col=k % cols + 1)
         if overlay is not None:
-            fig.add_trace(go.Image(z=_rgb(overlay), hoverinfo="skip"), row=1, col=k + 1)
+            fig.add_trace(go.Image(z=_rgb(overlay), hoverinfo="skip"), **where)
         fig.add_trace(
             go.Heatmap(
                 z=m,
@@ -78,14 +82,13 @@ def theta_maps_figure(
                 colorbar=dict(title=colorbar_title or label),
                 hovertemplate=f"row %{{y}}, col %{{x}}: {label}=%{{z:.4f}}<extra></extra>",
             ),
-            row=1,
-            col=k + 1,
+            **where,
         )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     for k in range(2, n + 1):
-        fig.update_yaxes(scaleanchor=f"x{k}", row=1, col=k)
-    fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5))
+        fig.update_yaxes(scaleanchor=f"x{k}", row=(k - 1) // cols + 1, col=(k - 1) % cols + 1)
+    fig.update_layout(height=height * rows, margin=dict(l=5, r=5, t=30, b=5))
     return fig
 
 
@@ -313,11 +316,18 @@ def line_figure(
     height: int = 320,
     log_y: bool = False,
     mode: str = "lines",
+    markers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> go.Figure:
-    """Simple lines (one per series) with labelled axes."""
+    """Simple lines (one per series) with labelled axes; ``markers``: extra points drawn as symbols
+    only ({name: (x, y)}), e.g. published reference figures."""
     fig = go.Figure()
     for name, yv in series.items():
         fig.add_trace(go.Scatter(x=x, y=yv, mode=mode, name=name, line=dict(color=METHOD_COLORS.get(name))))
+    for k, (name, (mx, my)) in enumerate((markers or {}).items()):
+        symbol = ("diamond-open", "square-open", "circle-open")[k % 3]
+        fig.add_trace(
+            go.Scatter(x=mx, y=my, mode="markers", name=name, marker=dict(symbol=symbol, size=10, color="#444"))
+        )
     fig.update_xaxes(title_text=xlabel)
     fig.update_yaxes(title_text=ylabel, type="log" if log_y else "linear")
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=50))
