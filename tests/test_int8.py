@@ -96,3 +96,9 @@ def test_int8_without_calibration_is_refused_with_the_command_that_makes_one(tmp
     assert main(["quantize", "--model", str(ckpt), "--data-root", str(fake_archive(tmp_path)), "--images", "20"]) == 0
     assert int8_path(ckpt).is_file() and "agreement" in capsys.readouterr().err
     assert main(argv) == 0
+    # retrained weights with the old calibration beside them: refused, never certified with stale int8 weights
+    torch.manual_seed(1)
+    save_checkpoint(ac.build_model("small-cnn").eval(), "small-cnn", {"noise": "uniform", "sigma": 0.5}, ckpt)
+    load_int8.cache_clear()
+    assert main(argv[:-1] + [str(tmp_path / "r2.tsv")]) == 2
+    assert "calibrated for other weights" in capsys.readouterr().err

@@ -13,6 +13,7 @@ The optimizers never need it: θ only has to be fixed before CERTIFY draws its s
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -62,6 +63,17 @@ def _convert(prepared: torch.nn.Module) -> torch.nn.Module:
         return convert_fx(prepared).eval()
 
 
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """SHA-256 of a float model's parameters and buffers (names, shapes and values): ties an int8
+    calibration to the weights it was made from."""
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(str(tuple(v.shape)).encode())
+        h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def int8_path(name_or_path: str | os.PathLike) -> Path:
     """Where the int8 weights of a shipped model (by name) or of a checkpoint (by path) live."""
     name = str(name_or_path)
@@ -92,7 +104,14 @@ def calibrate_int8(
     torch.save(
         {
             "state_dict": q.state_dict(),
-            "calibration": {"images": len(images), "noise": noise.name, "theta": theta, "seed": seed, "engine": ENGINE},
+            "calibration": {
+                "images": len(images),
+                "noise": noise.name,
+                "theta": theta,
+                "seed": seed,
+                "engine": ENGINE,
+                "weights_sha256": weights_fingerprint(float_model),
+            },
         },
         tmp,
     )
@@ -115,6 +134,13 @@ def load_int8(name_or_path: str) -> torch.nn.Module:
         warnings.simplefilter("ignore")
         saved = torch.load(path, map_location="cpu", weights_only=True)
     float_model = load_model(name_or_path, "cpu", fold_bn=False)
+    made_from = saved["calibration"].get("weights_sha256")  # absent in calibrations older than the check
+    if made_from is not None and made_from != weights_fingerprint(float_model):
+        raise AncerInputError(
+            f"{path.name} was calibrated for other weights than those of {name_or_path!r} (the model was "
+            f"retrained or replaced); make it again with `python -m ancer_core quantize --model {name_or_path} "
+            "--data-root PATH_TO_CIFAR10`"
+        )
     q = _convert(_prepared(float_model))
     q.load_state_dict(saved["state_dict"])
     q.card = dict(float_model.card, int8_calibration=saved["calibration"])
