@@ -4,6 +4,7 @@ command. Run ``python -m ancer_core COMMAND --help`` for each command's options.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..core.validation import AncerInputError
@@ -47,3 +48,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except BrokenPipeError:  # `… | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs advise: no flush error
+        return 0
