@@ -51,10 +51,12 @@ p.add_argument("--optimizer-precision", default="fp32", choices=list(AUTOCAST))
 p.add_argument("--chunk", type=int, default=8, help="images optimized and certified together")
 p.add_argument("--out", default="results")
 p.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
+p.add_argument("--indices", default=None, help="start:stop:step for every model instead of IMAGES (smoke tests)")
 a = p.parse_args()
 settings = ac.preset(a.preset)
 x, y = ac.load_cifar10("test")
-plan = {m: parse_indices(IMAGES[m], len(y)) for m in a.models}
+images = {m: a.indices or IMAGES[m] for m in a.models}
+plan = {m: parse_indices(images[m], len(y)) for m in a.models}
 out_root = Path(tempfile.mkdtemp()) if a.budget else ROOT / a.out  # --budget writes nothing that lasts
 print(
     f"preset {a.preset}: {settings.as_dict()}; CERTIFY in {a.precision}, optimizers in {a.optimizer_precision}; "
@@ -72,7 +74,8 @@ for name, idx in plan.items():
     folder = out_root / name
     meta = {
         "command": f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
-        f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}",
+        f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}"
+        + (f" --indices {a.indices}" if a.indices else ""),
         "model": name,
         "model_card": card,
         "norm": noise.norm,
@@ -85,7 +88,7 @@ for name, idx in plan.items():
         "alpha": settings.alpha,
         "seed": 0,
         "uniform_convention": "std",
-        "indices": IMAGES[name],
+        "indices": images[name],
         "device": "cpu",
         "hardware": hardware(),
         "torch": str(torch.__version__),

@@ -1,0 +1,40 @@
+"""The scripts that make the shipped results, run end to end at tiny settings."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ancer_core as ac
+from ancer_core.cli import main as cli
+from ancer_core.data import load_grid, load_thetas
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif("small-gaussian-0.25" not in ac.shipped_models(), reason="no shipped model")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+def test_results_grid_script_writes_resumes_and_analyzes(tmp_path, capsys):
+    argv = ["scripts/make_shipped_results.py", "--models", "small-gaussian-0.25", "--preset", "quick"]
+    argv += ["--indices", "0:2", "--chunk", "2", "--out", str(tmp_path)]
+    first = run(*argv)
+    assert first.returncode == 0, first.stderr[-3000:]
+    grid = load_grid(tmp_path)
+    g = grid["small-gaussian-0.25"]
+    assert set(g.tables) == {"fixed", "isotropic-dd", "ancer"}
+    assert all(list(t["idx"]) == [0, 1] for t in g.tables.values())
+    assert g.meta["ancer"]["N"] == ac.PRESETS["quick"].n and g.meta["ancer"]["precision"] == "fp32"
+    idx, thetas = load_thetas(g)
+    assert list(idx) == [0, 1] and thetas.shape == (2, 3, 32, 32) and (thetas > 0).all()
+    # ANCER's kept θ is the one it certified with: its smallest entry is the file's min_sigma
+    assert np.allclose(thetas.reshape(2, -1).min(1), g.tables["ancer"]["min_sigma"], rtol=1e-5)
+    again = run(*argv)  # nothing left to do: no row is written twice
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert all(len(t) == 2 for t in load_grid(tmp_path)["small-gaussian-0.25"].tables.values())
+    assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0", "0.25"]) == 0
+    assert "Table 1 (Gaussian" in capsys.readouterr().out
