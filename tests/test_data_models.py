@@ -132,21 +132,51 @@ def test_shipped_models_fit_budget():
         assert counter.get_total_flops() <= 100e6, name
 
 
-@pytest.mark.parametrize("noise,stab", [("gaussian", 0.0), ("uniform", 0.0), ("uniform", 6.0)])
-def test_training_end_to_end_one_step(tmp_path, noise, stab, fake_archive):
+@pytest.mark.parametrize(
+    "noise,stab,cons", [("gaussian", 0.0, 0.0), ("uniform", 0.0, 0.0), ("uniform", 6.0, 0.0), ("gaussian", 0.0, 10.0)]
+)
+def test_training_end_to_end_one_step(tmp_path, noise, stab, cons, fake_archive):
     arch = fake_archive(tmp_path)
     out = tmp_path / "m.pt"
-    card = train(
-        TrainConfig(
-            noise=noise, sigma=0.25, epochs=1, batch_size=16, stability_weight=stab, data_root=str(arch), max_steps=1
-        ),
-        out,
-        log=None,
+    cfg = TrainConfig(
+        noise=noise,
+        sigma=0.25,
+        epochs=1,
+        batch_size=16,
+        stability_weight=stab,
+        consistency_weight=cons,
+        data_root=str(arch),
+        max_steps=1,
     )
+    card = train(cfg, out, log=None)
     assert card["noise"] == noise and card["training"]["max_steps"] == 1
+    assert ("consistency" in card["training"]["loss"]) == (cons > 0)
     assert out.is_file() and out.with_suffix(".json").is_file() and not out.with_suffix(".partial").exists()
     model = load_model(out)
     assert model(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_consistency_loss_matches_a_direct_computation():
+    """Jeong & Shin's loss against NumPy: mean CE over the copies + λ·mean KL(p̂ ‖ pᵢ) + η·H(p̂)."""
+    from ancer_core.models.training import consistency_loss
+
+    rng = np.random.default_rng(0)
+    m, b, k, lam, eta = 3, 5, 4, 12.0, 0.5
+    logits = rng.normal(size=(m, b, k)) * 2
+    y = rng.integers(0, k, b)
+    p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    ce = -np.mean([np.log(p[i, j, y[j]]) for i in range(m) for j in range(b)])
+    mean_p = p.mean(0)
+    kl = np.mean([np.sum(mean_p * np.log(mean_p / p[i]), -1) for i in range(m)], 0)
+    ent = -np.sum(mean_p * np.log(mean_p), -1)
+    want = ce + np.mean(lam * kl + eta * ent)
+    got = consistency_loss(torch.tensor(logits), torch.tensor(y), lam, eta)
+    assert float(got) == pytest.approx(want, rel=1e-9)
+    # copies that agree have no consistency penalty beyond the entropy
+    same = torch.tensor(np.repeat(logits[:1], m, 0))
+    assert float(consistency_loss(same, torch.tensor(y), lam, 0.0)) == pytest.approx(
+        float(consistency_loss(same, torch.tensor(y), 0.0, 0.0))
+    )
 
 
 @pytest.mark.parametrize("arch", ["small-cnn", "resnet18-imagenet-style", "cifar_resnet20"])

@@ -29,6 +29,13 @@ def add_parser(sub) -> None:
         default=0.0,
         help="γ of Yang et al.'s stability loss (0 = off; original ANCER ℓ1 models used 6)",
     )
+    t.add_argument(
+        "--consistency",
+        type=float,
+        default=0.0,
+        help="λ of Jeong & Shin's consistency regularization for Gaussian noise (0 = off; they use 10–20)",
+    )
+    t.add_argument("--consistency-samples", type=int, default=2, help="noisy copies per image (m) with --consistency")
     t.add_argument("--label-smoothing", type=float, default=0.0)
     t.add_argument(
         "--precision",
@@ -58,6 +65,8 @@ def run(args) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         stability_weight=args.stability,
+        consistency_weight=args.consistency,
+        consistency_samples=args.consistency_samples,
         label_smoothing=args.label_smoothing,
         precision=args.precision,
         channels_last=args.channels_last,

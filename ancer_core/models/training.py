@@ -45,6 +45,9 @@ class TrainConfig:
     weight_decay: float = 5e-4
     stability_weight: float = 0.0  # γ of Yang et al.'s stability loss; 0 = plain noise augmentation
     label_smoothing: float = 0.0  # of the cross-entropy on noisy inputs
+    consistency_weight: float = 0.0  # λ of Jeong & Shin's consistency regularization; 0 = off
+    consistency_samples: int = 2  # m noisy copies per image when λ > 0
+    consistency_entropy: float = 0.5  # η, the weight of the mean prediction's entropy
     precision: str = "fp32"  # "bf16": autocast the forward/backward to bfloat16 (weights and optimizer stay fp32)
     channels_last: bool = False  # NHWC activations and weights (oneDNN's fast layout on CPUs)
     init_from: str | None = None  # fine-tune: start from this checkpoint's weights (name or path)
@@ -74,7 +77,31 @@ def add_noise(x: torch.Tensor, noise: str, sigma: float, gen: torch.Generator) -
     return x + nz.theta_from_sigma(sigma) * nz.sample_unit(x.shape, x.device, x.dtype, gen)
 
 
+def consistency_loss(logits: torch.Tensor, y: torch.Tensor, lam: float, eta: float, label_smoothing: float = 0.0):
+    """Jeong & Shin (2020), eq. (8) with their entropy term: ``logits`` (m, B, K) of m noisy copies
+    of each image; mean over copies of CE(F(x+δᵢ), y) + λ · mean over copies of KL(F̂ ‖ F(x+δᵢ)) +
+    η · H(F̂), F̂ the mean of the copies' softmax; averaged over the batch."""
+    m, b, k = logits.shape
+    ce = F.cross_entropy(logits.reshape(m * b, k), y.repeat(m), label_smoothing=label_smoothing)
+    logp = F.log_softmax(logits, -1)
+    mean_p = logp.exp().mean(0)
+    log_mean = mean_p.clamp_min(1e-12).log()
+    kl = (mean_p * (log_mean - logp)).sum(-1).mean(0)  # (B,)
+    entropy = -(mean_p * log_mean).sum(-1)
+    return ce + (lam * kl + eta * entropy).mean()
+
+
 def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
+    if cfg.consistency_weight > 0:
+        m = cfg.consistency_samples
+        noisy = add_noise(xb.repeat(m, 1, 1, 1), cfg.noise, cfg.sigma, gen)
+        if cfg.channels_last:
+            noisy = noisy.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+            logits = model(noisy).float()
+        return consistency_loss(
+            logits.view(m, len(xb), -1), yb, cfg.consistency_weight, cfg.consistency_entropy, cfg.label_smoothing
+        )
     noisy = add_noise(xb, cfg.noise, cfg.sigma, gen)
     if cfg.channels_last:
         xb, noisy = (
@@ -87,6 +114,17 @@ def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
             kl = F.kl_div(F.log_softmax(nz, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
             return F.cross_entropy(clean, yb, label_smoothing=cfg.label_smoothing) + cfg.stability_weight * kl
         return F.cross_entropy(model(noisy).float(), yb, label_smoothing=cfg.label_smoothing)
+
+
+def _loss_words(cfg: TrainConfig) -> str:
+    if cfg.consistency_weight > 0:
+        return (
+            f"consistency regularization (Jeong & Shin 2020): CE on {cfg.consistency_samples} noisy copies + "
+            f"{cfg.consistency_weight}·KL(mean ‖ copy) + {cfg.consistency_entropy}·entropy(mean)"
+        )
+    if cfg.stability_weight > 0:
+        return f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)"
+    return "cross-entropy on noisy inputs"
 
 
 def _recipe(config: dict) -> dict:
@@ -103,6 +141,9 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         raise AncerInputError(f"precision={cfg.precision!r}; use fp32 or bf16")
     check_positive("sigma", cfg.sigma)
     check_count("epochs", cfg.epochs)
+    check_count("consistency_samples", cfg.consistency_samples)
+    if cfg.consistency_weight > 0 and cfg.stability_weight > 0:
+        raise AncerInputError("choose one regularizer: consistency (Jeong & Shin) or stability (Yang et al.), not both")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial")
@@ -191,9 +232,7 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             "init_from": cfg.init_from and Path(cfg.init_from).name,
             "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
             "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
-            "loss": "cross-entropy on noisy inputs"
-            if cfg.stability_weight == 0
-            else f"stability training: CE(clean) + {cfg.stability_weight}·KL(clean ‖ noisy)",
+            "loss": _loss_words(cfg),
         },
         "data": "CIFAR-10 train split ("
         + (
