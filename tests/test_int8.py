@@ -61,6 +61,7 @@ def test_cli_int8_records_the_precision(tmp_path):
     assert main(argv) == 0
     meta = json.loads(out.with_name(out.name + ".json").read_text())
     assert meta["precision"] == "int8" and meta["int8_calibration"]["noise"] == "gaussian"
+    assert "path" not in meta["model_card"]  # result files hold no machine path
     assert main(argv[:-3] + ["fp32", "--out", str(out)]) == 2  # resuming in another precision is refused
 
 

@@ -122,7 +122,7 @@ def run(args) -> int:
     meta = {
         "command": " ".join(sys.argv),
         "model": job.model_name,
-        "model_card": getattr(job.model, "card", {}),
+        "model_card": {k: v for k, v in getattr(job.model, "card", {}).items() if k != "path"},  # no machine path
         "norm": job.noise.norm,
         "method": args.method,
         "sigma": args.sigma,
