@@ -16,6 +16,7 @@ Every epoch writes ``<out>/<name>.partial``; run the same command again to resum
 """
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -51,6 +52,13 @@ for name, noise, sigma, epochs, lr, parent in ABLATION if a.ablation else PLAN:
     if a.only and name not in a.only:
         continue
     out = Path(a.out) / f"{name}.pt"
+    shipped = MODEL_DIR / f"{name}.pt"
+    if not out.is_file() and not a.ablation and shipped.is_file():
+        card = json.loads(shipped.with_suffix(".json").read_text())
+        if card["arch"] == ARCH and card["training"]["epochs"] == epochs and card["training"]["lr"] == lr:
+            out.parent.mkdir(parents=True, exist_ok=True)  # shipped from this plan: its children start from it
+            shutil.copy(shipped, out)
+            shutil.copy(shipped.with_suffix(".json"), out.with_suffix(".json"))
     if out.is_file():
         print("trained already:", name, flush=True)
     else:
