@@ -42,7 +42,12 @@ for name in a.names:
     if len(common) < max(len(t["fp32"]), len(t["int8"])):
         sys.exit(f"{name}: the files hold different images; finish both runs first")
     pred = {pr: dict(zip(tab["idx"].tolist(), tab["predict"].tolist())) for pr, tab in t.items()}
+    rad = {pr: dict(zip(tab["idx"].tolist(), tab["radius"].tolist())) for pr, tab in t.items()}
     same = float(np.mean([pred["fp32"][i] == pred["int8"][i] for i in common.tolist()]))
+    differ = [i for i in common.tolist() if pred["fp32"][i] != pred["int8"][i]]
+    # an abstention on one side and a certificate on the other (p̲A ≈ ½) vs two different classes
+    flips = [i for i in differ if -1 in (pred["fp32"][i], pred["int8"][i])]
+    other_class = [i for i in differ if i not in flips]
     acc = {pr: 100 * certified_accuracy(tab, RADII) for pr, tab in t.items()}
     diff = acc["int8"] - acc["fp32"]
     report["models"][name] = {
@@ -55,11 +60,19 @@ for name in a.names:
         "certified_accuracy_int8": acc["int8"].round(2).tolist(),
         "largest_difference_points": float(np.abs(diff).max().round(2)),
         "same_certified_class": round(same, 4),
+        "abstain_on_one_side_only": len(flips),
+        "largest_radius_where_the_other_abstains": max((max(rad["fp32"][i], rad["int8"][i]) for i in flips), default=0),
+        "different_classes_both_certified": len(other_class),
     }
     print(f"{name} ({len(common)} images, {meta['fp32']['norm']} radius {', '.join(f'{r:g}' for r in RADII)})")
     print("  fp32 " + " ".join(f"{v:6.1f}" for v in acc["fp32"]))
     print("  int8 " + " ".join(f"{v:6.1f}" for v in acc["int8"]))
     print(f"  largest difference {np.abs(diff).max():.1f} points; same class on {100 * same:.1f} % of the images")
+    print(
+        f"  of the {len(differ)} that differ: {len(flips)} abstain on one side only (the other's radius ≤ "
+        f"{report['models'][name]['largest_radius_where_the_other_abstains']:.3f}), {len(other_class)} certify "
+        "two different classes"
+    )
 out = ROOT / a.out
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text(json.dumps(report, indent=2) + "\n")
