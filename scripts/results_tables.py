@@ -64,7 +64,7 @@ def tables(grid) -> str:
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--grid", default="results")
 a = p.parse_args()
-grid = {k: g for k, g in load_grid(ROOT / a.grid).items() if k != "model-cards"}
+grid = load_grid(ROOT / a.grid)  # folders without method files (results/model-cards) are not models
 doc = ROOT / "docs" / "results.md"
 text = doc.read_text()
 new = re.sub(

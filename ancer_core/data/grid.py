@@ -16,7 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import Table, average_certified_radius, certified_accuracy, read_results, superset_shares
+from .results import (
+    Table,
+    average_certified_radius,
+    certified_accuracy,
+    common_indices,
+    read_results,
+    restrict,
+    superset_shares,
+)
 
 METHOD_ORDER = ("fixed", "isotropic-dd", "ancer")
 
@@ -57,22 +65,6 @@ def load_grid(root: str | Path) -> dict[str, GridModel]:
         )
     out.sort(key=lambda g: (g.norm, g.sigma))
     return {g.name: g for g in out}
-
-
-def common_indices(tables) -> np.ndarray:
-    """Sorted image indices present in every table."""
-    common = None
-    for t in tables:
-        s = set(int(i) for i in t["idx"])
-        common = s if common is None else common & s
-    return np.array(sorted(common or ()), dtype=int)
-
-
-def restrict(t: Table, idx: np.ndarray) -> Table:
-    """The rows of ``t`` for the images ``idx`` (all must be present), in that order."""
-    row = {int(i): k for k, i in enumerate(t["idx"])}
-    take = np.array([row[int(i)] for i in idx], dtype=int)
-    return Table({k: v[take] for k, v in t.columns.items()})
 
 
 @dataclass
@@ -120,13 +112,12 @@ def envelope_table(models: list[GridModel], radii) -> str:
     sigmas = ", ".join(f"{g.sigma:g}" for g in models)
     head = "method".ljust(14) + "".join(f"{r:>7g}" for r in radii) + "     ACR    ACR~"
     lines = [f"top-1 across σ ∈ {{{sigmas}}}", head, "-" * len(head)]
-    for m in METHOD_ORDER:
-        if not any(m in g.tables for g in models):
-            continue
-        e = envelope(models, m, radii)
-        lines.append(m.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + f"{e.acr:8.3f}{e.acr_proxy:8.3f}")
-    e = envelope(models, next(m for m in METHOD_ORDER if any(m in g.tables for g in models)), radii)
-    lines.append(f"({e.images} images certified by every model; ACR and ACR~: the best σ's)")
+    envs = [envelope(models, m, radii) for m in METHOD_ORDER if any(m in g.tables for g in models)]
+    for e in envs:
+        lines.append(
+            e.method.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + f"{e.acr:8.3f}{e.acr_proxy:8.3f}"
+        )
+    lines.append(f"({envs[0].images} images certified by every model; ACR and ACR~: the best σ's)")
     return "\n".join(lines)
 
 

@@ -181,14 +181,29 @@ def accuracy_table(files: dict[str, Table], radii) -> str:
     return "\n".join(lines)
 
 
+def common_indices(tables) -> np.ndarray:
+    """Sorted image indices present in every table."""
+    common = None
+    for t in tables:
+        s = set(int(i) for i in t["idx"])
+        common = s if common is None else common & s
+    return np.array(sorted(common or ()), dtype=int)
+
+
+def restrict(t: Table, idx: np.ndarray) -> Table:
+    """The rows of ``t`` for the images ``idx`` (all must be present), in that order."""
+    row = {int(i): k for k, i in enumerate(t["idx"])}
+    take = np.array([row[int(i)] for i in idx], dtype=int)
+    return Table({k: v[take] for k, v in t.columns.items()})
+
+
 def superset_shares(files: dict[str, Table], reference: str) -> dict:
     """Paper Tables 4/5 on the images common to all files: the share where ``reference`` has the
     largest ℓp radius (``best_radius``, "ℓp is the best") and the largest proxy radius
     (``best_proxy``, "ℓp^Θ is the best") among all files, and the share where its region is a
     superset (Definition 1) of every isotropic file's region (``superset``) — exact for isotropic
     competitors: a ball of radius R lies in the region iff R ≤ min θ·gap."""
-    ref = files[reference]
-    idx = np.array(sorted(set.intersection(*(set(int(i) for i in t["idx"]) for t in files.values()))), dtype=int)
+    idx = common_indices(files.values())
     if not len(idx):
         return {
             "images": 0,
@@ -198,22 +213,19 @@ def superset_shares(files: dict[str, Table], reference: str) -> dict:
             "superset": float("nan"),
         }
 
-    def col(t, name):
-        order = {int(i): k for k, i in enumerate(t["idx"])}
-        return t[name][[order[int(i)] for i in idx]]
-
+    ref = restrict(files[reference], idx)
     others = [n for n in files if n != reference]
     best_r = np.ones(len(idx), bool)
     best_p = np.ones(len(idx), bool)
     sup = np.ones(len(idx), bool)
-    r_ref, p_ref, pred_ref = col(ref, "radius"), col(ref, "radius_proxy"), col(ref, "predict")
+    r_ref, p_ref, pred_ref = ref["radius"], ref["radius_proxy"], ref["predict"]
     for n in others:
-        t = files[n]
-        best_r &= r_ref >= col(t, "radius") - 1e-12
-        best_p &= p_ref >= col(t, "radius_proxy") - 1e-12
-        iso = np.isclose(col(t, "radius"), col(t, "radius_proxy"))
-        same = (pred_ref == col(t, "predict")) | (col(t, "radius") <= 0)
-        sup &= ~iso | (same & (r_ref >= col(t, "radius") - 1e-12))
+        t = restrict(files[n], idx)
+        best_r &= r_ref >= t["radius"] - 1e-12
+        best_p &= p_ref >= t["radius_proxy"] - 1e-12
+        iso = np.isclose(t["radius"], t["radius_proxy"])
+        same = (pred_ref == t["predict"]) | (t["radius"] <= 0)
+        sup &= ~iso | (same & (r_ref >= t["radius"] - 1e-12))
     return {
         "images": len(idx),
         "compared_with": others,
