@@ -94,6 +94,7 @@ for name, idx in plan.items():
         "torch": str(torch.__version__),
         "precision": a.precision,
         "optimizer_precision": a.optimizer_precision,
+        "weights_sha256": model.card["weights_sha256"],
         "int8_calibration": getattr(certify_model, "card", {}).get("int8_calibration"),
         "ancer_core": ac.__version__,
     }

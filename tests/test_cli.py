@@ -408,3 +408,22 @@ def test_help_is_complete(capsys):
         with pytest.raises(SystemExit):
             run(cmd, "--help")
         assert "usage" in capsys.readouterr().out
+
+
+def test_resuming_into_the_results_of_other_weights_is_refused(tmp_path, capsys):
+    """A retrained model saved under the same name: its certificates never join the old network's file."""
+    path = tmp_path / "m.pt"
+    torch.manual_seed(0)
+    save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "first weights"}, path)
+    out = tmp_path / "r.tsv"
+    base = ["certify", "--model", path, "--norm", "l2", "--method", "fixed", "--sigma", "0.25"]
+    base += ["--N0", "4", "--N", "16", "--device", "cpu", "--out", out]
+    assert run(*base, "--indices", "0:2") == 0
+    made = json.loads(out.with_name(out.name + ".json").read_text())["weights_sha256"]
+    assert run(*base, "--indices", "0:3") == 0  # the same weights resume
+    torch.manual_seed(1)
+    save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "retrained"}, path)
+    capsys.readouterr()
+    assert run(*base, "--indices", "0:4") == 2
+    assert "weights_sha256" in capsys.readouterr().err and read_results(out)["idx"].tolist() == [0, 1, 2]
+    assert json.loads(out.with_name(out.name + ".json").read_text())["weights_sha256"] == made

@@ -1,5 +1,6 @@
 """Data, toy data, models, checkpoints and training (offline, no ../shared)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,15 @@ from scipy import stats
 from ancer_core import load_cifar10, load_model, shipped_models
 from ancer_core.core.validation import AncerInputError
 from ancer_core.data.cifar10 import parse_indices
-from ancer_core.models import CifarResNet, NormalizeLayer, TrainConfig, build_model, save_checkpoint, train
+from ancer_core.models import (
+    CifarResNet,
+    NormalizeLayer,
+    TrainConfig,
+    build_model,
+    save_checkpoint,
+    train,
+    weights_fingerprint,
+)
 from ancer_core.teaching.toy_data import TOY_DATASETS, load_toy
 
 
@@ -245,3 +254,18 @@ def test_training_resumes_with_the_data_elsewhere_and_restarts_for_another_recip
     said = []
     train(TrainConfig(**{**cfg.__dict__, "lr": 0.05}), tmp_path / "n.pt", log=said.append)
     assert len(said) == 1 and "another recipe" in said[0] and "'lr': (0.1, 0.05)" in said[0]
+
+
+def test_weights_fingerprint_names_the_weights_not_the_card(tmp_path):
+    torch.manual_seed(0)
+    net = build_model("small-cnn").eval()
+    save_checkpoint(net, "small-cnn", {"note": "a"}, tmp_path / "a.pt")
+    a = load_model(tmp_path / "a.pt", fold_bn=False)
+    assert a.card["weights_sha256"] == weights_fingerprint(a) == load_model(tmp_path / "a.pt").card["weights_sha256"]
+    save_checkpoint(a, "small-cnn", dict(a.card, note="b"), tmp_path / "b.pt")  # the card changes, not the weights
+    saved = json.loads((tmp_path / "b.json").read_text())
+    assert "weights_sha256" not in saved and "path" not in saved
+    assert load_model(tmp_path / "b.pt").card["weights_sha256"] == a.card["weights_sha256"]
+    with torch.no_grad():
+        a[1][0].weight[0, 0, 0, 0] += 1e-3
+    assert weights_fingerprint(a) != a.card["weights_sha256"]

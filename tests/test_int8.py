@@ -103,3 +103,19 @@ def test_int8_without_calibration_is_refused_with_the_command_that_makes_one(tmp
     load_int8.cache_clear()
     assert main(argv[:-1] + [str(tmp_path / "r2.tsv")]) == 2
     assert "calibrated for other weights" in capsys.readouterr().err
+    # a calibration made by an earlier quantization scheme (another network): refused the same way
+    assert main(["quantize", "--model", str(ckpt), "--data-root", str(fake_archive(tmp_path)), "--images", "20"]) == 0
+    saved = torch.load(int8_path(ckpt), weights_only=False)
+    saved["calibration"]["scheme"] = "x86 default qconfig mapping"
+    torch.save(saved, int8_path(ckpt))
+    load_int8.cache_clear()
+    assert main(argv[:-1] + [str(tmp_path / "r3.tsv")]) == 2
+    assert "earlier quantization scheme" in capsys.readouterr().err
+
+
+@torch.inference_mode()
+def test_the_classifier_head_stays_fp32_so_near_ties_are_not_merged():
+    q = load_int8(SHIPPED)
+    heads = [m for m in q.modules() if type(m) is torch.nn.Linear]
+    assert len(heads) == 1 and heads[0].weight.dtype == torch.float32
+    assert not any("quantized" in type(m).__module__ and "Linear" in type(m).__name__ for m in q.modules())

@@ -141,6 +141,7 @@ def run(args) -> int:
         "torch": str(torch.__version__),
         "precision": args.precision,
         "optimizer_precision": optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
+        "weights_sha256": getattr(job.model, "card", {}).get("weights_sha256"),
         "int8_calibration": getattr(job.certify_model, "card", {}).get("int8_calibration"),
         "channels_last": args.channels_last,
         "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),

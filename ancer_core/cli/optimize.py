@@ -34,6 +34,7 @@ def run(args) -> int:
     meta = {
         "command": "optimize",
         "model": job.model_name,
+        "weights_sha256": getattr(job.model, "card", {}).get("weights_sha256"),
         "norm": job.noise.norm,
         "method": args.method,
         "sigma": args.sigma,

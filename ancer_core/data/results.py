@@ -50,9 +50,13 @@ def format_row(idx: int, label: int, cert, seconds: float) -> str:
 
 
 # settings that must match for a run to resume into existing results (absent = the default when
-# files written before the key existed are resumed)
+# files written before the key existed are resumed). The weights' fingerprint and the int8
+# calibration make sure one file never mixes the certificates of two networks that share a name
+# (a retrained model, a new int8 calibration).
 RESUME_KEYS = {
     "model": None,
+    "weights_sha256": None,
+    "int8_calibration": None,
     "norm": None,
     "method": None,
     "sigma": None,

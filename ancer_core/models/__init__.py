@@ -19,6 +19,7 @@ from .checkpoints import (
     load_model,
     save_checkpoint,
     shipped_models,
+    weights_fingerprint,
 )
 from .quantized import calibrate_int8, engine_available, int8_path, load_int8
 from .speed import cpu_features, cpu_name, measure_throughput, timed
@@ -40,6 +41,7 @@ __all__ = [
     "load_model",
     "save_checkpoint",
     "shipped_models",
+    "weights_fingerprint",
     "measure_throughput",
     "timed",
     "TrainConfig",

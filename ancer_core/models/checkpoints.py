@@ -7,6 +7,7 @@ beside it as JSON. The shipped models live in ``weights/`` inside this package.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -30,6 +31,21 @@ def _strip_prefixes(state: dict) -> dict:
         k = k.replace("1.module.", "1.", 1)
         out[k] = v
     return out
+
+
+# card keys that describe one loaded copy of a checkpoint, not the checkpoint: never saved
+_TRANSIENT_CARD_KEYS = ("path", "weights_sha256", "batchnorm_folded")
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """SHA-256 of a model's parameters and buffers (names, shapes, fp32 values): identifies the
+    network behind a result file or an int8 calibration, whatever the card says."""
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(str(tuple(v.shape)).encode())
+        h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def shipped_models() -> dict[str, dict]:
@@ -99,7 +115,9 @@ def load_model(
     """Load a shipped model by name, or a checkpoint ``{'arch', 'state_dict'}`` by path.
 
     Returns the model in eval mode on ``device``; it maps N×3×32×32 images in [0, 1] to logits.
-    Its model card (dict) is attached as ``model.card``. ``arch`` overrides a checkpoint's own.
+    Its model card (dict) is attached as ``model.card``, with the checkpoint's ``path`` and its
+    weights' :func:`weights_fingerprint` (``weights_sha256``, taken before any folding) added.
+    ``arch`` overrides a checkpoint's own.
     ``fold_bn`` (default) folds BatchNorm into the convolutions (:func:`fold_batchnorm`), for
     certification and optimization; pass ``fold_bn=False`` for the checkpoint's own module
     structure (to save, fine-tune or inspect it).
@@ -124,7 +142,7 @@ def load_model(
         raise AncerInputError(
             f"checkpoint {str(path)!r} does not match architecture {a!r}: {str(e).splitlines()[0][:300]}"
         ) from None
-    model.card = dict(ckpt.get("card", {}), arch=a, path=str(path))
+    model.card = dict(ckpt.get("card", {}), arch=a, path=str(path), weights_sha256=weights_fingerprint(model))
     return for_inference(model, device, fold_bn)
 
 
@@ -148,6 +166,7 @@ def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Pa
             "architecture; load it with load_model(…, fold_bn=False) to save it"
         )
     out = Path(out)
+    card = {k: v for k, v in card.items() if k not in _TRANSIENT_CARD_KEYS}
     state = {
         k: (v.half() if half and v.is_floating_point() and v.dtype == torch.float32 else v).cpu()
         for k, v in model.state_dict().items()

@@ -13,7 +13,6 @@ The optimizers never need it: θ only has to be fixed before CERTIFY draws its s
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -25,6 +24,13 @@ from ..core.validation import AncerInputError
 from .checkpoints import MODEL_DIR, load_model
 
 ENGINE = "x86"  # oneDNN/FBGEMM kernels: VNNI and AMX where the CPU has them, AVX2 otherwise
+# What is quantized: PyTorch's default x86 mapping (per-channel symmetric int8 weights, 7-bit
+# activations, so that the 16-bit pair sums of the AVX2 kernels cannot saturate), except the
+# nn.Linear layers, i.e. the classifier head, which stay fp32.
+# Quantizing the logits to 8 bits merges near-tied classes, and argmax then picks the lower index:
+# with the head in fp32, top-1 agreement with the fp32 network on noisy test images went from
+# 97.5 % to 98.9 % (small-gaussian-0.50), at the cost of one 384 × 10 fp32 product per image.
+SCHEME = "x86 default qconfig mapping; nn.Linear in fp32"
 
 
 def engine_available() -> bool:
@@ -45,7 +51,7 @@ def _fx():
         warnings.simplefilter("ignore")
         from torch.ao.quantization import get_default_qconfig_mapping
         from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-    return get_default_qconfig_mapping(ENGINE), prepare_fx, convert_fx
+    return get_default_qconfig_mapping(ENGINE).set_object_type(torch.nn.Linear, None), prepare_fx, convert_fx
 
 
 def _prepared(model_fp32: torch.nn.Module) -> torch.nn.Module:
@@ -61,17 +67,6 @@ def _convert(prepared: torch.nn.Module) -> torch.nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return convert_fx(prepared).eval()
-
-
-def weights_fingerprint(model: torch.nn.Module) -> str:
-    """SHA-256 of a float model's parameters and buffers (names, shapes and values): ties an int8
-    calibration to the weights it was made from."""
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()):
-        h.update(k.encode())
-        h.update(str(tuple(v.shape)).encode())
-        h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
-    return h.hexdigest()
 
 
 def int8_path(name_or_path: str | os.PathLike) -> Path:
@@ -110,7 +105,8 @@ def calibrate_int8(
                 "theta": theta,
                 "seed": seed,
                 "engine": ENGINE,
-                "weights_sha256": weights_fingerprint(float_model),
+                "weights_sha256": float_model.card["weights_sha256"],
+                "scheme": SCHEME,
             },
         },
         tmp,
@@ -133,9 +129,14 @@ def load_int8(name_or_path: str) -> torch.nn.Module:
     with warnings.catch_warnings():  # quantized tensors still load through the deprecated TypedStorage
         warnings.simplefilter("ignore")
         saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["calibration"].get("scheme") != SCHEME:
+        raise AncerInputError(
+            f"{path.name} was made by an earlier quantization scheme of this package (its network differs from "
+            f"what `quantize` makes now); make it again with `python -m ancer_core quantize --model {name_or_path} "
+            "--data-root PATH_TO_CIFAR10`"
+        )
     float_model = load_model(name_or_path, "cpu", fold_bn=False)
-    made_from = saved["calibration"].get("weights_sha256")  # absent in calibrations older than the check
-    if made_from is not None and made_from != weights_fingerprint(float_model):
+    if saved["calibration"].get("weights_sha256") != float_model.card["weights_sha256"]:
         raise AncerInputError(
             f"{path.name} was calibrated for other weights than those of {name_or_path!r} (the model was "
             f"retrained or replaced); make it again with `python -m ancer_core quantize --model {name_or_path} "
