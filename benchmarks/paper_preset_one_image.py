@@ -3,6 +3,7 @@ methods on one test image, with CERTIFY in fp32 and on the int8 network: can the
 preset be used on this CPU?
 
     python benchmarks/paper_preset_one_image.py [--model small-gaussian-0.25] [--out FILE.json]
+        [--precisions fp32,int8,int8+bf16]    # CERTIFY's precision (+ the optimizers' when not fp32)
 """
 
 import argparse
@@ -18,6 +19,7 @@ ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDe
 ap.add_argument("--model", default="small-gaussian-0.25")
 ap.add_argument("--index", type=int, default=0)
 ap.add_argument("--out", default=None)
+ap.add_argument("--precisions", default=None, help="subset of fp32,int8,int8+bf16 (default: every one this CPU has)")
 a = ap.parse_args()
 model = ac.load_model(a.model)
 card = ac.shipped_models().get(a.model, getattr(model, "card", {}))
@@ -40,6 +42,14 @@ if engine_available() and int8_path(a.model).is_file():
     precisions.append(("int8", "fp32"))
     if out["cpu_features"]["avx512_bf16"] or out["cpu_features"]["amx_bf16"]:
         precisions.append(("int8", "bf16"))
+if a.precisions:
+    want = {tuple(f"{p}+fp32".split("+")[:2]) for p in a.precisions.split(",")}
+    if want - {("fp32", "fp32"), ("int8", "fp32"), ("int8", "bf16")}:
+        ap.error(f"--precisions {a.precisions!r}: choose among fp32, int8, int8+bf16")
+    missing = want - set(precisions)
+    if missing:
+        ap.error(f"this CPU or model cannot run {sorted(missing)} (int8 needs a calibration, bf16 native bf16)")
+    precisions = [p for p in precisions if p in want]
 for cert_prec, opt_prec in precisions:
     prec = cert_prec if opt_prec == "fp32" else f"{cert_prec} CERTIFY, {opt_prec} optimizers"
     t = time.perf_counter()
