@@ -17,6 +17,7 @@ certificates are then about that network; every file records it).
 """
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ import torch
 
 import ancer_core as ac
 from ancer_core.core.smoothing import SamplingConfig
+from ancer_core.core.validation import AncerInputError
 from ancer_core.data import ResultWriter, format_row, parse_indices
 from ancer_core.models import load_int8
 from ancer_core.models.speed import hardware
@@ -98,7 +100,10 @@ for name, idx in plan.items():
         "int8_calibration": getattr(certify_model, "card", {}).get("int8_calibration"),
         "ancer_core": ac.__version__,
     }
-    writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ac.METHODS}
+    try:
+        writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ac.METHODS}
+    except AncerInputError as e:  # another network or other settings: never mixed into one file
+        sys.exit(f"error: {e}\nTo make this model's grid again from the start, delete {folder}/")
     thetas = folder / "ancer-thetas"
     thetas.mkdir(exist_ok=True)
     todo = [i for i in idx if i not in writers["ancer"].done or not (thetas / f"theta_{i:05d}.npy").is_file()]

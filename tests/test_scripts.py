@@ -38,3 +38,9 @@ def test_results_grid_script_writes_resumes_and_analyzes(tmp_path, capsys):
     assert all(len(t) == 2 for t in load_grid(tmp_path)["small-gaussian-0.25"].tables.values())
     assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0", "0.25"]) == 0
     assert "Table 1 (Gaussian" in capsys.readouterr().out
+    # files of another network under the same name (a retrained model): refused, with the way out
+    meta = tmp_path / "small-gaussian-0.25" / "fixed.tsv.json"
+    meta.write_text(meta.read_text().replace(g.meta["fixed"]["weights_sha256"], "0" * 64))
+    other = run(*[a if a != "0:2" else "0:3" for a in argv])
+    assert other.returncode == 1 and "weights_sha256" in other.stderr and "delete" in other.stderr
+    assert "Traceback" not in other.stderr and len(load_grid(tmp_path)["small-gaussian-0.25"].tables["fixed"]) == 2
