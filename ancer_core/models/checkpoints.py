@@ -49,7 +49,7 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
 
 
 def shipped_models() -> dict[str, dict]:
-    """Name → model card of every model shipped in ``ancer_core/assets/models``."""
+    """Name → model card of every model shipped in ``ancer_core/models/weights``."""
     cards = {}
     for card in sorted(MODEL_DIR.glob("*.json")):
         cards[card.stem] = json.loads(card.read_text())
