@@ -25,7 +25,9 @@ def target(name: str, cards: dict) -> str:
     ≥ 3 points above σ = 0.25's smoothed accuracy for σ = 0.12, within 5 points of the Gaussian
     model of the same σ for uniform noise."""
     c = cards[name]
-    ev = c["evaluation"]
+    ev = c.get("evaluation")
+    if ev is None:
+        return "not evaluated yet"
     acc = 100 * ev["smoothed_accuracy"]
     if c["noise"] == "uniform":
         g = cards.get(name.replace("uniform", "gaussian"))
@@ -58,6 +60,9 @@ def table() -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in cards.items():
+        if "evaluation" not in c:  # installed, not yet evaluated: say so rather than fail
+            rows.append(f"| `{name}` | {c['arch']} | {c['noise']} | {c['sigma']:.2f} |" + " |" * 10 + " not evaluated yet |")
+            continue
         ev = c["evaluation"]
         ca = ev["certified_accuracy"]
         tr = c["training"]
