@@ -61,7 +61,8 @@ def table() -> str:
     ]
     for name, c in cards.items():
         if "evaluation" not in c:  # installed, not yet evaluated: say so rather than fail
-            rows.append(f"| `{name}` | {c['arch']} | {c['noise']} | {c['sigma']:.2f} |" + " |" * 10 + " not evaluated yet |")
+            head = f"| `{name}` | {c['arch']} | {c['noise']} | {c['sigma']:.2f} |"
+            rows.append(head + " |" * 10 + " not evaluated yet |")
             continue
         ev = c["evaluation"]
         ca = ev["certified_accuracy"]
