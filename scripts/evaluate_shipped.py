@@ -61,7 +61,7 @@ x, y = ac.load_cifar10("test")
 with torch.inference_mode():
     clean = torch.cat([model(x[indices[s : s + 250]]).argmax(1) for s in range(0, len(indices), 250)])
 meta = json.loads((ROOT / out).with_name(out.name + ".json").read_text())
-new = {k: v for k, v in model.card.items() if k not in ("path", "evaluation_larger_n")}
+new = {k: v for k, v in model.card.items() if k != "evaluation_larger_n"}  # save_checkpoint drops path
 new["evaluation"] = {
     "images": len(t),
     "indices": a.indices,
