@@ -23,33 +23,20 @@ def run(*argv):
     return main([str(a) for a in argv])
 
 
+def flags(**options) -> list:
+    """``--name value`` pairs in the given order (``chunk_size`` → ``--chunk-size``; True → a bare flag)."""
+    return [a for k, v in options.items() for a in (f"--{k.replace('_', '-')}", v) if a is not True]
+
+
+def tiny(model, **options) -> list:
+    """A fixed-σ ℓ2 certify of a few images on the CPU; ``options`` add or override flags."""
+    base = dict(model=model, norm="l2", method="fixed", sigma=0.25, N0=4, N=16, device="cpu")
+    return ["certify", *flags(**(base | options))]
+
+
 def test_certify_fixed_header_and_resume(ckpt, tmp_path):
     out = tmp_path / "fixed.tsv"
-    args = [
-        "certify",
-        "--model",
-        ckpt,
-        "--norm",
-        "l2",
-        "--method",
-        "fixed",
-        "--sigma",
-        "0.25",
-        "--indices",
-        "0:6",
-        "--N0",
-        "4",
-        "--N",
-        "32",
-        "--alpha",
-        "0.01",
-        "--device",
-        "cpu",
-        "--out",
-        out,
-        "--chunk",
-        "4",
-    ]
+    args = tiny(ckpt, indices="0:6", N=32, alpha=0.01, out=out, chunk=4)
     assert run(*args) == 0
     header = out.read_text().splitlines()[0].split("\t")
     assert (
@@ -65,59 +52,15 @@ def test_certify_fixed_header_and_resume(ckpt, tmp_path):
 
 def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
     out = tmp_path / "bf16.tsv"
-    assert (
-        run(
-            "certify",
-            "--model",
-            ckpt,
-            "--norm",
-            "l2",
-            "--method",
-            "fixed",
-            "--sigma",
-            "0.25",
-            "--indices",
-            "0:2",
-            "--N0",
-            "4",
-            "--N",
-            "32",
-            "--device",
-            "cpu",
-            "--out",
-            out,
-            "--precision",
-            "bf16",
-            "--channels-last",
-        )
-        == 0
-    )
+    assert run(*tiny(ckpt, indices="0:2", N=32, out=out, precision="bf16", channels_last=True)) == 0
     meta = json.loads((tmp_path / "bf16.tsv.json").read_text())
     assert meta["precision"] == "bf16" and meta["channels_last"] is True
     assert read_results(out)["idx"].tolist() == [0, 1]
 
 
 def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_settings(ckpt, tmp_path, capsys):
-    common = [
-        "--model",
-        ckpt,
-        "--norm",
-        "l2",
-        "--method",
-        "isotropic-dd",
-        "--sigma",
-        "0.25",
-        "--indices",
-        "0:2",
-        "--iterations",
-        "2",
-        "--samples",
-        "4",
-        "--device",
-        "cpu",
-        "--preset",
-        "quick",
-    ]
+    common = flags(model=ckpt, norm="l2", method="isotropic-dd", sigma=0.25, indices="0:2", iterations=2, samples=4)
+    common += flags(device="cpu", preset="quick")
     thetas = tmp_path / "th"
     assert run("optimize", *common, "--out", thetas, "--precision", "bf16") == 0
     meta = json.loads((thetas / "settings.json").read_text())
@@ -140,26 +83,8 @@ def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_setti
 
 
 def test_the_optimizers_precision_is_a_setting_of_its_own(ckpt, tmp_path):
-    common = [
-        "--model",
-        ckpt,
-        "--norm",
-        "l2",
-        "--method",
-        "ancer",
-        "--sigma",
-        "0.25",
-        "--indices",
-        "0:2",
-        "--iterations",
-        "2",
-        "--samples",
-        "4",
-        "--device",
-        "cpu",
-        "--preset",
-        "quick",
-    ]
+    common = flags(model=ckpt, norm="l2", method="ancer", sigma=0.25, indices="0:2", iterations=2, samples=4)
+    common += flags(device="cpu", preset="quick")
     both, opt_only = tmp_path / "both", tmp_path / "opt"
     assert run("optimize", *common, "--out", both, "--precision", "bf16") == 0
     assert run("optimize", *common, "--out", opt_only, "--optimizer-precision", "bf16") == 0
@@ -178,55 +103,14 @@ def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, mon
 
     monkeypatch.setattr(common, "optimize_theta_split", nan_theta)
     out = tmp_path / "nan.tsv"
-    assert (
-        run(
-            "certify",
-            "--model",
-            ckpt,
-            "--norm",
-            "l2",
-            "--method",
-            "isotropic-dd",
-            "--sigma",
-            "0.25",
-            "--indices",
-            "0:2",
-            "--N0",
-            "4",
-            "--N",
-            "16",
-            "--device",
-            "cpu",
-            "--out",
-            out,
-        )
-        == 2
-    )
+    assert run(*tiny(ckpt, method="isotropic-dd", indices="0:2", out=out)) == 2
     assert "not finite for images [0, 1]" in capsys.readouterr().err
     assert read_results(out)["idx"].tolist() == []
 
 
 def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
     out = tmp_path / "r.tsv"
-    base = [
-        "certify",
-        "--model",
-        ckpt,
-        "--norm",
-        "l1",
-        "--method",
-        "fixed",
-        "--sigma",
-        "0.5",
-        "--N0",
-        "4",
-        "--N",
-        "16",
-        "--device",
-        "cpu",
-        "--out",
-        out,
-    ]
+    base = tiny(ckpt, norm="l1", sigma=0.5, out=out)
     assert run(*base, "--indices", "0:5") == 0
     text = out.read_text().splitlines()
     out.write_text("\n".join(text[:4]) + "\n" + text[4][:5])  # rows 0,1,2 + torn row 3
@@ -240,44 +124,15 @@ def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
 
 def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     thetas = tmp_path / "th"
-    common = [
-        "--model",
-        ckpt,
-        "--norm",
-        "l2",
-        "--sigma",
-        "0.25",
-        "--indices",
-        "0:3",
-        "--device",
-        "cpu",
-        "--preset",
-        "quick",
-        "--iterations",
-        "2",
-        "--samples",
-        "4",
-    ]
+    common = flags(model=ckpt, norm="l2", sigma=0.25, indices="0:3", device="cpu", preset="quick", iterations=2)
+    common += flags(samples=4)
     assert run("optimize", "--method", "ancer", *common, "--out", thetas) == 0
     th = np.load(thetas / "theta_00001.npy")
     assert th.shape == (3, 32, 32) and th.nbytes == 3 * 32 * 32 * 4  # not the whole batch's storage
     assert (thetas / "theta_iso_00001.npy").is_file()
     for method, extra in (("fixed", []), ("ancer", ["--thetas", thetas])):
         assert (
-            run(
-                "certify",
-                "--method",
-                method,
-                *common,
-                *extra,
-                "--N0",
-                "4",
-                "--N",
-                "16",
-                "--out",
-                tmp_path / f"{method}.tsv",
-            )
-            == 0
+            run("certify", "--method", method, *common, *extra, *flags(N0=4, N=16, out=tmp_path / f"{method}.tsv")) == 0
         )
     meta = json.loads((tmp_path / "ancer.tsv.json").read_text())
     assert meta["thetas_settings"]["method"] == "ancer" and meta["thetas_settings"]["settings"]["ancer_iterations"] == 2
@@ -300,61 +155,12 @@ def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
 
 def test_skip_and_max_select_like_the_original(ckpt, tmp_path):
     out = tmp_path / "s.tsv"
-    assert (
-        run(
-            "certify",
-            "--model",
-            ckpt,
-            "--norm",
-            "l2",
-            "--method",
-            "fixed",
-            "--sigma",
-            "0.25",
-            "--skip",
-            "3",
-            "--max",
-            "10",
-            "--N0",
-            "2",
-            "--N",
-            "8",
-            "--device",
-            "cpu",
-            "--out",
-            out,
-        )
-        == 0
-    )
+    assert run(*tiny(ckpt, skip=3, max=10, N0=2, N=8, out=out)) == 0
     assert read_results(out)["idx"].tolist() == [0, 3, 6, 9]
 
 
 def test_memory_flag(ckpt, tmp_path, capsys):
-    assert (
-        run(
-            "certify",
-            "--model",
-            ckpt,
-            "--norm",
-            "l2",
-            "--method",
-            "fixed",
-            "--sigma",
-            "0.25",
-            "--indices",
-            "0:4",
-            "--N0",
-            "4",
-            "--N",
-            "16",
-            "--device",
-            "cpu",
-            "--memory",
-            "--out",
-            tmp_path / "m.tsv",
-        )
-        == 0
-    )
+    assert run(*tiny(ckpt, indices="0:4", memory=True, out=tmp_path / "m.tsv")) == 0
     assert "memory-based certification" in capsys.readouterr().err
 
 
@@ -372,25 +178,7 @@ def test_memory_flag(ckpt, tmp_path, capsys):
     ],
 )
 def test_bad_arguments_give_clear_errors(ckpt, tmp_path, capsys, extra, msg):
-    args = [
-        "certify",
-        "--model",
-        ckpt,
-        "--norm",
-        "l2",
-        "--method",
-        "fixed",
-        "--sigma",
-        "0.25",
-        "--N0",
-        "4",
-        "--N",
-        "16",
-        "--device",
-        "cpu",
-        "--out",
-        tmp_path / "x.tsv",
-    ]
+    args = tiny(ckpt, out=tmp_path / "x.tsv")
     # later flags override earlier ones in argparse
     assert run(*args, *extra) == 2
     err = capsys.readouterr().err
@@ -416,8 +204,7 @@ def test_resuming_into_the_results_of_other_weights_is_refused(tmp_path, capsys)
     torch.manual_seed(0)
     save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "first weights"}, path)
     out = tmp_path / "r.tsv"
-    base = ["certify", "--model", path, "--norm", "l2", "--method", "fixed", "--sigma", "0.25"]
-    base += ["--N0", "4", "--N", "16", "--device", "cpu", "--out", out]
+    base = tiny(path, out=out)
     assert run(*base, "--indices", "0:2") == 0
     made = json.loads(out.with_name(out.name + ".json").read_text())["weights_sha256"]
     assert run(*base, "--indices", "0:3") == 0  # the same weights resume
