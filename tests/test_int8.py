@@ -35,29 +35,8 @@ def test_int8_certify_counts_the_int8_networks_own_votes():
 
 def test_cli_int8_records_the_precision(tmp_path):
     out = tmp_path / "int8.tsv"
-    argv = [
-        "certify",
-        "--model",
-        SHIPPED,
-        "--norm",
-        "l2",
-        "--method",
-        "fixed",
-        "--sigma",
-        "0.25",
-        "--indices",
-        "0:2",
-        "--N0",
-        "8",
-        "--N",
-        "32",
-        "--device",
-        "cpu",
-        "--precision",
-        "int8",
-        "--out",
-        str(out),
-    ]
+    argv = ["certify", "--model", SHIPPED, "--norm", "l2", "--method", "fixed", "--sigma", "0.25"]
+    argv += ["--indices", "0:2", "--N0", "8", "--N", "32", "--device", "cpu", "--precision", "int8", "--out", str(out)]
     assert main(argv) == 0
     meta = json.loads(out.with_name(out.name + ".json").read_text())
     assert meta["precision"] == "int8" and meta["int8_calibration"]["noise"] == "gaussian"
@@ -69,29 +48,8 @@ def test_int8_without_calibration_is_refused_with_the_command_that_makes_one(tmp
     ckpt = tmp_path / "tiny.pt"
     torch.manual_seed(0)
     save_checkpoint(ac.build_model("small-cnn").eval(), "small-cnn", {"noise": "uniform", "sigma": 0.5}, ckpt)
-    argv = [
-        "certify",
-        "--model",
-        str(ckpt),
-        "--norm",
-        "l1",
-        "--method",
-        "fixed",
-        "--sigma",
-        "0.5",
-        "--indices",
-        "0:2",
-        "--N0",
-        "8",
-        "--N",
-        "32",
-        "--device",
-        "cpu",
-        "--precision",
-        "int8",
-        "--out",
-        str(tmp_path / "r.tsv"),
-    ]
+    argv = ["certify", "--model", str(ckpt), "--norm", "l1", "--method", "fixed", "--sigma", "0.5", "--indices", "0:2"]
+    argv += ["--N0", "8", "--N", "32", "--device", "cpu", "--precision", "int8", "--out", str(tmp_path / "r.tsv")]
     assert main(argv) == 2
     assert "python -m ancer_core quantize" in capsys.readouterr().err
     assert main(["quantize", "--model", str(ckpt), "--data-root", str(fake_archive(tmp_path)), "--images", "20"]) == 0
