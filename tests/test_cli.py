@@ -59,8 +59,17 @@ def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
 
 
 def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_settings(ckpt, tmp_path, capsys):
-    common = flags(model=ckpt, norm="l2", method="isotropic-dd", sigma=0.25, indices="0:2", iterations=2, samples=4)
-    common += flags(device="cpu", preset="quick")
+    common = flags(
+        model=ckpt,
+        norm="l2",
+        method="isotropic-dd",
+        sigma=0.25,
+        indices="0:2",
+        iterations=2,
+        samples=4,
+        device="cpu",
+        preset="quick",
+    )
     thetas = tmp_path / "th"
     assert run("optimize", *common, "--out", thetas, "--precision", "bf16") == 0
     meta = json.loads((thetas / "settings.json").read_text())
@@ -83,8 +92,17 @@ def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_setti
 
 
 def test_the_optimizers_precision_is_a_setting_of_its_own(ckpt, tmp_path):
-    common = flags(model=ckpt, norm="l2", method="ancer", sigma=0.25, indices="0:2", iterations=2, samples=4)
-    common += flags(device="cpu", preset="quick")
+    common = flags(
+        model=ckpt,
+        norm="l2",
+        method="ancer",
+        sigma=0.25,
+        indices="0:2",
+        iterations=2,
+        samples=4,
+        device="cpu",
+        preset="quick",
+    )
     both, opt_only = tmp_path / "both", tmp_path / "opt"
     assert run("optimize", *common, "--out", both, "--precision", "bf16") == 0
     assert run("optimize", *common, "--out", opt_only, "--optimizer-precision", "bf16") == 0
@@ -124,8 +142,9 @@ def test_resume_repairs_torn_line_and_skips_done(ckpt, tmp_path):
 
 def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
     thetas = tmp_path / "th"
-    common = flags(model=ckpt, norm="l2", sigma=0.25, indices="0:3", device="cpu", preset="quick", iterations=2)
-    common += flags(samples=4)
+    common = flags(
+        model=ckpt, norm="l2", sigma=0.25, indices="0:3", device="cpu", preset="quick", iterations=2, samples=4
+    )
     assert run("optimize", "--method", "ancer", *common, "--out", thetas) == 0
     th = np.load(thetas / "theta_00001.npy")
     assert th.shape == (3, 32, 32) and th.nbytes == 3 * 32 * 32 * 4  # not the whole batch's storage
