@@ -14,7 +14,7 @@ import time
 import torch
 
 from ancer_core.core.noise import noise_for
-from ancer_core.models import cpu_features, cpu_name, load_int8, load_model
+from ancer_core.models import cpu_features, cpu_name, isa_caps, load_int8, load_model
 
 
 def best(fn, reps: int = 5) -> float:
@@ -66,6 +66,7 @@ report = {
     "command": "python benchmarks/int8_breakdown.py --model " + a.model,
     "cpu": cpu_name(),
     "cpu_features": cpu_features(),
+    "isa_caps": isa_caps(),
     "threads": torch.get_num_threads(),
     "samples": a.samples,
     "milliseconds": ms,

@@ -13,7 +13,7 @@ import time
 import torch
 
 import ancer_core as ac
-from ancer_core.models import cpu_features, cpu_name, engine_available, int8_path, load_int8
+from ancer_core.models import cpu_features, cpu_name, engine_available, int8_path, isa_caps, load_int8
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--model", default="small-gaussian-0.25")
@@ -32,6 +32,7 @@ out = {
     "image": a.index,
     "cpu": cpu_name(),
     "cpu_features": cpu_features(),
+    "isa_caps": isa_caps(),
     "threads": torch.get_num_threads(),
     "torch": torch.__version__,
     "settings": ac.PRESETS["paper"].as_dict(),

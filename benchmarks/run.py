@@ -48,6 +48,7 @@ from ancer_core.models import (
     engine_available,
     for_inference,
     int8_path,
+    isa_caps,
     load_int8,
     load_model,
     timed,
@@ -150,6 +151,7 @@ def hardware(device: torch.device) -> dict:
     }
     info["cpu"] = cpu_name()
     info["cpu_features"] = cpu_features()  # which precisions this CPU runs natively
+    info["isa_caps"] = isa_caps()  # … unless the environment caps the kernels below them
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         info.update(
@@ -648,6 +650,7 @@ def main(argv=None) -> int:
         f"{hw['torch_threads']} threads; model {bench.model_name}: {bench.flops / 1e6:.1f} MFLOP/image; "
         f"dense fp32 matmul {hw['matmul_fp32_gflop_per_s']:.0f} GFLOP/s; CPU features: "
         + (", ".join(k for k, v in hw["cpu_features"].items() if v) or "none of " + ", ".join(hw["cpu_features"]))
+        + "".join(f"; kernels capped by {k}={v}" for k, v in hw["isa_caps"].items())
     )
     t0 = time.perf_counter()
     for s in plan.sections:

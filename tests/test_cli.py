@@ -55,6 +55,7 @@ def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
     assert run(*tiny(ckpt, indices="0:2", N=32, out=out, precision="bf16", channels_last=True)) == 0
     meta = json.loads((tmp_path / "bf16.tsv.json").read_text())
     assert meta["precision"] == "bf16" and meta["channels_last"] is True
+    assert "threads;" in meta["hardware"]  # the CPU and its instruction sets, which reduced precision depends on
     assert read_results(out)["idx"].tolist() == [0, 1]
 
 

@@ -114,6 +114,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["hardware"]["device"] == "cpu" and doc["hardware"]["matmul_fp32_gflop_per_s"] > 0
+    assert isinstance(doc["hardware"]["isa_caps"], dict)
     assert 10e6 < doc["model_forward_flops"] <= 100e6  # the shipped models' budget: ≤ 100 MFLOP per image
     for section in ("certify", "ancer", "end-to-end"):  # the attack section has no original-style path
         paths = {r["path"] for r in doc["rows"] if r["section"] == section}
@@ -167,6 +168,17 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
     want = work_estimate(st, methods)
     # each CERTIFY also runs the network once on the clean image to learn the number of classes
     assert model.seen == {"forward": want["forward"] + len(methods), "gradient": want["gradient"]}
+
+
+def test_hardware_names_the_instruction_set_caps_of_the_environment(monkeypatch):
+    from ancer_core.models.speed import ISA_CAP_VARIABLES, hardware, isa_caps
+
+    for k in ISA_CAP_VARIABLES:
+        monkeypatch.delenv(k, raising=False)
+    assert isa_caps() == {} and "=" not in hardware("cpu")
+    monkeypatch.setenv("FBGEMM_ENABLE_INSTRUCTIONS", "AVX2")
+    assert isa_caps() == {"FBGEMM_ENABLE_INSTRUCTIONS": "AVX2"}
+    assert hardware("cpu").endswith("; FBGEMM_ENABLE_INSTRUCTIONS=AVX2)")
 
 
 def test_measure_throughput_is_positive_and_finite():

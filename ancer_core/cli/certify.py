@@ -16,6 +16,7 @@ from ..core.progress import Progress
 from ..core.smoothing import SamplingConfig, certify
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, ResultWriter, format_row, read_results, settings_diff
+from ..models.speed import hardware
 from . import distributed
 from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup, theta_path
 
@@ -139,6 +140,8 @@ def run(args) -> int:
         "indices": args.indices,
         "device": str(device),
         "torch": str(torch.__version__),
+        # the CPU and its instruction sets: an int8 network's kernels (and so its votes, slightly) depend on them
+        "hardware": hardware(device),
         "precision": args.precision,
         "optimizer_precision": optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
         "weights_sha256": getattr(job.model, "card", {}).get("weights_sha256"),

@@ -22,7 +22,7 @@ from .checkpoints import (
     weights_fingerprint,
 )
 from .quantized import calibrate_int8, engine_available, int8_path, load_int8
-from .speed import cpu_features, cpu_name, measure_throughput, timed
+from .speed import cpu_features, cpu_name, isa_caps, measure_throughput, timed
 from .training import TrainConfig, evaluate_smoothed, train
 
 __all__ = [
@@ -52,5 +52,6 @@ __all__ = [
     "int8_path",
     "load_int8",
     "cpu_features",
+    "isa_caps",
     "cpu_name",
 ]

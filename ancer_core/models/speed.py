@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -40,6 +41,19 @@ def cpu_features() -> dict[str, bool]:
     return {n: n in flags for n in names}
 
 
+# Environment variables that make PyTorch's CPU kernels use fewer instructions than the CPU has:
+# ATen's vectorized kernels, oneDNN (fp32/bf16 convolutions, int8 on VNNI) and FBGEMM (int8). Setting
+# all three to AVX2 runs a newer CPU as an AVX2-only one would, which is how the AVX2 figures in
+# docs/performance.md were taken; a timing taken under them must say so.
+ISA_CAP_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "FBGEMM_ENABLE_INSTRUCTIONS")
+
+
+def isa_caps() -> dict[str, str]:
+    """The instruction-set caps set in this process's environment (empty: the kernels use all the
+    CPU has)."""
+    return {k: os.environ[k] for k in ISA_CAP_VARIABLES if os.environ.get(k)}
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -50,13 +64,16 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def hardware() -> str:
-    """What a model card or result file records as the machine: the GPU's name, or the CPU's name,
-    threads and the extensions that decide which precision is fast."""
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
+def hardware(device: torch.device | str | None = None) -> str:
+    """What a model card or result file records as the machine that ran ``device`` (default: the
+    GPU when there is one): the GPU's name, or the CPU's name, threads and the extensions that
+    decide which precision is fast (and any cap the environment puts on them)."""
+    on_gpu = torch.cuda.is_available() if device is None else torch.device(device).type == "cuda"
+    if on_gpu:
+        return torch.cuda.get_device_name(device)
     ext = ", ".join(k for k, v in cpu_features().items() if v) or "no AVX2"
-    return f"{cpu_name()} ({torch.get_num_threads()} threads; {ext})"
+    caps = "".join(f"; {k}={v}" for k, v in isa_caps().items())
+    return f"{cpu_name()} ({torch.get_num_threads()} threads; {ext}{caps})"
 
 
 def measure_throughput(
