@@ -18,15 +18,15 @@ from pathlib import Path
 
 import torch
 
+import ancer_core as ac
+from ancer_core.models import load_int8, load_model
+from ancer_core.models.speed import ISA_CAP_VARIABLES, hardware
+
 AVX2 = {"FBGEMM_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 
 
 def logits(model_name: str, images: int, out: str) -> None:
     """One run: the logits of both networks on ``images`` seeded noisy test images, saved to ``out``."""
-    import ancer_core as ac
-    from ancer_core.models import load_int8, load_model
-    from ancer_core.models.speed import hardware
-
     card = ac.shipped_models()[model_name]
     noise = ac.noise_for(card["noise"])
     theta = float(noise.theta_from_sigma(card["sigma"]))
@@ -53,7 +53,7 @@ if a.logits_to:
 runs = {}
 with tempfile.TemporaryDirectory() as tmp:
     for name, caps in (("all instructions", {}), ("capped at AVX2", AVX2)):
-        env = {k: v for k, v in os.environ.items() if k not in AVX2} | caps
+        env = {k: v for k, v in os.environ.items() if k not in ISA_CAP_VARIABLES} | caps
         path = str(Path(tmp) / f"{len(runs)}.pt")
         cmd = [sys.executable, __file__, "--model", a.model, "--images", str(a.images), "--logits-to", path]
         subprocess.run(cmd, env=env, check=True)

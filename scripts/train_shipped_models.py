@@ -41,8 +41,7 @@ ABLATION = [
     ("scratch-gaussian-0.50", "gaussian", 0.50, 60, 0.1, None),
     ("consistency-gaussian-0.50", "gaussian", 0.50, 20, 0.05, "small-gaussian-0.25"),
 ]
-CONSISTENCY = {"consistency_weight": 10.0, "consistency_samples": 2, "consistency_entropy": 0.5}
-EXTRA = {"consistency-gaussian-0.50": CONSISTENCY}
+EXTRA = {"consistency-gaussian-0.50": dict(consistency_weight=10.0, consistency_samples=2, consistency_entropy=0.5)}
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--data-root", required=True)

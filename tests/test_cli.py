@@ -34,6 +34,21 @@ def tiny(model, **options) -> list:
     return ["certify", *flags(**(base | options))]
 
 
+def two_step(model, method: str) -> list:
+    """The flags of a two-iteration optimization of images 0 and 1 with ``method`` (for optimize or certify)."""
+    return flags(
+        model=model,
+        norm="l2",
+        method=method,
+        sigma=0.25,
+        indices="0:2",
+        iterations=2,
+        samples=4,
+        device="cpu",
+        preset="quick",
+    )
+
+
 def test_certify_fixed_header_and_resume(ckpt, tmp_path):
     out = tmp_path / "fixed.tsv"
     args = tiny(ckpt, indices="0:6", N=32, alpha=0.01, out=out, chunk=4)
@@ -60,17 +75,7 @@ def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
 
 
 def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_settings(ckpt, tmp_path, capsys):
-    common = flags(
-        model=ckpt,
-        norm="l2",
-        method="isotropic-dd",
-        sigma=0.25,
-        indices="0:2",
-        iterations=2,
-        samples=4,
-        device="cpu",
-        preset="quick",
-    )
+    common = two_step(ckpt, "isotropic-dd")
     thetas = tmp_path / "th"
     assert run("optimize", *common, "--out", thetas, "--precision", "bf16") == 0
     meta = json.loads((thetas / "settings.json").read_text())
@@ -93,17 +98,7 @@ def test_precision_applies_to_the_optimization_and_resuming_needs_the_same_setti
 
 
 def test_the_optimizers_precision_is_a_setting_of_its_own(ckpt, tmp_path):
-    common = flags(
-        model=ckpt,
-        norm="l2",
-        method="ancer",
-        sigma=0.25,
-        indices="0:2",
-        iterations=2,
-        samples=4,
-        device="cpu",
-        preset="quick",
-    )
+    common = two_step(ckpt, "ancer")
     both, opt_only = tmp_path / "both", tmp_path / "opt"
     assert run("optimize", *common, "--out", both, "--precision", "bf16") == 0
     assert run("optimize", *common, "--out", opt_only, "--optimizer-precision", "bf16") == 0
