@@ -49,9 +49,11 @@ def two_step(model, method: str) -> list:
     )
 
 
-def test_certify_fixed_header_and_resume(ckpt, tmp_path):
+def test_certify_fixed_header_and_resume(ckpt, tmp_path, monkeypatch):
     out = tmp_path / "fixed.tsv"
     args = tiny(ckpt, indices="0:6", N=32, alpha=0.01, out=out, chunk=4)
+    # as `python -m ancer_core certify …` sets it: argv[0] is the module's absolute file path
+    monkeypatch.setattr("sys.argv", ["/somewhere/site-packages/ancer_core/__main__.py", *map(str, args)])
     assert run(*args) == 0
     header = out.read_text().splitlines()[0].split("\t")
     assert (
@@ -63,6 +65,7 @@ def test_certify_fixed_header_and_resume(ckpt, tmp_path):
     assert t["idx"].tolist() == list(range(6)) and np.all(t["min_sigma"] == 0.25)
     meta = json.loads((tmp_path / "fixed.tsv.json").read_text())
     assert meta["N"] == 32 and meta["alpha"] == 0.01 and meta["method"] == "fixed"
+    assert meta["command"].startswith("python -m ancer_core certify --model") and "/somewhere" not in meta["command"]
 
 
 def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):

@@ -104,6 +104,14 @@ def _restore_memory(memory: CertificationMemory, args, job: Job, path: Path) -> 
             memory.store(job.x[i].numpy(), th, gap, pred)
 
 
+def invocation() -> str:
+    """The command line that made the file; ``python -m ancer_core`` stands for the module's own
+    ``__main__.py``, which ``sys.argv`` gives as an absolute path on the machine that ran it."""
+    first = Path(sys.argv[0])
+    head = "python -m ancer_core" if (first.name, first.parent.name) == ("__main__.py", "ancer_core") else sys.argv[0]
+    return " ".join([head, *sys.argv[1:]])
+
+
 def run(args) -> int:
     if args.thetas and args.method == "fixed":
         raise AncerInputError("--thetas is for --method isotropic-dd or ancer; fixed uses --sigma")
@@ -121,7 +129,7 @@ def run(args) -> int:
         channels_last=args.channels_last or args.precision == "int8",  # the int8 kernels' fast layout
     )
     meta = {
-        "command": " ".join(sys.argv),
+        "command": invocation(),
         "model": job.model_name,
         "model_card": {k: v for k, v in getattr(job.model, "card", {}).items() if k != "path"},  # no machine path
         "norm": job.noise.norm,
