@@ -65,11 +65,18 @@ def compare(base: dict[int, tuple[float, bool]], cand: dict[int, tuple[float, bo
     for r in radii:
         b, c = 100.0 * (cb & (rb >= r)), 100.0 * (cc & (rc >= r))
         d, lo, hi = paired_difference(c - b)
-        out["rows"].append({"radius": r, "baseline": b.mean(), "candidate": c.mean(), "difference": d, "ci95": [lo, hi]})
+        out["rows"].append(
+            {"radius": r, "baseline": b.mean(), "candidate": c.mean(), "difference": d, "ci95": [lo, hi]}
+        )
     b, c = rb * cb, rc * cc
     d, lo, hi = paired_difference(c - b)
     out["acr"] = {"baseline": b.mean(), "candidate": c.mean(), "difference": d, "ci95": [lo, hi]}
     return out
+
+
+def _line(label: str, base: float, cand: float, diff: float, ci: list[float], digits: int) -> str:
+    d = digits
+    return f"{label:>7} {base:>9.{d}f} {cand:>10.{d}f} {diff:>+7.{d}f}   [{ci[0]:+.{d}f}, {ci[1]:+.{d}f}]"
 
 
 def main(argv=None) -> int:
@@ -91,10 +98,9 @@ def main(argv=None) -> int:
     print(f"{res['images']} images in common; {sb['norm']} radius; N0 = {sb['N0']}, N = {sb['N']}, α = {sb['alpha']}")
     print(f"{'radius':>7} {'baseline':>9} {'candidate':>10} {'diff':>7}   95 % paired bootstrap")
     for row in res["rows"]:
-        lo, hi = row["ci95"]
-        print(f"{row['radius']:>7g} {row['baseline']:>9.1f} {row['candidate']:>10.1f} {row['difference']:>+7.1f}   [{lo:+.1f}, {hi:+.1f}]")
+        print(_line(f"{row['radius']:g}", row["baseline"], row["candidate"], row["difference"], row["ci95"], 1))
     acr = res["acr"]
-    print(f"{'ACR':>7} {acr['baseline']:>9.3f} {acr['candidate']:>10.3f} {acr['difference']:>+7.3f}   [{acr['ci95'][0]:+.3f}, {acr['ci95'][1]:+.3f}]")
+    print(_line("ACR", acr["baseline"], acr["candidate"], acr["difference"], acr["ci95"], 3))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
