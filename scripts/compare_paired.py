@@ -7,8 +7,8 @@ Each side is one or more ``certify`` result files (the parts of one run split by
 only the images both sides hold are compared, and the two runs must share norm, σ, N0, N, α, seed
 and precision (a difference in any of them would be read as a difference between the models).
 For every radius: both certified accuracies, their difference in points, and a 95 % interval on
-that difference from a paired bootstrap over images (scipy's BCa, 10,000 resamples, seeded), so a
-difference smaller than its interval's half-width is not read as a difference. ACR likewise.
+that difference from a paired bootstrap over images (scipy's BCa, 10,000 resamples, seeded): an
+interval that spans 0 means no difference was measured on these images. ACR likewise.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def load_side(files: list[str]) -> tuple[dict[int, tuple[float, bool]], dict]:
     settings = None
     for f in files:
         meta_file = Path(f).with_name(Path(f).name + ".json")
-        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+        if not meta_file.is_file():
+            sys.exit(f"{f} has no settings file beside it ({meta_file.name}); compare files written by certify")
+        meta = json.loads(meta_file.read_text())
         these = {k: meta.get(k) for k in SAME}
         if settings is not None and these != settings:
             sys.exit(f"{f} was made with other settings than the files before it: {these} vs {settings}")
@@ -41,7 +43,7 @@ def load_side(files: list[str]) -> tuple[dict[int, tuple[float, bool]], dict]:
         t = read_results(f)
         for i, r, c in zip(t["idx"].tolist(), t["radius"].tolist(), t["correct"].tolist()):
             rows[i] = (r, bool(c))
-    return rows, settings or {}
+    return rows, settings
 
 
 def paired_difference(per_image: np.ndarray, seed: int = 0) -> tuple[float, float, float]:

@@ -37,6 +37,7 @@ PLAN = [
 # installed). Does fine-tuning lose accuracy? σ = 0.5 from scratch with the recipe of σ = 0.25. Does
 # consistency regularization (Jeong & Shin 2020) pay here? The shipped fine-tune again, with their
 # CIFAR-10 setting for σ = 0.5 (m = 2 noisy copies, λ = 10, η = 0.5); each epoch costs two.
+# What they measured: docs/models.md ("Two recipe choices, measured").
 ABLATION = [
     ("scratch-gaussian-0.50", "gaussian", 0.50, 60, 0.1, None),
     ("consistency-gaussian-0.50", "gaussian", 0.50, 20, 0.05, "small-gaussian-0.25"),
