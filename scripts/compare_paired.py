@@ -21,16 +21,15 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import bootstrap
 
-from ancer_core.data import read_results
+from ancer_core.data import Table, certified, read_results
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 SAME = ("norm", "sigma", "N0", "N", "alpha", "seed", "precision")
 
 
-def load_side(files: list[str]) -> tuple[dict[int, tuple[float, bool]], dict]:
-    """Per image: (radius, correct) from every part; the settings the parts share."""
-    rows: dict[int, tuple[float, bool]] = {}
-    settings = None
+def load_side(files: list[str]) -> tuple[Table, dict]:
+    """The rows of every part, one per image (parts may overlap); the settings the parts share."""
+    tables, settings = [], None
     for f in files:
         meta_file = Path(f).with_name(Path(f).name + ".json")
         if not meta_file.is_file():
@@ -40,10 +39,10 @@ def load_side(files: list[str]) -> tuple[dict[int, tuple[float, bool]], dict]:
         if settings is not None and these != settings:
             sys.exit(f"{f} was made with other settings than the files before it: {these} vs {settings}")
         settings = these
-        t = read_results(f)
-        for i, r, c in zip(t["idx"].tolist(), t["radius"].tolist(), t["correct"].tolist()):
-            rows[i] = (r, bool(c))
-    return rows, settings
+        tables.append(read_results(f))
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in ("idx", "radius", "correct")}
+    _, first = np.unique(joined["idx"], return_index=True)  # one row per image, sorted by index
+    return Table({k: v[first] for k, v in joined.items()}), settings
 
 
 def paired_difference(per_image: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
@@ -56,23 +55,21 @@ def paired_difference(per_image: np.ndarray, seed: int = 0) -> tuple[float, floa
     return float(per_image.mean()), float(ci.low), float(ci.high)
 
 
-def compare(base: dict[int, tuple[float, bool]], cand: dict[int, tuple[float, bool]], radii=RADII) -> dict:
-    """Certified accuracy (%) at each radius and ACR for both sides on their common images."""
-    common = sorted(set(base) & set(cand))
-    if not common:
+def compare(base: Table, cand: Table, radii=RADII) -> dict:
+    """Certified accuracy (%) at each radius and ACR for both sides on the images both hold."""
+    common, ib, ic = np.intersect1d(base["idx"], cand["idx"], return_indices=True)
+    if not len(common):
         raise ValueError("the two sides hold no image in common")
-    rb, cb = (np.array(v) for v in zip(*(base[i] for i in common)))
-    rc, cc = (np.array(v) for v in zip(*(cand[i] for i in common)))
+    b, c = (Table({k: t[k][i] for k in ("idx", "radius", "correct")}) for t, i in ((base, ib), (cand, ic)))
     out = {"images": len(common), "radii": list(radii), "rows": []}
-    for r in radii:
-        b, c = 100.0 * (cb & (rb >= r)), 100.0 * (cc & (rc >= r))
-        d, lo, hi = paired_difference(c - b)
+    for r, on_b, on_c in zip(radii, 100.0 * certified(b, radii), 100.0 * certified(c, radii)):
+        d, lo, hi = paired_difference(on_c - on_b)
         out["rows"].append(
-            {"radius": r, "baseline": b.mean(), "candidate": c.mean(), "difference": d, "ci95": [lo, hi]}
+            {"radius": r, "baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
         )
-    b, c = rb * cb, rc * cc
-    d, lo, hi = paired_difference(c - b)
-    out["acr"] = {"baseline": b.mean(), "candidate": c.mean(), "difference": d, "ci95": [lo, hi]}
+    on_b, on_c = b["radius"] * b["correct"], c["radius"] * c["correct"]  # ACR's per-image terms
+    d, lo, hi = paired_difference(on_c - on_b)
+    out["acr"] = {"baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
     return out
 
 

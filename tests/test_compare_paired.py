@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ancer_core.data.results import HEADER
+from ancer_core.data.results import HEADER, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("compare_paired", ROOT / "scripts" / "compare_paired.py")
@@ -24,9 +24,13 @@ def write(path: Path, idx, radius, correct, **settings) -> str:
     return str(path)
 
 
+def table(idx, radius, correct) -> Table:
+    return Table({"idx": np.array(idx), "radius": np.array(radius), "correct": np.array(correct)})
+
+
 def test_differences_on_common_images_match_a_hand_count():
-    base = {0: (0.3, True), 1: (0.6, True), 2: (0.0, False), 3: (1.2, True)}
-    cand = {1: (0.2, True), 2: (0.7, True), 3: (1.1, True), 9: (5.0, True)}  # 0 and 9 are not shared
+    base = table([0, 1, 2, 3], [0.3, 0.6, 0.0, 1.2], [1, 1, 0, 1])
+    cand = table([1, 2, 3, 9], [0.2, 0.7, 1.1, 5.0], [1, 1, 1, 1])  # 0 and 9 are not shared
     res = cp.compare(base, cand, radii=(0.0, 0.5, 1.0))
     assert res["images"] == 3
     b = [row["baseline"] for row in res["rows"]]

@@ -160,10 +160,14 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     return Table(cols)
 
 
+def certified(t: Table, radii, column: str = "radius") -> np.ndarray:
+    """Per radius r and image: correctly classified with ``column`` ≥ r (shape: radii × images)."""
+    return t["correct"].astype(bool) & (t[column] >= np.asarray(radii, dtype=float)[:, None])
+
+
 def certified_accuracy(t: Table, radii, column: str = "radius") -> np.ndarray:
     """Share of images correctly classified with ``column`` ≥ r, for each r."""
-    correct = t["correct"].astype(bool)
-    return np.array([float(np.mean(correct & (t[column] >= r))) for r in radii])
+    return certified(t, radii, column).mean(axis=1)
 
 
 def average_certified_radius(t: Table, column: str = "radius") -> float:
