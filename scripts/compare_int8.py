@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ancer_core.data import certified_accuracy, read_results
+from ancer_core.data import certified_accuracy, read_results, read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -34,7 +34,7 @@ for name in a.names:
     if missing:
         sys.exit(f"missing {', '.join(missing)}: run scripts/evaluate_shipped.py {name} [--precision int8] first")
     t = {pr: read_results(f) for pr, f in files.items()}
-    meta = {pr: json.loads(f.with_name(f.name + ".json").read_text()) for pr, f in files.items()}
+    meta = {pr: read_settings(f) for pr, f in files.items()}
     for key in ("N0", "N", "alpha", "seed", "sigma", "norm"):
         if meta["fp32"].get(key) != meta["int8"].get(key):
             sys.exit(f"{name}: the two files differ in {key} ({meta['fp32'].get(key)} vs {meta['int8'].get(key)})")

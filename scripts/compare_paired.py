@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import bootstrap
 
-from ancer_core.data import Table, certified, read_results
+from ancer_core.data import Table, certified, read_results, settings_path
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 SAME = ("norm", "sigma", "N0", "N", "alpha", "seed", "precision")
@@ -31,7 +31,7 @@ def load_side(files: list[str]) -> tuple[Table, dict]:
     """The rows of every part, one per image (parts may overlap); the settings the parts share."""
     tables, settings = [], None
     for f in files:
-        meta_file = Path(f).with_name(Path(f).name + ".json")
+        meta_file = settings_path(f)
         if not meta_file.is_file():
             sys.exit(f"{f} has no settings file beside it ({meta_file.name}); compare files written by certify")
         meta = json.loads(meta_file.read_text())

@@ -21,7 +21,7 @@ import torch
 
 import ancer_core as ac
 from ancer_core.cli import main as cli
-from ancer_core.data import average_certified_radius, certified_accuracy, read_results
+from ancer_core.data import average_certified_radius, certified_accuracy, read_results, read_settings
 from ancer_core.models import MODEL_DIR, load_model, save_checkpoint
 from ancer_core.models.speed import hardware
 
@@ -60,7 +60,7 @@ model = load_model(a.name, "cpu", fold_bn=False)  # saved again below: keep its 
 x, y = ac.load_cifar10("test")
 with torch.inference_mode():
     clean = torch.cat([model(x[indices[s : s + 250]]).argmax(1) for s in range(0, len(indices), 250)])
-meta = json.loads((ROOT / out).with_name(out.name + ".json").read_text())
+meta = read_settings(ROOT / out)
 new = {k: v for k, v in model.card.items() if k != "evaluation_larger_n"}  # save_checkpoint drops path
 new["evaluation"] = {
     "images": len(t),

@@ -15,10 +15,11 @@ from ..core.memory import CertificationMemory
 from ..core.progress import Progress
 from ..core.smoothing import SamplingConfig, certify
 from ..core.validation import AncerInputError
-from ..data.results import RESUME_KEYS, ResultWriter, format_row, read_results, settings_diff
+from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
+from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup, theta_path
+from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -54,13 +55,7 @@ def add_parser(sub) -> None:
 
 
 def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
-    arrs = []
-    for i in part:
-        p = theta_path(folder, i)
-        if not p.is_file():
-            raise AncerInputError(f"--thetas {folder}: no θ for image {i} ({p.name}); run `optimize` for these indices")
-        arrs.append(np.load(p))
-    return torch.from_numpy(np.stack(arrs)).float()
+    return torch.from_numpy(np.stack([load_theta(folder, i) for i in part])).float()
 
 
 def _check_thetas(args, model_name: str) -> dict | None:
@@ -91,17 +86,20 @@ def _check_thetas(args, model_name: str) -> dict | None:
     return made
 
 
-def _restore_memory(memory: CertificationMemory, args, job: Job, path: Path) -> None:
-    """Refill the memory with the regions of an interrupted run's rows, in the order they were written."""
+def _restore_memory(memory: CertificationMemory, args, job: Job, table) -> None:
+    """Rebuild the memory of an interrupted run from its rows, in the order they were written: each
+    row's region is centred at its image, with the θ of the image named in ``theta_of`` (its own, or
+    the earlier image's whose region it was revised into), its gap and its class — the regions the
+    memory held, not each image's own θ."""
     if args.method != "fixed" and not args.thetas:
         raise AncerInputError(
             "resuming a --memory run needs the θ of the finished rows: run `optimize` and pass --thetas"
         )
-    t = read_results(path)
-    for i, pred, gap in zip(t["idx"].tolist(), t["predict"].tolist(), t["gap"].tolist()):
+    rows = zip(table["idx"].tolist(), table["predict"].tolist(), table["gap"].tolist(), table["theta_of"].tolist())
+    for i, pred, gap, theta_of in rows:
         if pred >= 0:
-            th = job.theta0 if args.method == "fixed" else np.load(theta_path(Path(args.thetas), i))
-            memory.store(job.x[i].numpy(), th, gap, pred)
+            th = job.theta0 if args.method == "fixed" else load_theta(args.thetas, theta_of)
+            memory.store(job.x[i].numpy(), th, gap, pred, theta_of)
 
 
 def invocation() -> str:
@@ -160,12 +158,12 @@ def run(args) -> int:
         "rank": job.rank,
         "world_size": job.world_size,
     }
-    writer = ResultWriter(distributed.shard_path(args.out, job.rank, job.world_size), meta)
+    writer = ResultWriter(distributed.shard_path(args.out, job.rank, job.world_size), meta, memory=args.memory)
     memory = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if args.memory else None
     idx = job.indices
     todo = [i for i in idx if i not in writer.done]
     if memory is not None and writer.done:
-        _restore_memory(memory, args, job, writer.path)
+        _restore_memory(memory, args, job, writer.table)
     bar = Progress(len(idx), f"certify {args.method}")
     bar.update(len(idx) - len(todo))
     try:
@@ -194,8 +192,8 @@ def run(args) -> int:
             per = (time.time() - t0) / len(part)
             for k, (i, cert) in enumerate(zip(part, certs)):
                 if memory is not None:
-                    cert = memory.admit(xb[k].cpu().numpy(), cert)
-                writer.write(format_row(i, int(job.y[i]), cert, per))
+                    cert = memory.admit(xb[k].cpu().numpy(), cert, key=i)
+                writer.write(format_row(i, int(job.y[i]), cert, per, memory=memory is not None))
             bar.update(len(idx) - len(todo) + s + len(part))
     finally:
         writer.close()

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -217,8 +216,3 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
 def optimizer_precision(args) -> str:
     """The precision the optimizers run in: --optimizer-precision, else that of --precision (fp32 for int8)."""
     return args.optimizer_precision or ("fp32" if args.precision == "int8" else args.precision)
-
-
-def theta_path(folder: Path, i: int) -> Path:
-    """Where `optimize` writes image ``i``'s θ."""
-    return folder / f"theta_{i:05d}.npy"

@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from ..data.results import read_settings, settings_path
+
 
 def world() -> tuple[int, int]:
     """(rank, world size) from torchrun's environment; (0, 1) outside torchrun."""
@@ -53,7 +55,7 @@ def merge(out: str | Path, size: int) -> Path:
         rows += [ln for ln in lines[1:] if ln.strip()]
     rows.sort(key=lambda ln: int(ln.split("\t", 1)[0]))
     out.write_text(header + "\n" + "".join(ln + "\n" for ln in rows), encoding="utf-8")
-    meta = json.loads(shard_path(out, 0, size).with_name(shard_path(out, 0, size).name + ".json").read_text())
+    meta = read_settings(shard_path(out, 0, size))
     meta["distributed"] = {"world_size": size, "shards": [shard_path(out, r, size).name for r in range(size)]}
-    out.with_name(out.name + ".json").write_text(json.dumps(meta, indent=2, default=str))
+    settings_path(out).write_text(json.dumps(meta, indent=2, default=str))
     return out

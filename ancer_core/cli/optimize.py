@@ -12,8 +12,9 @@ import numpy as np
 from ..core.progress import Progress
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, settings_diff
+from ..data.thetas import save_theta, theta_file, theta_indices
 from . import distributed
-from .common import add_image_options, optimize_images, optimizer_precision, setup, theta_path
+from .common import add_image_options, optimize_images, optimizer_precision, setup
 
 
 def add_parser(sub) -> None:
@@ -49,7 +50,7 @@ def run(args) -> int:
         "world_size": job.world_size,
     }
     meta_path = out / "settings.json"
-    if meta_path.is_file() and any(out.glob("theta_[0-9]*.npy")):
+    if meta_path.is_file() and theta_indices(out):
         diff = settings_diff(json.loads(meta_path.read_text()), meta, RESUME_KEYS)
         if diff:  # every rank reads the same file, so every rank stops here
             raise AncerInputError(f"{out} holds θ made with other settings {diff}; choose another --out or empty it")
@@ -57,7 +58,7 @@ def run(args) -> int:
     if job.rank == 0:
         meta_path.write_text(json.dumps(meta, indent=2))
     idx = job.indices
-    todo = [i for i in idx if not theta_path(out, i).is_file()]
+    todo = [i for i in idx if not theta_file(out, i).is_file()]
     bar = Progress(len(idx), f"optimize {args.method}")
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), job.chunk):
@@ -67,10 +68,8 @@ def run(args) -> int:
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):
             if iso is not None and args.method == "ancer":
-                np.save(out / f"theta_iso_{i:05d}.npy", iso[k])
-            tmp = out / f".tmp_{i:05d}.npy"
-            np.save(tmp, theta[k])
-            tmp.replace(theta_path(out, i))
+                save_theta(out, i, iso[k], stage="iso")
+            save_theta(out, i, theta[k])
         bar.update(len(idx) - len(todo) + s + len(part))
     print(f"wrote θ for {len(idx)} images to {out}", file=sys.stderr)
     return 0

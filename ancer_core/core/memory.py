@@ -22,6 +22,11 @@ Rⱼ of class cⱼ ≠ c:
    h(u) = r‖θ ⊙ u‖₂ (ellipsoid) or r‖θ ⊙ u‖_∞ (cross-polytope). This is a *sufficient*
    non-overlap test (exact for two balls); it may shrink more than the exact minimum. A gap
    shrunk to 0 keeps the prediction at x with an empty region (radius 0).
+
+Every stored region remembers whose θ it has (``key``: the input whose own θ it is — an earlier
+input's under rule 1), and :meth:`CertificationMemory.admit` says so in the revised certificate's
+``extra["theta_of"]``, so that a run can write it down and an interrupted run can rebuild the memory
+exactly as it was (:meth:`CertificationMemory.store`).
 """
 
 from __future__ import annotations
@@ -56,30 +61,33 @@ class CertificationMemory:
         self._theta = np.empty((capacity, dim), np.float32)
         self._gap = np.empty(capacity, np.float64)
         self._pred = np.empty(capacity, np.int64)
+        self._key = np.empty(capacity, np.int64)
         self.size = 0
         self.revised = 0
 
     def _grow(self):
         cap = 2 * len(self._gap)
-        for name in ("_x", "_theta", "_gap", "_pred"):
+        for name in ("_x", "_theta", "_gap", "_pred", "_key"):
             old = getattr(self, name)
             new = np.empty((cap, *old.shape[1:]), old.dtype)
             new[: self.size] = old[: self.size]
             setattr(self, name, new)
 
-    def admit(self, x, cert: Certificate) -> Certificate:
-        """Revise ``cert`` (the certificate of input ``x``) against the memory, store it, return it."""
+    def admit(self, x, cert: Certificate, key: int = -1) -> Certificate:
+        """Revise ``cert`` (the certificate of input ``x``, whose θ is known by ``key``, e.g. its test
+        index) against the memory, store it, return it with ``extra["theta_of"]``: the key of the θ
+        its region has (``key``, or an earlier input's when x lies in that input's region)."""
         if cert.norm != self.norm or cert.dim != self.dim:
             raise AncerInputError(
                 f"memory holds {self.norm} certificates of dimension {self.dim}, got "
                 f"{cert.norm} of dimension {cert.dim}"
             )
         if cert.abstained:
-            return cert
+            return replace(cert, extra={**cert.extra, "theta_of": key})
         # geometry on the float32 values actually stored, with a 1e-5 relative safety margin
         xv = np.asarray(x, np.float32).reshape(self.dim).astype(np.float64)
         theta = np.broadcast_to(cert.theta.reshape(-1), (self.dim,)).astype(np.float32).astype(np.float64)
-        out, k = cert, self.size
+        out, k, theta_of = cert, self.size, key
         if k:
             d = xv[None] - self._x[:k]
             other = self._pred[:k] != cert.prediction
@@ -89,6 +97,7 @@ class CertificationMemory:
             j = int(np.argmax(margin))
             if margin[j] >= 0:
                 theta = self._theta[j].astype(np.float64)
+                theta_of = int(self._key[j])
                 shape = cert.theta.shape if cert.theta.size == self.dim else (self.dim,)
                 # the sub-region is certified by region j, not by a bound of its own: its gap is the
                 # margin itself and it has no p̲A (NaN)
@@ -111,17 +120,18 @@ class CertificationMemory:
                     out = replace(out, gap_cap=cap, extra={**out.extra, "memory": out.extra.get("memory", "shrunk")})
         if out is not cert:
             self.revised += 1
-        self.store(xv, theta, out.gap, out.prediction)
-        return out
+        self.store(xv, theta, out.gap, out.prediction, theta_of)
+        return replace(out, extra={**out.extra, "theta_of": theta_of})
 
-    def store(self, x, theta, gap: float, prediction: int) -> None:
-        """Append an already-revised region (used by :meth:`admit` and to resume a run)."""
+    def store(self, x, theta, gap: float, prediction: int, key: int = -1) -> None:
+        """Append an already-revised region: centre ``x``, its θ (known by ``key``), gap and class
+        (used by :meth:`admit`, and to rebuild the memory of an interrupted run from its rows)."""
         if self.size == len(self._gap):
             self._grow()
         i = self.size
         self._x[i] = np.asarray(x, np.float32).reshape(self.dim)
         self._theta[i] = np.broadcast_to(np.asarray(theta, np.float32).reshape(-1), (self.dim,))
-        self._gap[i], self._pred[i] = gap, prediction
+        self._gap[i], self._pred[i], self._key[i] = gap, prediction, key
         self.size += 1
 
     def conflicts(self) -> int:

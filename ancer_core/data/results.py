@@ -5,7 +5,11 @@ package — ``idx label predict radius radius_proxy correct min_sigma time`` —
 ``p_lower gap``. ``radius`` = min θ · gap (largest enclosed isotropic ℓp ball), ``radius_proxy``
 = GM(θ) · gap, ``min_sigma`` = min θ (σ for Gaussian, the half-width λ for uniform noise),
 ``time`` = CERTIFY seconds per image (amortized over the images certified together; optimization
-excluded, as in the original). The settings that made the file are in ``FILE.json`` beside it.
+excluded, as in the original). A memory-based run (``certify --memory``) adds ``theta_of``: the
+test index whose θ the row's region has (its own, or an earlier image's whose region it lies in),
+which is what rebuilds the memory when the run resumes. The column names are the original
+scripts' (``min_sigma`` holds min θ, which is λ, not σ, for uniform noise). The settings that made
+the file are in ``FILE.tsv.json`` beside it (:func:`settings_path`).
 
 Rows are appended one ``write`` at a time and flushed, so an interrupted run leaves a valid file;
 a torn last line (killed mid-write) is dropped when the run resumes or the file is read.
@@ -29,10 +33,25 @@ from ..core.validation import AncerInputError
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
 EXTRA_COLUMNS = ("p_lower", "gap")
+MEMORY_COLUMNS = ("theta_of",)
 HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
 
 
-def format_row(idx: int, label: int, cert, seconds: float) -> str:
+def settings_path(result_file: str | Path) -> Path:
+    """Where a result file's settings are kept: ``FILE.tsv.json`` beside ``FILE.tsv``."""
+    p = Path(result_file)
+    return p.with_name(p.name + ".json")
+
+
+def read_settings(result_file: str | Path) -> dict:
+    """The settings a result file was made with ({} when its settings file is missing)."""
+    p = settings_path(result_file)
+    return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False) -> str:
+    """One result row; ``memory``: a memory-based run's row, with ``theta_of``."""
+    extra = [str(cert.extra.get("theta_of", idx))] if memory else []
     return "\t".join(
         [
             str(idx),
@@ -45,6 +64,7 @@ def format_row(idx: int, label: int, cert, seconds: float) -> str:
             f"{seconds:.4f}",
             f"{cert.p_lower:.8g}",
             f"{cert.gap:.6g}",
+            *extra,
         ]
     )
 
@@ -77,18 +97,26 @@ def settings_diff(old: dict, new: dict, keys: dict) -> dict:
 
 
 class ResultWriter:
-    """Append-only, resumable TSV writer. ``done`` holds the indices already in the file."""
+    """Append-only, resumable TSV writer. ``done`` holds the indices already in the file, ``table``
+    its rows; ``memory``: the file of a memory-based run (with ``theta_of``)."""
 
-    def __init__(self, path: str | Path, settings: dict):
+    def __init__(self, path: str | Path, settings: dict, memory: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.done: set[int] = set()
+        header = HEADER + "".join("\t" + c for c in MEMORY_COLUMNS) if memory else HEADER
+        self.table = None
         if self.path.is_file() and self.path.stat().st_size:
-            table = read_results(self.path, repair=True)
-            self.done = set(int(i) for i in table["idx"])
+            self.table = read_results(self.path, repair=True)
+            if len(self.table) and tuple(self.table.columns) != tuple(header.split("\t")):
+                raise AncerInputError(
+                    f"{self.path} has the columns {list(self.table.columns)}, not those of this run "
+                    f"({header.split()}): a memory-based run and a plain one never share a file; choose another --out"
+                )
+            self.done = set(int(i) for i in self.table["idx"])
         else:
-            self.path.write_text(HEADER + "\n")
-        meta = self.path.with_name(self.path.name + ".json")
+            self.path.write_text(header + "\n")
+        meta = settings_path(self.path)
         if meta.is_file():
             diff = settings_diff(json.loads(meta.read_text()), settings, RESUME_KEYS)
             if diff and self.done:
@@ -150,7 +178,7 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     cols = {}
     for j, name in enumerate(header):
         vals = [r[j] for r in rows]
-        kind = int if name in ("idx", "label", "predict", "correct") else float
+        kind = int if name in ("idx", "label", "predict", "correct", "theta_of") else float
         try:
             cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
         except ValueError:

@@ -1,0 +1,120 @@
+"""Memory-based certification over whole runs: an interrupted ``certify --memory`` resumes with the
+memory it had, the replay over a finished file equals ``certify --memory``, fixed σ is never revised.
+
+The sequence is built so that the memory matters: image 0's large region (class 1) holds image 1,
+whose own θ is large along channels 1–2; the memory gives image 1 image 0's θ. Image 2 lies outside
+both true regions but inside image 1's region *with image 1's own θ* — so a memory rebuilt from each
+row's own θ revises image 2 into class 1, where nothing certified it.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import ancer_core.cli.common as common
+from ancer_core.cli import main
+from ancer_core.data import (
+    load_grid,
+    read_results,
+    read_settings,
+    replay_memory,
+    revised_rows,
+    save_theta,
+    theta_source,
+)
+
+SHAPE = (3, 4, 4)
+
+
+class ChannelEnergy(torch.nn.Module):
+    """Class 1 when channel 0 is far from ½ (mean squared offset > 0.3), else class 0."""
+
+    def forward(self, x):
+        e = ((x[:, 0] - 0.5) ** 2).flatten(1).mean(1)
+        return torch.stack([torch.zeros_like(e), 10 * (e - 0.3)], 1)
+
+
+def sequence() -> tuple[torch.Tensor, list[np.ndarray]]:
+    x = torch.full((3, *SHAPE), 0.5)
+    d1 = torch.zeros(SHAPE)
+    d1[1, 0, 0] = 0.2
+    x[1] += d1
+    x[2] += d1
+    x[2, 1, 1, 1] += 2.5  # 2.5 from image 1 along channel 1: outside image 0's ball of radius ≈ 1.48
+    big = np.full(SHAPE, 0.05, np.float32)
+    big[1:] = 3.0
+    thetas = [np.full(SHAPE, 1.0, np.float32), big, np.full(SHAPE, 0.05, np.float32)]
+    return x, thetas
+
+
+@pytest.fixture
+def constructed(tmp_path, monkeypatch):
+    x, thetas = sequence()
+    monkeypatch.setattr(common, "load_cifar10", lambda split, root=None: (x, torch.tensor([1, 1, 0])))
+    monkeypatch.setattr(common, "load_model", lambda name, device: ChannelEnergy().eval())
+    folder = tmp_path / "thetas"
+    folder.mkdir()
+    for i, th in enumerate(thetas):
+        save_theta(folder, i, th)
+    return x, folder
+
+
+def certify(out: Path, thetas: Path, indices: str, memory: bool) -> int:
+    argv = ["certify", "--model", "energy", "--norm", "l2", "--method", "ancer", "--sigma", "0.25"]
+    argv += ["--thetas", str(thetas), "--indices", indices, "--N0", "16", "--N", "64", "--alpha", "0.01"]
+    argv += ["--device", "cpu", "--out", str(out)] + (["--memory"] if memory else [])
+    return main(argv)
+
+
+def test_resumed_memory_run_equals_the_uninterrupted_one(constructed, tmp_path):
+    _, thetas = constructed
+    whole, parts = tmp_path / "whole.tsv", tmp_path / "parts.tsv"
+    assert certify(whole, thetas, "0:3", memory=True) == 0
+    t = read_results(whole)
+    assert t["predict"].tolist() == [1, 1, 0]  # image 1 revised into image 0's region, image 2 kept its class
+    assert t["theta_of"].tolist() == [0, 0, 2]
+    assert certify(parts, thetas, "0:2", memory=True) == 0  # as if killed after two rows
+    assert certify(parts, thetas, "0:3", memory=True) == 0  # resumed
+    resumed = read_results(parts)
+    for k in t.columns:
+        if k != "time":  # CERTIFY's seconds differ from run to run
+            np.testing.assert_array_equal(resumed[k], t[k], err_msg=k)
+
+
+def test_memory_file_refuses_a_plain_run_and_back(constructed, tmp_path, capsys):
+    _, thetas = constructed
+    out = tmp_path / "r.tsv"
+    assert certify(out, thetas, "0:2", memory=True) == 0
+    assert certify(out, thetas, "0:3", memory=False) == 2
+    assert "memory-based run and a plain one never share a file" in capsys.readouterr().err
+
+
+def test_replay_equals_certify_with_memory(constructed, tmp_path):
+    x, thetas = constructed
+    plain, mem = tmp_path / "plain.tsv", tmp_path / "mem.tsv"
+    assert certify(plain, thetas, "0:3", memory=False) == 0
+    assert certify(mem, thetas, "0:3", memory=True) == 0
+    t, meta = read_results(plain), read_settings(plain)
+    replayed = replay_memory(t, meta, x.numpy(), theta_source("ancer", meta, t, thetas))
+    assert revised_rows(t, replayed).sum() == 1
+    expected = read_results(mem)
+    for k in expected.columns:  # the file keeps 6 significant digits
+        if k != "time":
+            np.testing.assert_allclose(replayed[k], expected[k], rtol=5e-6, equal_nan=True, err_msg=k)
+
+
+def test_fixed_sigma_is_never_revised(tmp_path):
+    """Fixed σ is one smoothed classifier: its valid certificates never overlap in different classes,
+    so the memory revises none — on the shipped grid's fixed-σ files, replayed in their order."""
+    import ancer_core as ac
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    grid = load_grid(root)
+    assert grid, "the shipped results grid is missing"
+    images = ac.load_cifar10("test")[0].numpy()
+    for g in grid.values():
+        t, meta = g.tables["fixed"], g.meta["fixed"]
+        replayed = replay_memory(t, meta, images, theta_source("fixed", meta, t, None))
+        assert not revised_rows(t, replayed).any(), g.name
