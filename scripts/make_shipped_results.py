@@ -28,7 +28,7 @@ import torch
 import ancer_core as ac
 from ancer_core.core.smoothing import SamplingConfig
 from ancer_core.core.validation import AncerInputError
-from ancer_core.data import ResultWriter, format_row, parse_indices
+from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, theta_file
 from ancer_core.models import load_int8
 from ancer_core.models.speed import hardware
 
@@ -54,8 +54,20 @@ p.add_argument("--chunk", type=int, default=8, help="images optimized and certif
 p.add_argument("--out", default="results")
 p.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
 p.add_argument("--indices", default=None, help="start:stop:step for every model instead of IMAGES (smoke tests)")
+p.add_argument("--methods", nargs="+", default=list(ac.METHODS), choices=list(ac.METHODS))
+p.add_argument("--objective", default=None, choices=list(ac.OBJECTIVES), help="the optimizers' surrogate")
+p.add_argument("--temperature", type=float, default=None, help="softmax temperature of the surrogate")
+p.add_argument("--theta-max-ratio", type=float, default=None, help="θ ≤ this × the model's θ")
+p.add_argument("--iso-solver", default=None, choices=list(ac.ISO_SOLVERS), help="Isotropic DD's solver")
 a = p.parse_args()
-settings = ac.preset(a.preset)
+overrides = {
+    "objective": a.objective,
+    "temperature": a.temperature,
+    "theta_max_ratio": a.theta_max_ratio,
+    "iso_solver": a.iso_solver,
+}
+settings = ac.preset(a.preset, **overrides)
+flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in overrides.items() if v is not None)
 x, y = ac.load_cifar10("test")
 images = {m: a.indices or IMAGES[m] for m in a.models}
 plan = {m: parse_indices(images[m], len(y)) for m in a.models}
@@ -76,8 +88,10 @@ for name, idx in plan.items():
     folder = out_root / name
     meta = {
         "command": f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
-        f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}"
-        + (f" --indices {a.indices}" if a.indices else ""),
+        f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}{flags}"
+        + (f" --indices {a.indices}" if a.indices else "")
+        + (f" --methods {' '.join(a.methods)}" if a.methods != list(ac.METHODS) else "")
+        + (f" --out {a.out}" if a.out != "results" else ""),
         "model": name,
         "model_card": card,
         "norm": noise.norm,
@@ -101,12 +115,15 @@ for name, idx in plan.items():
         "ancer_core": ac.__version__,
     }
     try:
-        writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in ac.METHODS}
+        writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in a.methods}
     except AncerInputError as e:  # another network or other settings: never mixed into one file
         sys.exit(f"error: {e}\nTo make this model's grid again from the start, delete {folder}/")
     thetas = folder / "ancer-thetas"
     thetas.mkdir(exist_ok=True)
-    todo = [i for i in idx if i not in writers["ancer"].done or not (thetas / f"theta_{i:05d}.npy").is_file()]
+    last = a.methods[-1]  # written last for each image: an image missing from it is not finished
+    todo = [
+        i for i in idx if i not in writers[last].done or ("ancer" in a.methods and not theta_file(thetas, i).is_file())
+    ]
     if a.budget:
         todo = idx[: a.chunk]
     t_model, done = time.time(), 0
@@ -123,15 +140,17 @@ for name, idx in plan.items():
             config=config,
             certify_model=certify_model,
             optimizer_autocast=AUTOCAST[a.optimizer_precision],
+            methods=a.methods,
         )
         if a.budget:
             per = (time.time() - t_model) / len(part)
             total = sum(len(ix) for ix in plan.values())
             print(f"{per:.1f} s per image (all three methods) → {total} images ≈ {per * total / 3600:.1f} h")
             raise SystemExit(0)
-        theta = res["ancer"].theta.float().cpu().numpy().astype(np.float32)
+        theta = res["ancer"].theta.float().cpu().numpy().astype(np.float32) if "ancer" in res else None
         for k, i in enumerate(part):
-            np.save(thetas / f"theta_{i:05d}.npy", theta[k])
+            if theta is not None:
+                save_theta(thetas, i, theta[k])
             for m, r in res.items():
                 seconds = r.stage_seconds["certify"] / len(part)  # CERTIFY only, as the original's time
                 if i not in writers[m].done:

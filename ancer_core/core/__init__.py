@@ -5,10 +5,21 @@ memory-based certification. Imports nothing from the rest of the package."""
 from .certificate import ABSTAIN, Certificate
 from .memory import CertificationMemory
 from .noise import GAUSSIAN, UNIFORM, GaussianNoise, Noise, UniformNoise, noise_for, smoothing_theta, uniform_half_width
-from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
-from .protocol import METHODS, PRESETS, MethodResult, Settings, optimize_theta, preset, run_all_methods, work_estimate
+from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd, isotropic_dd_scalar
+from .protocol import (
+    ISO_SOLVERS,
+    METHODS,
+    PRESETS,
+    MethodResult,
+    Settings,
+    optimize_theta,
+    preset,
+    run_all_methods,
+    work_estimate,
+)
 from .smoothing import SamplingConfig, certify, predict
 from .stats import lower_confidence_bound, predict_pvalue
+from .surrogate import OBJECTIVES, class_curves, unit_draws
 from .validation import AncerInputError
 
 __all__ = [
@@ -27,6 +38,11 @@ __all__ = [
     "ancer",
     "fixed_theta",
     "isotropic_dd",
+    "isotropic_dd_scalar",
+    "ISO_SOLVERS",
+    "OBJECTIVES",
+    "class_curves",
+    "unit_draws",
     "METHODS",
     "PRESETS",
     "MethodResult",

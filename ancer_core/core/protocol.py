@@ -15,11 +15,13 @@ import torch
 
 from .certificate import Certificate
 from .noise import Noise
-from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
+from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd, isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
+from .surrogate import check_objective
 from .validation import AncerInputError, check_alpha, check_count
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
+ISO_SOLVERS = ("gradient", "scalar")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,14 @@ class Settings:
     ancer_samples: int = 100
     ancer_lr: float = 0.04
     kappa: float = 2.0
+    # what the optimizers' surrogate maximises and how (core/surrogate.py): "paper" (top-2 gap) or
+    # "anchored" (the start θ's class), the softmax temperature, an upper bound on θ as a multiple of
+    # the start θ (None: unbounded), and Isotropic DD's solver: "gradient" (the original's iterations
+    # × samples) or "scalar" (a grid of log θ on iso_samples common draws, then golden section)
+    objective: str = "paper"
+    temperature: float = 1.0
+    theta_max_ratio: float | None = None
+    iso_solver: str = "gradient"
 
     def validate(self) -> Settings:
         check_count("N0", self.n0)
@@ -45,6 +55,11 @@ class Settings:
             check_count(k, getattr(self, k), 0)
         for k in ("iso_samples", "ancer_samples"):
             check_count(k, getattr(self, k))
+        check_objective(self.objective, self.temperature)
+        if self.iso_solver not in ISO_SOLVERS:
+            raise AncerInputError(f"iso_solver={self.iso_solver!r}; use one of {', '.join(ISO_SOLVERS)}")
+        if self.theta_max_ratio is not None and not self.theta_max_ratio >= 1:
+            raise AncerInputError(f"theta_max_ratio={self.theta_max_ratio!r} must be ≥ 1 (θ may not start above it)")
         if self.n < self.n0:
             raise AncerInputError(
                 f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
@@ -75,14 +90,18 @@ def preset(name: str, **overrides) -> Settings:
 
 def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, int]:
     """Noisy images the network sees, per certified image, in :func:`run_all_methods`:
-    ``forward`` (CERTIFY: N0 + N per method, no gradient) and ``gradient`` (the optimizers'
-    forward + backward passes w.r.t. θ: Isotropic DD once, shared with ANCER, then ANCER)."""
-    grad = 0
+    ``forward`` (CERTIFY: N0 + N per method, and the scalar Isotropic DD solver's evaluations; no
+    gradient) and ``gradient`` (the optimizers' forward + backward passes w.r.t. θ: Isotropic DD's
+    gradient solver once, shared with ANCER, then ANCER)."""
+    forward, grad = len(methods) * (settings.n0 + settings.n), 0
     if "isotropic-dd" in methods or "ancer" in methods:
-        grad += settings.iso_iterations * settings.iso_samples
+        if settings.iso_solver == "scalar":
+            forward += scalar_evaluations() * settings.iso_samples
+        else:
+            grad += settings.iso_iterations * settings.iso_samples
     if "ancer" in methods:
         grad += settings.ancer_iterations * settings.ancer_samples
-    return {"forward": len(methods) * (settings.n0 + settings.n), "gradient": grad}
+    return {"forward": forward, "gradient": grad}
 
 
 StageCallback = Callable[[str, int, int, dict], None]  # stage, iteration, total, statistics
@@ -113,19 +132,21 @@ def optimize_theta(
         return None if callback is None else (lambda it, tot, st: callback(stage, it, tot, st))
 
     out = {}
+    surrogate = {
+        "objective": settings.objective,
+        "temperature": settings.temperature,
+        "theta_max": None if settings.theta_max_ratio is None else settings.theta_max_ratio * theta0,
+        "seed": seed,
+        "indices": indices,
+    }
     if init is None:
-        out["isotropic-dd"] = isotropic_dd(
-            model,
-            x,
-            theta0,
-            norm,
-            iterations=settings.iso_iterations,
-            samples=settings.iso_samples,
-            lr=settings.iso_lr,
-            seed=seed,
-            indices=indices,
-            callback=cb("isotropic-dd"),
-        )
+        common = dict(samples=settings.iso_samples, callback=cb("isotropic-dd"), **surrogate)
+        if settings.iso_solver == "scalar":
+            out["isotropic-dd"] = isotropic_dd_scalar(model, x, theta0, norm, **common)
+        else:
+            out["isotropic-dd"] = isotropic_dd(
+                model, x, theta0, norm, iterations=settings.iso_iterations, lr=settings.iso_lr, **common
+            )
         init = out["isotropic-dd"].theta
     if method == "ancer":
         out["ancer"] = ancer(
@@ -137,9 +158,8 @@ def optimize_theta(
             samples=settings.ancer_samples,
             lr=settings.ancer_lr,
             kappa=settings.kappa,
-            seed=seed,
-            indices=indices,
             callback=cb("ancer"),
+            **surrogate,
         )
     return out
 

@@ -10,9 +10,11 @@ from .grid import (
     envelope_table,
     load_grid,
     load_thetas,
+    models_by_table,
     superset_rows,
 )
 from .images import PreparedImage, bundled_photos, prepare_image
+from .memory_replay import grid_with_memory, replay_memory, revised_rows, theta_source
 from .published import RESNET110, RESNET110_RADII
 from .results import (
     COLUMNS,
@@ -25,9 +27,12 @@ from .results import (
     export_results,
     format_row,
     read_results,
+    read_settings,
+    settings_path,
     superset_shares,
     superset_table,
 )
+from .thetas import load_theta, save_theta, theta_file, theta_indices
 
 __all__ = [
     "CLASSES",
@@ -44,6 +49,8 @@ __all__ = [
     "export_results",
     "format_row",
     "read_results",
+    "read_settings",
+    "settings_path",
     "superset_shares",
     "superset_table",
     "Envelope",
@@ -54,9 +61,18 @@ __all__ = [
     "superset_rows",
     "class_mean_thetas",
     "load_thetas",
+    "models_by_table",
+    "grid_with_memory",
     "RESNET110",
     "RESNET110_RADII",
     "PreparedImage",
     "bundled_photos",
     "prepare_image",
+    "replay_memory",
+    "revised_rows",
+    "theta_source",
+    "load_theta",
+    "save_theta",
+    "theta_file",
+    "theta_indices",
 ]

@@ -10,23 +10,23 @@ on the same images.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..core.protocol import METHODS
 from .results import (
     Table,
     average_certified_radius,
     certified_accuracy,
     common_indices,
     read_results,
+    read_settings,
     restrict,
     superset_shares,
 )
-
-METHOD_ORDER = ("fixed", "isotropic-dd", "ancer")
+from .thetas import load_theta, theta_indices
 
 
 @dataclass
@@ -39,6 +39,7 @@ class GridModel:
     tables: dict[str, Table]
     meta: dict[str, dict]
     folder: Path
+    reading: str = "as run"  # or "with memory" (memory_replay.grid_with_memory)
 
     @property
     def theta_folder(self) -> Path:
@@ -51,20 +52,41 @@ def load_grid(root: str | Path) -> dict[str, GridModel]:
     (``FILE.tsv.json``); models sorted by norm, then σ."""
     out = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
-        files = {m: folder / f"{m}.tsv" for m in METHOD_ORDER if (folder / f"{m}.tsv").is_file()}
+        files = {m: folder / f"{m}.tsv" for m in METHODS if (folder / f"{m}.tsv").is_file()}
         if not files:
             continue
         tables = {m: read_results(f) for m, f in files.items()}
-        meta = {}
-        for m, f in files.items():
-            j = f.with_name(f.name + ".json")
-            meta[m] = json.loads(j.read_text()) if j.is_file() else {}
+        meta = {m: read_settings(f) for m, f in files.items()}
         first = next(iter(meta.values()))
         out.append(
             GridModel(folder.name, first.get("norm", "l2"), float(first.get("sigma", "nan")), tables, meta, folder)
         )
     out.sort(key=lambda g: (g.norm, g.sigma))
     return {g.name: g for g in out}
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """Which of the paper's tables and figures a norm's models make."""
+
+    norm: str
+    table: str  # "Table 1" (ℓ2) or "Table 2" (ℓ1)
+    figure: str  # "Figure 3" or "Figure 4"
+    noise: str  # "Gaussian" or "uniform"
+
+
+PAPER_TABLES = (PaperTable("l2", "Table 1", "Figure 3", "Gaussian"), PaperTable("l1", "Table 2", "Figure 4", "uniform"))
+
+
+def models_by_table(grid: dict[str, GridModel]) -> list[tuple[PaperTable, list[GridModel]]]:
+    """The grid's models split into the paper's Table 1 (ℓ2, Gaussian) and Table 2 (ℓ1, uniform),
+    each in σ order; a table without models is left out."""
+    out = []
+    for t in PAPER_TABLES:
+        models = [g for g in grid.values() if g.norm == t.norm]
+        if models:
+            out.append((t, models))
+    return out
 
 
 @dataclass
@@ -112,7 +134,7 @@ def envelope_table(models: list[GridModel], radii) -> str:
     sigmas = ", ".join(f"{g.sigma:g}" for g in models)
     head = "method".ljust(14) + "".join(f"{r:>7g}" for r in radii) + "     ACR    ACR~"
     lines = [f"top-1 across σ ∈ {{{sigmas}}}", head, "-" * len(head)]
-    envs = [envelope(models, m, radii) for m in METHOD_ORDER if any(m in g.tables for g in models)]
+    envs = [envelope(models, m, radii) for m in METHODS if any(m in g.tables for g in models)]
     for e in envs:
         lines.append(
             e.method.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + f"{e.acr:8.3f}{e.acr_proxy:8.3f}"
@@ -135,11 +157,10 @@ def superset_rows(models: list[GridModel]) -> list[dict]:
 
 def load_thetas(model: GridModel) -> tuple[np.ndarray, np.ndarray]:
     """ANCER's θ of every certified image that has one: (indices, θ of shape (n, C, H, W))."""
-    files = sorted(model.theta_folder.glob("theta_[0-9]*.npy")) if model.theta_folder.is_dir() else []
-    if not files:
+    idx = theta_indices(model.theta_folder)
+    if not idx:
         return np.zeros(0, dtype=int), np.zeros((0, 3, 32, 32), dtype=np.float32)
-    idx = np.array([int(f.stem.split("_")[1]) for f in files])
-    return idx, np.stack([np.load(f) for f in files])
+    return np.array(idx), np.stack([load_theta(model.theta_folder, i) for i in idx])
 
 
 def class_mean_thetas(thetas: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict[str, np.ndarray]:

@@ -1,0 +1,108 @@
+"""The optimizers' smoothed surrogate (paper §6, Appendix C) and the choice of what it maximises.
+
+The data-dependent optimizers do not see CERTIFY's hard votes: they maximise a Monte Carlo
+estimate of the smoothed *soft* classifier, the mean softmax over noisy copies x + θ ⊙ u. Two
+choices shape where θ goes, and neither touches what CERTIFY counts (hard votes of the unchanged
+network), so every certificate stays sound whatever is chosen:
+
+* the **objective** — ``"paper"``: the gap between the surrogate's top two classes, whichever
+  they are at the current θ (the paper's and the original code's); ``"anchored"``: the gap
+  between the class the surrogate predicts at the *start* θ and the best other class, so that
+  the optimizer grows the region of that answer instead of moving to a θ where the network
+  answers another class for any input (an *attractor class*; docs/results.md);
+* the **temperature** T: the softmax of logits / T. An overconfident network (top softmax
+  probability near 1 under noise) gives the surrogate steep gradients and an objective that
+  rewards noise under which it answers one class confidently; T > 1 softens both.
+
+:func:`class_curves` evaluates the surrogate of every class over a grid of θ with common random
+numbers — the same unit noise u at every θ — in batched passes without gradients: the curve the
+scalar Isotropic DD solver maximises, and the diagnosis of attractor classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from .noise import Noise, noise_for, scale_for
+from .validation import AncerInputError
+
+OBJECTIVES = ("paper", "anchored")
+
+
+def check_objective(objective: str, temperature: float) -> None:
+    if objective not in OBJECTIVES:
+        raise AncerInputError(f"objective={objective!r}; use one of {', '.join(OBJECTIVES)}")
+    if not (temperature > 0 and temperature < float("inf")):
+        raise AncerInputError(f"temperature={temperature!r} must be a positive number (1 = the network's softmax)")
+
+
+def soft_votes(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """The surrogate's per-sample class probabilities: softmax(logits / T), in fp32."""
+    logits = logits.float()
+    return torch.softmax(logits if temperature == 1.0 else logits / temperature, dim=-1)
+
+
+def gap_pair(probs: torch.Tensor, anchor: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, 2): the two probabilities whose gap the objective uses — the top two (``anchor`` None,
+    the paper's objective) or the anchored class's and the best other class's (may be in either order,
+    so that the gap is negative where another class leads). ``anchor`` has ``probs``' shape but the last."""
+    if anchor is None:
+        return probs.topk(2, dim=-1).values
+    at = anchor.to(probs.device, torch.long).unsqueeze(-1)
+    p_a = probs.gather(-1, at)
+    others = probs.scatter(-1, at, float("-inf"))
+    return torch.cat([p_a, others.max(-1, keepdim=True).values], dim=-1)
+
+
+def smoothed_probs(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta: torch.Tensor,
+    norm: str | Noise,
+    samples: int,
+    generators: Sequence[torch.Generator],
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Monte Carlo mean of softmax(model(x + θ ⊙ u) / T) over ``samples`` draws (B, classes),
+    differentiable in θ (reparameterization, u ~ 𝒩(0, I) or U[−1, 1])."""
+    b, shape = x.shape[0], x.shape[1:]
+    u = noise_for(norm).sample_unit_per_image(generators, samples, shape, x.device, x.dtype)
+    xs = (x.unsqueeze(1) + u * scale_for(theta, len(shape))).reshape(b * samples, *shape)
+    return soft_votes(model(xs), temperature).view(b, samples, -1).mean(1)
+
+
+def unit_draws(norm: str | Noise, generators: Sequence[torch.Generator], samples: int, x: torch.Tensor) -> torch.Tensor:
+    """``samples`` unit noise draws per image (B, S, C, H, W), each image from its own generator."""
+    return noise_for(norm).sample_unit_per_image(generators, samples, x.shape[1:], x.device, x.dtype)
+
+
+@torch.inference_mode()
+def class_curves(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    thetas: torch.Tensor,
+    u: torch.Tensor,
+    temperature: float = 1.0,
+    max_batch: int = 1024,
+) -> dict[str, torch.Tensor]:
+    """The surrogate of every class at each of K scalar θ per image, with common random numbers.
+
+    ``thetas`` (B, K); ``u`` (B, S, …) from :func:`unit_draws`. The same draws serve every θ, so the
+    curves are smooth in θ and their differences are not sampling noise. Returns ``probs``
+    (B, K, classes): the mean softmax(logits / T), and ``votes`` (B, K, classes): the share of noisy
+    copies the network classifies as each class (what CERTIFY counts, estimated on S draws)."""
+    b, k = thetas.shape
+    samples, shape = u.shape[1], x.shape[1:]
+    per = max(1, max_batch // max(1, b * samples))  # θ values per forward pass
+    probs, votes = [], []
+    for s in range(0, k, per):
+        th = thetas[:, s : s + per].to(x.dtype)  # (B, k')
+        kk = th.shape[1]
+        scale = th.view(b, kk, 1, *([1] * len(shape)))
+        xs = (x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)).reshape(b * kk * samples, *shape)
+        logits = model(xs).float().view(b, kk, samples, -1)
+        probs.append(soft_votes(logits, temperature).mean(2))
+        votes.append(torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float().mean(2))
+    return {"probs": torch.cat(probs, 1), "votes": torch.cat(votes, 1)}

@@ -1,0 +1,116 @@
+"""The optimizers' surrogate: the scalar Isotropic DD solver against a closed-form curve, the anchored
+objective and the temperature, and that none of them changes what CERTIFY counts."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import expit, ndtri
+
+import ancer_core as ac
+from ancer_core.core.optimize import isotropic_dd_scalar
+from ancer_core.core.smoothing import STREAM_ISOTROPIC_DD, make_generators
+from ancer_core.core.surrogate import gap_pair, unit_draws
+
+
+class NoiseEnergy(torch.nn.Module):
+    """Two classes from the noise's energy: logits [0, a·‖x − x₀‖²/n − c]. For x = x₀ + θu the
+    surrogate is p₂(θ) = mean_s expit(a·θ²·‖u_s‖²/n − c): a closed form in θ given the draws u."""
+
+    def __init__(self, x0: torch.Tensor, a: float = 1.0, c: float = 4.0):
+        super().__init__()
+        self.x0, self.a, self.c = x0, a, c
+
+    def forward(self, x):
+        e = ((x - self.x0) ** 2).flatten(1).mean(1)
+        return torch.stack([torch.zeros_like(e), self.a * e - self.c], 1)
+
+
+def closed_form_objective(energy: np.ndarray, thetas: np.ndarray, a=1.0, c=4.0) -> np.ndarray:
+    """Isotropic DD's ℓ2 objective θ·½(Φ⁻¹p₁ − Φ⁻¹p₂) with the optimizers' clamp, for draws of energy ‖u‖²/n."""
+    p2 = expit(a * thetas[:, None] ** 2 * energy[None] - c).mean(1)
+    p = np.clip(np.stack([1 - p2, p2], 1), 0.001, 0.999)
+    p.sort(1)
+    return thetas * 0.5 * (ndtri(p[:, 1]) - ndtri(p[:, 0]))
+
+
+@pytest.mark.parametrize("search", ["local", "global"])
+def test_scalar_solver_finds_the_closed_form_optimum(search):
+    x = torch.full((1, 3, 8, 8), 0.5)
+    model = NoiseEnergy(x[0]).eval()
+    res = isotropic_dd_scalar(model, x, 0.5, "l2", samples=64, search=search, indices=[7])
+    u = unit_draws("l2", make_generators(0, [7], "cpu", STREAM_ISOTROPIC_DD), 64, x)[0]
+    energy = (u**2).flatten(1).mean(1).double().numpy()
+    lo, hi = res.curves["theta"][0][[0, -1]]  # the solver's range: at least θ₀/2 … 16·θ₀
+    assert lo <= 0.25 and hi >= 8.0
+    fine = np.exp(np.linspace(np.log(lo), np.log(hi), 20001))
+    f = closed_form_objective(energy, fine)
+    if search == "global":
+        best = fine[f.argmax()]  # where the other class wins by the widest gap: the top of the range
+    else:  # the first maximum uphill from θ₀ = 0.5, before class 1 takes over
+        start = np.searchsorted(fine, 0.5)
+        best = fine[start + np.argmax(np.diff(f[start:]) <= 0)]
+    assert abs(float(res.theta[0]) / best - 1) < 2e-3, (float(res.theta[0]), best)
+    # its curve is the closed form at the grid's θ
+    grid = res.curves["theta"][0]
+    np.testing.assert_allclose(res.curves["objective"][0], closed_form_objective(energy, grid), rtol=1e-4, atol=1e-5)
+    assert res.trace["theta_mean"].shape == (10, 1)
+
+
+def test_local_search_stops_at_the_first_maximum_global_takes_the_best():
+    # a two-humped curve: the first maximum near θ₀, a higher one far away (an attractor's basin)
+    from ancer_core.core.optimize import _climb
+
+    f = torch.tensor([[0.0, 1.0, 2.0, 1.5, 1.0, 3.0, 4.0, 3.0]])
+    assert int(_climb(f, 1)) == 2 and int(f.argmax()) == 6
+    assert int(_climb(f, 4)) == 6  # uphill to the right from a valley
+    assert int(_climb(-f, 2)) == 0  # downhill neighbours on both sides: the left is taken when it rises
+
+
+def test_anchored_gap_pair_keeps_the_class():
+    probs = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])
+    np.testing.assert_allclose(gap_pair(probs), [[0.7, 0.2], [0.5, 0.3]])
+    # anchored at class 2: its probability, then the best other class (the gap is negative when another leads)
+    np.testing.assert_allclose(gap_pair(probs, torch.tensor([2, 0])), [[0.2, 0.7], [0.5, 0.3]])
+
+
+def test_anchored_objective_does_not_switch_to_another_class():
+    # class 0 near x₀, class 1 (an "attractor") under heavy noise: the paper's objective on the whole
+    # grid moves θ to where class 1 wins; the anchored objective keeps class 0's region
+    x = torch.full((1, 3, 8, 8), 0.5)
+    model = NoiseEnergy(x[0], a=1.0, c=1.0).eval()
+    paper = isotropic_dd_scalar(model, x, 0.3, "l2", samples=64, search="global", high=32.0)
+    anchored = isotropic_dd_scalar(model, x, 0.3, "l2", samples=64, search="global", high=32.0, objective="anchored")
+    assert int(anchored.curves["anchor"][0]) == 0
+    k_paper = np.abs(paper.curves["theta"][0] - float(paper.theta[0])).argmin()
+    k_anch = np.abs(anchored.curves["theta"][0] - float(anchored.theta[0])).argmin()
+    assert paper.curves["probs"][0, k_paper].argmax() == 1  # the paper's optimum answers the other class
+    assert anchored.curves["probs"][0, k_anch].argmax() == 0
+    assert float(anchored.theta[0]) < float(paper.theta[0])
+
+
+@pytest.mark.parametrize("settings", [dict(objective="anchored", temperature=5.0), dict(iso_solver="scalar")])
+def test_the_surrogate_never_changes_what_certify_counts(settings):
+    """Whatever the surrogate, CERTIFY counts hard votes of the unchanged network: the certificates are
+    those of CERTIFY at the optimized θ, and the network is the same before and after."""
+    torch.manual_seed(0)
+    model = ac.build_model("small-cnn").eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.rand(2, 3, 32, 32)
+    s = ac.preset("quick", n0=16, n=64, iso_iterations=3, iso_samples=8, ancer_iterations=2, ancer_samples=8)
+    s = ac.preset("quick", **{**s.as_dict(), **settings})
+    res = ac.run_all_methods(model, x, "l2", 0.25, s, indices=[3, 4])
+    for method, r in res.items():
+        again = ac.certify(model, x, r.theta, "l2", s.n0, s.n, s.alpha, indices=[3, 4])
+        assert [c.summary() for c in r.certificates] == [c.summary() for c in again], method
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_bad_objective_settings_are_refused():
+    with pytest.raises(ac.AncerInputError, match="objective"):
+        ac.preset("quick", objective="volume")
+    with pytest.raises(ac.AncerInputError, match="temperature"):
+        ac.preset("quick", temperature=0.0)
+    with pytest.raises(ac.AncerInputError, match="iso_solver"):
+        ac.preset("quick", iso_solver="newton")
+    with pytest.raises(ac.AncerInputError, match="theta_max_ratio"):
+        ac.preset("quick", theta_max_ratio=0.5)
