@@ -116,11 +116,17 @@ def test_toy_page_certifies_a_typed_point_and_searches_rotations():
     assert any("Best at" in c.value for c in at.caption)
 
 
-def test_hessian_page_computes_on_click():
-    at = _page("hessian", 300)
+def test_hessian_page_computes_on_click_and_reuses_the_live_run():
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    _tiny(at).run()  # test image 0 with the default Gaussian model, as the Hessian page starts
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    at.switch_page("pages/hessian.py").run()
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)
+    # the live page's run on this image and model draws the regions: nothing to run again
+    assert any(c.value.startswith("Regions: from the live page's run") for c in at.caption)
+    assert not any(b.label.startswith("Run Isotropic DD and ANCER here") for b in at.button)
 
 
 def test_preset_switch_restores_values_and_the_run_time_is_estimated():

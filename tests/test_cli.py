@@ -232,3 +232,27 @@ def test_resuming_into_the_results_of_other_weights_is_refused(tmp_path, capsys)
     assert run(*base, "--indices", "0:4") == 2
     assert "weights_sha256" in capsys.readouterr().err and read_results(out)["idx"].tolist() == [0, 1, 2]
     assert json.loads(out.with_name(out.name + ".json").read_text())["weights_sha256"] == made
+
+
+def test_each_optimizer_has_its_own_flags_and_the_short_ones_alias_the_chosen(ckpt, tmp_path, capsys):
+    out = tmp_path / "a.tsv"
+    args = tiny(ckpt, method="ancer", indices="0:1", out=out, preset="quick", iterations=2, samples=4)
+    assert run(*args, "--iso-iterations", 3, "--iso-samples", 5, "--iso-lr", 0.02) == 0
+    settings = json.loads(out.with_name(out.name + ".json").read_text())["settings"]
+    assert (settings["iso_iterations"], settings["iso_samples"], settings["iso_lr"]) == (3, 5, 0.02)
+    assert (settings["ancer_iterations"], settings["ancer_samples"]) == (2, 4)  # --iterations/--samples: ANCER's
+    assert run(*tiny(ckpt, method="ancer", out=tmp_path / "b.tsv", iterations=2, ancer_iterations=3)) == 2
+    assert "disagree" in capsys.readouterr().err
+    assert run(*tiny(ckpt, out=tmp_path / "c.tsv", iterations=2)) == 2  # fixed σ has no optimizer
+    assert "--method fixed has none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["optimize", "certify", "train", "quantize", "analyze"])
+def test_help_states_real_defaults_in_one_wording(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "default: None" not in text and "default: False" not in text
+    assert "(default " not in text  # one wording: "(default: …)"
+    if command == "certify":
+        assert "(default: 0:500:20)" in text and "(default: the preset's)" in text and "(default: 1000)" in text

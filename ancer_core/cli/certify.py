@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,7 +18,7 @@ from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
 from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup
+from .common import PRECISIONS, HelpFormatter, Job, add_image_options, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -28,16 +27,16 @@ def add_parser(sub) -> None:
     c = sub.add_parser(
         "certify",
         help="certify images and write a TSV (idx label predict radius radius_proxy correct min_sigma time …)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_image_options(c, ("fixed", "isotropic-dd", "ancer"))
     c.add_argument("--out", required=True, help="output .tsv (resumable: indices already in it are skipped)")
     c.add_argument(
         "--thetas", default=None, help="folder written by `optimize`; without it, isotropic-dd/ancer optimize first"
     )
-    c.add_argument("--N0", type=int, default=None, help="selection samples (paper 100)")
-    c.add_argument("--N", type=int, default=None, help="estimation samples (paper 100,000)")
-    c.add_argument("--alpha", type=float, default=None, help="failure probability (paper 0.001)")
+    c.add_argument("--N0", type=int, default=None, help="selection samples, paper 100 (default: the preset's)")
+    c.add_argument("--N", type=int, default=None, help="estimation samples, paper 100,000 (default: the preset's)")
+    c.add_argument("--alpha", type=float, default=None, help="failure probability, paper 0.001 (default: the preset's)")
     c.add_argument("--batch", default="auto", help="noisy images per forward pass, or auto (halved on out-of-memory)")
     c.add_argument(
         "--noise-batch",

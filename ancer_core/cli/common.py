@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from ..core.noise import UNIFORM_CONVENTIONS, Noise, noise_for
-from ..core.protocol import PRESETS, Settings, optimize_theta_split, preset
+from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset
+from ..core.surrogate import OBJECTIVES
 from ..core.validation import NORMS, AncerInputError
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..models.checkpoints import default_model_name, load_model
@@ -32,13 +33,35 @@ def device_from_flag(name: str) -> torch.device:
     return torch.device(name)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends in one wording, "(default: X)": X is the value when the option has one;
+    an option whose default is decided at run time (the preset's, the device's) says so in its own help
+    in the same words, and an option without a default (off, or required) says nothing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "(default:" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
+
+
+# each optimizer's own flags, and the short ones that set the chosen method's (``--method``)
+OPTIMIZER_FLAGS = {
+    "iterations": (int, "iterations"),
+    "samples": (int, "noise samples per iteration"),
+    "lr": (float, "learning rate"),
+}
+STAGE_PREFIX = {"isotropic-dd": "iso", "ancer": "ancer"}
+STAGE_NAME = {"iso": "Isotropic DD's", "ancer": "ANCER's"}
+
+
 def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
     """The options of the commands that work on CIFAR-10 test images (optimize, certify)."""
     p.add_argument(
         "--model",
         default=None,
-        help="shipped model name (see `models`) or checkpoint path; default: the "
-        "shipped small model trained with the same noise and the nearest σ",
+        help="shipped model name (see `models`) or checkpoint path (default: the "
+        "shipped small model trained with the same noise and the nearest σ)",
     )
     p.add_argument(
         "--norm",
@@ -56,8 +79,7 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     p.add_argument(
         "--indices",
         default="0:500:20",
-        help="CIFAR-10 test indices start:stop:step (original order), "
-        "e.g. 0:10000:20 = the paper's every 20th image (default %(default)s)",
+        help="CIFAR-10 test indices start:stop:step (original order), e.g. 0:10000:20 = the paper's every 20th image",
     )
     p.add_argument(
         "--skip",
@@ -80,14 +102,50 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--data-root",
         default=None,
         help="original CIFAR-10 release (folder with cifar-10-batches-py) or "
-        "JPEG archive; default: the test split shipped with the package",
+        "JPEG archive (default: the test split shipped with the package)",
     )
-    p.add_argument("--chunk", type=int, default=None, help="images processed together (default 16 on CPU, 128 on GPU)")
-    p.add_argument("--uniform-convention", choices=UNIFORM_CONVENTIONS, default="std")
-    p.add_argument("--iterations", type=int, default=None, help="iterations of the chosen optimizer (overrides preset)")
-    p.add_argument("--samples", type=int, default=None, help="noise samples per iteration (overrides preset)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate of the chosen optimizer (default 0.04)")
-    p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default 2.0)")
+    p.add_argument("--chunk", type=int, default=None, help="images processed together (default: 16 on CPU, 128 on GPU)")
+    p.add_argument(
+        "--uniform-convention",
+        choices=UNIFORM_CONVENTIONS,
+        default="std",
+        help="σ → λ for uniform noise: std (λ = √3·σ) or ancer-original (the original code's λ = σ/√3)",
+    )
+    for flag, (kind, what) in OPTIMIZER_FLAGS.items():
+        p.add_argument(
+            f"--{flag}",
+            type=kind,
+            default=None,
+            help=f"{what} of the chosen --method's optimizer, i.e. --iso-{flag} or --ancer-{flag} (default: the "
+            "preset's)",
+        )
+        for stage, name in STAGE_NAME.items():
+            p.add_argument(f"--{stage}-{flag}", type=kind, default=None, help=f"{name} {what} (default: the preset's)")
+    p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default: the preset's, 2.0)")
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=None,
+        help="what the optimizers' surrogate maximises: paper (the top-2 gap, the paper's) or anchored (the "
+        "gap of the class the surrogate predicts at the start θ); never changes what CERTIFY counts "
+        "(default: the preset's)",
+    )
+    p.add_argument(
+        "--temperature", type=float, default=None, help="softmax temperature of the surrogate (default: the preset's)"
+    )
+    p.add_argument(
+        "--theta-max-ratio",
+        type=float,
+        default=None,
+        help="bound every θ by this multiple of the start θ (default: the preset's; none in the shipped presets)",
+    )
+    p.add_argument(
+        "--iso-solver",
+        choices=ISO_SOLVERS,
+        default=None,
+        help="Isotropic DD's solver: gradient (the original's iterations × samples) or scalar (a grid of log θ "
+        "on common random numbers, then golden section) (default: the preset's)",
+    )
     p.add_argument(
         "--precision",
         choices=PRECISIONS,
@@ -101,9 +159,9 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--optimizer-precision",
         choices=("fp32", "bf16", "fp16"),
         default=None,
-        help="autocast of the optimizers' forward and backward passes (default: as --precision, fp32 for int8); "
-        "θ only has to be fixed before CERTIFY samples, so it never affects soundness. bf16 is faster on CPUs "
-        "with native bf16 (AVX-512 bf16, AMX)",
+        help="autocast of the optimizers' forward and backward passes; θ only has to be fixed before CERTIFY "
+        "samples, so it never affects soundness. bf16 is faster on CPUs with native bf16 (AVX-512 bf16, AMX) "
+        "(default: as --precision, fp32 for int8)",
     )
     p.add_argument(
         "--channels-last",
@@ -113,14 +171,37 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     )
 
 
+def optimizer_overrides(args) -> dict:
+    """Each optimizer's flags (--iso-*, --ancer-*), with the short ones (--iterations, --samples, --lr)
+    standing for the chosen --method's; a short flag and the long one it stands for must agree."""
+    out = {}
+    chosen = STAGE_PREFIX.get(args.method)
+    for flag in OPTIMIZER_FLAGS:
+        for stage in STAGE_NAME:
+            out[f"{stage}_{flag}"] = getattr(args, f"{stage}_{flag}")
+        short = getattr(args, flag)
+        if short is None:
+            continue
+        if chosen is None:
+            raise AncerInputError(f"--{flag} sets the chosen optimizer's {flag}; --method {args.method} has none")
+        long = out[f"{chosen}_{flag}"]
+        if long is not None and long != short:
+            raise AncerInputError(
+                f"--{flag} {short} and --{chosen}-{flag} {long} disagree (with --method {args.method}, --{flag} "
+                f"is --{chosen}-{flag}); give one of them"
+            )
+        out[f"{chosen}_{flag}"] = short
+    return out
+
+
 def settings_from_args(args) -> Settings:
-    """The preset, with the chosen optimizer's iterations/samples/lr and CERTIFY's N0/N/α overridden."""
-    stage = "iso" if args.method == "isotropic-dd" else "ancer"
-    overrides = {
-        f"{stage}_iterations": args.iterations,
-        f"{stage}_samples": args.samples,
-        f"{stage}_lr": args.lr,
+    """The preset, with each optimizer's flags, the surrogate's and CERTIFY's N0/N/α overridden."""
+    overrides = optimizer_overrides(args) | {
         "kappa": args.kappa,
+        "objective": args.objective,
+        "temperature": args.temperature,
+        "theta_max_ratio": args.theta_max_ratio,
+        "iso_solver": args.iso_solver,
     }
     if hasattr(args, "N0"):
         overrides.update(n0=args.N0, n=args.N, alpha=args.alpha)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import torch
@@ -13,13 +12,14 @@ from ..core.validation import AncerInputError, check_count
 from ..data.cifar10 import load_cifar10
 from ..models.checkpoints import load_model
 from ..models.quantized import calibrate_int8, int8_path
+from .common import HelpFormatter
 
 
 def add_parser(sub) -> None:
     q = sub.add_parser(
         "quantize",
         help="calibrate the int8 network of a model on noisy training images (writes NAME.int8.pt beside it)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     q.add_argument("--model", required=True, help="shipped model name or checkpoint path")
     q.add_argument("--data-root", required=True, help="original CIFAR-10 release or the JPEG archive (train split)")

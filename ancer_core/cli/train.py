@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from ..core.noise import GAUSSIAN, UNIFORM
 from ..models.training import TrainConfig, train
-from .common import device_from_flag
+from .common import HelpFormatter, device_from_flag
 
 
 def add_parser(sub) -> None:
     t = sub.add_parser(
         "train",
         help="train a base classifier with noise augmentation",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     t.add_argument("--arch", default="small-cnn")
     t.add_argument("--noise", choices=(GAUSSIAN.name, UNIFORM.name), required=True)

@@ -18,7 +18,7 @@ import streamlit as st
 import torch
 from ui import display, figures
 from ui import resources as state
-from ui.session import LastRun, last_run, runs, set_last_run
+from ui.session import LastRun, last_run, runs, set_last_run, test_image_name
 
 import ancer_core as ac
 from ancer_core import AncerInputError
@@ -260,7 +260,7 @@ class Image:
 
 
 def test_image(idx: int, x_all: torch.Tensor, y_all: np.ndarray) -> Image:
-    return Image(x_all[idx : idx + 1], f"test image #{idx}", idx, int(y_all[idx]))
+    return Image(x_all[idx : idx + 1], test_image_name(idx), idx, int(y_all[idx]))
 
 
 @st.cache_data(show_spinner=False)

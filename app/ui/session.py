@@ -13,6 +13,11 @@ _LAST, _ALL = "last_run", "runs"
 MAX_RUNS = 12  # runs kept for comparison in one tab (each holds three θ of 12 KB)
 
 
+def test_image_name(idx: int) -> str:
+    """How a run names CIFAR-10 test image ``idx`` (``LastRun.image``)."""
+    return f"test image #{idx}"
+
+
 @dataclass(frozen=True)
 class LastRun:
     """The three methods run on one image."""
@@ -41,8 +46,10 @@ class LastRun:
     def title(self) -> str:
         return f"{self.image} · {self.model} · {self.norm} · σ = {self.sigma:g} · {self.preset} · {self.precision}"
 
-    def matches(self, image: str, norm: str, model: str | None = None) -> bool:
-        return self.image == image and self.norm == norm and (model is None or self.model == model)
+    def matches(self, image: str | int, norm: str, model: str | None = None) -> bool:
+        """Whether this run certified ``image`` (its name, or a test index) with ``norm`` (and ``model``)."""
+        name = test_image_name(image) if isinstance(image, int) else image
+        return self.image == name and self.norm == norm and (model is None or self.model == model)
 
 
 def last_run() -> LastRun | None:
