@@ -4,11 +4,29 @@ command. Run ``python -m ancer_core COMMAND --help`` for each command's options.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from ..core.validation import AncerInputError
-from . import analyze, certify, models, optimize, quantize, train
+from ..core.errors import AncerInputError
+from .formatting import HelpFormatter
+
+# command → (its one-line help, its module). Only the command being run is imported, so that
+# `--help` and `models` answer without loading PyTorch.
+COMMANDS = {
+    "optimize": ("optimize θ per image and save it (DIR/theta_IDX.npy)", ".optimize"),
+    "certify": (
+        "certify images and write a TSV (idx label predict radius radius_proxy correct min_sigma time …)",
+        ".certify",
+    ),
+    "analyze": ("print certified accuracy (Tables 1/2) and superset shares (Tables 4/5)", ".analyze"),
+    "models": ("list the shipped models with their cards", ".models"),
+    "train": ("train a base classifier with noise augmentation", ".train"),
+    "quantize": (
+        "calibrate the int8 network of a model on noisy training images (writes NAME.int8.pt beside it)",
+        ".quantize",
+    ),
+}
 
 EPILOG = """examples:
   python -m ancer_core models
@@ -21,7 +39,8 @@ EPILOG = """examples:
 λ = √3·σ (Yang et al. 2020). --uniform-convention ancer-original uses the original code's λ = σ/√3."""  # noqa: E501
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command named in ``argv`` (the first word that is one) gets its options."""
     p = argparse.ArgumentParser(
         prog="python -m ancer_core",
         description="ANCER: anisotropic certification via "
@@ -30,13 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True)
-    for command in (optimize, certify, analyze, models, train, quantize):
-        command.add_parser(sub)
+    chosen = next((a for a in (sys.argv[1:] if argv is None else argv) if a in COMMANDS), None)
+    for name, (text, module) in COMMANDS.items():
+        c = sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
+        if name == chosen:
+            command = importlib.import_module(module, __name__)
+            command.add_arguments(c)
+            c.set_defaults(run=command.run)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.run(args)
     except AncerInputError as e:

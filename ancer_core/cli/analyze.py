@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from ..core.validation import AncerInputError
@@ -11,8 +12,7 @@ from ..data.memory_replay import grid_with_memory, revised_rows
 from ..data.results import accuracy_table, certified_accuracy, read_results, superset_table
 
 
-def add_parser(sub) -> None:
-    a = sub.add_parser("analyze", help="print certified accuracy (Tables 1/2) and superset shares (Tables 4/5)")
+def add_arguments(a: argparse.ArgumentParser) -> None:
     a.add_argument("files", nargs="*", help="TSV files from `certify`")
     a.add_argument(
         "--grid",
@@ -24,7 +24,6 @@ def add_parser(sub) -> None:
     a.add_argument(
         "--reference", default=None, help="file compared with the others in the superset table (default: the last file)"
     )
-    a.set_defaults(run=run)
 
 
 def run(args) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -18,17 +19,12 @@ from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
 from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import PRECISIONS, HelpFormatter, Job, add_image_options, optimize_images, optimizer_precision, setup
+from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
 
-def add_parser(sub) -> None:
-    c = sub.add_parser(
-        "certify",
-        help="certify images and write a TSV (idx label predict radius radius_proxy correct min_sigma time …)",
-        formatter_class=HelpFormatter,
-    )
+def add_arguments(c: argparse.ArgumentParser) -> None:
     add_image_options(c, ("fixed", "isotropic-dd", "ancer"))
     c.add_argument("--out", required=True, help="output .tsv (resumable: indices already in it are skipped)")
     c.add_argument(
@@ -50,7 +46,6 @@ def add_parser(sub) -> None:
         help="memory-based certification (Alfarra et al.): revise each "
         "certificate so regions of different classes never overlap; needs a sequential run",
     )
-    c.set_defaults(run=run)
 
 
 def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:

@@ -33,18 +33,6 @@ def device_from_flag(name: str) -> torch.device:
     return torch.device(name)
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Every option's help ends in one wording, "(default: X)": X is the value when the option has one;
-    an option whose default is decided at run time (the preset's, the device's) says so in its own help
-    in the same words, and an option without a default (off, or required) says nothing."""
-
-    def _get_help_string(self, action):
-        text = action.help or ""
-        if "(default:" in text or action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
-            return text
-        return text + " (default: %(default)s)"
-
-
 # each optimizer's own flags, and the short ones that set the chosen method's (``--method``)
 OPTIMIZER_FLAGS = {
     "iterations": (int, "iterations"),
@@ -173,17 +161,16 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
 
 def optimizer_overrides(args) -> dict:
     """Each optimizer's flags (--iso-*, --ancer-*), with the short ones (--iterations, --samples, --lr)
-    standing for the chosen --method's; a short flag and the long one it stands for must agree."""
+    standing for the chosen --method's (ignored by fixed σ, which optimizes nothing, so that one set of
+    flags serves every method); a short flag and the long one it stands for must agree."""
     out = {}
     chosen = STAGE_PREFIX.get(args.method)
     for flag in OPTIMIZER_FLAGS:
         for stage in STAGE_NAME:
             out[f"{stage}_{flag}"] = getattr(args, f"{stage}_{flag}")
         short = getattr(args, flag)
-        if short is None:
+        if short is None or chosen is None:  # fixed σ runs no optimizer: nothing to set
             continue
-        if chosen is None:
-            raise AncerInputError(f"--{flag} sets the chosen optimizer's {flag}; --method {args.method} has none")
         long = out[f"{chosen}_{flag}"]
         if long is not None and long != short:
             raise AncerInputError(

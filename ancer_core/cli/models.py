@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ..models.architectures import ARCH_NOTES
-from ..models.checkpoints import shipped_models
+import argparse
+
+from ..models.cards import ARCH_NOTES, shipped_models
 
 
-def add_parser(sub) -> None:
-    sub.add_parser("models", help="list the shipped models with their cards").set_defaults(run=run)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """No options."""
 
 
 def run(args) -> int:

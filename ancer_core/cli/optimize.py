@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -13,18 +14,12 @@ from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
 from . import distributed
-from .common import HelpFormatter, add_image_options, optimize_images, optimizer_precision, setup
+from .common import add_image_options, optimize_images, optimizer_precision, setup
 
 
-def add_parser(sub) -> None:
-    o = sub.add_parser(
-        "optimize",
-        help="optimize θ per image and save it (DIR/theta_IDX.npy)",
-        formatter_class=HelpFormatter,
-    )
+def add_arguments(o: argparse.ArgumentParser) -> None:
     add_image_options(o, ("isotropic-dd", "ancer"))
     o.add_argument("--out", required=True, help="output folder for θ files (resumable: existing ones are kept)")
-    o.set_defaults(run=run)
 
 
 def run(args) -> int:

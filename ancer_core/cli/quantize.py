@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import torch
@@ -12,20 +13,13 @@ from ..core.validation import AncerInputError, check_count
 from ..data.cifar10 import load_cifar10
 from ..models.checkpoints import load_model
 from ..models.quantized import calibrate_int8, int8_path
-from .common import HelpFormatter
 
 
-def add_parser(sub) -> None:
-    q = sub.add_parser(
-        "quantize",
-        help="calibrate the int8 network of a model on noisy training images (writes NAME.int8.pt beside it)",
-        formatter_class=HelpFormatter,
-    )
+def add_arguments(q: argparse.ArgumentParser) -> None:
     q.add_argument("--model", required=True, help="shipped model name or checkpoint path")
     q.add_argument("--data-root", required=True, help="original CIFAR-10 release or the JPEG archive (train split)")
     q.add_argument("--images", type=int, default=512, help="training images to calibrate on")
     q.add_argument("--seed", type=int, default=0)
-    q.set_defaults(run=run)
 
 
 @torch.inference_mode()

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from ..core.noise import GAUSSIAN, UNIFORM
 from ..models.training import TrainConfig, train
-from .common import HelpFormatter, device_from_flag
+from .common import device_from_flag
 
 
-def add_parser(sub) -> None:
-    t = sub.add_parser(
-        "train",
-        help="train a base classifier with noise augmentation",
-        formatter_class=HelpFormatter,
-    )
+def add_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--arch", default="small-cnn")
     t.add_argument("--noise", choices=(GAUSSIAN.name, UNIFORM.name), required=True)
     t.add_argument("--sigma", type=float, required=True, help="noise std (uniform: λ = √3σ)")
@@ -51,7 +47,6 @@ def add_parser(sub) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-train", type=int, default=None, help="use a random subset of this many train images")
     t.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (smoke tests)")
-    t.set_defaults(run=run)
 
 
 def run(args) -> int:

@@ -1,60 +1,45 @@
 """The paper's core: noises (§4), statistics and CERTIFY (Cohen et al.), certificates and their
-metrics (§5), the per-sample optimizers (§6, Appendix C), the protocol that chains them, and
-memory-based certification. Imports nothing from the rest of the package."""
+metrics (§5), the per-sample optimizers and their surrogate (§6, Appendix C), the protocol that chains
+them, and memory-based certification. Imports nothing from the rest of the package. Each name is
+imported from its module on first use (``ancer_core._lazy``)."""
 
-from .certificate import ABSTAIN, Certificate
-from .memory import CertificationMemory
-from .noise import GAUSSIAN, UNIFORM, GaussianNoise, Noise, UniformNoise, noise_for, smoothing_theta, uniform_half_width
-from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd, isotropic_dd_scalar
-from .protocol import (
-    ISO_SOLVERS,
-    METHODS,
-    PRESETS,
-    MethodResult,
-    Settings,
-    optimize_theta,
-    preset,
-    run_all_methods,
-    work_estimate,
-)
-from .smoothing import SamplingConfig, certify, predict
-from .stats import lower_confidence_bound, predict_pvalue
-from .surrogate import OBJECTIVES, class_curves, unit_draws
-from .validation import AncerInputError
+from .._lazy import lazy_exports
 
-__all__ = [
-    "ABSTAIN",
-    "Certificate",
-    "CertificationMemory",
-    "GAUSSIAN",
-    "UNIFORM",
-    "GaussianNoise",
-    "Noise",
-    "UniformNoise",
-    "noise_for",
-    "smoothing_theta",
-    "uniform_half_width",
-    "OptimizationResult",
-    "ancer",
-    "fixed_theta",
-    "isotropic_dd",
-    "isotropic_dd_scalar",
-    "ISO_SOLVERS",
-    "OBJECTIVES",
-    "class_curves",
-    "unit_draws",
-    "METHODS",
-    "PRESETS",
-    "MethodResult",
-    "Settings",
-    "optimize_theta",
-    "preset",
-    "run_all_methods",
-    "work_estimate",
-    "SamplingConfig",
-    "certify",
-    "predict",
-    "AncerInputError",
-    "lower_confidence_bound",
-    "predict_pvalue",
-]
+_EXPORTS = {
+    "ABSTAIN": ".certificate",
+    "Certificate": ".certificate",
+    "CertificationMemory": ".memory",
+    "GAUSSIAN": ".noise",
+    "UNIFORM": ".noise",
+    "GaussianNoise": ".noise",
+    "Noise": ".noise",
+    "UniformNoise": ".noise",
+    "noise_for": ".noise",
+    "smoothing_theta": ".noise",
+    "uniform_half_width": ".noise",
+    "OptimizationResult": ".optimize",
+    "ancer": ".optimize",
+    "fixed_theta": ".optimize",
+    "isotropic_dd": ".optimize",
+    "isotropic_dd_scalar": ".optimize",
+    "ISO_SOLVERS": ".protocol",
+    "METHODS": ".protocol",
+    "PRESETS": ".protocol",
+    "MethodResult": ".protocol",
+    "Settings": ".protocol",
+    "optimize_theta": ".protocol",
+    "preset": ".protocol",
+    "run_all_methods": ".protocol",
+    "work_estimate": ".protocol",
+    "SamplingConfig": ".smoothing",
+    "certify": ".smoothing",
+    "predict": ".smoothing",
+    "lower_confidence_bound": ".stats",
+    "predict_pvalue": ".stats",
+    "OBJECTIVES": ".surrogate",
+    "class_curves": ".surrogate",
+    "unit_draws": ".surrogate",
+    "AncerInputError": ".validation",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

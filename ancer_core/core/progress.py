@@ -19,15 +19,17 @@ class Progress:
         self.t0 = time.time()
         self.last = 0.0
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.base: int | None = None  # work already done at the first update (a resumed run)
 
     def text(self, done: int, extra: str = "") -> str:
+        """The line; the ETA is "–" until some work was done here to estimate the rate from."""
         el = time.time() - self.t0
+        if self.base is None:
+            self.base = done
         frac = min(1.0, done / self.total)
-        eta = el / frac - el if frac > 0 else float("nan")
+        eta = f"{el / (done - self.base) * (self.total - done):6.1f}s" if done > self.base else "     –"
         bar = "#" * int(20 * frac) + "-" * (20 - int(20 * frac))
-        return (
-            f"{self.label} [{bar}] {done}/{self.total} {100 * frac:5.1f}% {el:6.1f}s eta {eta:6.1f}s {extra}".rstrip()
-        )
+        return f"{self.label} [{bar}] {done}/{self.total} {100 * frac:5.1f}% {el:6.1f}s eta {eta} {extra}".rstrip()
 
     def update(self, done: int, extra: str = "") -> None:
         if self.log is None:

@@ -4,10 +4,11 @@ bound certifies depends on the noise: :meth:`ancer_core.core.noise.Noise.gap`.""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binom
-from statsmodels.stats.proportion import proportion_confint
 
 from .validation import check_alpha
+
+# scipy.stats and statsmodels are imported where they are used: together they take seconds to
+# import, and only CERTIFY and PREDICT need them (not `optimize`, `analyze`, `--help`)
 
 
 def lower_confidence_bound(n_a, n: int, alpha: float) -> np.ndarray:
@@ -16,6 +17,8 @@ def lower_confidence_bound(n_a, n: int, alpha: float) -> np.ndarray:
     Uses the two-sided interval at level 2α, as Cohen et al.: ``proportion_confint(nA, N,
     alpha=2α, method="beta")[0]``. Vectorized over ``n_a``.
     """
+    from statsmodels.stats.proportion import proportion_confint
+
     check_alpha(alpha)
     n_a = np.asarray(n_a, dtype=np.float64)
     low = proportion_confint(n_a, n, alpha=2 * alpha, method="beta")[0]
@@ -28,6 +31,8 @@ def predict_pvalue(n_a, n_b) -> np.ndarray:
     Equals ``scipy.stats.binomtest(nA, nA + nB, 0.5).pvalue`` but is vectorized: the
     distribution is symmetric, so the p-value is min(1, 2·P[X ≤ min(nA, nB)]).
     """
+    from scipy.stats import binom
+
     n_a = np.asarray(n_a, dtype=np.int64)
     n_b = np.asarray(n_b, dtype=np.int64)
     total = n_a + n_b

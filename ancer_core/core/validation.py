@@ -11,11 +11,9 @@ from collections.abc import Sequence
 
 import torch
 
+from .errors import AncerInputError
+
 NORMS = ("l2", "l1")
-
-
-class AncerInputError(ValueError):
-    """A user-facing error: bad argument, missing file, unsupported option."""
 
 
 def check_alpha(alpha: float) -> float:

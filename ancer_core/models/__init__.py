@@ -1,57 +1,37 @@
 """Base classifiers: architectures, the shipped models with their cards, checkpoints, training
-with noise augmentation, and how fast a model runs on a device."""
+with noise augmentation, and how fast a model runs on a device. Each name is imported from its
+module on first use (``ancer_core._lazy``): listing the shipped models loads no network code."""
 
-from .architectures import (
-    ARCH_NOTES,
-    ARCHITECTURES,
-    CifarResNet,
-    NormalizeLayer,
-    SmallCNN,
-    build_model,
-    count_parameters,
-)
-from .checkpoints import (
-    MODEL_DIR,
-    default_model_name,
-    fold_batchnorm,
-    for_inference,
-    load_checkpoint,
-    load_model,
-    save_checkpoint,
-    shipped_models,
-    weights_fingerprint,
-)
-from .quantized import calibrate_int8, engine_available, int8_path, load_int8
-from .speed import cpu_features, cpu_name, isa_caps, measure_throughput, timed
-from .training import TrainConfig, evaluate_smoothed, train
+from .._lazy import lazy_exports
 
-__all__ = [
-    "ARCH_NOTES",
-    "ARCHITECTURES",
-    "CifarResNet",
-    "NormalizeLayer",
-    "SmallCNN",
-    "build_model",
-    "count_parameters",
-    "MODEL_DIR",
-    "default_model_name",
-    "fold_batchnorm",
-    "for_inference",
-    "load_checkpoint",
-    "load_model",
-    "save_checkpoint",
-    "shipped_models",
-    "weights_fingerprint",
-    "measure_throughput",
-    "timed",
-    "TrainConfig",
-    "evaluate_smoothed",
-    "train",
-    "calibrate_int8",
-    "engine_available",
-    "int8_path",
-    "load_int8",
-    "cpu_features",
-    "isa_caps",
-    "cpu_name",
-]
+_EXPORTS = {
+    "ARCHITECTURES": ".architectures",
+    "CifarResNet": ".architectures",
+    "NormalizeLayer": ".architectures",
+    "SmallCNN": ".architectures",
+    "build_model": ".architectures",
+    "count_parameters": ".architectures",
+    "ARCH_NOTES": ".cards",
+    "MODEL_DIR": ".cards",
+    "shipped_models": ".cards",
+    "default_model_name": ".checkpoints",
+    "fold_batchnorm": ".checkpoints",
+    "for_inference": ".checkpoints",
+    "load_checkpoint": ".checkpoints",
+    "load_model": ".checkpoints",
+    "save_checkpoint": ".checkpoints",
+    "weights_fingerprint": ".checkpoints",
+    "calibrate_int8": ".quantized",
+    "engine_available": ".quantized",
+    "int8_path": ".quantized",
+    "load_int8": ".quantized",
+    "cpu_features": ".speed",
+    "cpu_name": ".speed",
+    "isa_caps": ".speed",
+    "measure_throughput": ".speed",
+    "timed": ".speed",
+    "TrainConfig": ".training",
+    "train": ".training",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = list(_EXPORTS)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import torch
 import torch.nn as nn
-import torchvision
 
 from ..core.validation import AncerInputError
 
@@ -61,6 +60,8 @@ def resnet18_imagenet_style(num_classes: int = 10) -> nn.Module:
     """The paper's CIFAR-10 "ResNet-18": torchvision's ImageNet ResNet-18 (7×7 stride-2 stem and
     max-pool, so 8×8 feature maps after the stem on 32×32 inputs; 37 M multiply-adds = 74 MFLOP per image) with its
     first BatchNorm removed, as in the original code (see reference-implementation notes)."""
+    import torchvision  # only this architecture needs it, and it is slow to import (torch._dynamo)
+
     net = torchvision.models.resnet18(weights=None, num_classes=num_classes)
     net.bn1 = nn.Identity()
     return net
@@ -124,13 +125,6 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "resnet18-imagenet-style": resnet18_imagenet_style,
     "cifar_resnet110": lambda: CifarResNet(110),
     "cifar_resnet20": lambda: CifarResNet(20),
-}
-ARCH_NOTES = {
-    "small-cnn": "ours: 7 conv layers, 0.59 M params, 44 MFLOP/image; interactive on a CPU",
-    "wide-cnn": "ours: the small CNN at 1.5× width (48→384 channels), 1.31 M params, 98 MFLOP/image",
-    "resnet18-imagenet-style": "the paper's CIFAR-10 ResNet-18 (ImageNet stem on 32×32, 74 MFLOP = 37 M multiply-adds)",
-    "cifar_resnet110": "Cohen et al.'s released CIFAR-10 models (load their checkpoint by path)",
-    "cifar_resnet20": "Cohen et al.'s smaller CIFAR ResNet",
 }
 
 

@@ -18,8 +18,7 @@ import torch.nn as nn
 from ..core.noise import noise_for
 from ..core.validation import AncerInputError
 from .architectures import ARCHITECTURES, build_model
-
-MODEL_DIR = Path(__file__).parent / "weights"
+from .cards import MODEL_DIR, shipped_models
 
 
 def _strip_prefixes(state: dict) -> dict:
@@ -46,14 +45,6 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
         h.update(str(tuple(v.shape)).encode())
         h.update(v.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return h.hexdigest()
-
-
-def shipped_models() -> dict[str, dict]:
-    """Name → model card of every model shipped in ``ancer_core/models/weights``."""
-    cards = {}
-    for card in sorted(MODEL_DIR.glob("*.json")):
-        cards[card.stem] = json.loads(card.read_text())
-    return cards
 
 
 def default_model_name(norm: str, sigma: float) -> tuple[str, float]:

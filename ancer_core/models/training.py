@@ -18,15 +18,13 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..core.noise import noise_for
 from ..core.progress import Progress
-from ..core.smoothing import SamplingConfig, certify
 from ..core.validation import AncerInputError, check_count, check_positive
-from ..data.cifar10 import load_cifar10, load_cifar10_arrays, to_tensor
+from ..data.cifar10 import load_cifar10_arrays, to_tensor
 from .architectures import build_model, count_parameters
 from .checkpoints import load_model, save_checkpoint
 from .speed import hardware
@@ -250,55 +248,3 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
     save_checkpoint(model, cfg.arch, card, out)
     partial.unlink(missing_ok=True)
     return card
-
-
-def evaluate_smoothed(
-    model: torch.nn.Module,
-    norm: str,
-    theta: float,
-    indices: list[int],
-    n0: int,
-    n: int,
-    alpha: float,
-    radii=(0.0, 0.25, 0.5, 0.75, 1.0),
-    device="cpu",
-    seed: int = 0,
-    log=print,
-) -> dict:
-    """Certified accuracy of the smoothed model (fixed θ) on test images ``indices``."""
-    x, y = load_cifar10("test")
-    x, y = x[indices].to(device), y[indices].numpy()
-    certs, chunk = [], 50
-    bar = Progress(len(indices), "certifying", log=log)
-    for s in range(0, len(indices), chunk):
-        certs += certify(
-            model,
-            x[s : s + chunk],
-            theta,
-            norm,
-            n0,
-            n,
-            alpha,
-            seed=seed,
-            indices=indices[s : s + chunk],
-            config=SamplingConfig(noise_batch=min(n, 500)),
-        )
-        bar.update(min(len(indices), s + chunk))
-    with torch.inference_mode():
-        clean = np.concatenate([model(x[s : s + 500]).argmax(1).cpu().numpy() for s in range(0, len(x), 500)])
-    pred = np.array([c.prediction for c in certs])
-    rad = np.array([c.radius for c in certs])
-    correct = pred == y
-    return {
-        "images": len(indices),
-        "indices": f"0:10000:{indices[1] - indices[0]}" if len(indices) > 1 else str(indices),
-        "N0": n0,
-        "N": n,
-        "alpha": alpha,
-        "seed": seed,
-        "clean_accuracy_base": float((clean == y).mean()),
-        "smoothed_accuracy": float(correct.mean()),
-        "abstain_rate": float((pred == -1).mean()),
-        "certified_accuracy": {f"{r:g}": float((correct & (rad >= r)).mean()) for r in radii},
-        "ACR": float((rad * correct).mean()),
-    }

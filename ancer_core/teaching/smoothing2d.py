@@ -92,13 +92,6 @@ def rotation_matrix(angle: float) -> np.ndarray:
     return np.array([[c, -s], [s, c]])
 
 
-def noise_offsets(norm: str | Noise, theta, k: int, rotation: float = 0.0) -> np.ndarray:
-    """The quadrature nodes ε = R Θ u of the noise (m, 2) and their weights (m,)."""
-    th = np.broadcast_to(np.asarray(theta, dtype=np.float64), (2,))
-    u, w = unit_nodes(norm, k)
-    return (u * th) @ rotation_matrix(rotation).T, w
-
-
 def _margin(model: nn.Module, xs: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
     """logit of ``cls`` minus the largest other logit (> 0 ⇔ f predicts ``cls``)."""
     z = model(xs.reshape(-1, 2)).view(*xs.shape[:-1], -1)
