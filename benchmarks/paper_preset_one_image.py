@@ -61,9 +61,9 @@ for cert_prec, opt_prec in precisions:
         theta0,
         ac.PRESETS["paper"],
         indices=[a.index],
-        config=ac.SamplingConfig(channels_last=cert_prec == "int8"),
+        config=ac.core.certify_config(cert_prec),
         certify_model=load_int8(a.model) if cert_prec == "int8" else None,
-        optimizer_autocast=torch.bfloat16 if opt_prec == "bf16" else None,
+        optimizer_autocast=ac.core.autocast_dtype(opt_prec),
     )
     out[prec] = {
         "total_s": time.perf_counter() - t,

@@ -40,7 +40,7 @@ import peer  # the authors' packages, when installed
 import torch
 
 from ancer_core.core import PRESETS as RUN_PRESETS
-from ancer_core.core import SamplingConfig, Settings, ancer, certify, predict, run_all_methods
+from ancer_core.core import SamplingConfig, Settings, ancer, certify, default_device, predict, run_all_methods
 from ancer_core.models import (
     build_model,
     cpu_features,
@@ -641,7 +641,7 @@ def main(argv=None) -> int:
     bad = set(plan.sections) - {"certify", "ancer", "end-to-end", "attack"}
     if bad or plan.e2e not in E2E_SETTINGS:
         ap.error(f"unknown sections {sorted(bad)} or --e2e {plan.e2e!r} (use {', '.join(E2E_SETTINGS)})")
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device)
+    device = default_device() if a.device == "auto" else torch.device(a.device)
     bench = Bench(plan, device)
     hw = hardware(device)
     hw["matmul_fp32_gflop_per_s"] = matmul_gflops(device)

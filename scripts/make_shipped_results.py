@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 import ancer_core as ac
-from ancer_core.core.smoothing import SamplingConfig
+from ancer_core.core import autocast_dtype, certify_config
 from ancer_core.core.validation import AncerInputError
 from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, theta_file
 from ancer_core.models import load_int8
@@ -43,13 +43,12 @@ IMAGES = {
     "small-uniform-0.25": "0:10000:100",
     "small-uniform-1.00": "0:10000:100",
 }
-AUTOCAST = {"fp32": None, "bf16": torch.bfloat16}
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--models", nargs="+", default=list(IMAGES), choices=list(IMAGES))
 p.add_argument("--preset", default="cpu", choices=list(ac.PRESETS))
 p.add_argument("--precision", default="fp32", choices=["fp32", "int8"], help="CERTIFY's network")
-p.add_argument("--optimizer-precision", default="fp32", choices=list(AUTOCAST))
+p.add_argument("--optimizer-precision", default="fp32", choices=["fp32", "bf16"])
 p.add_argument("--chunk", type=int, default=8, help="images optimized and certified together")
 p.add_argument("--out", default="results")
 p.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
@@ -84,7 +83,7 @@ for name, idx in plan.items():
     theta0 = float(noise.theta_from_sigma(card["sigma"]))
     model = ac.load_model(name, "cpu")
     certify_model = load_int8(name) if a.precision == "int8" else model
-    config = SamplingConfig(channels_last=a.precision == "int8")
+    config = certify_config(a.precision)
     folder = out_root / name
     meta = {
         "command": f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
@@ -139,7 +138,7 @@ for name, idx in plan.items():
             indices=part,
             config=config,
             certify_model=certify_model,
-            optimizer_autocast=AUTOCAST[a.optimizer_precision],
+            optimizer_autocast=autocast_dtype(a.optimizer_precision),
             methods=a.methods,
         )
         if a.budget:

@@ -12,14 +12,15 @@ import numpy as np
 import torch
 
 from ..core.memory import CertificationMemory
+from ..core.precision import certify_config
 from ..core.progress import Progress
-from ..core.smoothing import SamplingConfig, certify
+from ..core.smoothing import certify
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
 from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import PRECISIONS, Job, add_image_options, optimize_images, optimizer_precision, setup
+from .common import Job, add_image_options, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -114,11 +115,11 @@ def run(args) -> int:
     job = setup(args)
     theta_meta = _check_thetas(args, job.model_name) if args.thetas else None
     settings, device = job.settings, job.device
-    cfg = SamplingConfig(
+    cfg = certify_config(
+        args.precision,
+        channels_last=args.channels_last,
         noise_batch=args.noise_batch,
         max_batch=args.batch if args.batch == "auto" else int(args.batch),
-        autocast_dtype=PRECISIONS[args.precision],
-        channels_last=args.channels_last or args.precision == "int8",  # the int8 kernels' fast layout
     )
     meta = {
         "command": invocation(),

@@ -11,6 +11,13 @@ import numpy as np
 import torch
 
 from ..core.noise import UNIFORM_CONVENTIONS, Noise, noise_for
+from ..core.precision import (
+    OPTIMIZER_PRECISIONS,
+    PRECISIONS,
+    autocast_dtype,
+    default_device,
+    default_optimizer_precision,
+)
 from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset
 from ..core.surrogate import OBJECTIVES
 from ..core.validation import NORMS, AncerInputError
@@ -19,13 +26,10 @@ from ..models.checkpoints import default_model_name, load_model
 from ..models.quantized import load_int8
 from . import distributed
 
-# autocast dtype of each precision; int8 runs CERTIFY on the int8 network and optimizes in fp32
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "int8": None}
-
 
 def device_from_flag(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return default_device()
     if name == "cuda" and not torch.cuda.is_available():
         raise AncerInputError("--device cuda was requested but no CUDA GPU is available; use --device cpu or auto")
     if name not in ("cpu", "cuda"):
@@ -145,7 +149,7 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     )
     p.add_argument(
         "--optimizer-precision",
-        choices=("fp32", "bf16", "fp16"),
+        choices=OPTIMIZER_PRECISIONS,
         default=None,
         help="autocast of the optimizers' forward and backward passes; θ only has to be fixed before CERTIFY "
         "samples, so it never affects soundness. bf16 is faster on CPUs with native bf16 (AVX-512 bf16, AMX) "
@@ -265,7 +269,7 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
     refuses a non-finite θ (it could only come from reduced precision) instead of certifying with it."""
     if args.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
-    dtype = PRECISIONS[optimizer_precision(args)]
+    dtype = autocast_dtype(optimizer_precision(args))
     with torch.autocast(xb.device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
         res = optimize_theta_split(
             job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed, indices=part
@@ -283,4 +287,4 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
 
 def optimizer_precision(args) -> str:
     """The precision the optimizers run in: --optimizer-precision, else that of --precision (fp32 for int8)."""
-    return args.optimizer_precision or ("fp32" if args.precision == "int8" else args.precision)
+    return args.optimizer_precision or default_optimizer_precision(args.precision)

@@ -337,10 +337,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 seed=c.seed,
                 indices=[image.idx],
                 callback=on_progress,
-                config=ac.SamplingConfig(
-                    autocast_dtype=torch.bfloat16 if c.precision == "bf16" else None,
-                    channels_last=c.precision == "int8",  # the int8 kernels' fast layout
-                ),
+                config=ac.core.certify_config(c.precision),
                 certify_model=state.int8_model(c.model_name) if c.precision == "int8" else None,
             )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)

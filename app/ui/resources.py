@@ -35,7 +35,7 @@ def job_lock() -> threading.Lock:
 
 
 def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return ac.core.default_device()
 
 
 def device_label() -> str:
