@@ -7,51 +7,21 @@ import time
 import numpy as np
 import streamlit as st
 import torch
-from ui import display, figures
-from ui import resources as state
+from ui import display, figures, resources
 from ui.session import last_run
 
 import ancer_core as ac
 from ancer_core.teaching import eigen_decomposition, input_hessian, plane_landscape, slice_boundary
 
-st.title("Hessian projections (ANCER, Appendix A / Figure 7)")
-st.caption(
-    "The Hessian of f^y(x) = softmax(model(x))_y with respect to the 3,072 input values, computed exactly with "
-    "batched Hessian–vector products, and its eigenvectors ν1 … ν3072 ordered by |eigenvalue|. The landscape "
-    "of f^y on the plane through x spanned by two eigenvectors shows where the decision boundary is close "
-    "(high curvature) and where it is far — and how the isotropic ball and ANCER's ellipsoid fit in it."
-)
-
-cards = {n: c for n, c in ac.shipped_models().items() if c.get("noise") == ac.GAUSSIAN.name}
-x_all, y_all = state.test_split()
-with st.sidebar:
-    st.header("Image and model")
-    idx = int(
-        st.number_input(
-            "test image index", 0, len(y_all) - 1, int(st.session_state.get("image_index", 0)), key="hess_index"
-        )
-    )
-    names = sorted(cards, key=lambda n: abs(cards[n]["sigma"] - 0.25))
-    model_name = st.selectbox("model (Gaussian noise, ℓ2)", names, key="hess_model")
-    st.caption(f"device: **{state.device_label()}**")
-
-if not names:
-    st.error("No shipped Gaussian model found; train one with `python -m ancer_core train`.")
-    st.stop()
-
-label = int(y_all[idx])
-x = x_all[idx]
-model = state.model(model_name, str(state.device()))
-
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def decomposition(model_name: str, idx: int, cls: int):
-    m = state.model(model_name, str(state.device()))
+    m = resources.model(model_name, str(resources.device()))
     bar = st.progress(0.0, text="Hessian–vector products…")
     t0 = time.time()
     h = input_hessian(
         m,
-        x_all[idx].to(state.device()),
+        resources.test_split()[0][idx].to(resources.device()),
         cls,
         progress=lambda d, t: bar.progress(d / t, text=f"Hessian–vector products {d}/{t}"),
     )
@@ -62,83 +32,118 @@ def decomposition(model_name: str, idx: int, cls: int):
     return w, v, t1 - t0, time.time() - t1
 
 
-with torch.inference_mode():
-    pred = int(model(x[None].to(state.device())).argmax(1))
-st.markdown(
-    f"Image #{idx}: **{ac.CLASSES[label]}**; the base network predicts **{ac.CLASSES[pred]}**. The Hessian "
-    f"is taken for y = the true label ({ac.CLASSES[label]}), as in the paper."
-)
-if not st.session_state.get(f"hess_go_{model_name}_{idx}") and not st.button(
-    "Compute the Hessian and its eigenvectors", type="primary"
-):
-    st.info(
-        "3,072 Hessian–vector products and a 3,072 × 3,072 eigen-decomposition: about 20 s on a 2-core CPU for "
-        "the small model (cached afterwards)."
-    )
-    st.stop()
-st.session_state[f"hess_go_{model_name}_{idx}"] = True
-w, v, t_h, t_e = decomposition(model_name, idx, label)
-st.caption(f"Hessian in {t_h:.1f} s, eigen-decomposition in {t_e:.1f} s on {state.device_label()}.")
-display.show(
-    figures.line_figure(
-        np.arange(1, len(w) + 1),
-        {"|eigenvalue|": np.abs(w) + 1e-30},
-        "index i of νi",
-        "|λi| (log scale)",
-        log_y=True,
-        height=280,
-    ),
-    key="spectrum",
-)
-
-# regions from the live page's run on the same image and model, or a quick run here
-res = last_run()
-certs = None
-if res and res.matches(idx, ac.GAUSSIAN.norm, model_name):
-    certs = {m: r.certificates[0] for m, r in res.results.items() if m in ("isotropic-dd", "ancer")}
+def main() -> None:
+    """The page: the image and model, the decomposition on click, the spectrum and two landscapes."""
+    st.title("Hessian projections (ANCER, Appendix A / Figure 7)")
     st.caption(
-        f"Regions: from the live page's run on this image and model (N = {res.settings.n:,}, α = {res.settings.alpha})."
+        "The Hessian of f^y(x) = softmax(model(x))_y with respect to the 3,072 input values, computed exactly with "
+        "batched Hessian–vector products, and its eigenvectors ν1 … ν3072 ordered by |eigenvalue|. The landscape "
+        "of f^y on the plane through x spanned by two eigenvectors shows where the decision boundary is close "
+        "(high curvature) and where it is far — and how the isotropic ball and ANCER's ellipsoid fit in it."
     )
-elif st.button("Run Isotropic DD and ANCER here (Quick preset) to draw their regions"):
-    with st.spinner("optimizing and certifying…"), state.job_lock():
-        out = ac.run_all_methods(
-            model,
-            x[None].to(state.device()),
-            ac.GAUSSIAN,
-            cards[model_name]["sigma"],
-            ac.PRESETS["quick"],
-            indices=[idx],
-            methods=("isotropic-dd", "ancer"),
-        )
-    st.session_state[f"hess_certs_{model_name}_{idx}"] = {m: r.certificates[0] for m, r in out.items()}
-certs = certs or st.session_state.get(f"hess_certs_{model_name}_{idx}")
 
-c1, c2 = st.columns(2)
-n = len(w)
-for col, (default_i, default_j), key in ((c1, (1, 2), "a"), (c2, (1, n), "b")):
-    i = int(col.number_input("first eigenvector ν", 1, n, default_i, key=f"hess_i{key}"))
-    j = int(col.number_input("second eigenvector ν", 1, n, default_j, key=f"hess_j{key}"))
-    curves = {}
-    if certs:
-        curves = {m: slice_boundary(c, v[:, i - 1], v[:, j - 1]) for m, c in certs.items() if not c.abstained}
-    extent = max([np.abs(np.concatenate(cv)).max() for cv in curves.values()] + [0.5]) * 1.6
-    coords = np.linspace(-extent, extent, 41)
-    z = plane_landscape(model, x.to(state.device()), label, v[:, i - 1], v[:, j - 1], coords)
-    display.show(
-        where=col,
-        fig=figures.landscape_figure(
-            coords,
-            z,
-            curves,
-            f"along ν{i} (λ = {w[i - 1]:.2e})",
-            f"along ν{j} (λ = {w[j - 1]:.2e})",
-            f"f^{ac.CLASSES[label]}",
-        ),
-        key=f"land{key}",
+    cards = {n: c for n, c in ac.shipped_models().items() if c.get("noise") == ac.GAUSSIAN.name}
+    x_all, y_all = resources.test_split()
+    with st.sidebar:
+        st.header("Image and model")
+        idx = int(
+            st.number_input(
+                "test image index", 0, len(y_all) - 1, int(st.session_state.get("image_index", 0)), key="hess_index"
+            )
+        )
+        names = sorted(cards, key=lambda n: abs(cards[n]["sigma"] - 0.25))
+        model_name = st.selectbox("model (Gaussian noise, ℓ2)", names, key="hess_model")
+        st.caption(f"device: **{resources.device_label()}**")
+
+    if not names:
+        st.error("No shipped Gaussian model found; train one with `python -m ancer_core train`.")
+        st.stop()
+
+    label = int(y_all[idx])
+    x = x_all[idx]
+    model = resources.model(model_name, str(resources.device()))
+
+    with torch.inference_mode():
+        pred = int(model(x[None].to(resources.device())).argmax(1))
+    st.markdown(
+        f"Image #{idx}: **{ac.CLASSES[label]}**; the base network predicts **{ac.CLASSES[pred]}**. The Hessian "
+        f"is taken for y = the true label ({ac.CLASSES[label]}), as in the paper."
     )
-st.caption(
-    "Each panel: f^y on the plane {x + a·νi + b·νj} (41 × 41 forward passes; pixels may leave [0, 1]); the "
-    "curves are the exact slices of the certified regions through x. The paper's Figure 7: along the "
-    "highest-curvature pair (ν1, ν2) the isotropic ball is nearly optimal; along (ν1, ν3072) the ellipsoid "
-    "stretches where the landscape is flat."
-)
+    if not st.session_state.get(f"hess_go_{model_name}_{idx}") and not st.button(
+        "Compute the Hessian and its eigenvectors", type="primary"
+    ):
+        st.info(
+            "3,072 Hessian–vector products and a 3,072 × 3,072 eigen-decomposition: about 20 s on a 2-core CPU for "
+            "the small model (cached afterwards)."
+        )
+        st.stop()
+    st.session_state[f"hess_go_{model_name}_{idx}"] = True
+    w, v, t_h, t_e = decomposition(model_name, idx, label)
+    st.caption(f"Hessian in {t_h:.1f} s, eigen-decomposition in {t_e:.1f} s on {resources.device_label()}.")
+    display.show(
+        figures.line_figure(
+            np.arange(1, len(w) + 1),
+            {"|eigenvalue|": np.abs(w) + 1e-30},
+            "index i of νi",
+            "|λi| (log scale)",
+            log_y=True,
+            height=280,
+        ),
+        key="spectrum",
+    )
+
+    # regions from the live page's run on the same image and model, or a quick run here
+    res = last_run()
+    certs = None
+    if res and res.matches(idx, ac.GAUSSIAN.norm, model_name):
+        certs = {m: r.certificates[0] for m, r in res.results.items() if m in ("isotropic-dd", "ancer")}
+        st.caption(
+            f"Regions: from the live page's run on this image and model (N = {res.settings.n:,}, "
+            f"α = {res.settings.alpha})."
+        )
+    elif st.button("Run Isotropic DD and ANCER here (Quick preset) to draw their regions"):
+        with st.spinner("optimizing and certifying…"), resources.job_lock():
+            out = ac.run_all_methods(
+                model,
+                x[None].to(resources.device()),
+                ac.GAUSSIAN,
+                cards[model_name]["sigma"],
+                ac.PRESETS["quick"],
+                indices=[idx],
+                methods=("isotropic-dd", "ancer"),
+            )
+        st.session_state[f"hess_certs_{model_name}_{idx}"] = {m: r.certificates[0] for m, r in out.items()}
+    certs = certs or st.session_state.get(f"hess_certs_{model_name}_{idx}")
+
+    c1, c2 = st.columns(2)
+    n = len(w)
+    for col, (default_i, default_j), key in ((c1, (1, 2), "a"), (c2, (1, n), "b")):
+        i = int(col.number_input("first eigenvector ν", 1, n, default_i, key=f"hess_i{key}"))
+        j = int(col.number_input("second eigenvector ν", 1, n, default_j, key=f"hess_j{key}"))
+        curves = {}
+        if certs:
+            curves = {m: slice_boundary(c, v[:, i - 1], v[:, j - 1]) for m, c in certs.items() if not c.abstained}
+        extent = max([np.abs(np.concatenate(cv)).max() for cv in curves.values()] + [0.5]) * 1.6
+        coords = np.linspace(-extent, extent, 41)
+        z = plane_landscape(model, x.to(resources.device()), label, v[:, i - 1], v[:, j - 1], coords)
+        display.show(
+            where=col,
+            fig=figures.landscape_figure(
+                coords,
+                z,
+                curves,
+                f"along ν{i} (λ = {w[i - 1]:.2e})",
+                f"along ν{j} (λ = {w[j - 1]:.2e})",
+                f"f^{ac.CLASSES[label]}",
+            ),
+            key=f"land{key}",
+        )
+    st.caption(
+        "Each panel: f^y on the plane {x + a·νi + b·νj} (41 × 41 forward passes; pixels may leave [0, 1]); the "
+        "curves are the exact slices of the certified regions through x. The paper's Figure 7: along the "
+        "highest-curvature pair (ν1, ν2) the isotropic ball is nearly optimal; along (ν1, ν3072) the ellipsoid "
+        "stretches where the landscape is flat."
+    )
+
+
+main()

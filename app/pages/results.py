@@ -144,7 +144,7 @@ def theta_browser(g: GridModel, labels: dict[int, int], iso: dict[int, float]) -
         c1.plotly_chart(figures.image_figure(x[pick].numpy(), f"#{pick}: {CLASSES[labels.get(int(pick), 0)]}"))
         display.show(
             where=c2,
-            fig=figures.sigma_map_figure(thetas[k], iso.get(int(pick), float("nan")), sym),
+            fig=figures.theta_map_figure(thetas[k], iso.get(int(pick), float("nan")), sym),
             key="theta_one",
         )
         row = {int(i): j for j, i in enumerate(g.tables["ancer"]["idx"])}.get(int(pick))
@@ -164,135 +164,144 @@ def theta_browser(g: GridModel, labels: dict[int, int], iso: dict[int, float]) -
         st.caption("Mean over the images of each true class (count in brackets) and over the three channels.")
 
 
-st.title("Results explorer (ANCER, Figures 3–5, Tables 1–2 and 4–5)")
-st.caption(
-    "Certified accuracy of fixed σ, Isotropic DD and ANCER over a data set, from the TSV files that "
-    "`python -m ancer_core certify` writes (columns idx label predict radius radius_proxy correct min_sigma "
-    "time p_lower gap; settings in FILE.tsv.json)."
-)
+def main() -> None:
+    """The page: the grid across σ, one model's files, or uploaded files."""
+    st.title("Results explorer (ANCER, Figures 3–5, Tables 1–2 and 4–5)")
+    st.caption(
+        "Certified accuracy of fixed σ, Isotropic DD and ANCER over a data set, from the TSV files that "
+        "`python -m ancer_core certify` writes (columns idx label predict radius radius_proxy correct min_sigma "
+        "time p_lower gap; settings in FILE.tsv.json)."
+    )
 
-grid = {}
-try:
-    grid = load_grid(SHIPPED) if SHIPPED.is_dir() else {}
-except AncerInputError as e:
-    st.error(f"Could not read the shipped results: {e}")
-source = st.radio(
-    "results", ([ACROSS] if len(grid) > 1 else []) + list(grid) + [UPLOAD], horizontal=True, key="results_source"
-)
-if source == ACROSS:
-    across_sigma(grid)
-    st.stop()
-
-tables, metas = {}, {}
-if source == UPLOAD:
+    grid = {}
     try:
-        ups = st.file_uploader("certify output files (.tsv), one per method", type=["tsv"], accept_multiple_files=True)
-        for up in ups or []:
-            tables[Path(up.name).stem] = read_results(up)
+        grid = load_grid(SHIPPED) if SHIPPED.is_dir() else {}
     except AncerInputError as e:
-        st.error(f"Could not read the file: {e}")
-else:
-    tables, metas = dict(grid[source].tables), dict(grid[source].meta)
-empty = [k for k, t in tables.items() if len(t) == 0]
-if empty:
-    st.warning(f"No rows yet in: {', '.join(empty)} (a run still in progress?); they are left out.")
-tables = {k: t for k, t in tables.items() if len(t)}
-tables = dict(sorted(tables.items(), key=lambda kv: ORDER.get(kv[0], 9)))
-if not tables:
-    st.info("Choose a shipped set or upload files.")
-    st.stop()
-
-meta = next(iter(metas.values()), {})
-if meta:
-    st.markdown(
-        f"Model `{meta.get('model')}`, norm {meta.get('norm')}, σ = {meta.get('sigma')}, images {meta.get('indices')}; "
-        f"{settings_line(meta)}; made by `{meta.get('command')}`."
+        st.error(f"Could not read the shipped results: {e}")
+    source = st.radio(
+        "results", ([ACROSS] if len(grid) > 1 else []) + list(grid) + [UPLOAD], horizontal=True, key="results_source"
     )
-noise = ac.noise_for(meta.get("norm", "l2"))
-unit = noise.norm_symbol
-rmax = max(float(t["radius_proxy"].max()) for t in tables.values()) * 1.05 + 1e-9
-radii = np.linspace(0, rmax, 200)
-published = {}
-if noise.norm == "l2" and meta.get("sigma") is not None:
-    published = {
-        name: (np.array(RESNET110_RADII), 100 * np.array(points[float(meta["sigma"])]))
-        for name, points in RESNET110.items()
-        if float(meta["sigma"]) in points
-    }
-c1, c2 = st.columns(2)
-display.show(
-    where=c1,
-    fig=figures.line_figure(
-        radii,
-        {k: 100 * certified_accuracy(t, radii) for k, t in tables.items()},
-        f"{unit} radius (largest enclosed ball: min θ·gap)",
-        "certified accuracy (%)",
-        markers=published,
-    ),
-    key="acc_radius",
-)
-display.show(
-    where=c2,
-    fig=figures.line_figure(
-        radii,
-        {k: 100 * certified_accuracy(t, radii, "radius_proxy") for k, t in tables.items()},
-        f"{unit} proxy radius R̃ = GM(θ)·gap",
-        "certified accuracy (%)",
-    ),
-    key="acc_proxy",
-)
-st.caption(
-    "Figures 3/4 of the paper for this σ (Appendix F): share of images that are classified correctly and certified "
-    "at least at that radius (left) or proxy radius (right)."
-    + (
-        " Symbols: published fixed-σ figures of ResNet-110 models (≈ 5× our models' compute) trained with the same σ, "
-        "on the 500 images 0:10000:20 at N = 100,000 — a reference for the fixed-σ curve, not the same images or N."
-        if published
-        else ""
-    )
-)
+    if source == ACROSS:
+        across_sigma(grid)
+        st.stop()
 
-st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
-rows = []
-for k, t in tables.items():
-    acc = certified_accuracy(t, TABLE_RADII)
-    rows.append(
-        {
-            "method": k,
-            "images": len(t),
-            **{f"@{r:g}": 100 * a for r, a in zip(TABLE_RADII, acc)},
-            "ACR": average_certified_radius(t),
-            "AC R̃": average_certified_radius(t, "radius_proxy"),
+    tables, metas = {}, {}
+    if source == UPLOAD:
+        try:
+            ups = st.file_uploader(
+                "certify output files (.tsv), one per method", type=["tsv"], accept_multiple_files=True
+            )
+            for up in ups or []:
+                tables[Path(up.name).stem] = read_results(up)
+        except AncerInputError as e:
+            st.error(f"Could not read the file: {e}")
+    else:
+        tables, metas = dict(grid[source].tables), dict(grid[source].meta)
+    empty = [k for k, t in tables.items() if len(t) == 0]
+    if empty:
+        st.warning(f"No rows yet in: {', '.join(empty)} (a run still in progress?); they are left out.")
+    tables = {k: t for k, t in tables.items() if len(t)}
+    tables = dict(sorted(tables.items(), key=lambda kv: ORDER.get(kv[0], 9)))
+    if not tables:
+        st.info("Choose a shipped set or upload files.")
+        st.stop()
+
+    meta = next(iter(metas.values()), {})
+    if meta:
+        st.markdown(
+            f"Model `{meta.get('model')}`, norm {meta.get('norm')}, σ = {meta.get('sigma')}, "
+            f"images {meta.get('indices')}; "
+            f"{settings_line(meta)}; made by `{meta.get('command')}`."
+        )
+    noise = ac.noise_for(meta.get("norm", "l2"))
+    unit = noise.norm_symbol
+    rmax = max(float(t["radius_proxy"].max()) for t in tables.values()) * 1.05 + 1e-9
+    radii = np.linspace(0, rmax, 200)
+    published = {}
+    if noise.norm == "l2" and meta.get("sigma") is not None:
+        published = {
+            name: (np.array(RESNET110_RADII), 100 * np.array(points[float(meta["sigma"])]))
+            for name, points in RESNET110.items()
+            if float(meta["sigma"]) in points
         }
-    )
-st.dataframe(rows, hide_index=True, key="acc_table")
-with st.expander("as `python -m ancer_core analyze` prints it"):
-    st.code(accuracy_table(tables, TABLE_RADII))
-    if "ancer" in tables and len(tables) > 1:
-        st.code(superset_table(tables, "ancer"))
-
-st.subheader("Figure 5: σ-factor and gap")
-h1, h2 = st.columns(2)
-base = meta.get("theta0")
-if base:
+    c1, c2 = st.columns(2)
     display.show(
-        where=h1,
-        fig=figures.histogram_figure(
-            {k: t["min_sigma"] / base for k, t in tables.items() if k != "fixed"},
-            f"min θ / θ₀ (θ₀ = {base:g}, the model's σ)",
+        where=c1,
+        fig=figures.line_figure(
+            radii,
+            {k: 100 * certified_accuracy(t, radii) for k, t in tables.items()},
+            f"{unit} radius (largest enclosed ball: min θ·gap)",
+            "certified accuracy (%)",
+            markers=published,
         ),
-        key="sigma_factor",
+        key="acc_radius",
     )
-display.show(
-    where=h2,
-    fig=figures.histogram_figure(
-        {k: t["gap"] for k, t in tables.items()}, "certified gap (Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1)"
-    ),
-    key="gaps",
-)
+    display.show(
+        where=c2,
+        fig=figures.line_figure(
+            radii,
+            {k: 100 * certified_accuracy(t, radii, "radius_proxy") for k, t in tables.items()},
+            f"{unit} proxy radius R̃ = GM(θ)·gap",
+            "certified accuracy (%)",
+        ),
+        key="acc_proxy",
+    )
+    st.caption(
+        "Figures 3/4 of the paper for this σ (Appendix F): share of images that are classified correctly and certified "
+        "at least at that radius (left) or proxy radius (right)."
+        + (
+            " Symbols: published fixed-σ figures of ResNet-110 models (≈ 5× our models' compute) trained with the "
+            "same σ, "
+            "on the 500 images 0:10000:20 at N = 100,000 — a reference for the fixed-σ curve, not the same images or N."
+            if published
+            else ""
+        )
+    )
 
-if source in grid and "ancer" in tables:
-    labels = {int(i): int(c) for i, c in zip(tables["ancer"]["idx"], tables["ancer"]["label"])}
-    iso_t = tables.get("isotropic-dd")
-    iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t["min_sigma"])} if iso_t is not None else {}
-    theta_browser(grid[source], labels, iso)
+    st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
+    rows = []
+    for k, t in tables.items():
+        acc = certified_accuracy(t, TABLE_RADII)
+        rows.append(
+            {
+                "method": k,
+                "images": len(t),
+                **{f"@{r:g}": 100 * a for r, a in zip(TABLE_RADII, acc)},
+                "ACR": average_certified_radius(t),
+                "AC R̃": average_certified_radius(t, "radius_proxy"),
+            }
+        )
+    st.dataframe(rows, hide_index=True, key="acc_table")
+    with st.expander("as `python -m ancer_core analyze` prints it"):
+        st.code(accuracy_table(tables, TABLE_RADII))
+        if "ancer" in tables and len(tables) > 1:
+            st.code(superset_table(tables, "ancer"))
+
+    st.subheader("Figure 5: σ-factor and gap")
+    h1, h2 = st.columns(2)
+    base = meta.get("theta0")
+    if base:
+        display.show(
+            where=h1,
+            fig=figures.histogram_figure(
+                {k: t["min_sigma"] / base for k, t in tables.items() if k != "fixed"},
+                f"min θ / θ₀ (θ₀ = {base:g}, the model's σ)",
+            ),
+            key="sigma_factor",
+        )
+    display.show(
+        where=h2,
+        fig=figures.histogram_figure(
+            {k: t["gap"] for k, t in tables.items()}, "certified gap (Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1)"
+        ),
+        key="gaps",
+    )
+
+    if source in grid and "ancer" in tables:
+        labels = {int(i): int(c) for i, c in zip(tables["ancer"]["idx"], tables["ancer"]["label"])}
+        iso_t = tables.get("isotropic-dd")
+        iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t["min_sigma"])} if iso_t is not None else {}
+        theta_browser(grid[source], labels, iso)
+
+
+main()

@@ -10,103 +10,113 @@ from ui import display, figures
 from ancer_core import GAUSSIAN, Certificate
 from ancer_core.core import lower_confidence_bound
 
-st.title("Theory of randomized smoothing and ANCER")
-st.caption(
-    "Formulas as in Eiras, Alfarra et al. (TMLR 2022), §4–5, and Cohen et al. (2019). Every number below is "
-    "computed live by the ancer_core library."
-)
 
-st.header("1. The smoothed classifier")
-st.markdown(
-    "A base classifier f maps an image to class scores. Randomized smoothing classifies the *noisy* "
-    "neighbourhood of x instead of x itself:"
-)
-st.latex(
-    r"g(x) = \arg\max_c \; \mathbb{P}_{\varepsilon}\big[f(x + \varepsilon) = c\big], \qquad "
-    r"\varepsilon \sim \mathcal{N}(0, \Sigma)\ \text{or}\ \varepsilon \sim \mathcal{U}[-\lambda, \lambda]^n"
-)
-st.markdown(
-    "With Σ = σ²I (or λ the same for every pixel) the noise is *isotropic*; ANCER lets every pixel and "
-    "channel have its own θᵢ (σᵢ or λᵢ): Σ = diag(σ²), Λ = diag(λ)."
-)
+def main() -> None:
+    """The page: five sections, each with live numbers."""
+    st.title("Theory of randomized smoothing and ANCER")
+    st.caption(
+        "Formulas as in Eiras, Alfarra et al. (TMLR 2022), §4–5, and Cohen et al. (2019). Every number below is "
+        "computed live by the ancer_core library."
+    )
 
-st.header("2. Estimating p_A: Clopper–Pearson")
-st.markdown(
-    "p_A = P[f(x+ε) = c_A] is unknown; CERTIFY draws N noisy copies, counts n_A votes for the top class and "
-    "uses the one-sided (1 − α) Clopper–Pearson lower bound:"
-)
-st.latex(r"\underline{p_A} = B(\alpha;\, n_A,\, N - n_A + 1)\quad\text{(the α-quantile of a Beta distribution)}")
-c1, c2, c3 = st.columns(3)
-n = int(c1.select_slider("N (samples)", [100, 1_000, 10_000, 100_000, 1_000_000], 100_000))
-alpha = float(c2.select_slider("α", [0.1, 0.05, 0.01, 0.001, 0.0001], 0.001))
-frac = c3.slider("observed fraction n_A / N", 0.5, 1.0, 0.99, 0.001)
-p_low = float(lower_confidence_bound(int(round(frac * n)), n, alpha))
-gap2 = float(GAUSSIAN.gap(p_low))
-st.markdown(
-    f"p̲A = **{p_low:.5f}**; with σ = 0.25 the ℓ2 radius is σ·Φ⁻¹(p̲A) = **{0.25 * gap2:.4f}**. "
-    f"Even when every sample votes for c_A the bound is α^(1/N) = {alpha ** (1 / n):.6f}, which caps the "
-    f"radius at σ·{GAUSSIAN.gap(alpha ** (1 / n)):.2f}."
-)
-fr = np.linspace(0.5, 1.0, 201)
-curves = {
-    f"N = {m:,}": 0.25 * GAUSSIAN.gap(lower_confidence_bound(np.round(fr * m).astype(int), m, alpha))
-    for m in (100, 1_000, 10_000, 100_000)
-}
-display.show(
-    figures.line_figure(fr, curves, "observed n_A / N", f"certified ℓ2 radius (σ = 0.25, α = {alpha})", height=300),
-    key="cp_curves",
-)
+    st.header("1. The smoothed classifier")
+    st.markdown(
+        "A base classifier f maps an image to class scores. Randomized smoothing classifies the *noisy* "
+        "neighbourhood of x instead of x itself:"
+    )
+    st.latex(
+        r"g(x) = \arg\max_c \; \mathbb{P}_{\varepsilon}\big[f(x + \varepsilon) = c\big], \qquad "
+        r"\varepsilon \sim \mathcal{N}(0, \Sigma)\ \text{or}\ \varepsilon \sim \mathcal{U}[-\lambda, \lambda]^n"
+    )
+    st.markdown(
+        "With Σ = σ²I (or λ the same for every pixel) the noise is *isotropic*; ANCER lets every pixel and "
+        "channel have its own θᵢ (σᵢ or λᵢ): Σ = diag(σ²), Λ = diag(λ)."
+    )
 
-st.header("3. Anisotropic certificates (Corollaries 1 and 2)")
-st.markdown("**Corollary 1 (Gaussian, ℓ2^Σ ellipsoid).** With ε ~ 𝒩(0, Σ), Σ = diag(σ²), g's prediction is constant on")
-st.latex(
-    r"\mathcal{R} = \{\delta:\ \|\Sigma^{-1/2}\delta\|_2 \le r\},\qquad r = \tfrac12\big(\Phi^{-1}(\underline{p_A}) "
-    r"- \Phi^{-1}(\overline{p_B})\big) \;\ge\; \Phi^{-1}(\underline{p_A})\ \ (\overline{p_B} = 1-\underline{p_A})"
-)
-st.markdown("**Corollary 2 (uniform, ℓ1^Λ generalized cross-polytope).** With ε ~ 𝒰[−λ, λ] per coordinate:")
-st.latex(
-    r"\mathcal{R} = \{\delta:\ \|\Lambda^{-1}\delta\|_1 \le r\},\qquad r = \underline{p_A} - \overline{p_B} "
-    r"= 2\big(\underline{p_A} - \tfrac12\big)"
-)
-st.markdown(
-    "Both are centred at x with semi-axes θᵢ·r along pixel i: a ball or a diamond when all θᵢ are equal. "
-    "The largest isotropic ball inside has radius min θᵢ · r — the **radius** column of the tables."
-)
+    st.header("2. Estimating p_A: Clopper–Pearson")
+    st.markdown(
+        "p_A = P[f(x+ε) = c_A] is unknown; CERTIFY draws N noisy copies, counts n_A votes for the top class and "
+        "uses the one-sided (1 − α) Clopper–Pearson lower bound:"
+    )
+    st.latex(r"\underline{p_A} = B(\alpha;\, n_A,\, N - n_A + 1)\quad\text{(the α-quantile of a Beta distribution)}")
+    c1, c2, c3 = st.columns(3)
+    n = int(c1.select_slider("N (samples)", [100, 1_000, 10_000, 100_000, 1_000_000], 100_000))
+    alpha = float(c2.select_slider("α", [0.1, 0.05, 0.01, 0.001, 0.0001], 0.001))
+    frac = c3.slider("observed fraction n_A / N", 0.5, 1.0, 0.99, 0.001)
+    p_low = float(lower_confidence_bound(int(round(frac * n)), n, alpha))
+    gap2 = float(GAUSSIAN.gap(p_low))
+    st.markdown(
+        f"p̲A = **{p_low:.5f}**; with σ = 0.25 the ℓ2 radius is σ·Φ⁻¹(p̲A) = **{0.25 * gap2:.4f}**. "
+        f"Even when every sample votes for c_A the bound is α^(1/N) = {alpha ** (1 / n):.6f}, which caps the "
+        f"radius at σ·{GAUSSIAN.gap(alpha ** (1 / n)):.2f}."
+    )
+    fr = np.linspace(0.5, 1.0, 201)
+    curves = {
+        f"N = {m:,}": 0.25 * GAUSSIAN.gap(lower_confidence_bound(np.round(fr * m).astype(int), m, alpha))
+        for m in (100, 1_000, 10_000, 100_000)
+    }
+    display.show(
+        figures.line_figure(fr, curves, "observed n_A / N", f"certified ℓ2 radius (σ = 0.25, α = {alpha})", height=300),
+        key="cp_curves",
+    )
 
-st.header("4. Volume and the proxy radius")
-st.latex(
-    r"\mathrm{Vol}(\ell_2^\Sigma) = \frac{r^n\,\pi^{n/2}}{\Gamma(n/2+1)}\prod_i \sigma_i,\qquad "
-    r"\mathrm{Vol}(\ell_1^\Lambda) = \frac{(2r)^n}{n!}\prod_i \lambda_i"
-)
-st.markdown("Up to a constant that depends only on n, the n-th root of the volume is the **proxy radius**")
-st.latex(r"\tilde R = r\,\Big(\prod_i \theta_i\Big)^{1/n} = r \cdot \mathrm{GM}(\theta),")
-st.markdown(
-    "the radius of the isotropic region with the same volume. ANCER maximizes it (plus κ·r·min θ, which "
-    "keeps the enclosed ball from shrinking). Try it: n values of θ, half of them doubled."
-)
-dim = st.select_slider("dimension n", [2, 10, 100, 3072], 3072)
-theta = np.full(dim, 0.25)
-theta[: dim // 2] = 0.5
-iso = Certificate.from_bound("l2", 0.25, 0, 0.99, dim=dim)
-an = Certificate.from_bound("l2", theta, 0, 0.99)
-st.markdown(
-    f"Isotropic σ = 0.25: proxy radius {iso.proxy_radius:.4f}, ln Vol = {iso.log_volume:.1f}. "
-    f"Half the σᵢ at 0.5: proxy radius **{an.proxy_radius:.4f}** (× {an.proxy_radius / iso.proxy_radius:.3f} "
-    f"= 2^½), ln Vol = {an.log_volume:.1f}: the volume is 10^{(an.log_volume - iso.log_volume) / np.log(10):.1f} times "
-    f"larger (2^(n/2)), while the enclosed ball (radius {an.radius:.4f}) is unchanged. ln Γ(n/2+1) = "
-    f"{gammaln(dim / 2 + 1):.1f}: in 3,072 dimensions volumes are only comparable in log space."
-)
+    st.header("3. Anisotropic certificates (Corollaries 1 and 2)")
+    st.markdown(
+        "**Corollary 1 (Gaussian, ℓ2^Σ ellipsoid).** With ε ~ 𝒩(0, Σ), Σ = diag(σ²), g's prediction is constant on"
+    )
+    st.latex(
+        r"\mathcal{R} = \{\delta:\ \|\Sigma^{-1/2}\delta\|_2 \le r\},\qquad "
+        r"r = \tfrac12\big(\Phi^{-1}(\underline{p_A}) "
+        r"- \Phi^{-1}(\overline{p_B})\big) \;\ge\; \Phi^{-1}(\underline{p_A})\ \ (\overline{p_B} = 1-\underline{p_A})"
+    )
+    st.markdown("**Corollary 2 (uniform, ℓ1^Λ generalized cross-polytope).** With ε ~ 𝒰[−λ, λ] per coordinate:")
+    st.latex(
+        r"\mathcal{R} = \{\delta:\ \|\Lambda^{-1}\delta\|_1 \le r\},\qquad r = \underline{p_A} - \overline{p_B} "
+        r"= 2\big(\underline{p_A} - \tfrac12\big)"
+    )
+    st.markdown(
+        "Both are centred at x with semi-axes θᵢ·r along pixel i: a ball or a diamond when all θᵢ are equal. "
+        "The largest isotropic ball inside has radius min θᵢ · r — the **radius** column of the tables."
+    )
 
-st.header("5. Definition 1: supersets")
-st.markdown(
-    "ANCER's region should *contain* the isotropic one, so it certifies everything the isotropic "
-    "certificate does, and more. For axis-aligned regions of the same family centred at x:"
-)
-st.latex(
-    r"\mathcal{R}_{\text{ANCER}} \supseteq \mathcal{R}_{\text{iso}} \iff \theta_i\, r_{\text{ANCER}} \ge "
-    r"\sigma\, r_{\text{iso}}\ \ \forall i"
-)
-st.markdown(
-    "ANCER enforces θᵢ ≥ θ_iso during optimization, but the gap r is re-estimated at the end, so the "
-    "superset property is checked after certification (the ⊇ column on the live page, Tables 4/5)."
-)
+    st.header("4. Volume and the proxy radius")
+    st.latex(
+        r"\mathrm{Vol}(\ell_2^\Sigma) = \frac{r^n\,\pi^{n/2}}{\Gamma(n/2+1)}\prod_i \sigma_i,\qquad "
+        r"\mathrm{Vol}(\ell_1^\Lambda) = \frac{(2r)^n}{n!}\prod_i \lambda_i"
+    )
+    st.markdown("Up to a constant that depends only on n, the n-th root of the volume is the **proxy radius**")
+    st.latex(r"\tilde R = r\,\Big(\prod_i \theta_i\Big)^{1/n} = r \cdot \mathrm{GM}(\theta),")
+    st.markdown(
+        "the radius of the isotropic region with the same volume. ANCER maximizes it (plus κ·r·min θ, which "
+        "keeps the enclosed ball from shrinking). Try it: n values of θ, half of them doubled."
+    )
+    dim = st.select_slider("dimension n", [2, 10, 100, 3072], 3072)
+    theta = np.full(dim, 0.25)
+    theta[: dim // 2] = 0.5
+    iso = Certificate.from_bound("l2", 0.25, 0, 0.99, dim=dim)
+    an = Certificate.from_bound("l2", theta, 0, 0.99)
+    st.markdown(
+        f"Isotropic σ = 0.25: proxy radius {iso.proxy_radius:.4f}, ln Vol = {iso.log_volume:.1f}. "
+        f"Half the σᵢ at 0.5: proxy radius **{an.proxy_radius:.4f}** (× {an.proxy_radius / iso.proxy_radius:.3f} "
+        f"= 2^½), ln Vol = {an.log_volume:.1f}: the volume is "
+        f"10^{(an.log_volume - iso.log_volume) / np.log(10):.1f} times "
+        f"larger (2^(n/2)), while the enclosed ball (radius {an.radius:.4f}) is unchanged. ln Γ(n/2+1) = "
+        f"{gammaln(dim / 2 + 1):.1f}: in 3,072 dimensions volumes are only comparable in log space."
+    )
+
+    st.header("5. Definition 1: supersets")
+    st.markdown(
+        "ANCER's region should *contain* the isotropic one, so it certifies everything the isotropic "
+        "certificate does, and more. For axis-aligned regions of the same family centred at x:"
+    )
+    st.latex(
+        r"\mathcal{R}_{\text{ANCER}} \supseteq \mathcal{R}_{\text{iso}} \iff \theta_i\, r_{\text{ANCER}} \ge "
+        r"\sigma\, r_{\text{iso}}\ \ \forall i"
+    )
+    st.markdown(
+        "ANCER enforces θᵢ ≥ θ_iso during optimization, but the gap r is re-estimated at the end, so the "
+        "superset property is checked after certification (the ⊇ column on the live page, Tables 4/5)."
+    )
+
+
+main()

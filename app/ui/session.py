@@ -14,13 +14,13 @@ MAX_RUNS = 12  # runs kept for comparison in one tab (each holds three θ of 12 
 
 
 def test_image_name(idx: int) -> str:
-    """How a run names CIFAR-10 test image ``idx`` (``LastRun.image``)."""
+    """How a run names CIFAR-10 test image ``idx`` (``Run.image``)."""
     return f"test image #{idx}"
 
 
 @dataclass(frozen=True)
-class LastRun:
-    """The three methods run on one image."""
+class Run:
+    """One run of the three methods on one image (the last run, or any of this tab's runs)."""
 
     results: dict[str, ac.MethodResult]
     image: str  # "test image #7" or the name of the user's own image
@@ -52,15 +52,15 @@ class LastRun:
         return self.image == name and self.norm == norm and (model is None or self.model == model)
 
 
-def last_run() -> LastRun | None:
+def last_run() -> Run | None:
     return st.session_state.get(_LAST)
 
 
-def runs() -> list[LastRun]:
+def runs() -> list[Run]:
     """This tab's runs, oldest first."""
     return st.session_state.get(_ALL, [])
 
 
-def set_last_run(run: LastRun) -> None:
+def set_last_run(run: Run) -> None:
     st.session_state[_LAST] = run
     st.session_state[_ALL] = (runs() + [run])[-MAX_RUNS:]

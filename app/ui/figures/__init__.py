@@ -1,0 +1,24 @@
+"""Pure plot builders for the app: data in, plotly figure out (testable without Streamlit)."""
+
+from .charts import METHOD_COLORS, for_projector, histogram_figure, line_figure, trace_figure, votes_figure
+from .images import image_figure, image_strip_figure, perturbation_figure, rgb, theta_map_figure, theta_maps_figure
+from .planes import landscape_figure, objective_plane_figure, region_slice_figure, toy_regions_figure
+
+__all__ = [
+    "image_figure",
+    "rgb",
+    "theta_maps_figure",
+    "theta_map_figure",
+    "perturbation_figure",
+    "image_strip_figure",
+    "trace_figure",
+    "line_figure",
+    "histogram_figure",
+    "votes_figure",
+    "for_projector",
+    "region_slice_figure",
+    "toy_regions_figure",
+    "objective_plane_figure",
+    "landscape_figure",
+    "METHOD_COLORS",
+]

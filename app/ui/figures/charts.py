@@ -1,0 +1,96 @@
+"""Charts: optimization traces, lines, histograms, vote counts, and the projector style."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+METHOD_COLORS = {"fixed": "#7f7f7f", "isotropic-dd": "#1f77b4", "ancer": "#d62728"}
+
+
+def trace_figure(traces: dict[str, dict[str, np.ndarray]], image: int = 0) -> go.Figure:
+    """Optimization traces per iteration: objective, gap estimate and proxy radius, per stage.
+
+    ``traces``: stage → {"objective": (iters, B), "gap": …, "proxy_radius": …}."""
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=("objective", "gap estimate (MC, not certified)", "proxy radius R̃ = GM(θ)·gap")
+    )
+    for stage, tr in traces.items():
+        for col, key in enumerate(("objective", "gap", "proxy_radius"), start=1):
+            if key in tr and len(tr[key]):
+                y = np.asarray(tr[key])[:, image]
+                fig.add_trace(
+                    go.Scatter(
+                        y=y,
+                        mode="lines",
+                        name=stage,
+                        legendgroup=stage,
+                        showlegend=col == 1,
+                        line=dict(color=METHOD_COLORS.get(stage)),
+                    ),
+                    row=1,
+                    col=col,
+                )
+    fig.update_xaxes(title_text="iteration")
+    fig.update_layout(height=300, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def line_figure(
+    x: np.ndarray,
+    series: dict[str, np.ndarray],
+    xlabel: str,
+    ylabel: str,
+    height: int = 320,
+    log_y: bool = False,
+    mode: str = "lines",
+    markers: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> go.Figure:
+    """Simple lines (one per series) with labelled axes; ``markers``: extra points drawn as symbols
+    only ({name: (x, y)}), e.g. published reference figures."""
+    fig = go.Figure()
+    for name, yv in series.items():
+        fig.add_trace(go.Scatter(x=x, y=yv, mode=mode, name=name, line=dict(color=METHOD_COLORS.get(name))))
+    for k, (name, (mx, my)) in enumerate((markers or {}).items()):
+        symbol = ("diamond-open", "square-open", "circle-open")[k % 3]
+        fig.add_trace(
+            go.Scatter(x=mx, y=my, mode="markers", name=name, marker=dict(symbol=symbol, size=10, color="#444"))
+        )
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text=ylabel, type="log" if log_y else "linear")
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=50))
+    return fig
+
+
+def histogram_figure(series: dict[str, np.ndarray], xlabel: str, bins: int = 30) -> go.Figure:
+    """Overlaid histograms, one per series."""
+    fig = go.Figure()
+    for name, v in series.items():
+        fig.add_trace(go.Histogram(x=v, nbinsx=bins, name=name, opacity=0.6, marker_color=METHOD_COLORS.get(name)))
+    fig.update_layout(barmode="overlay", height=320, margin=dict(l=50, r=10, t=30, b=50))
+    fig.update_xaxes(title_text=xlabel)
+    fig.update_yaxes(title_text="images")
+    return fig
+
+
+def votes_figure(counts: np.ndarray, classes: list[str], top: int, runner: int, title: str) -> go.Figure:
+    """CERTIFY's votes over the classes: the certified (top) class and the runner-up highlighted."""
+    colors = ["#d62728" if c == top else "#ff9896" if c == runner else "#c7c7c7" for c in range(len(classes))]
+    fig = go.Figure(go.Bar(x=list(classes), y=counts, marker_color=colors, text=counts, textposition="outside"))
+    fig.update_layout(
+        title=title,
+        height=260,
+        margin=dict(l=5, r=5, t=40, b=5),
+        yaxis_title="votes",
+        yaxis_range=[0, max(1, float(np.max(counts))) * 1.18],
+    )
+    return fig
+
+
+def for_projector(fig: go.Figure) -> go.Figure:
+    """The same figure for a lecture hall: larger type, thicker lines, taller."""
+    fig.update_layout(font_size=20, height=int((fig.layout.height or 400) * 1.4))
+    fig.update_annotations(font_size=22)
+    fig.update_traces(line_width=4, selector=dict(type="scatter"))
+    return fig

@@ -1,0 +1,117 @@
+"""The live page's attack: try to break a smoothed classifier inside a region shaped like a certificate."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+import ancer_core as ac
+
+from .. import display, figures, resources
+from ..session import Run
+
+ATTACK_DEFAULTS = {"steps": 20, "samples": 32}
+
+
+def try_to_break_it(res: Run) -> None:
+    """An attack on a method's smoothed classifier inside a region shaped like a certificate."""
+    st.subheader("Try to break it")
+    st.caption(
+        "Projected gradient ascent on the Monte Carlo estimate of the runner-up's smoothed probability (as in "
+        "Salman et al.'s SmoothAdv), with fresh noise every step, inside a region of a certificate's shape scaled by "
+        "the slider. Then a fresh PREDICT at x + δ decides. Inside the attacked classifier's certified region the "
+        "prediction must stand (with probability ≥ 1 − α); outside, it may fall."
+    )
+    methods = [m for m, r in res.results.items() if not r.certificates[0].abstained]
+    if not methods:
+        st.info("Every method abstained on this image: there is no certified region to attack.")
+        return
+    a1, a2, a3 = st.columns(3)
+    attacked = a1.selectbox("attack the smoothed classifier of", methods, index=len(methods) - 1, key="atk_method")
+    budget = a2.selectbox(
+        "inside a region shaped like the certificate of",
+        methods,
+        index=len(methods) - 1,
+        key="atk_budget",
+        help="Choose Isotropic DD's classifier inside ANCER's region to see where the isotropic "
+        "certificate ends and ANCER's still holds.",
+    )
+    scale = a3.slider("region size (× that certificate)", 0.5, 3.0, 0.95, 0.05, key="atk_scale")
+    if not display.presenter():
+        b1, b2, b3 = st.columns(3)
+        steps = int(b1.number_input("steps", 1, 500, ATTACK_DEFAULTS["steps"], key="atk_steps"))
+        samples = int(b2.number_input("noise samples per step", 1, 1000, ATTACK_DEFAULTS["samples"], key="atk_samples"))
+        aseed = int(b3.number_input("attack seed", 0, 10_000, 0, key="atk_seed"))
+    else:
+        steps, samples, aseed = ATTACK_DEFAULTS["steps"], ATTACK_DEFAULTS["samples"], 0
+    target_r, budget_r = res.results[attacked], res.results[budget]
+    cert, bcert = target_r.certificates[0], budget_r.certificates[0]
+    s = res.settings
+    run_key = (res.key, attacked, budget, scale, steps, samples, aseed)
+    if st.button(
+        f"⚔ Attack (then PREDICT with N = {s.n:,}, α = {s.alpha})",
+        key="atk_go",
+        disabled=st.session_state.get("running", False),
+    ):
+        model = resources.model(res.model, str(resources.device()))
+        dev = resources.device()
+        bar = st.progress(0.0, text="attacking…")
+        t0 = time.time()
+        with resources.job_lock():
+            out = ac.teaching.attack_smoothed(
+                model,
+                res.x.to(dev),
+                target_r.theta[0],
+                res.norm,
+                ac.teaching.runner_up(cert),
+                budget_r.theta[0],
+                scale * bcert.gap,
+                steps=steps,
+                samples=samples,
+                seed=aseed,
+                index=res.idx,
+                callback=lambda i, t, p: bar.progress(i / t, text=f"step {i}/{t}: estimated p(runner-up) = {p:.3f}"),
+            )
+            bar.progress(1.0, text="PREDICT at x + δ…")
+            pred, votes = ac.predict(
+                model,
+                (res.x.to(dev) + out.delta[None]),
+                target_r.theta.to(dev),
+                res.norm,
+                s.n,
+                s.alpha,
+                seed=aseed + 1,
+                indices=[res.idx],
+                return_counts=True,
+            )
+        bar.empty()
+        st.session_state["attack"] = (run_key, out, int(pred[0]), votes[0], time.time() - t0)
+    saved = st.session_state.get("attack")
+    if not saved or saved[0] != run_key:
+        return
+    _, out, pred, votes, secs = saved
+    delta = out.delta.cpu().numpy()
+    v = ac.teaching.verdict(cert, delta, pred, s.n, s.alpha, list(ac.CLASSES))
+    (st.success if v.held in (True, None) else st.error)(v.text)
+    amplify = 0.5 / max(float(np.abs(delta).max()), 1e-6)
+    display.show(
+        figures.perturbation_figure(
+            res.x[0].numpy(),
+            delta,
+            amplify,
+            ("x", f"δ × {amplify:.0f} (grey = 0)", f"x + δ → {'abstain' if pred < 0 else ac.CLASSES[pred]}"),
+        ),
+        "attack_images",
+    )
+    p = res.noise.p
+    st.caption(
+        f"Attacked: {attacked}'s smoothed classifier (its certificate: {ac.CLASSES[cert.prediction]}, radius "
+        f"{cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with θ of {budget} ({scale:g} × its gap "
+        f"{bcert.gap:.4f}); reached {out.budget_norm:.4f}; ‖δ‖{p} = {float(res.noise.region_norm(delta.ravel())):.4f}. "
+        f"Target: {ac.CLASSES[out.target]}; its estimated smoothed probability went from {out.trace[0]:.3f} to "
+        f"{out.trace[-1]:.3f} in {len(out.trace)} steps × {samples} samples. PREDICT's votes: "
+        + ", ".join(f"{ac.CLASSES[i]} {int(n):,}" for i, n in enumerate(votes) if n)
+        + f". {secs:.1f} s."
+    )

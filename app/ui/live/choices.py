@@ -1,0 +1,197 @@
+"""The live page's sidebar: the image, the noise and model, σ, the preset, CERTIFY's precision and the
+advanced settings — kept in the URL so that a link reopens the same view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import ancer_core as ac
+from ancer_core import AncerInputError
+
+from .. import display, resources
+from .images import class_pool, pick
+
+NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
+CHECKPOINT = "checkpoint path…"
+SOURCES = {"test": "a CIFAR-10 test image", "own": "your own image"}
+
+
+@dataclass
+class Choice:
+    """What the sidebar chose: the image, the noise and model, and the run's settings."""
+
+    source: str  # "test" or "own"
+    idx: int
+    pool: np.ndarray  # test indices of the class filter
+    cls: str
+    norm: str
+    model_name: str
+    sigma: float
+    preset: str
+    settings: ac.Settings | None  # None when the advanced settings are invalid (``settings_error`` says why)
+    settings_error: str | None
+    seed: int
+    precision: str  # the network CERTIFY samples: fp32, bf16 (autocast) or int8
+
+
+def _qp_number(name: str, default, lo, hi, cast=int):
+    """A query parameter as a number in [lo, hi]; a malformed or out-of-range value falls back to the default."""
+    try:
+        v = cast(st.query_params.get(name, default))
+        return v if lo <= v <= hi else default
+    except (TypeError, ValueError):
+        return default
+
+
+def init_from_url(n_images: int) -> None:
+    """Widgets that a shared link sets are keyed and read the URL once per session; deriving their
+    defaults from the URL on every rerun would recreate them (a new default is a new widget) and
+    undo the user's next click."""
+    qp = st.query_params
+    st.session_state.setdefault("image_index", _qp_number("image", 0, 0, n_images - 1))
+    st.session_state.setdefault("norm", qp.get("norm") if qp.get("norm") in NORM_LABEL else ac.GAUSSIAN.norm)
+    st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
+    st.session_state.setdefault("url_model", qp.get("model"))
+    st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
+
+
+def model_choice(cards: dict, norm: str) -> tuple[str, float]:
+    """The model select box (shipped models of this noise first, σ = 0.25 first) → (name, training σ)."""
+    noise = ac.noise_for(norm).name
+    names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
+    names = sorted(names, key=lambda n: (cards[n]["noise"] != noise, abs(cards[n]["sigma"] - 0.25)))
+    if st.session_state.get(f"model-{norm}") not in names + [CHECKPOINT]:
+        url = st.session_state.pop("url_model", None)
+        st.session_state[f"model-{norm}"] = url if url in names else names[0]
+    model_name = st.selectbox("model", names + [CHECKPOINT], key=f"model-{norm}")
+    if model_name == CHECKPOINT:
+        model_name = st.text_input("checkpoint path (.pt, {'arch','state_dict'})", "")
+    if model_name in cards and cards[model_name]["noise"] != noise:
+        st.warning(
+            f"`{model_name}` was trained with {cards[model_name]['noise']} noise; no shipped model was "
+            f"trained with {noise} noise, so its certificates will be small."
+        )
+    return model_name, cards.get(model_name, {}).get("sigma", 0.25)
+
+
+def _precision_speeds(model_name: str) -> dict[str, float]:
+    """This device's CERTIFY speed (images/s) in each precision it runs well, measured once per model;
+    fp32 alone while another session's job holds the device (timing it then would mislead)."""
+    lock = resources.job_lock()
+    if not lock.acquire(blocking=False):
+        return {"fp32": 0.0}
+    try:
+        return resources.precision_speeds(model_name, str(resources.device()))
+    except AncerInputError:
+        return {"fp32": 0.0}
+    finally:
+        lock.release()
+
+
+def precision_choice(model_name: str) -> str:
+    """CERTIFY's precision: the fastest this device runs is offered first, with its measured speed-up."""
+    speeds = _precision_speeds(model_name)
+    order = sorted(speeds, key=lambda p: -speeds[p])
+    if display.presenter():
+        return order[0]
+
+    def label(p: str) -> str:
+        if p == "fp32" or not speeds["fp32"]:
+            return p
+        return f"{p} — ×{speeds[p] / speeds['fp32']:.1f} the fp32 speed, measured on this device"
+
+    if st.session_state.get(f"precision-{model_name}") not in order:
+        st.session_state[f"precision-{model_name}"] = order[0]
+    return st.selectbox(
+        "CERTIFY precision",
+        order,
+        format_func=label,
+        key=f"precision-{model_name}",
+        help="The network CERTIFY samples. A certificate is a statement about the network as run: with bf16 "
+        "(autocast) or int8 (calibrated on noisy training images) it certifies that network, which agrees with "
+        "the fp32 one on most noisy inputs but not all. The optimizers always run in fp32.",
+    )
+
+
+def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings | None, str | None, int, str]:
+    """The advanced settings, keyed per preset (switching presets restores that preset's values)."""
+    base, k = ac.PRESETS[preset_name], preset_name
+    with st.expander("advanced settings"):
+        precision = precision_choice(model_name)
+        n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0, key=f"n0-{k}")
+        n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n, key=f"n-{k}")
+        alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f", key=f"alpha-{k}")
+        iso_it = st.number_input("Isotropic DD iterations", 0, 5000, base.iso_iterations, key=f"iso-{k}")
+        an_it = st.number_input("ANCER iterations", 0, 5000, base.ancer_iterations, key=f"ancer-{k}")
+        samples = st.number_input("samples per iteration", 1, 10_000, base.ancer_samples, key=f"samples-{k}")
+        kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
+        seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
+    try:
+        settings = ac.Settings(
+            n0=int(n0),
+            n=int(n),
+            alpha=float(alpha),
+            iso_iterations=int(iso_it),
+            iso_samples=int(samples),
+            ancer_iterations=int(an_it),
+            ancer_samples=int(samples),
+            kappa=float(kappa),
+        ).validate()
+        return settings, None, seed, precision
+    except AncerInputError as e:
+        return None, str(e), seed, precision
+
+
+def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
+    """Image, norm, model, σ, preset and advanced settings; mirrors them into the URL."""
+    with st.sidebar:
+        st.header("Choose")
+        source = st.radio("image", list(SOURCES), format_func=SOURCES.get, key="source", horizontal=True)
+
+        def on_class_change():  # jump to the first image of the chosen class unless the current one is in it
+            pool = class_pool(y_all, st.session_state["class_filter"])
+            if st.session_state["image_index"] not in set(pool.tolist()):
+                st.session_state["image_index"] = int(pool[0])
+
+        cls, pool, idx = "all", np.arange(len(y_all)), int(st.session_state["image_index"])
+        if source == "test":
+            cls = st.selectbox(
+                "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
+            )
+            pool = class_pool(y_all, cls)
+            st.button("🎲 random image", on_click=lambda: pick(np.random.default_rng().choice(pool)))
+            idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
+        norm = st.radio("norm", list(NORM_LABEL), format_func=NORM_LABEL.get, key="norm")
+        model_name, trained = model_choice(cards, norm)
+        if st.session_state.get("sigma_for") != model_name:  # a new model starts at its training σ (or the URL's)
+            url_sigma = st.session_state.pop("url_sigma", None)
+            st.session_state["sigma"] = float(url_sigma if url_sigma is not None else trained)
+            st.session_state["sigma_for"] = model_name
+        sigma = st.slider(
+            "initial σ (noise std)",
+            0.05,
+            1.5,
+            step=0.01,
+            key="sigma",
+            help="Fixed σ uses it as is; Isotropic DD starts from it. For uniform noise the half-width is λ = √3·σ.",
+        )
+        preset = st.radio(
+            "preset",
+            ["quick", "paper"],
+            key="preset",
+            help="Quick: interactive on a laptop CPU. Paper: Isotropic DD 900×100, ANCER 100×100, "
+            "N0 = 100, N = 100,000, α = 0.001.",
+        )
+        if display.presenter():  # fewer controls on screen: the preset as it is
+            settings, settings_error, seed = ac.PRESETS[preset], None, int(st.session_state.get("seed", 0))
+            precision = precision_choice(model_name)
+        else:
+            settings, settings_error, seed, precision = _advanced_settings(preset, model_name)
+        st.caption(f"device: **{resources.device_label()}**")
+        st.query_params.update(
+            {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
+        )
+    return Choice(source, idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed, precision)
