@@ -62,7 +62,7 @@ def fake_grid():
     ``{(model, method): Table}``."""
     import json
 
-    from ancer_core.data import read_results
+    from ancer_core.data import read_results, save_theta
     from ancer_core.data.results import HEADER
 
     def make(root, rng, models):
@@ -71,9 +71,7 @@ def fake_grid():
             folder = root / name
             (folder / "ancer-thetas").mkdir(parents=True)
             for i in idx:
-                np.save(
-                    folder / "ancer-thetas" / f"theta_{i:05d}.npy", (sigma * (1 + rng.random((3, 32, 32)))).astype("f4")
-                )
+                save_theta(folder / "ancer-thetas", i, sigma * (1 + rng.random((3, 32, 32))))
             for m in ("fixed", "isotropic-dd", "ancer"):
                 label = rng.integers(0, 10, len(idx))
                 correct = rng.random(len(idx)) < 0.7

@@ -14,6 +14,7 @@ import torch
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
 from ..core.progress import Progress
+from ..core.protocol import METHODS
 from ..core.smoothing import certify
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
@@ -26,7 +27,7 @@ THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
-    add_image_options(c, ("fixed", "isotropic-dd", "ancer"))
+    add_image_options(c, METHODS)
     c.add_argument("--out", required=True, help="output .tsv (resumable: indices already in it are skipped)")
     c.add_argument(
         "--thetas", default=None, help="folder written by `optimize`; without it, isotropic-dd/ancer optimize first"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.progress import Progress
+from ..core.protocol import METHODS
 from ..core.validation import AncerInputError
 from ..data.results import RESUME_KEYS, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
@@ -18,7 +19,7 @@ from .common import add_image_options, optimize_images, optimizer_precision, set
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:
-    add_image_options(o, ("isotropic-dd", "ancer"))
+    add_image_options(o, tuple(m for m in METHODS if m != "fixed"))
     o.add_argument("--out", required=True, help="output folder for θ files (resumable: existing ones are kept)")
 
 

@@ -21,8 +21,10 @@ from ancer_core.data import (
     certified_accuracy,
     class_mean_thetas,
     envelope,
+    grid_with_memory,
     load_grid,
     load_thetas,
+    models_by_table,
     read_results,
     superset_rows,
     superset_table,
@@ -33,7 +35,11 @@ SHIPPED = Path(os.environ.get("ANCER_RESULTS") or Path(__file__).resolve().paren
 ACROSS = "across σ (the whole grid)"
 UPLOAD = "upload files…"
 TABLE_RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
-ORDER = {"fixed": 0, "isotropic-dd": 1, "ancer": 2}
+ORDER = {m: k for k, m in enumerate(ac.METHODS)}
+READINGS = {
+    "as run": "as run (each certificate on its own)",
+    "with memory": "with memory-based certification (replayed over the files in certification order)",
+}
 
 
 def settings_line(meta: dict) -> str:
@@ -43,12 +49,34 @@ def settings_line(meta: dict) -> str:
     ) + f"preset {meta.get('preset', '?')}, CERTIFY in {meta.get('precision', 'fp32')}"
 
 
+def beyond_axis(beyond: int, largest: float) -> str:
+    """What a radius axis leaves out (:func:`ui.figures.radius_axis`), for the caption."""
+    if not beyond:
+        return ""
+    return (
+        f" The radius axis ends where 99 % of the positive radii do: {beyond} lie beyond it "
+        f"(the largest {largest:.3g})."
+    )
+
+
+@st.cache_resource(show_spinner="replaying memory-based certification over the files…", max_entries=4)
+def with_memory(root: str, stamp: tuple) -> dict[str, GridModel]:
+    """The grid in ``root`` read with memory-based certification (``stamp``: its files' times, so that
+    a grid still being written is read again)."""
+    images = resources.test_split()[0].numpy()
+    return {n: grid_with_memory(g, images) for n, g in load_grid(root).items()}
+
+
+def load_reading(root: Path, reading: str) -> dict[str, GridModel]:
+    if reading == "as run":
+        return load_grid(root)
+    return with_memory(str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob("*/*.tsv"))))
+
+
 def across_sigma(grid: dict[str, GridModel]) -> None:
     """Tables 1/2 and Figures 3/4 as the paper reports them: top-1 over the σ grid at each radius."""
-    for norm, table, figure in (("l2", "Table 1", "Figure 3"), ("l1", "Table 2", "Figure 4")):
-        models = [g for g in grid.values() if g.norm == norm]
-        if not models:
-            continue
+    for paper, models in models_by_table(grid):
+        norm, table, figure = paper.norm, paper.table, paper.figure
         noise = ac.noise_for(norm)
         unit = noise.norm_symbol
         sigmas = ", ".join(f"{g.sigma:g}" for g in models)
@@ -83,7 +111,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
                 hide_index=True,
                 key=f"best_sigma_{norm}",
             )
-        rmax = max(float(t["radius_proxy"].max()) for g in models for t in g.tables.values()) * 1.05 + 1e-9
+        rmax, beyond, largest = figures.radius_axis([t["radius_proxy"] for g in models for t in g.tables.values()])
         radii = np.linspace(0, rmax, 200)
         c1, c2 = st.columns(2)
         for where, column, xlabel, key in (
@@ -93,6 +121,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             curves = {m: 100 * envelope(models, m, radii, column).accuracy for m in methods}
             fig = figures.line_figure(radii, curves, xlabel, "top-1 certified accuracy across σ (%)")
             display.show(where=where, fig=fig, key=f"envelope_{norm}_{key}")
+        st.caption(f"Top-1 certified accuracy across σ at each radius.{beyond_axis(beyond, largest)}")
     rows = superset_rows(list(grid.values()))
     if rows:
         st.subheader("Tables 4/5: is ANCER's certificate a superset?")
@@ -174,8 +203,15 @@ def main() -> None:
     )
 
     grid = {}
+    reading = st.radio("reading", list(READINGS), format_func=READINGS.get, horizontal=True, key="reading")
+    st.caption(
+        "With θ chosen per image, two certificates of different classes can overlap; memory-based certification "
+        "(Alfarra et al.; part of ANCER) revises each certificate against the earlier ones so that none do. The "
+        "runs were made without it; the second reading replays it over their certificates and θ, without new "
+        "sampling (fixed σ is one smoothed classifier: the memory revises none of its certificates)."
+    )
     try:
-        grid = load_grid(SHIPPED) if SHIPPED.is_dir() else {}
+        grid = load_reading(SHIPPED, reading) if SHIPPED.is_dir() else {}
     except AncerInputError as e:
         st.error(f"Could not read the shipped results: {e}")
     source = st.radio(
@@ -215,7 +251,7 @@ def main() -> None:
         )
     noise = ac.noise_for(meta.get("norm", "l2"))
     unit = noise.norm_symbol
-    rmax = max(float(t["radius_proxy"].max()) for t in tables.values()) * 1.05 + 1e-9
+    rmax, beyond, largest = figures.radius_axis([t["radius_proxy"] for t in tables.values()])
     radii = np.linspace(0, rmax, 200)
     published = {}
     if noise.norm == "l2" and meta.get("sigma") is not None:
@@ -256,6 +292,7 @@ def main() -> None:
             if published
             else ""
         )
+        + beyond_axis(beyond, largest)
     )
 
     st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")

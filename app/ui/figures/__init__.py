@@ -1,6 +1,14 @@
 """Pure plot builders for the app: data in, plotly figure out (testable without Streamlit)."""
 
-from .charts import METHOD_COLORS, for_projector, histogram_figure, line_figure, trace_figure, votes_figure
+from .charts import (
+    METHOD_COLORS,
+    for_projector,
+    histogram_figure,
+    line_figure,
+    radius_axis,
+    trace_figure,
+    votes_figure,
+)
 from .images import image_figure, image_strip_figure, perturbation_figure, rgb, theta_map_figure, theta_maps_figure
 from .planes import landscape_figure, objective_plane_figure, region_slice_figure, toy_regions_figure
 
@@ -21,4 +29,5 @@ __all__ = [
     "objective_plane_figure",
     "landscape_figure",
     "METHOD_COLORS",
+    "radius_axis",
 ]

@@ -94,3 +94,16 @@ def for_projector(fig: go.Figure) -> go.Figure:
     fig.update_annotations(font_size=22)
     fig.update_traces(line_width=4, selector=dict(type="scatter"))
     return fig
+
+
+def radius_axis(values: list[np.ndarray], share: float = 0.99) -> tuple[float, int, float]:
+    """The end of a radius axis that shows where the certified-accuracy curves are: 10 % past the radius
+    that ``share`` of the positive radii in ``values`` reach, so that one outlying certificate (a radius
+    of 30 where the rest end below 2) does not squeeze every curve against the left edge. Returns
+    (axis end, how many radii lie beyond it, the largest radius)."""
+    r = np.concatenate([np.asarray(v, dtype=float).ravel() for v in values] or [np.zeros(0)])
+    r = r[np.isfinite(r) & (r > 0)]
+    if not len(r):
+        return 1.0, 0, 0.0
+    end = float(np.quantile(r, share)) * 1.1 + 1e-9
+    return end, int((r > end).sum()), float(r.max())
