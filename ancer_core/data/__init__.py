@@ -18,6 +18,7 @@ from .memory_replay import grid_with_memory, replay_memory, revised_rows, theta_
 from .published import RESNET110, RESNET110_RADII
 from .results import (
     COLUMNS,
+    MIN_THETA,
     ResultWriter,
     Table,
     accuracy_table,
@@ -40,6 +41,7 @@ __all__ = [
     "load_cifar10_arrays",
     "parse_indices",
     "COLUMNS",
+    "MIN_THETA",
     "ResultWriter",
     "Table",
     "accuracy_table",

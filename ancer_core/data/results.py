@@ -32,6 +32,9 @@ from ..core.protocol import MethodResult
 from ..core.validation import AncerInputError
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
+# the column that holds min θ keeps the original scripts' name "min_sigma", though for uniform noise θ is
+# the half-width λ, not σ: code reads it through this name
+MIN_THETA = "min_sigma"
 EXTRA_COLUMNS = ("p_lower", "gap")
 MEMORY_COLUMNS = ("theta_of",)
 HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)

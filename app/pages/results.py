@@ -13,6 +13,7 @@ import ancer_core as ac
 from ancer_core import AncerInputError
 from ancer_core.data import (
     CLASSES,
+    MIN_THETA,
     RESNET110,
     RESNET110_RADII,
     GridModel,
@@ -321,10 +322,10 @@ def main() -> None:
         display.show(
             where=h1,
             fig=figures.histogram_figure(
-                {k: t["min_sigma"] / base for k, t in tables.items() if k != "fixed"},
+                {k: t[MIN_THETA] / base for k, t in tables.items() if k != "fixed"},
                 f"min θ / θ₀ (θ₀ = {base:g}, the model's σ)",
             ),
-            key="sigma_factor",
+            key="theta_factor",
         )
     display.show(
         where=h2,
@@ -337,7 +338,7 @@ def main() -> None:
     if source in grid and "ancer" in tables:
         labels = {int(i): int(c) for i, c in zip(tables["ancer"]["idx"], tables["ancer"]["label"])}
         iso_t = tables.get("isotropic-dd")
-        iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t["min_sigma"])} if iso_t is not None else {}
+        iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t[MIN_THETA])} if iso_t is not None else {}
         theta_browser(grid[source], labels, iso)
 
 
