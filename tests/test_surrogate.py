@@ -9,7 +9,7 @@ from scipy.special import expit, ndtri
 import ancer_core as ac
 from ancer_core.core.optimize import isotropic_dd_scalar
 from ancer_core.core.smoothing import STREAM_ISOTROPIC_DD, make_generators
-from ancer_core.core.surrogate import gap_pair, unit_draws
+from ancer_core.core.surrogate import Surrogate, gap_pair, unit_draws
 
 
 class NoiseEnergy(torch.nn.Module):
@@ -79,7 +79,9 @@ def test_anchored_objective_does_not_switch_to_another_class():
     x = torch.full((1, 3, 8, 8), 0.5)
     model = NoiseEnergy(x[0], a=1.0, c=1.0).eval()
     paper = isotropic_dd_scalar(model, x, 0.3, "l2", samples=64, search="global", high=32.0)
-    anchored = isotropic_dd_scalar(model, x, 0.3, "l2", samples=64, search="global", high=32.0, objective="anchored")
+    anchored = isotropic_dd_scalar(
+        model, x, 0.3, "l2", samples=64, search="global", high=32.0, surrogate=Surrogate("anchored")
+    )
     assert int(anchored.curves["anchor"][0]) == 0
     k_paper = np.abs(paper.curves["theta"][0] - float(paper.theta[0])).argmin()
     k_anch = np.abs(anchored.curves["theta"][0] - float(anchored.theta[0])).argmin()

@@ -43,6 +43,7 @@ _EXPORTS = {
     "lower_confidence_bound": ".stats",
     "predict_pvalue": ".stats",
     "OBJECTIVES": ".surrogate",
+    "Surrogate": ".surrogate",
     "class_curves": ".surrogate",
     "unit_draws": ".surrogate",
     "AncerInputError": ".validation",

@@ -29,7 +29,7 @@ import torch
 
 from .noise import Noise, noise_for
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
-from .surrogate import check_objective, class_curves, gap_pair, smoothed_probs, unit_draws
+from .surrogate import Surrogate, class_curves, gap_pair, smoothed_probs, unit_draws
 from .validation import check_count, check_images, check_positive, check_theta
 
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
@@ -63,21 +63,6 @@ def fixed_theta(x: torch.Tensor, theta: float) -> OptimizationResult:
     )
 
 
-def smoothed_top2(
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    theta: torch.Tensor,
-    norm: str | Noise,
-    samples: int,
-    generators: Sequence[torch.Generator],
-    temperature: float = 1.0,
-    anchor: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """The two averaged softmax probabilities (B, 2) whose gap the objective uses, differentiable in θ
-    (:func:`.surrogate.gap_pair`: the top two, or the ``anchor`` class's and the best other's)."""
-    return gap_pair(smoothed_probs(model, x, theta, norm, samples, generators, temperature), anchor)
-
-
 def _record(trace: dict, host: bool, **values: torch.Tensor) -> dict | None:
     """Append this iteration's statistics to ``trace``, kept on the device; copy them to the host
     (a device synchronisation) only when ``host`` — when a callback wants them — so that on a GPU
@@ -93,13 +78,12 @@ def _finish(trace: dict) -> dict[str, np.ndarray]:
     return {k: torch.stack(v).cpu().numpy() for k, v in trace.items()}
 
 
-def _validate_common(model, x, norm, iterations, samples, lr, objective="paper", temperature=1.0):
+def _validate_common(model, x, norm, iterations, samples, lr):
     noise = noise_for(norm)
     x = check_images(x)
     check_count("iterations", iterations, 0)
     check_count("samples", samples)
     check_positive("lr", lr)
-    check_objective(objective, temperature)
     if model.training:
         raise ValueError(
             "put the model in eval mode (model.eval()) before optimizing θ: "
@@ -127,20 +111,18 @@ def isotropic_dd(
     seed: int = 0,
     indices: Sequence[int] | None = None,
     callback: IterationCallback | None = None,
-    objective: str = "paper",
-    temperature: float = 1.0,
-    theta_max: float | None = None,
+    surrogate: Surrogate = Surrogate(),
     anchor: torch.Tensor | None = None,
 ) -> OptimizationResult:
     """Isotropic data-dependent θ (Alfarra et al. 2020), defaults as in the original on CIFAR-10.
 
     Plain gradient ascent on θᵢ·½(Φ⁻¹p₁ − Φ⁻¹p₂) for ℓ2 and θᵢ·(p₁ − p₂) for ℓ1, summed over the
     batch (so each image follows its own gradient), starting from ``theta0``, with θ kept
-    ≥ 0.001 (the original did not keep it positive) and ≤ ``theta_max`` when given. ``objective``,
-    ``temperature``: the surrogate (:mod:`.surrogate`); the anchored class is the surrogate's answer
-    at ``theta0`` unless ``anchor`` gives it.
+    ≥ 0.001 (the original did not keep it positive) and ≤ ``surrogate.theta_max`` when given.
+    ``surrogate``: what it maximises (:class:`.surrogate.Surrogate`); the anchored class is the
+    surrogate's answer at ``theta0`` unless ``anchor`` gives it.
     """
-    x, noise = _validate_common(model, x, norm, iterations, samples, lr, objective, temperature)
+    x, noise = _validate_common(model, x, norm, iterations, samples, lr)
     theta = check_theta(theta0, x)
     if theta.dim() != 1:
         raise ValueError("isotropic_dd needs one scalar θ per image (a scalar or a vector of length B)")
@@ -150,9 +132,9 @@ def isotropic_dd(
     trace: dict = {}
     with torch.enable_grad():
         for it in range(iterations):
-            probs = smoothed_probs(model, x, theta, noise, samples, gens, temperature)
+            probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
             if it == 0:
-                anchor = _anchor(anchor, probs.detach(), objective)
+                anchor = _anchor(anchor, probs.detach(), surrogate.objective)
             # the certificate's gap (with Corollary 1's ½ for ℓ2), as in the original Isotropic DD objective
             gap = noise.certified_gap_estimate(noise.gap_estimate(gap_pair(probs, anchor)))
             objective_value = theta * gap
@@ -167,12 +149,11 @@ def isotropic_dd(
                 theta_mean=theta,
             )
             with torch.no_grad():
-                theta.add_(lr * grad).clamp_(min=MIN_THETA, max=theta_max)
+                theta.add_(lr * grad).clamp_(min=MIN_THETA, max=surrogate.theta_max)
             if callback is not None:
                 callback(it + 1, iterations, stats)
     settings = {"method": "isotropic-dd", "iterations": iterations, "samples": samples, "lr": lr, "seed": seed}
-    settings.update(objective=objective, temperature=temperature, theta_max=theta_max)
-    return OptimizationResult(theta.detach(), _finish(trace), settings)
+    return OptimizationResult(theta.detach(), _finish(trace), settings | surrogate.as_dict())
 
 
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
@@ -221,9 +202,7 @@ def isotropic_dd_scalar(
     seed: int = 0,
     indices: Sequence[int] | None = None,
     callback: IterationCallback | None = None,
-    objective: str = "paper",
-    temperature: float = 1.0,
-    theta_max: float | None = None,
+    surrogate: Surrogate = Surrogate(),
     anchor: torch.Tensor | None = None,
 ) -> OptimizationResult:
     """Isotropic DD's objective (θ·gap, as :func:`isotropic_dd`) maximised as a scalar problem.
@@ -240,7 +219,7 @@ def isotropic_dd_scalar(
     The returned θ is the best point evaluated. ``curves`` keeps the grid's curves per class (the
     diagnosis of attractor classes reads them); ``trace`` the refinement, one row per step.
     """
-    x, noise = _validate_common(model, x, norm, refine, samples, 1.0, objective, temperature)
+    x, noise = _validate_common(model, x, norm, refine, samples, 1.0)
     theta0 = check_theta(theta0, x)
     if theta0.dim() != 1:
         raise ValueError("isotropic_dd_scalar needs one scalar θ per image (a scalar or a vector of length B)")
@@ -253,18 +232,18 @@ def isotropic_dd_scalar(
     ks = _grid_steps(low, high, step)
     start = int((ks == 0).nonzero())
     log_grid = theta0.log().unsqueeze(1) + step * ks.to(theta0).unsqueeze(0)  # (B, K)
-    log_hi = math.log(theta_max) if theta_max is not None else math.inf
+    log_hi = math.log(surrogate.theta_max) if surrogate.theta_max is not None else math.inf
     log_grid = log_grid.clamp(math.log(MIN_THETA), log_hi)
 
     def value(log_theta: torch.Tensor, anchor) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        c = class_curves(model, x, log_theta.exp(), u, temperature)
-        if objective == "anchored" and anchor is None:
+        c = class_curves(model, x, log_theta.exp(), u, surrogate.temperature)
+        if surrogate.objective == "anchored" and anchor is None:
             anchor = c["probs"][:, start].argmax(-1)
         pair = gap_pair(c["probs"], None if anchor is None else anchor.view(-1, 1).expand(log_theta.shape))
         gap = noise.certified_gap_estimate(noise.gap_estimate(pair.reshape(-1, 2)).view(log_theta.shape))
         return log_theta.exp() * gap, gap, c | {"anchor": anchor}
 
-    f_grid, _, grid = value(log_grid, anchor if objective == "anchored" else None)
+    f_grid, _, grid = value(log_grid, anchor if surrogate.objective == "anchored" else None)
     anchor = grid["anchor"]
     best = f_grid.argmax(1) if search == "global" else _climb(f_grid, start)
     rows = torch.arange(x.shape[0], device=x.device)
@@ -315,8 +294,7 @@ def isotropic_dd_scalar(
         curves["anchor"] = anchor.cpu().numpy()
     settings = {"method": "isotropic-dd", "solver": "scalar", "search": search, "samples": samples}
     settings.update(low=low, high=high)
-    settings.update(step=step, refine=refine, seed=seed, objective=objective, temperature=temperature)
-    settings["theta_max"] = theta_max
+    settings.update(step=step, refine=refine, seed=seed, **surrogate.as_dict())
     return OptimizationResult(best_log.exp(), _finish(trace) if trace else {}, settings, curves)
 
 
@@ -334,9 +312,7 @@ def ancer(
     indices: Sequence[int] | None = None,
     callback: IterationCallback | None = None,
     record_theta: bool = False,
-    objective: str = "paper",
-    temperature: float = 1.0,
-    theta_max: float | None = None,
+    surrogate: Surrogate = Surrogate(),
     anchor: torch.Tensor | None = None,
 ) -> OptimizationResult:
     """ANCER (Appendix C): maximize gap·GM(θ) + κ·gap·min(θ) with Adam, θ ≥ θ_iso.
@@ -346,10 +322,10 @@ def ancer(
     the original) and p₁ − p₂ for ℓ1; GM(θ) is the geometric mean over all n coordinates,
     computed as exp(mean log θ). ``record_theta`` adds θ itself (B, n) to the trace at every
     iteration, before the step (for small inputs such as the 2D toy page's optimization path).
-    ``objective``, ``temperature``: the surrogate (:mod:`.surrogate`; the anchored class is the
-    surrogate's answer at the initial θ unless ``anchor`` gives it); ``theta_max`` caps every θᵢ.
+    ``surrogate``: what it maximises (:class:`.surrogate.Surrogate`; the anchored class is the
+    surrogate's answer at the initial θ unless ``anchor`` gives it; its ``theta_max`` caps every θᵢ).
     """
-    x, noise = _validate_common(model, x, norm, iterations, samples, lr, objective, temperature)
+    x, noise = _validate_common(model, x, norm, iterations, samples, lr)
     if not (kappa >= 0):
         raise ValueError(f"kappa={kappa!r} must be ≥ 0")
     init = check_theta(theta_iso, x)
@@ -363,9 +339,9 @@ def ancer(
     trace: dict = {}
     with torch.enable_grad():
         for it in range(iterations):
-            probs = smoothed_probs(model, x, theta, noise, samples, gens, temperature)
+            probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
             if it == 0:
-                anchor = _anchor(anchor, probs.detach(), objective)
+                anchor = _anchor(anchor, probs.detach(), surrogate.objective)
             gap = noise.gap_estimate(gap_pair(probs, anchor))
             flat = theta.flatten(1)
             gm = flat.log().mean(1).exp()
@@ -388,10 +364,9 @@ def ancer(
             opt.step()
             with torch.no_grad():
                 torch.maximum(theta, init, out=theta)  # projection onto θ ≥ θ_init
-                if theta_max is not None:
-                    theta.clamp_(max=max(theta_max, float(init.max())))
+                if surrogate.theta_max is not None:
+                    theta.clamp_(max=max(surrogate.theta_max, float(init.max())))
             if callback is not None:
                 callback(it + 1, iterations, stats)
     settings = {"method": "ancer", "iterations": iterations, "samples": samples, "lr": lr, "kappa": kappa, "seed": seed}
-    settings.update(objective=objective, temperature=temperature, theta_max=theta_max)
-    return OptimizationResult(theta.detach(), _finish(trace), settings)
+    return OptimizationResult(theta.detach(), _finish(trace), settings | surrogate.as_dict())

@@ -17,7 +17,7 @@ from .certificate import Certificate
 from .noise import Noise
 from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd, isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
-from .surrogate import check_objective
+from .surrogate import Surrogate, check_objective
 from .validation import AncerInputError, check_alpha, check_count
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
@@ -132,10 +132,9 @@ def optimize_theta(
         return None if callback is None else (lambda it, tot, st: callback(stage, it, tot, st))
 
     out = {}
+    theta_max = None if settings.theta_max_ratio is None else settings.theta_max_ratio * theta0
     surrogate = {
-        "objective": settings.objective,
-        "temperature": settings.temperature,
-        "theta_max": None if settings.theta_max_ratio is None else settings.theta_max_ratio * theta0,
+        "surrogate": Surrogate(settings.objective, settings.temperature, theta_max),
         "seed": seed,
         "indices": indices,
     }

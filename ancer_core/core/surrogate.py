@@ -22,6 +22,7 @@ scalar Isotropic DD solver maximises, and the diagnosis of attractor classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -36,6 +37,22 @@ def check_objective(objective: str, temperature: float) -> None:
         raise AncerInputError(f"objective={objective!r}; use one of {', '.join(OBJECTIVES)}")
     if not (temperature > 0 and temperature < float("inf")):
         raise AncerInputError(f"temperature={temperature!r} must be a positive number (1 = the network's softmax)")
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """What the optimizers maximise: the ``objective`` ("paper" or "anchored"), the softmax
+    ``temperature``, and an upper bound ``theta_max`` on every θ (None: unbounded)."""
+
+    objective: str = "paper"
+    temperature: float = 1.0
+    theta_max: float | None = None
+
+    def __post_init__(self):
+        check_objective(self.objective, self.temperature)
+
+    def as_dict(self) -> dict:
+        return {"objective": self.objective, "temperature": self.temperature, "theta_max": self.theta_max}
 
 
 def soft_votes(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
