@@ -2,6 +2,7 @@
 ``certify`` with the paper's tables."""
 
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
+from .diagnosis import LostAndGained, lost_and_gained, theta_ratios
 from .grid import (
     Envelope,
     GridModel,
@@ -70,6 +71,9 @@ __all__ = [
     "PreparedImage",
     "bundled_photos",
     "prepare_image",
+    "LostAndGained",
+    "lost_and_gained",
+    "theta_ratios",
     "replay_memory",
     "revised_rows",
     "theta_source",

@@ -3,6 +3,7 @@
 Figure 2's perturbations) and the input Hessian (Appendix A, Figure 7)."""
 
 from .attack import AttackResult, Verdict, attack_smoothed, runner_up, verdict
+from .attractors import AttractorProfile, attractor_profile
 from .hessian import eigen_decomposition, input_hessian, plane_landscape
 from .regions import boundary_scale, perturbation_outside, slice_boundary, slice_directions
 from .smoothed_views import noisy_copies
@@ -23,6 +24,8 @@ from .smoothing2d import (
 from .toy_data import TOY_DATASETS, load_toy, write_toy_files
 
 __all__ = [
+    "AttractorProfile",
+    "attractor_profile",
     "eigen_decomposition",
     "input_hessian",
     "plane_landscape",
