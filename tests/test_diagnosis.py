@@ -53,3 +53,14 @@ def test_attractor_profile_finds_the_class_heavy_noise_answers():
     np.testing.assert_allclose(prof.votes.sum(-1), 1.0)
     assert prof.accuracy[0] == 1.0 and prof.accuracy[-1] == 0.0  # θ₀: each image its class; 20·θ₀: class 9
     assert prof.attractors(20) == [9] and prof.top_share[-1] == 1.0
+
+
+def test_fitted_temperature_recovers_a_known_one():
+    """Labels drawn from softmax(z / 3): the NLL is minimised at T = 3 (up to sampling error)."""
+    from ancer_core.models import fit_temperature
+
+    g = torch.Generator().manual_seed(0)
+    logits = 4 * torch.randn(20000, 10, generator=g)
+    labels = torch.multinomial(torch.softmax(logits / 3.0, -1), 1, generator=g).squeeze(1)
+    t, nll_1, nll_t = fit_temperature(logits, labels)
+    assert abs(t - 3.0) < 0.15 and nll_t < nll_1

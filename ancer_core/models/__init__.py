@@ -31,6 +31,8 @@ _EXPORTS = {
     "measure_throughput": ".speed",
     "timed": ".speed",
     "TrainConfig": ".training",
+    "fit_temperature": ".temperature",
+    "noisy_logits": ".temperature",
     "train": ".training",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
