@@ -8,7 +8,11 @@ only the images both sides hold are compared, and the two runs must share norm, 
 and precision (a difference in any of them would be read as a difference between the models).
 For every radius: both certified accuracies, their difference in points, and a 95 % interval on
 that difference from a paired bootstrap over images (scipy's BCa, 10,000 resamples, seeded): an
-interval that spans 0 means no difference was measured on these images. ACR likewise.
+interval that spans 0 means no difference was measured on these images. ACR and AC R̃ likewise.
+
+``--memory`` compares the memory-based reading of both sides: each side (one file, a whole run in
+certification order) replayed with memory-based certification (``ancer_core.data.replay_memory``; θ
+from the run's ``--thetas`` folder or the grid's ``ancer-thetas`` beside the file).
 """
 
 from __future__ import annotations
@@ -21,14 +25,26 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import bootstrap
 
-from ancer_core.data import Table, certified, read_results, settings_path
+from ancer_core.data import Table, certified, read_results, replay_memory, settings_path, theta_source
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 SAME = ("norm", "sigma", "N0", "N", "alpha", "seed", "precision")
 
 
-def load_side(files: list[str]) -> tuple[Table, dict]:
-    """The rows of every part, one per image (parts may overlap); the settings the parts share."""
+def with_memory(path: str, table: Table, meta: dict) -> Table:
+    """The memory-based reading of one run's file (see the module's docstring)."""
+    import ancer_core as ac
+
+    method = meta.get("method", "fixed")
+    folder = meta.get("thetas") or Path(path).parent / "ancer-thetas"
+    return replay_memory(table, meta, ac.load_cifar10("test")[0].numpy(), theta_source(method, meta, table, folder))
+
+
+def load_side(files: list[str], memory: bool = False) -> tuple[Table, dict]:
+    """The rows of every part, one per image (parts may overlap); the settings the parts share.
+    ``memory``: the memory-based reading (a side must then be one file: the memory follows one run's order)."""
+    if memory and len(files) > 1:
+        sys.exit("--memory replays one run in its certification order: give one file per side")
     tables, settings = [], None
     for f in files:
         meta_file = settings_path(f)
@@ -39,8 +55,8 @@ def load_side(files: list[str]) -> tuple[Table, dict]:
         if settings is not None and these != settings:
             sys.exit(f"{f} was made with other settings than the files before it: {these} vs {settings}")
         settings = these
-        tables.append(read_results(f))
-    joined = {k: np.concatenate([t[k] for t in tables]) for k in ("idx", "radius", "correct")}
+        tables.append(with_memory(f, read_results(f), meta) if memory else read_results(f))
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in ("idx", "radius", "radius_proxy", "correct")}
     _, first = np.unique(joined["idx"], return_index=True)  # one row per image, sorted by index
     return Table({k: v[first] for k, v in joined.items()}), settings
 
@@ -60,16 +76,19 @@ def compare(base: Table, cand: Table, radii=RADII) -> dict:
     common, ib, ic = np.intersect1d(base["idx"], cand["idx"], return_indices=True)
     if not len(common):
         raise ValueError("the two sides hold no image in common")
-    b, c = (Table({k: t[k][i] for k in ("idx", "radius", "correct")}) for t, i in ((base, ib), (cand, ic)))
+    b, c = (
+        Table({k: t[k][i] for k in ("idx", "radius", "radius_proxy", "correct")}) for t, i in ((base, ib), (cand, ic))
+    )
     out = {"images": len(common), "radii": list(radii), "rows": []}
     for r, on_b, on_c in zip(radii, 100.0 * certified(b, radii), 100.0 * certified(c, radii)):
         d, lo, hi = paired_difference(on_c - on_b)
         out["rows"].append(
             {"radius": r, "baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
         )
-    on_b, on_c = b["radius"] * b["correct"], c["radius"] * c["correct"]  # ACR's per-image terms
-    d, lo, hi = paired_difference(on_c - on_b)
-    out["acr"] = {"baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
+    for key, column in (("acr", "radius"), ("acr_proxy", "radius_proxy")):
+        on_b, on_c = b[column] * b["correct"], c[column] * c["correct"]  # ACR's (AC R̃'s) per-image terms
+        d, lo, hi = paired_difference(on_c - on_b)
+        out[key] = {"baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
     return out
 
 
@@ -83,9 +102,10 @@ def main(argv=None) -> int:
     p.add_argument("--baseline", nargs="+", required=True, help="result file(s) of the reference model")
     p.add_argument("--candidate", nargs="+", required=True, help="result file(s) of the model compared with it")
     p.add_argument("--out", help="also write the comparison as JSON")
+    p.add_argument("--memory", action="store_true", help="compare the memory-based readings of both sides")
     a = p.parse_args(argv)
-    base, sb = load_side(a.baseline)
-    cand, sc = load_side(a.candidate)
+    base, sb = load_side(a.baseline, a.memory)
+    cand, sc = load_side(a.candidate, a.memory)
     differ = {k: (sb[k], sc[k]) for k in SAME if sb[k] != sc[k]}
     if differ:
         sys.exit(f"the two runs differ in {differ}; certify both with the same settings")
@@ -93,13 +113,14 @@ def main(argv=None) -> int:
         res = compare(base, cand)
     except ValueError as e:
         sys.exit(str(e))
-    res.update(settings=sb, baseline=a.baseline, candidate=a.candidate)
+    res.update(settings=sb, baseline=a.baseline, candidate=a.candidate, reading="with memory" if a.memory else "as run")
     print(f"{res['images']} images in common; {sb['norm']} radius; N0 = {sb['N0']}, N = {sb['N']}, α = {sb['alpha']}")
     print(f"{'radius':>7} {'baseline':>9} {'candidate':>10} {'diff':>7}   95 % paired bootstrap")
     for row in res["rows"]:
         print(_line(f"{row['radius']:g}", row["baseline"], row["candidate"], row["difference"], row["ci95"], 1))
-    acr = res["acr"]
-    print(_line("ACR", acr["baseline"], acr["candidate"], acr["difference"], acr["ci95"], 3))
+    for key, label in (("acr", "ACR"), ("acr_proxy", "ACR~")):
+        acr = res[key]
+        print(_line(label, acr["baseline"], acr["candidate"], acr["difference"], acr["ci95"], 3))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(res, indent=2) + "\n")

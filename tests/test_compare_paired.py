@@ -25,7 +25,8 @@ def write(path: Path, idx, radius, correct, **settings) -> str:
 
 
 def table(idx, radius, correct) -> Table:
-    return Table({"idx": np.array(idx), "radius": np.array(radius), "correct": np.array(correct)})
+    radius = np.array(radius)
+    return Table({"idx": np.array(idx), "radius": radius, "radius_proxy": 2 * radius, "correct": np.array(correct)})
 
 
 def test_differences_on_common_images_match_a_hand_count():
@@ -37,6 +38,7 @@ def test_differences_on_common_images_match_a_hand_count():
     c = [row["candidate"] for row in res["rows"]]
     assert np.allclose(b, [200 / 3, 200 / 3, 100 / 3]) and np.allclose(c, [100, 200 / 3, 100 / 3])
     assert np.isclose(res["acr"]["baseline"], (0.6 + 1.2) / 3) and np.isclose(res["acr"]["candidate"], 2.0 / 3)
+    assert np.isclose(res["acr_proxy"]["candidate"], 4.0 / 3)  # AC R̃ from the proxy radius
     same = res["rows"][2]  # both certify only image 3 at r = 1: no difference on any image
     assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0]
 

@@ -145,4 +145,5 @@ def smoothed_classifier_sees(res: Run) -> None:
         said = "abstains" if c.abstained else f"certifies **{ac.CLASSES[top]}**"
         title = f"N = {c.n:,} votes; p̲A = {c.p_lower:.4f}"
         display.show(figures.votes_figure(counts, list(ac.CLASSES), top, second, title), f"votes-{m}", v2)
-        v2.caption(f"{said}; runner-up {ac.CLASSES[second]} ({counts[second]:,} votes). α = {c.alpha}.")
+        votes = f"{counts[second]:,} vote" + ("" if counts[second] == 1 else "s")
+        v2.caption(f"{said}; runner-up {ac.CLASSES[second]} ({votes}). α = {c.alpha}.")
