@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from ..core.precision import default_device
+
 
 def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object, float]:
     """``fn()`` and its wall time in seconds, with the device synchronized before and after (CUDA
@@ -68,7 +70,7 @@ def hardware(device: torch.device | str | None = None) -> str:
     """What a model card or result file records as the machine that ran ``device`` (default: the
     GPU when there is one): the GPU's name, or the CPU's name, threads and the extensions that
     decide which precision is fast (and any cap the environment puts on them)."""
-    on_gpu = torch.cuda.is_available() if device is None else torch.device(device).type == "cuda"
+    on_gpu = torch.device(device or default_device()).type == "cuda"
     if on_gpu:
         return torch.cuda.get_device_name(device)
     ext = ", ".join(k for k, v in cpu_features().items() if v) or "no AVX2"

@@ -40,8 +40,8 @@ def device() -> torch.device:
 
 def device_label() -> str:
     return (
-        f"GPU: {torch.cuda.get_device_name(0)}"
-        if torch.cuda.is_available()
+        f"GPU: {torch.cuda.get_device_name(device())}"
+        if device().type == "cuda"
         else f"CPU ({torch.get_num_threads()} threads)"
     )
 
