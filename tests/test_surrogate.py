@@ -7,7 +7,7 @@ import torch
 from scipy.special import expit, ndtri
 
 import ancer_core as ac
-from ancer_core.core.optimize import isotropic_dd_scalar
+from ancer_core.core.scalar import isotropic_dd_scalar
 from ancer_core.core.smoothing import STREAM_ISOTROPIC_DD, make_generators
 from ancer_core.core.surrogate import Surrogate, gap_pair, unit_draws
 
@@ -58,7 +58,7 @@ def test_scalar_solver_finds_the_closed_form_optimum(search):
 
 def test_local_search_stops_at_the_first_maximum_global_takes_the_best():
     # a two-humped curve: the first maximum near θ₀, a higher one far away (an attractor's basin)
-    from ancer_core.core.optimize import _climb
+    from ancer_core.core.scalar import _climb
 
     f = torch.tensor([[0.0, 1.0, 2.0, 1.5, 1.0, 3.0, 4.0, 3.0]])
     assert int(_climb(f, 1)) == 2 and int(f.argmax()) == 6
@@ -116,3 +116,26 @@ def test_bad_objective_settings_are_refused():
         ac.preset("quick", iso_solver="newton")
     with pytest.raises(ac.AncerInputError, match="theta_max_ratio"):
         ac.preset("quick", theta_max_ratio=0.5)
+
+
+def test_snapshots_are_taken_at_their_steps_and_end_at_the_certified_theta():
+    from ancer_core.core.snapshots import snapshot_steps
+
+    assert snapshot_steps(100, 5) == [0, 25, 50, 75, 100] and snapshot_steps(3, 50) == [0, 1, 2, 3]
+    torch.manual_seed(0)
+    model = ac.build_model("small-cnn").eval()
+    x = torch.rand(2, 3, 32, 32)
+    s = ac.preset("quick", n0=8, n=32, iso_iterations=6, iso_samples=4, ancer_iterations=4, ancer_samples=4)
+    res = ac.run_all_methods(model, x, "l2", 0.25, s, indices=[1, 2], snapshots=3, methods=("isotropic-dd", "ancer"))
+    iso = res["isotropic-dd"].snapshots["isotropic-dd"]
+    an = res["ancer"].snapshots["ancer"]
+    assert iso["step"].tolist() == [0, 3, 6] and an["step"].tolist() == [0, 2, 4]
+    np.testing.assert_allclose(iso["theta"][0], 0.25)  # step 0: the start θ
+    trace = res["isotropic-dd"].traces["isotropic-dd"]["theta_mean"]  # θ before each step
+    np.testing.assert_allclose(iso["theta"][1], trace[3], rtol=1e-6)
+    # the last snapshot is the θ CERTIFY used, for both stages
+    np.testing.assert_array_equal(iso["theta"][-1], res["isotropic-dd"].theta.numpy())
+    np.testing.assert_array_equal(an["theta"][-1], res["ancer"].theta.numpy())
+    np.testing.assert_array_equal(an["theta"][0], np.broadcast_to(iso["theta"][-1][:, None, None, None], x.shape))
+    assert iso["probs"].shape == (3, 2, 10) and np.allclose(iso["probs"].sum(-1), 1, atol=1e-5)
+    assert an["proxy_radius"].shape == (3, 2)

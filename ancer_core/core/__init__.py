@@ -27,7 +27,7 @@ _EXPORTS = {
     "ancer": ".optimize",
     "fixed_theta": ".optimize",
     "isotropic_dd": ".optimize",
-    "isotropic_dd_scalar": ".optimize",
+    "isotropic_dd_scalar": ".scalar",
     "ISO_SOLVERS": ".protocol",
     "METHODS": ".protocol",
     "PRESETS": ".protocol",

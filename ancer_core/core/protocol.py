@@ -15,8 +15,10 @@ import torch
 
 from .certificate import Certificate
 from .noise import Noise
-from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd, isotropic_dd_scalar, scalar_evaluations
+from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
+from .scalar import isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
+from .snapshots import snapshot_steps
 from .surrogate import Surrogate, check_objective
 from .validation import AncerInputError, check_alpha, check_count
 
@@ -119,10 +121,12 @@ def optimize_theta(
     indices: Sequence[int] | None = None,
     callback: StageCallback | None = None,
     init: torch.Tensor | None = None,
+    snapshots: int = 0,
 ) -> dict[str, OptimizationResult]:
     """θ for ``method``; returns the results of each stage run ({"isotropic-dd": …, "ancer": …}).
 
-    ``init``: a precomputed Isotropic DD θ (B,) for ``ancer`` (skips that stage)."""
+    ``init``: a precomputed Isotropic DD θ (B,) for ``ancer`` (skips that stage); ``snapshots``: keep
+    up to that many evenly spaced snapshots of each iterative stage for playback (:mod:`.snapshots`)."""
     if method not in METHODS:
         raise AncerInputError(f"method={method!r}; use one of {', '.join(METHODS)}")
     if method == "fixed":
@@ -144,7 +148,14 @@ def optimize_theta(
             out["isotropic-dd"] = isotropic_dd_scalar(model, x, theta0, norm, **common)
         else:
             out["isotropic-dd"] = isotropic_dd(
-                model, x, theta0, norm, iterations=settings.iso_iterations, lr=settings.iso_lr, **common
+                model,
+                x,
+                theta0,
+                norm,
+                iterations=settings.iso_iterations,
+                lr=settings.iso_lr,
+                snapshot_at=snapshot_steps(settings.iso_iterations, snapshots) if snapshots else None,
+                **common,
             )
         init = out["isotropic-dd"].theta
     if method == "ancer":
@@ -158,6 +169,7 @@ def optimize_theta(
             lr=settings.ancer_lr,
             kappa=settings.kappa,
             callback=cb("ancer"),
+            snapshot_at=snapshot_steps(settings.ancer_iterations, snapshots) if snapshots else None,
             **surrogate,
         )
     return out
@@ -208,6 +220,8 @@ class MethodResult:
     traces: dict[str, dict]  # stage → per-iteration trace, for the stages run for this method
     # {"optimization": s (the stages in ``traces``; absent when θ was reused), "certify": s}
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # stage → its snapshots for playback (``run_all_methods(snapshots=…)``), for the stages run for this method
+    snapshots: dict[str, dict] = field(default_factory=dict)
 
 
 def _synchronized_clock(device: torch.device) -> float:
@@ -231,13 +245,16 @@ def run_all_methods(
     config: SamplingConfig = SamplingConfig(),
     certify_model: torch.nn.Module | None = None,
     optimizer_autocast: torch.dtype | None = None,
+    snapshots: int = 0,
 ) -> dict[str, MethodResult]:
     """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
     reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
     optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision;
     ``certify_model``: the network CERTIFY samples, when it is not ``model`` (an int8 version of it);
     ``optimizer_autocast``: a dtype (bf16) the optimizers' forward and backward passes run in — θ only
-    has to be fixed before CERTIFY draws its samples, so this never affects soundness.
+    has to be fixed before CERTIFY draws its samples, so this never affects soundness. ``snapshots``:
+    keep up to that many snapshots of each optimizer stage (θ, the surrogate's class probabilities, the
+    proxy radius; the last is the θ CERTIFY uses) in ``MethodResult.snapshots``.
 
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
     iteration) and "certify <method>" (done/total noise samples)."""
@@ -261,6 +278,7 @@ def run_all_methods(
                     indices=indices,
                     callback=callback,
                     init=None if iso is None else iso.theta,
+                    snapshots=snapshots,
                 )
             stages.update(new)
         t1 = _synchronized_clock(x.device)
@@ -282,5 +300,6 @@ def run_all_methods(
         )
         times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}
-        out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times)
+        snaps = {k: r.snapshots for k, r in new.items() if r.snapshots}
+        out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times, snaps)
     return out
