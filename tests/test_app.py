@@ -43,6 +43,8 @@ def test_live_page_runs_and_shows_results():
     assert {"p̲A", "gap", "proxy radius", "⊇ isotropic DD?"} <= set(table.columns)
     assert np.isfinite(table["p̲A"]).all()
     assert any("Per-pixel θ" in s.value for s in at.subheader)
+    assert any(s.value == "Watch θ move" for s in at.subheader)  # the optimizers' playback
+    assert any(m.value.startswith("θ went from 0.25 to ") for m in list(at.info) + list(at.warning))
     assert at.query_params["image"] == ["7"] or at.query_params["image"] == "7"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 from ui import display, figures, resources
-from ui.live import attack, certificates, choices, images, run, views
+from ui.live import attack, certificates, choices, images, playback, run, views
 from ui.session import last_run
 
 import ancer_core as ac
@@ -57,6 +57,7 @@ def main() -> None:
     res = last_run()
     if res and res.matches(image.name, choice.norm):
         certificates.certificates_table(res)
+        playback.playback(res)
         views.smoothed_classifier_sees(res)
         attack.try_to_break_it(res)
         views.theta_maps(res)

@@ -11,6 +11,7 @@ from .charts import (
 )
 from .images import image_figure, image_strip_figure, perturbation_figure, rgb, theta_map_figure, theta_maps_figure
 from .planes import landscape_figure, objective_plane_figure, region_slice_figure, toy_regions_figure
+from .playback import Frame, playback_figure
 
 __all__ = [
     "image_figure",
@@ -29,5 +30,7 @@ __all__ = [
     "objective_plane_figure",
     "landscape_figure",
     "METHOD_COLORS",
+    "Frame",
+    "playback_figure",
     "radius_axis",
 ]

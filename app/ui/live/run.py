@@ -15,6 +15,7 @@ from ..session import Run, set_last_run
 from .choices import Choice
 from .images import Image
 
+PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the playback (ui.live.playback)
 CHART_EVERY_S, BAR_EVERY_S = 1.0, 0.25  # live trace chart / progress bar redraw intervals during a run
 
 
@@ -83,6 +84,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 callback=on_progress,
                 config=ac.core.certify_config(c.precision),
                 certify_model=resources.int8_model(c.model_name) if c.precision == "int8" else None,
+                snapshots=PLAYBACK_SNAPSHOTS,
             )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
         set_last_run(

@@ -1,0 +1,120 @@
+"""Playback of an optimization: θ, the surrogate's class probabilities and one noisy copy of the image,
+step by step, as Plotly animation frames (play and scrub in the browser, no rerun)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .images import rgb
+
+
+@dataclass
+class Frame:
+    """One step: its ``label`` ("Isotropic DD step 14/60"), θ (C×H×W), the surrogate's class
+    probabilities, the proxy radius."""
+
+    label: str
+    theta: np.ndarray
+    probs: np.ndarray
+    proxy_radius: float
+
+
+def playback_figure(
+    frames: list[Frame],
+    image_chw: np.ndarray,
+    unit_noise: np.ndarray,
+    classes: list[str],
+    theta_symbol: str,
+    start: int = 0,
+    height: int = 340,
+) -> go.Figure:
+    """θ averaged over channels (one colour scale for every step), the ten class probabilities with the
+    top class in red, and x + θ ⊙ u for one fixed draw u (only θ changes from step to step; clipped to
+    [0, 1] for display); a slider over the steps and a play button. Opens at step ``start``."""
+    lo = min(float(f.theta.mean(0).min()) for f in frames)
+    hi = max(float(f.theta.mean(0).max()) for f in frames)
+    hi = hi if hi > lo else lo * 1.01 + 1e-6
+
+    def traces(f: Frame) -> list:
+        top = int(np.argmax(f.probs))
+        colors = ["#d62728" if c == top else "#c7c7c7" for c in range(len(classes))]
+        return [
+            go.Heatmap(
+                z=f.theta.mean(0),
+                zmin=lo,
+                zmax=hi,
+                colorscale="Viridis",
+                colorbar=dict(title=theta_symbol, x=0.3, len=0.9),
+                hovertemplate=f"{theta_symbol}=%{{z:.3f}}<extra></extra>",
+            ),
+            go.Bar(x=list(classes), y=f.probs, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
+            go.Image(z=rgb(image_chw + f.theta * unit_noise), hoverinfo="skip"),
+        ]
+
+    def title(f: Frame) -> str:
+        top = classes[int(np.argmax(f.probs))]
+        return (
+            f"{f.label}: mean {theta_symbol} = {f.theta.mean():.3f}, top class {top}, proxy radius {f.proxy_radius:.3f}"
+        )
+
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        column_widths=[0.3, 0.4, 0.3],
+        subplot_titles=(f"{theta_symbol} (mean over channels)", "surrogate's class probabilities", "x + θ ⊙ u"),
+        horizontal_spacing=0.08,
+    )
+    for col, trace in enumerate(traces(frames[start]), start=1):
+        fig.add_trace(trace, row=1, col=col)
+    fig.frames = [
+        go.Frame(data=traces(f), name=str(k), traces=[0, 1, 2], layout=go.Layout(title_text=title(f)))
+        for k, f in enumerate(frames)
+    ]
+    step = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        title=dict(text=title(frames[start]), y=0.98, font_size=14),
+        height=height,
+        margin=dict(l=10, r=10, t=110, b=10),
+        showlegend=False,
+        yaxis2=dict(range=[0, 1], title="probability"),
+        sliders=[
+            {
+                "active": start,
+                "currentvalue": {"visible": False},
+                "pad": {"t": 5},
+                "steps": [
+                    {"label": f.label.split(" step ")[-1], "method": "animate", "args": [[str(k)], step]}
+                    for k, f in enumerate(frames)
+                ],
+                "y": 1.18,
+                "yanchor": "bottom",
+                "len": 0.85,
+                "x": 0.15,
+            }
+        ],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "x": 0.0,
+                "y": 1.18,
+                "yanchor": "bottom",
+                "xanchor": "left",
+                "buttons": [
+                    {
+                        "label": "▶ play",
+                        "method": "animate",
+                        "args": [None, {**step, "frame": {"duration": 250, "redraw": True}, "fromcurrent": True}],
+                    }
+                ],
+            }
+        ],
+    )
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", row=1, col=1)
+    fig.update_xaxes(visible=False, row=1, col=3)
+    fig.update_yaxes(visible=False, row=1, col=3)
+    return fig
