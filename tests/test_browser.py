@@ -172,6 +172,37 @@ def _full_page(drv, path: Path):
     drv.save_screenshot(str(path))
 
 
+def _drive_playback(drv, shots: Path):
+    """The playback figure: choose an early step on its slider, then play; its title follows the step."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    fig = _wait_css(drv, ".js-plotly-plot", 30) and next(
+        el
+        for el in drv.find_elements("css selector", ".js-plotly-plot")
+        if "surrogate's class probabilities" in el.text
+    )
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", fig)
+    time.sleep(1)
+
+    def title():
+        return fig.find_element("css selector", ".gtitle").text
+
+    rail = fig.find_element("css selector", ".slider-rail-touch-rect")
+    ActionChains(drv).move_to_element_with_offset(rail, int(-rail.size["width"] * 0.42), 0).click().perform()
+    time.sleep(1.5)
+    chosen = title()
+    assert chosen.startswith("Isotropic DD step "), chosen  # an early step: Isotropic DD comes first
+    fig.screenshot(str(shots / "playback-step.png"))
+    ActionChains(drv).move_to_element(fig.find_element("css selector", ".updatemenu-button")).click().perform()
+    t0, seen = time.time(), {chosen}
+    while time.time() - t0 < 60 and not title().startswith("ANCER step 40/40"):  # plays to the end
+        seen.add(title())
+        time.sleep(0.5)
+    assert len(seen) > 2 and title().startswith("ANCER step 40/40"), seen
+    time.sleep(1)
+    fig.screenshot(str(shots / "playback-played.png"))
+
+
 def test_live_page_quick_preset_in_chromium(server, browser, shots):
     browser.get(f"{server}/?image=7&preset=quick&norm=l2")
     _wait_text(browser, "Anisotropic certification, live", 90)
@@ -189,6 +220,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     time.sleep(2)  # let plotly draw
     _full_page(browser, shots / "live-after-run.png")
     assert "What the smoothed classifier sees" in browser.find_element("tag name", "body").text
+    _drive_playback(browser, shots)
     attack = _find_button(browser, "Attack", 60)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", attack)
     t1 = time.time()

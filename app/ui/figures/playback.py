@@ -48,7 +48,7 @@ def playback_figure(
                 zmin=lo,
                 zmax=hi,
                 colorscale="Viridis",
-                colorbar=dict(title=theta_symbol, x=0.3, len=0.9),
+                colorbar=dict(title=theta_symbol, x=-0.01, xanchor="right", len=0.9, thickness=12),
                 hovertemplate=f"{theta_symbol}=%{{z:.3f}}<extra></extra>",
             ),
             go.Bar(x=list(classes), y=f.probs, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
@@ -64,9 +64,9 @@ def playback_figure(
     fig = make_subplots(
         rows=1,
         cols=3,
-        column_widths=[0.3, 0.4, 0.3],
+        column_widths=[0.25, 0.45, 0.3],
         subplot_titles=(f"{theta_symbol} (mean over channels)", "surrogate's class probabilities", "x + θ ⊙ u"),
-        horizontal_spacing=0.08,
+        horizontal_spacing=0.09,
     )
     for col, trace in enumerate(traces(frames[start]), start=1):
         fig.add_trace(trace, row=1, col=col)
@@ -78,16 +78,20 @@ def playback_figure(
     fig.update_layout(
         title=dict(text=title(frames[start]), y=0.98, font_size=14),
         height=height,
-        margin=dict(l=10, r=10, t=110, b=10),
+        margin=dict(l=70, r=10, t=110, b=10),
         showlegend=False,
-        yaxis2=dict(range=[0, 1], title="probability"),
+        yaxis2=dict(range=[0, 1]),
         sliders=[
             {
                 "active": start,
                 "currentvalue": {"visible": False},
                 "pad": {"t": 5},
                 "steps": [
-                    {"label": f.label.split(" step ")[-1], "method": "animate", "args": [[str(k)], step]}
+                    {
+                        "label": f.label.split(" step ")[-1],
+                        "method": "animate",
+                        "args": [[str(k)], step],
+                    }
                     for k, f in enumerate(frames)
                 ],
                 "y": 1.18,
@@ -107,7 +111,7 @@ def playback_figure(
                     {
                         "label": "▶ play",
                         "method": "animate",
-                        "args": [None, {**step, "frame": {"duration": 250, "redraw": True}, "fromcurrent": True}],
+                        "args": [None, {**step, "frame": {"duration": 150, "redraw": True}, "fromcurrent": True}],
                     }
                 ],
             }
