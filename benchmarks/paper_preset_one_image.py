@@ -4,6 +4,7 @@ preset be used on this CPU?
 
     python benchmarks/paper_preset_one_image.py [--model small-gaussian-0.25] [--out FILE.json]
         [--precisions fp32,int8,int8+bf16]    # CERTIFY's precision (+ the optimizers' when not fp32)
+        [--iso-solvers gradient,scalar]        # Isotropic DD's solver: the original's 900 steps, or scalar
 """
 
 import argparse
@@ -20,6 +21,7 @@ ap.add_argument("--model", default="small-gaussian-0.25")
 ap.add_argument("--index", type=int, default=0)
 ap.add_argument("--out", default=None)
 ap.add_argument("--precisions", default=None, help="subset of fp32,int8,int8+bf16 (default: every one this CPU has)")
+ap.add_argument("--iso-solvers", default="gradient", help="gradient, scalar or both (gradient,scalar)")
 a = ap.parse_args()
 model = ac.load_model(a.model)
 card = ac.shipped_models().get(a.model, getattr(model, "card", {}))
@@ -36,6 +38,7 @@ out = {
     "threads": torch.get_num_threads(),
     "torch": torch.__version__,
     "settings": ac.PRESETS["paper"].as_dict(),
+    "iso_solvers": a.iso_solvers.split(","),
 }
 # (CERTIFY's precision, the optimizers' precision)
 precisions = [("fp32", "fp32")]
@@ -51,15 +54,16 @@ if a.precisions:
     if missing:
         ap.error(f"this CPU or model cannot run {sorted(missing)} (int8 needs a calibration, bf16 native bf16)")
     precisions = [p for p in precisions if p in want]
-for cert_prec, opt_prec in precisions:
+for (cert_prec, opt_prec), solver in ((p, s) for p in precisions for s in a.iso_solvers.split(",")):
     prec = cert_prec if opt_prec == "fp32" else f"{cert_prec} CERTIFY, {opt_prec} optimizers"
+    prec += f", Isotropic DD {solver}"
     t = time.perf_counter()
     res = ac.run_all_methods(
         model,
         xb,
         noise,
         theta0,
-        ac.PRESETS["paper"],
+        ac.preset("paper", iso_solver=solver),
         indices=[a.index],
         config=ac.core.certify_config(cert_prec),
         certify_model=load_int8(a.model) if cert_prec == "int8" else None,
