@@ -231,3 +231,16 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert any("θ maps over the 4 certified images" in h.value for h in at.subheader)
     at.radio(key="theta_mode").set_value("mean per class").run()
     assert not at.exception, at.exception
+    # the memory reading: the same views, replayed with memory-based certification
+    at.radio(key="reading").set_value("with memory").run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
+
+
+def test_live_page_runs_the_anchored_objective_with_the_scalar_solver():
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    _tiny(at)
+    at.selectbox(key="objective").set_value("anchored")
+    at.selectbox(key="iso_solver").set_value("scalar")
+    _run_tiny(at)
+    assert any("maximised the anchored objective (Isotropic DD: scalar solver)" in c.value for c in at.caption)

@@ -53,6 +53,7 @@ def show(fig: go.Figure, key: str, where=st, **kwargs):
     fmt = st.session_state.get("figure_format", "png")
     config = {
         "displaylogo": False,
+        "displayModeBar": "hover",  # shown while the pointer is over the figure, not over titles and labels
         "toImageButtonOptions": {"format": fmt, "filename": f"ancer-{key}", "scale": 4 if fmt == "png" else 1},
     }
     config.update(kwargs.pop("config", {}))

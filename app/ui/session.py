@@ -44,7 +44,10 @@ class Run:
 
     @property
     def title(self) -> str:
-        return f"{self.image} · {self.model} · {self.norm} · σ = {self.sigma:g} · {self.preset} · {self.precision}"
+        parts = [self.image, self.model, self.norm, f"σ = {self.sigma:g}", self.preset, self.precision]
+        if self.settings.objective != "paper":
+            parts.append(f"{self.settings.objective} objective")
+        return " · ".join(parts)
 
     def matches(self, image: str | int, norm: str, model: str | None = None) -> bool:
         """Whether this run certified ``image`` (its name, or a test index) with ``norm`` (and ``model``)."""

@@ -16,6 +16,14 @@ from .images import class_pool, pick
 
 NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
+OBJECTIVE_LABELS = {
+    "paper": "the paper's: the top-2 gap, whichever classes",
+    "anchored": "anchored: the initial σ's class",
+}
+SOLVER_LABELS = {
+    "gradient": "gradient steps (the original's)",
+    "scalar": "scalar: a grid of log θ, then golden section",
+}
 SOURCES = {"test": "a CIFAR-10 test image", "own": "your own image"}
 
 
@@ -128,6 +136,19 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         an_it = st.number_input("ANCER iterations", 0, 5000, base.ancer_iterations, key=f"ancer-{k}")
         samples = st.number_input("samples per iteration", 1, 10_000, base.ancer_samples, key=f"samples-{k}")
         kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
+        objective = st.selectbox(
+            "optimizers' objective",
+            ac.OBJECTIVES,
+            format_func=OBJECTIVE_LABELS.get,
+            key="objective",
+            help="What Isotropic DD and ANCER maximise. The paper's top-2 gap may switch to a class the network "
+            "answers for any input under heavy noise (an attractor class, docs/results.md); the anchored gap keeps "
+            "the class the smoothed classifier answers at the initial σ. CERTIFY counts the same hard votes either "
+            "way. Run both on one image and compare them below.",
+        )
+        iso_solver = st.selectbox(
+            "Isotropic DD solver", ac.ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver"
+        )
         seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     try:
         settings = ac.Settings(
@@ -139,6 +160,8 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             ancer_iterations=int(an_it),
             ancer_samples=int(samples),
             kappa=float(kappa),
+            objective=objective,
+            iso_solver=iso_solver,
         ).validate()
         return settings, None, seed, precision
     except AncerInputError as e:
