@@ -118,3 +118,12 @@ def test_fixed_sigma_is_never_revised(tmp_path):
         t, meta = g.tables["fixed"], g.meta["fixed"]
         replayed = replay_memory(t, meta, images, theta_source("fixed", meta, t, None))
         assert not revised_rows(t, replayed).any(), g.name
+
+
+def test_a_file_without_rows_takes_the_columns_of_the_run(tmp_path):
+    from ancer_core.data.results import HEADER, ResultWriter
+
+    out = tmp_path / "r.tsv"
+    out.write_text(HEADER + "\n")  # a plain run killed before its first row
+    ResultWriter(out, {"method": "ancer"}, memory=True).close()
+    assert read_results(out).columns.keys() >= {"theta_of"}

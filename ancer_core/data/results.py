@@ -111,11 +111,15 @@ class ResultWriter:
         self.table = None
         if self.path.is_file() and self.path.stat().st_size:
             self.table = read_results(self.path, repair=True)
-            if len(self.table) and tuple(self.table.columns) != tuple(header.split("\t")):
-                raise AncerInputError(
-                    f"{self.path} has the columns {list(self.table.columns)}, not those of this run "
-                    f"({header.split()}): a memory-based run and a plain one never share a file; choose another --out"
-                )
+            if tuple(self.table.columns) != tuple(header.split("\t")):
+                if len(self.table):
+                    raise AncerInputError(
+                        f"{self.path} has the columns {list(self.table.columns)}, not those of this run "
+                        f"({header.split()}): a memory-based run and a plain one never share a file; choose "
+                        "another --out"
+                    )
+                self.path.write_text(header + "\n")  # no row yet: this run's header
+                self.table = read_results(self.path)
             self.done = set(int(i) for i in self.table["idx"])
         else:
             self.path.write_text(header + "\n")
