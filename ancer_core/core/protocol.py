@@ -137,13 +137,13 @@ def optimize_theta(
 
     out = {}
     theta_max = None if settings.theta_max_ratio is None else settings.theta_max_ratio * theta0
-    surrogate = {
+    shared = {  # every optimizer stage's
         "surrogate": Surrogate(settings.objective, settings.temperature, theta_max),
         "seed": seed,
         "indices": indices,
     }
     if init is None:
-        common = dict(samples=settings.iso_samples, callback=cb("isotropic-dd"), **surrogate)
+        common = dict(samples=settings.iso_samples, callback=cb("isotropic-dd"), **shared)
         if settings.iso_solver == "scalar":
             out["isotropic-dd"] = isotropic_dd_scalar(model, x, theta0, norm, **common)
         else:
@@ -170,7 +170,7 @@ def optimize_theta(
             kappa=settings.kappa,
             callback=cb("ancer"),
             snapshot_at=snapshot_steps(settings.ancer_iterations, snapshots) if snapshots else None,
-            **surrogate,
+            **shared,
         )
     return out
 
