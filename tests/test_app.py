@@ -231,6 +231,8 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert any("θ maps over the 4 certified images" in h.value for h in at.subheader)
     at.radio(key="theta_mode").set_value("mean per class").run()
     assert not at.exception, at.exception
+    lost = next(d.value for d in at.dataframe if "lost at r = 0" in d.value.columns)  # against fixed σ
+    assert list(lost["method"]) == ["isotropic-dd", "ancer"] and (lost["images"] == 4).all()
     # the memory reading: the same views, replayed with memory-based certification
     at.radio(key="reading").set_value("with memory").run()
     assert not at.exception, at.exception

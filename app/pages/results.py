@@ -25,10 +25,12 @@ from ancer_core.data import (
     grid_with_memory,
     load_grid,
     load_thetas,
+    lost_and_gained,
     models_by_table,
     read_results,
     superset_rows,
     superset_table,
+    theta_ratios,
 )
 
 # the repository's result grid, or another one (ANCER_RESULTS: a folder with one sub-folder per model)
@@ -145,6 +147,34 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             "Per model, over its images: ANCER's radius (or proxy radius) at least that of fixed σ and Isotropic DD; "
             "the last column checks Definition 1 exactly (an isotropic ball lies in ANCER's region iff its radius ≤ "
             "min θ·gap, with the same class). The paper reports 83 % / 93 % for Cohen et al.'s CIFAR-10 models."
+        )
+
+
+def lost_and_gained_table(tables: dict, theta0: float | None) -> None:
+    """Image by image against fixed σ: the images a data-dependent method loses at r = 0, the class it
+    certifies them as instead (an attractor class shows as one class taking most of them), the images
+    it gains, and how far its θ moved from the model's."""
+    if "fixed" not in tables:
+        return
+    rows = []
+    for m, t in tables.items():
+        if m == "fixed":
+            continue
+        lg = lost_and_gained(tables["fixed"], t)
+        went = ", ".join(f"{CLASSES[c] if c >= 0 else 'abstain'} {n}" for c, n in lg.destinations().most_common())
+        row = {"method": m, "images": lg.images, "lost at r = 0": len(lg.lost), "certified instead as": went}
+        row["gained at r = 0"] = len(lg.gained)
+        if theta0:
+            row["θ > 2 θ₀"] = int((theta_ratios(t, theta0) > 2).sum())
+        rows.append(row)
+    if rows:
+        st.subheader("Against fixed σ, image by image")
+        st.dataframe(rows, hide_index=True, key="lost_gained")
+        st.caption(
+            "Lost: certified correctly by fixed σ (r ≥ 0), not by this method; gained: the reverse. When one class "
+            "takes most of the lost images, the optimizer grew θ into noise under which the network answers that "
+            "class for any input (an attractor class; docs/results.md). θ > 2 θ₀: images whose smallest θ ended "
+            "above twice the model's."
         )
 
 
@@ -314,6 +344,8 @@ def main() -> None:
         st.code(accuracy_table(tables, TABLE_RADII))
         if "ancer" in tables and len(tables) > 1:
             st.code(superset_table(tables, "ancer"))
+
+    lost_and_gained_table(tables, meta.get("theta0"))
 
     st.subheader("Figure 5: σ-factor and gap")
     h1, h2 = st.columns(2)
