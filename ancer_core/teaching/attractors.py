@@ -58,17 +58,16 @@ def attractor_profile(
     """The attractor profile of ``model`` on the images ``x`` (with their ``labels``), in chunks."""
     idx = list(range(len(x))) if indices is None else list(indices)
     r = np.asarray(ratios, dtype=np.float64)
-    majority = []
-    votes = np.zeros((len(r), 0))
+    majority, votes = [], []
     for s in range(0, len(x), chunk):
         xb = x[s : s + chunk]
         u = unit_draws(norm, make_generators(seed, idx[s : s + chunk], xb.device, STREAM_ISOTROPIC_DD), samples, xb)
         thetas = torch.as_tensor(theta0 * r, dtype=xb.dtype, device=xb.device).expand(len(xb), -1)
         v = class_curves(model, xb, thetas, u)["votes"].cpu().numpy()  # (B, K, classes)
-        votes = v.sum(0) if not votes.size else votes + v.sum(0)
+        votes.append(v.sum(0))
         majority.append(v.argmax(-1))  # (B, K)
     maj = np.concatenate(majority)
-    shares = votes / len(x)
+    shares = np.sum(votes, axis=0) / len(x)
     top = shares.argmax(-1)
     return AttractorProfile(
         float(theta0),
