@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 import ancer_core as ac
-from ancer_core.core import autocast_dtype, certify_config
+from ancer_core.cli.common import theta_max_ratio
+from ancer_core.core import autocast_dtype, certify_config, default_optimizer_precision
 from ancer_core.core.validation import AncerInputError
 from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, theta_file
 from ancer_core.models import load_int8
@@ -48,7 +49,9 @@ p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDes
 p.add_argument("--models", nargs="+", default=list(IMAGES), choices=list(IMAGES))
 p.add_argument("--preset", default="cpu", choices=list(ac.PRESETS))
 p.add_argument("--precision", default="fp32", choices=["fp32", "int8"], help="CERTIFY's network")
-p.add_argument("--optimizer-precision", default="fp32", choices=["fp32", "bf16"])
+p.add_argument(
+    "--optimizer-precision", default=None, choices=["fp32", "bf16"], help="default: the library's for --precision"
+)
 p.add_argument("--chunk", type=int, default=8, help="images optimized and certified together")
 p.add_argument("--out", default="results")
 p.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
@@ -56,9 +59,10 @@ p.add_argument("--indices", default=None, help="start:stop:step for every model 
 p.add_argument("--methods", nargs="+", default=list(ac.METHODS), choices=list(ac.METHODS))
 p.add_argument("--objective", default=None, choices=list(ac.OBJECTIVES), help="the optimizers' surrogate")
 p.add_argument("--temperature", type=float, default=None, help="softmax temperature of the surrogate")
-p.add_argument("--theta-max-ratio", type=float, default=None, help="θ ≤ this × the model's θ")
+p.add_argument("--theta-max-ratio", type=theta_max_ratio, default=None, help="θ ≤ this × the model's θ, or none")
 p.add_argument("--iso-solver", default=None, choices=list(ac.ISO_SOLVERS), help="Isotropic DD's solver")
 a = p.parse_args()
+a.optimizer_precision = a.optimizer_precision or default_optimizer_precision(a.precision)
 overrides = {
     "objective": a.objective,
     "temperature": a.temperature,

@@ -60,6 +60,7 @@ def test_nonsense_settings_are_explained():
 
 def test_live_page_after_a_run_has_figure2_slices_export_and_mc_check():
     at = AppTest.from_file(APP, default_timeout=180).run()
+    next(w for w in at.number_input if w.label.startswith("test image index")).set_value(1)
     _tiny(at).run()
     next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
     assert not at.exception, at.exception
@@ -69,7 +70,7 @@ def test_live_page_after_a_run_has_figure2_slices_export_and_mc_check():
     at.toggle(key="overlay").set_value(True).run()
     assert not at.exception
     check = [b for b in at.button if b.label.startswith("Monte Carlo check")]
-    assert check, "image 0 is certified by both methods with these seeded settings, so the check must be offered"
+    assert check, "image 1 is certified by both methods with these seeded settings, so the check must be offered"
     check[0].click().run()
     assert not at.exception
     assert at.success or at.warning
@@ -149,7 +150,8 @@ def test_preset_switch_restores_values_and_the_run_time_is_estimated():
     preset("quick")
     assert n_value() == ac.PRESETS["quick"].n and not at.exception
     est = [c.value for c in at.caption if c.value.startswith("This run:")]
-    assert est and "6,192 noisy images" in est[0] and "images/s" in est[0]
+    # three CERTIFY runs of N0 + N = 2,064, and the scalar Isotropic DD solver's 63 θ values × 32 draws
+    assert est and "8,208 noisy images" in est[0] and "images/s" in est[0]
 
 
 def _run_tiny(at):
@@ -246,3 +248,28 @@ def test_live_page_runs_the_anchored_objective_with_the_scalar_solver():
     at.selectbox(key="iso_solver").set_value("scalar")
     _run_tiny(at)
     assert any("maximised the anchored objective (Isotropic DD: scalar solver)" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_app_optimizer_precision_defaults_to_the_command_lines(monkeypatch, native):
+    """On a CPU with native bf16 and on one without: the app's optimizer precision beside int8 CERTIFY is
+    what `certify --precision int8` runs its optimizers in on the same CPU, and the run records it."""
+    from ancer_core.cli import build_parser
+    from ancer_core.cli.common import optimizer_precision
+
+    feats = dict.fromkeys(("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8"), False)
+    monkeypatch.setattr("ancer_core.core.precision.cpu_features", lambda: feats | {"amx_bf16": native})
+    argv = ["certify", "--precision", "int8", "--device", "cpu", "--norm", "l2", "--method", "ancer", "--sigma", "0.25"]
+    argv += ["--out", "unused.tsv"]
+    cli = optimizer_precision(build_parser(argv).parse_args(argv))
+    assert cli == ("bf16" if native else "fp32")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    choose = next(w for w in at.selectbox if w.label == "CERTIFY precision")
+    if not any(o.startswith("int8") for o in choose.options):  # the options as shown, with their speed-up
+        pytest.skip("this CPU has no int8 engine")
+    choose.set_value("int8").run()
+    shown = [w for w in at.selectbox if w.label == "optimizers' precision"]
+    assert (shown[0].value if shown else "fp32") == cli and bool(shown) == native  # offered only where native
+    next(w for w in at.number_input if w.label.startswith("test image index")).set_value(1)
+    _run_tiny(at)
+    assert any(f"The optimizers ({cli})" in c.value for c in at.caption)

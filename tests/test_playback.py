@@ -37,7 +37,9 @@ def test_frames_and_sentence_from_a_run():
     torch.manual_seed(0)
     model = ac.build_model("small-cnn").eval()
     x = torch.rand(1, 3, 32, 32)
-    s = ac.preset("quick", n0=8, n=32, iso_iterations=4, iso_samples=4, ancer_iterations=3, ancer_samples=4)
+    s = ac.preset(
+        "quick", n0=8, n=32, iso_iterations=4, iso_samples=4, ancer_iterations=3, ancer_samples=4, iso_solver="gradient"
+    )
     res = ac.run_all_methods(model, x, "l2", 0.25, s, indices=[0], snapshots=50)
     run = Run(res, "test image #0", 0, x, 3, "l2", "m", 0.25, s, 0.25, 0, "quick", "fp32", 1.0, "k")
     frames = frames_of(run)

@@ -125,7 +125,9 @@ def test_snapshots_are_taken_at_their_steps_and_end_at_the_certified_theta():
     torch.manual_seed(0)
     model = ac.build_model("small-cnn").eval()
     x = torch.rand(2, 3, 32, 32)
-    s = ac.preset("quick", n0=8, n=32, iso_iterations=6, iso_samples=4, ancer_iterations=4, ancer_samples=4)
+    s = ac.preset(
+        "quick", n0=8, n=32, iso_iterations=6, iso_samples=4, ancer_iterations=4, ancer_samples=4, iso_solver="gradient"
+    )
     res = ac.run_all_methods(model, x, "l2", 0.25, s, indices=[1, 2], snapshots=3, methods=("isotropic-dd", "ancer"))
     iso = res["isotropic-dd"].snapshots["isotropic-dd"]
     an = res["ancer"].snapshots["ancer"]
@@ -139,3 +141,30 @@ def test_snapshots_are_taken_at_their_steps_and_end_at_the_certified_theta():
     np.testing.assert_array_equal(an["theta"][0], np.broadcast_to(iso["theta"][-1][:, None, None, None], x.shape))
     assert iso["probs"].shape == (3, 2, 10) and np.allclose(iso["probs"].sum(-1), 1, atol=1e-5)
     assert an["proxy_radius"].shape == (3, 2)
+
+
+def test_scalar_solver_snapshots_follow_its_climb_and_end_at_the_certified_theta():
+    """The scalar solver's playback: step 0 is θ₀, the climb's steps are grid points (their proxy radius
+    the grid's objective there) moving one grid step at a time away from θ₀, the last step the θ that
+    CERTIFY used."""
+    from ancer_core.core.scalar import isotropic_dd_scalar
+
+    torch.manual_seed(0)
+    model = ac.build_model("small-cnn").eval()
+    x = torch.rand(3, 3, 32, 32)
+    r = isotropic_dd_scalar(model, x, 0.25, "l2", samples=4, snapshots=1000, indices=[0, 1, 2])
+    sn, grid = r.snapshots, r.curves
+    steps = sn["step"]
+    assert steps.tolist() == list(range(len(steps))) and len(steps) >= 12  # every step kept: ≥ 10 golden + 2
+    np.testing.assert_allclose(sn["theta"][0], 0.25, rtol=1e-6)
+    np.testing.assert_array_equal(sn["theta"][-1], r.theta.numpy())
+    climb = len(steps) - 1 - 10 - 1  # the last 11 steps are the 10 golden steps and the final comparison
+    for b in range(3):
+        cols = [int(np.argmin(abs(np.log(grid["theta"][b]) - np.log(t)))) for t in sn["theta"][: climb + 1, b]]
+        np.testing.assert_allclose(sn["theta"][: climb + 1, b], grid["theta"][b, cols], rtol=1e-5)
+        np.testing.assert_allclose(sn["proxy_radius"][: climb + 1, b], grid["objective"][b, cols], rtol=1e-5)
+        assert all(abs(c1 - c0) <= 1 for c0, c1 in zip(cols, cols[1:]))  # one grid step at a time
+    assert np.allclose(sn["probs"].sum(-1), 1, atol=1e-5)
+    few = isotropic_dd_scalar(model, x, 0.25, "l2", samples=4, snapshots=5, indices=[0, 1, 2]).snapshots
+    assert len(few["step"]) == 5 and few["step"][-1] == steps[-1]
+    np.testing.assert_array_equal(few["theta"][-1], r.theta.numpy())

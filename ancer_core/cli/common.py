@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from dataclasses import dataclass
 
@@ -118,18 +119,19 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--objective",
         choices=OBJECTIVES,
         default=None,
-        help="what the optimizers' surrogate maximises: paper (the top-2 gap, the paper's) or anchored (the "
-        "gap of the class the surrogate predicts at the start θ); never changes what CERTIFY counts "
-        "(default: the preset's)",
+        help="what the optimizers' surrogate maximises: anchored (the gap of the class the surrogate predicts at "
+        "the start θ, with θ ≤ 2 × the start θ unless --theta-max-ratio) or paper (the authors' top-2 gap, θ "
+        "unbounded unless --theta-max-ratio); never changes what CERTIFY counts (default: the preset's, anchored)",
     )
     p.add_argument(
         "--temperature", type=float, default=None, help="softmax temperature of the surrogate (default: the preset's)"
     )
     p.add_argument(
         "--theta-max-ratio",
-        type=float,
+        type=theta_max_ratio,
         default=None,
-        help="bound every θ by this multiple of the start θ (default: the preset's; none in the shipped presets)",
+        help="bound every θ by this multiple of the start θ, or none (default: 2 with the anchored objective, "
+        "none with the paper's)",
     )
     p.add_argument(
         "--iso-solver",
@@ -153,7 +155,7 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         default=None,
         help="autocast of the optimizers' forward and backward passes; θ only has to be fixed before CERTIFY "
         "samples, so it never affects soundness. bf16 is faster on CPUs with native bf16 (AVX-512 bf16, AMX) "
-        "(default: as --precision, fp32 for int8)",
+        "(default: as --precision; with int8, bf16 where the device runs bf16 natively, else fp32)",
     )
     p.add_argument(
         "--channels-last",
@@ -161,6 +163,16 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         help="channels-last memory layout for the model and the "
         "forward passes (already the default for the weights on a CPU)",
     )
+
+
+def theta_max_ratio(text: str) -> float:
+    """--theta-max-ratio: a number ≥ 1, or "none" (unbounded, given to :func:`preset` as ∞)."""
+    if text.strip().lower() in ("none", "inf"):
+        return math.inf
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number ≥ 1 or none") from None
 
 
 def optimizer_overrides(args) -> dict:
@@ -286,5 +298,6 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
 
 
 def optimizer_precision(args) -> str:
-    """The precision the optimizers run in: --optimizer-precision, else that of --precision (fp32 for int8)."""
-    return args.optimizer_precision or default_optimizer_precision(args.precision)
+    """The precision the optimizers run in: --optimizer-precision, else :func:`default_optimizer_precision`
+    of --precision on the chosen device (the app's default too)."""
+    return args.optimizer_precision or default_optimizer_precision(args.precision, device_from_flag(args.device))

@@ -9,6 +9,8 @@ fixed before CERTIFY samples).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from .smoothing import SamplingConfig
@@ -36,6 +38,33 @@ def certify_config(precision: str, channels_last: bool = False, **options) -> Sa
     )
 
 
-def default_optimizer_precision(precision: str) -> str:
-    """The optimizers' precision when not chosen: CERTIFY's, except fp32 beside the int8 network."""
-    return "fp32" if precision == "int8" else precision
+def cpu_features() -> dict[str, bool]:
+    """The CPU's vector and matrix extensions that decide which precision is fast (Linux
+    ``/proc/cpuinfo`` flags; all False where it cannot be read)."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    names = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    return {n: n in flags for n in names}
+
+
+def native_bf16(device: str | torch.device = "cpu") -> bool:
+    """Whether ``device`` computes in bf16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX-512 bf16 or AMX (elsewhere bf16 is emulated and slower than fp32)."""
+    if torch.device(device).type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    feats = cpu_features()
+    return feats["avx512_bf16"] or feats["amx_bf16"]
+
+
+def default_optimizer_precision(precision: str, device: str | torch.device = "cpu") -> str:
+    """The optimizers' precision when not chosen: CERTIFY's autocast (bf16, fp16); fp32 beside fp32
+    CERTIFY; beside the int8 network, bf16 where ``device`` runs it natively, else fp32."""
+    if precision == "int8":
+        return "bf16" if native_bf16(device) else "fp32"
+    return precision

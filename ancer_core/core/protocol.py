@@ -7,6 +7,7 @@ with CERTIFY (:func:`run_all_methods`). Shared by the CLI, the app and the bench
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -23,7 +24,8 @@ from .surrogate import Surrogate, check_objective
 from .validation import AncerInputError, check_alpha, check_count
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
-ISO_SOLVERS = ("gradient", "scalar")
+ISO_SOLVERS = ("scalar", "gradient")
+DEFAULT_THETA_MAX_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,17 @@ class Settings:
     ancer_samples: int = 100
     ancer_lr: float = 0.04
     kappa: float = 2.0
-    # what the optimizers' surrogate maximises and how (core/surrogate.py): "paper" (top-2 gap) or
-    # "anchored" (the start θ's class), the softmax temperature, an upper bound on θ as a multiple of
-    # the start θ (None: unbounded), and Isotropic DD's solver: "gradient" (the original's iterations
-    # × samples) or "scalar" (a grid of log θ on iso_samples common draws, then golden section)
-    objective: str = "paper"
+    # what the optimizers' surrogate maximises and how (core/surrogate.py): "anchored" (the gap of the
+    # class the surrogate predicts at the start θ) or "paper" (the top-2 gap), the softmax temperature,
+    # an upper bound on θ as a multiple of the start θ (None: unbounded), and Isotropic DD's solver:
+    # "scalar" (a grid of log θ on iso_samples common draws, then golden section) or "gradient" (the
+    # original's iterations × samples). The default is anchored with θ ≤ 2 θ₀: beyond twice its training
+    # noise every shipped network answers mostly one class whatever the image (results/attractors.json),
+    # so a larger θ certifies that class rather than the image (docs/results.md, "Attractor classes")
+    objective: str = "anchored"
     temperature: float = 1.0
-    theta_max_ratio: float | None = None
-    iso_solver: str = "gradient"
+    theta_max_ratio: float | None = DEFAULT_THETA_MAX_RATIO
+    iso_solver: str = "scalar"
 
     def validate(self) -> Settings:
         check_count("N0", self.n0)
@@ -85,9 +90,17 @@ PRESETS = {
 
 
 def preset(name: str, **overrides) -> Settings:
+    """The preset ``name`` with the overrides that are not None. ``objective="paper"`` is the authors'
+    method: its θ is unbounded unless ``theta_max_ratio`` is given (``math.inf`` states "unbounded"
+    for the anchored objective)."""
     if name not in PRESETS:
         raise AncerInputError(f"preset={name!r}; use one of {', '.join(PRESETS)}")
-    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}).validate()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("objective") == "paper":
+        given.setdefault("theta_max_ratio", None)
+    if given.get("theta_max_ratio") == math.inf:
+        given["theta_max_ratio"] = None
+    return replace(PRESETS[name], **given).validate()
 
 
 def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, int]:
@@ -145,7 +158,7 @@ def optimize_theta(
     if init is None:
         common = dict(samples=settings.iso_samples, callback=cb("isotropic-dd"), **shared)
         if settings.iso_solver == "scalar":
-            out["isotropic-dd"] = isotropic_dd_scalar(model, x, theta0, norm, **common)
+            out["isotropic-dd"] = isotropic_dd_scalar(model, x, theta0, norm, snapshots=snapshots, **common)
         else:
             out["isotropic-dd"] = isotropic_dd(
                 model,

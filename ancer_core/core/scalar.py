@@ -12,6 +12,7 @@ import torch
 from .noise import Noise
 from .optimize import MIN_THETA, IterationCallback, OptimizationResult, finish_trace, record_step, validate_inputs
 from .smoothing import STREAM_ISOTROPIC_DD, make_generators
+from .snapshots import Snapshots, snapshot_steps
 from .surrogate import Surrogate, class_curves, gap_pair, unit_draws
 from .validation import check_theta
 
@@ -63,6 +64,7 @@ def isotropic_dd_scalar(
     callback: IterationCallback | None = None,
     surrogate: Surrogate = Surrogate(),
     anchor: torch.Tensor | None = None,
+    snapshots: int = 0,
 ) -> OptimizationResult:
     """Isotropic DD's objective (θ·gap, as :func:`isotropic_dd`) maximised as a scalar problem.
 
@@ -77,6 +79,8 @@ def isotropic_dd_scalar(
 
     The returned θ is the best point evaluated. ``curves`` keeps the grid's curves per class (the
     diagnosis of attractor classes reads them); ``trace`` the refinement, one row per step.
+    ``snapshots``: keep up to that many evenly spaced steps of the path for playback
+    (:func:`_path_snapshots`; ``result.snapshots``).
     """
     x, noise = validate_inputs(model, x, norm, refine, samples, 1.0)
     theta0 = check_theta(theta0, x)
@@ -102,32 +106,47 @@ def isotropic_dd_scalar(
         gap = noise.certified_gap_estimate(noise.gap_estimate(pair.reshape(-1, 2)).view(log_theta.shape))
         return log_theta.exp() * gap, gap, c | {"anchor": anchor}
 
+    def improve(pt, fv, probs_pt):
+        nonlocal best_log, best_f, best_probs
+        better = fv > best_f
+        best_log, best_f = torch.where(better, pt, best_log), torch.where(better, fv, best_f)
+        best_probs = torch.where(better.unsqueeze(1), probs_pt, best_probs)
+
     f_grid, _, grid = value(log_grid, anchor if surrogate.objective == "anchored" else None)
     anchor = grid["anchor"]
     best = f_grid.argmax(1) if search == "global" else _climb(f_grid, start)
     rows = torch.arange(x.shape[0], device=x.device)
     lo = log_grid[rows, (best - 1).clamp(min=0)]
     hi = log_grid[rows, (best + 1).clamp(max=log_grid.shape[1] - 1)]
-    best_log, best_f = log_grid[rows, best], f_grid[rows, best]
+    best_log, best_f, best_probs = log_grid[rows, best], f_grid[rows, best], grid["probs"][rows, best]
     trace: dict = {}
+    refined = []  # (log θ, objective, probabilities) of the best point after each golden step
+
+    def point(log_theta):
+        f, _, c = value(log_theta.unsqueeze(1), anchor)
+        return f[:, 0], c["probs"][:, 0]
+
     # golden section keeps two interior points; each step evaluates one new point per image
     a, b = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
-    fa, fb = value(a.unsqueeze(1), anchor)[0][:, 0], value(b.unsqueeze(1), anchor)[0][:, 0]
+    (fa, pa), (fb, pb) = point(a), point(b)
     for it in range(refine):
-        for pt, fv in ((a, fa), (b, fb)):
-            better = fv > best_f
-            best_log, best_f = torch.where(better, pt, best_log), torch.where(better, fv, best_f)
+        improve(a, fa, pa)
+        improve(b, fb, pb)
         left = fa >= fb  # the maximum lies in [lo, b]
         hi, lo = torch.where(left, b, hi), torch.where(left, lo, a)
         a_new, b_new = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
         probe = torch.where(left, a_new, b_new)
-        f_probe = value(probe.unsqueeze(1), anchor)[0][:, 0]
-        a, fa, b, fb = (
+        f_probe, p_probe = point(probe)
+        keep = left.unsqueeze(1)
+        a, fa, pa, b, fb, pb = (
             torch.where(left, a_new, b),
             torch.where(left, f_probe, fb),
+            torch.where(keep, p_probe, pb),
             torch.where(left, a, b_new),
             torch.where(left, fa, f_probe),
+            torch.where(keep, pa, p_probe),
         )
+        refined.append((best_log, best_f, best_probs))
         theta = best_log.exp()
         stats = record_step(
             trace,
@@ -140,9 +159,10 @@ def isotropic_dd_scalar(
         )
         if callback is not None:
             callback(it + 1, refine, stats)
-    for pt, fv in ((a, fa), (b, fb)):
-        better = fv > best_f
-        best_log, best_f = torch.where(better, pt, best_log), torch.where(better, fv, best_f)
+    improve(a, fa, pa)
+    improve(b, fb, pb)
+    refined.append((best_log, best_f, best_probs))
+    snaps = _path_snapshots(log_grid, f_grid, grid["probs"], start, best, refined, snapshots) if snapshots else {}
     curves = {
         "theta": log_grid.exp().cpu().numpy(),
         "objective": f_grid.cpu().numpy(),
@@ -154,4 +174,25 @@ def isotropic_dd_scalar(
     settings = {"method": "isotropic-dd", "solver": "scalar", "search": search, "samples": samples}
     settings.update(low=low, high=high)
     settings.update(step=step, refine=refine, seed=seed, **surrogate.as_dict())
-    return OptimizationResult(best_log.exp(), finish_trace(trace) if trace else {}, settings, curves)
+    return OptimizationResult(best_log.exp(), finish_trace(trace) if trace else {}, settings, curves, snaps)
+
+
+def _path_snapshots(log_grid, f_grid, probs, start: int, best, refined: list, count: int) -> dict:
+    """Playback of the scalar solver's path: step s ≤ L (the longest climb) is the grid point s moves
+    uphill from θ₀ (an image whose climb ended earlier stays at its end), then one step per golden
+    refinement and a last one, the θ returned (the θ CERTIFY uses). Up to ``count`` evenly spaced
+    steps are kept, as the gradient solver's (:func:`.snapshots.snapshot_steps`)."""
+    rows = torch.arange(log_grid.shape[0], device=log_grid.device)
+    moves = best - start
+    climb = int(moves.abs().max())
+    snaps = Snapshots(snapshot_steps(climb + len(refined), count))
+    for step in range(climb + len(refined) + 1):
+        if not snaps.wants(step):
+            continue
+        if step <= climb:
+            col = start + moves.sign() * moves.abs().clamp(max=step)
+            log_theta, f, p = log_grid[rows, col], f_grid[rows, col], probs[rows, col]
+        else:
+            log_theta, f, p = refined[step - climb - 1]
+        snaps.add(step, log_theta.exp(), p, f)
+    return snaps.result()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..core.precision import default_device
+from ..core.precision import cpu_features, default_device
 
 
 def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object, float]:
@@ -26,21 +26,6 @@ def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object,
     out = fn()
     sync()
     return out, time.perf_counter() - t
-
-
-def cpu_features() -> dict[str, bool]:
-    """The CPU's vector and matrix extensions that decide which precision is fast (Linux
-    ``/proc/cpuinfo`` flags; all False where it cannot be read)."""
-    flags: set[str] = set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
-    names = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-    return {n: n in flags for n in names}
 
 
 # Environment variables that make PyTorch's CPU kernels use fewer instructions than the CPU has:

@@ -37,6 +37,7 @@ class Run:
     precision: str  # the network CERTIFY sampled: fp32, bf16 or int8
     seconds: float
     key: str  # unique per run: widgets that depend on the run key their state by it
+    optimizer_precision: str = "fp32"  # the optimizers' autocast
 
     @property
     def noise(self) -> ac.Noise:
@@ -45,7 +46,7 @@ class Run:
     @property
     def title(self) -> str:
         parts = [self.image, self.model, self.norm, f"σ = {self.sigma:g}", self.preset, self.precision]
-        if self.settings.objective != "paper":
+        if self.settings.objective != ac.Settings.objective:
             parts.append(f"{self.settings.objective} objective")
         return " · ".join(parts)
 

@@ -17,8 +17,8 @@ from .images import class_pool, pick
 NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
 OBJECTIVE_LABELS = {
-    "paper": "the paper's: the top-2 gap, whichever classes",
-    "anchored": "anchored: the initial σ's class",
+    "anchored": f"anchored: the initial σ's class, θ ≤ {ac.DEFAULT_THETA_MAX_RATIO:g} × σ (default)",
+    "paper": "the paper's: the top-2 gap, whichever classes, θ unbounded",
 }
 SOLVER_LABELS = {
     "gradient": "gradient steps (the original's)",
@@ -43,6 +43,7 @@ class Choice:
     settings_error: str | None
     seed: int
     precision: str  # the network CERTIFY samples: fp32, bf16 (autocast) or int8
+    optimizer_precision: str = "fp32"  # the optimizers' autocast: fp32 or bf16 (never affects soundness)
 
 
 def _qp_number(name: str, default, lo, hi, cast=int):
@@ -120,15 +121,34 @@ def precision_choice(model_name: str) -> str:
         key=f"precision-{model_name}",
         help="The network CERTIFY samples. A certificate is a statement about the network as run: with bf16 "
         "(autocast) or int8 (calibrated on noisy training images) it certifies that network, which agrees with "
-        "the fp32 one on most noisy inputs but not all. The optimizers always run in fp32.",
+        "the fp32 one on most noisy inputs but not all.",
     )
 
 
-def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings | None, str | None, int, str]:
+def optimizer_precision_choice(precision: str) -> str:
+    """The optimizers' precision, defaulting to the command line's for the same CERTIFY precision on this
+    device (``ac.core.default_optimizer_precision``); bf16 is offered where the device runs it natively."""
+    device = resources.device()
+    default = ac.core.default_optimizer_precision(precision, device)
+    options = ["fp32", "bf16"] if ac.core.native_bf16(device) or default == "bf16" else ["fp32"]
+    if display.presenter() or len(options) == 1:
+        return default
+    return st.selectbox(
+        "optimizers' precision",
+        options,
+        index=options.index(default),
+        key=f"optimizer-precision-{precision}",
+        help=f"Autocast of Isotropic DD's and ANCER's passes; default here: {default}, as the command line's "
+        "--optimizer-precision on this device. θ is fixed before CERTIFY samples, so this never affects soundness.",
+    )
+
+
+def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings | None, str | None, int, str, str]:
     """The advanced settings, keyed per preset (switching presets restores that preset's values)."""
     base, k = ac.PRESETS[preset_name], preset_name
     with st.expander("advanced settings"):
         precision = precision_choice(model_name)
+        optimizer_precision = optimizer_precision_choice(precision)
         n0 = st.number_input("N0 (selection samples)", 1, 1_000_000, base.n0, key=f"n0-{k}")
         n = st.number_input("N (estimation samples)", 1, 10_000_000, base.n, key=f"n-{k}")
         alpha = st.number_input("α (failure probability)", 0.0, 1.0, base.alpha, format="%.4f", key=f"alpha-{k}")
@@ -138,20 +158,22 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
         objective = st.selectbox(
             "optimizers' objective",
-            ac.OBJECTIVES,
+            list(OBJECTIVE_LABELS),
             format_func=OBJECTIVE_LABELS.get,
             key="objective",
             help="What Isotropic DD and ANCER maximise. The paper's top-2 gap may switch to a class the network "
             "answers for any input under heavy noise (an attractor class, docs/results.md); the anchored gap keeps "
-            "the class the smoothed classifier answers at the initial σ. CERTIFY counts the same hard votes either "
-            "way. Run both on one image and compare them below.",
+            "the class the smoothed classifier answers at the initial σ and bounds θ by twice σ, beyond which "
+            "every shipped network answers mostly one class whatever the image. CERTIFY counts the same hard votes "
+            "either way. Run both on one image and compare them below.",
         )
         iso_solver = st.selectbox(
             "Isotropic DD solver", ac.ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver"
         )
         seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     try:
-        settings = ac.Settings(
+        settings = ac.preset(
+            preset_name,
             n0=int(n0),
             n=int(n),
             alpha=float(alpha),
@@ -162,10 +184,10 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             kappa=float(kappa),
             objective=objective,
             iso_solver=iso_solver,
-        ).validate()
-        return settings, None, seed, precision
+        )
+        return settings, None, seed, precision, optimizer_precision
     except AncerInputError as e:
-        return None, str(e), seed, precision
+        return None, str(e), seed, precision, optimizer_precision
 
 
 def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
@@ -211,10 +233,25 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         if display.presenter():  # fewer controls on screen: the preset as it is
             settings, settings_error, seed = ac.PRESETS[preset], None, int(st.session_state.get("seed", 0))
             precision = precision_choice(model_name)
+            optimizer_precision = optimizer_precision_choice(precision)
         else:
-            settings, settings_error, seed, precision = _advanced_settings(preset, model_name)
+            settings, settings_error, seed, precision, optimizer_precision = _advanced_settings(preset, model_name)
         st.caption(f"device: **{resources.device_label()}**")
         st.query_params.update(
             {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
         )
-    return Choice(source, idx, pool, cls, norm, model_name, sigma, preset, settings, settings_error, seed, precision)
+    return Choice(
+        source,
+        idx,
+        pool,
+        cls,
+        norm,
+        model_name,
+        sigma,
+        preset,
+        settings,
+        settings_error,
+        seed,
+        precision,
+        optimizer_precision,
+    )

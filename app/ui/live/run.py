@@ -31,8 +31,10 @@ def show_estimate(where, settings: ac.Settings, model_name: str, precision: str)
             rate["forward"] = resources.precision_speeds(model_name, str(resources.device()))[precision]
         eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
         where.caption(
-            f"This run: {work['forward']:,} noisy images through the network for the three CERTIFY "
-            f"calls ({precision}) and {work['gradient']:,} forward + backward passes for the optimizers — about "
+            f"This run: {work['forward']:,} noisy images through the network without gradients (the three "
+            f"CERTIFY calls in {precision}"
+            + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
+            + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
             f"**{resources.duration(eta)}** of computation on this device (a rough estimate from its measured "
             f"speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
         )
@@ -84,6 +86,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 callback=on_progress,
                 config=ac.core.certify_config(c.precision),
                 certify_model=resources.int8_model(c.model_name) if c.precision == "int8" else None,
+                optimizer_autocast=ac.core.autocast_dtype(c.optimizer_precision),
                 snapshots=PLAYBACK_SNAPSHOTS,
             )
         status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
@@ -104,6 +107,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 c.precision,
                 time.time() - t_start,
                 f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
+                c.optimizer_precision,
             )
         )
     except AncerInputError as e:

@@ -1,0 +1,129 @@
+"""The optimizers' objectives compared on every model: the paper's against the default, as run and with memory.
+
+    python scripts/compare_objectives.py --baseline results --candidate results/regeneration \\
+        [--out results/regeneration/comparison.json]
+
+For each model with Isotropic DD and ANCER files on both sides: the images both sides hold (fixed σ
+from the baseline folder: it optimizes nothing, so the objective does not touch it), each file cut
+to those images *before* the memory replay, so that both memories see the same images in the same
+order. For each reading and method: certified accuracy (%) at r = 0, 0.25, 0.5, 1.0 and ACR; the
+paired difference candidate − baseline with its 95 % bootstrap interval (as
+``scripts/compare_paired.py``); and the target of the default objective, read with memory: each
+data-dependent method certifies at r = 0 no fewer images than fixed σ minus 1 point, and ACR
+orders ANCER ≥ Isotropic DD ≥ fixed σ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_paired import compare  # noqa: E402
+
+from ancer_core.data import Table, read_results, replay_memory, settings_path, theta_source  # noqa: E402
+from ancer_core.data.results import average_certified_radius, certified_accuracy  # noqa: E402
+
+RADII = (0.0, 0.25, 0.5, 1.0)
+DATA_DEPENDENT = ("isotropic-dd", "ancer")
+
+
+def _subset(table: Table, keep: np.ndarray) -> Table:
+    """The rows of ``table`` whose image is in ``keep``, in the file's (certification) order."""
+    mask = np.isin(table["idx"], keep)
+    return Table({k: v[mask] for k, v in table.columns.items()})
+
+
+def _side(folder: Path, method: str, keep: np.ndarray, images: np.ndarray | None) -> Table:
+    path = folder / f"{method}.tsv"
+    table = _subset(read_results(path), keep)
+    if images is None:
+        return table
+    meta = json.loads(settings_path(path).read_text())
+    return replay_memory(table, meta, images, theta_source(method, meta, table, folder / "ancer-thetas"))
+
+
+def _summary(t: Table) -> dict:
+    return {"certified": (100 * certified_accuracy(t, RADII)).round(1).tolist(), "acr": average_certified_radius(t)}
+
+
+def compare_model(base: Path, cand: Path, images: np.ndarray) -> dict:
+    """Both objectives on the images both sides hold, as run and with memory (see the module's docstring)."""
+    files = [base / f"{m}.tsv" for m in ("fixed", *DATA_DEPENDENT)] + [cand / f"{m}.tsv" for m in DATA_DEPENDENT]
+    common = read_results(files[0])["idx"]
+    for f in files[1:]:
+        common = np.intersect1d(common, read_results(f)["idx"])
+    out = {"images": int(len(common)), "radii": list(RADII), "readings": {}}
+    for reading, imgs in (("as run", None), ("with memory", images)):
+        fixed = _side(base, "fixed", common, imgs)
+        r = {"fixed": _summary(fixed)}
+        for m in DATA_DEPENDENT:
+            b, c = _side(base, m, common, imgs), _side(cand, m, common, imgs)
+            r[m] = {"paper": _summary(b), "default": _summary(c), "paired": compare(b, c, RADII)}
+        d = {m: r[m]["default"] for m in DATA_DEPENDENT}
+        r["target"] = {
+            "r0_no_fewer_than_fixed_minus_1pt": all(
+                d[m]["certified"][0] >= r["fixed"]["certified"][0] - 1 for m in DATA_DEPENDENT
+            ),
+            "acr_ancer_ge_iso_ge_fixed": d["ancer"]["acr"] >= d["isotropic-dd"]["acr"] >= r["fixed"]["acr"],
+        }
+        out["readings"][reading] = r
+    return out
+
+
+def table_lines(results: dict) -> list[str]:
+    """A Markdown table: per model and reading, r = 0 (%) and ACR of fixed σ and both objectives."""
+    lines = [
+        "| model | images | reading | fixed σ r=0 / ACR | Iso DD paper → default, r=0 | ACR | "
+        "ANCER paper → default, r=0 | ACR | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model, res in results.items():
+        for reading, r in res["readings"].items():
+            f = r["fixed"]
+            cells = [model, str(res["images"]), reading, f"{f['certified'][0]:.0f} / {f['acr']:.3f}"]
+            for m in DATA_DEPENDENT:
+                p, d = r[m]["paper"], r[m]["default"]
+                lo, hi = r[m]["paired"]["acr"]["ci95"]
+                cells += [
+                    f"{p['certified'][0]:.0f} → {d['certified'][0]:.0f}",
+                    f"{p['acr']:.3f} → {d['acr']:.3f} [{lo:+.3f}, {hi:+.3f}]",
+                ]
+            t = r["target"]
+            cells.append(
+                ("r=0 ✓" if t["r0_no_fewer_than_fixed_minus_1pt"] else "r=0 ✗")
+                + (", order ✓" if t["acr_ancer_ge_iso_ge_fixed"] else ", order ✗")
+            )
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--baseline", default="results", help="the grid made with the paper's objective")
+    p.add_argument("--candidate", default="results/regeneration", help="the grid made with the default objective")
+    p.add_argument("--out", help="also write the comparison as JSON")
+    a = p.parse_args(argv)
+    import ancer_core as ac
+
+    images = ac.load_cifar10("test")[0].numpy()
+    results = {}
+    for folder in sorted(Path(a.candidate).iterdir()):
+        base = Path(a.baseline) / folder.name
+        if all((d / f"{m}.tsv").is_file() for d in (folder, base) for m in DATA_DEPENDENT):
+            results[folder.name] = compare_model(base, folder, images)
+    if not results:
+        sys.exit(f"no model has Isotropic DD and ANCER files in both {a.baseline}/ and {a.candidate}/")
+    print("\n".join(table_lines(results)))
+    if a.out:
+        Path(a.out).write_text(json.dumps(results, indent=2) + "\n")
+        print("wrote", a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
