@@ -273,3 +273,25 @@ def test_app_optimizer_precision_defaults_to_the_command_lines(monkeypatch, nati
     next(w for w in at.number_input if w.label.startswith("test image index")).set_value(1)
     _run_tiny(at)
     assert any(f"The optimizers ({cli})" in c.value for c in at.caption)
+
+
+def test_toy_page_runs_on_drawn_points_from_its_link():
+    """A set prepared beforehand opens from the toy page's link, and every section runs on it; a damaged link
+    says so instead of failing."""
+    from ancer_core import teaching as T
+
+    X = np.array([[-1, -1], [-1.2, -0.5], [-0.7, -1.3], [1, 1], [1.2, 0.6], [0.8, 1.4]])
+    code = T.encode_points(X, [0, 0, 0, 1, 1, 1])
+    for link, ok in ((code, True), (code[:-5], False)):
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.query_params["points"] = link
+        at.run()
+        at.switch_page("pages/toy.py").run()
+        assert not at.exception, at.exception
+        heads = [s.value for s in at.subheader]
+        if ok:
+            assert "Your own data" in heads and "The objective over the (θ1, θ2) plane" in heads
+            assert any(c.value.startswith("6 points: 3 of class 0") for c in at.caption)
+        else:
+            assert any("damaged" in e.value for e in at.error) and "What smoothing does" not in heads
+            assert any("Place at least two points of each class" in i.value for i in at.info)

@@ -71,3 +71,66 @@ def test_optimal_certificates_are_feasible_and_beat_isotropic(linear_model):
         if min(a, b) >= iso["theta"][0]
     )
     assert best[0] == pytest.approx(an["proxy_radius"])
+
+
+def _drawn():
+    """A hand-placed set: class 0 lower left, class 1 upper right, one class-1 point inside class 0's corner."""
+    X = np.array([[-1.5, -1.2], [-1.1, -1.6], [-0.9, -0.8], [-1.3, -0.5], [1.2, 1.1], [0.8, 1.5], [1.6, 0.7]])
+    X = np.vstack([X, [[-0.2, -1.9]]])
+    return X, np.array([0, 0, 0, 0, 1, 1, 1, 1])
+
+
+def test_drawn_points_survive_the_link_and_the_csv_to_the_drawing_step():
+    from ancer_core import teaching as TD
+
+    X, y = _drawn()
+    code = TD.encode_points(X, y)
+    assert set(code) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")  # URL-safe
+    X2, y2 = TD.decode_points(code)
+    np.testing.assert_allclose(X2, X, atol=0.005 + 1e-6)  # kept to 0.01
+    np.testing.assert_array_equal(y2, y)
+    X3, y3 = TD.parse_toy_csv(TD.toy_csv(X, y).encode())
+    np.testing.assert_allclose(X3, X, atol=1e-6)
+    np.testing.assert_array_equal(y3, y)
+    big = np.random.default_rng(0).uniform(-2.8, 2.8, (600, 2))
+    assert len(TD.encode_points(big, np.arange(600) % 2)) < 4000  # a whole shipped-size set fits in a link
+
+
+@pytest.mark.parametrize(
+    "X, y, says",
+    [
+        ([[0, 0], [1, 1], [0.5, 0.2]], [0, 0, 1], "at least two of each"),
+        ([[0, 0], [1, 1], [3.5, 0], [1, 0]], [0, 0, 1, 1], "must lie in"),
+        ([[0, 0], [1, 1], [2, 0], [1, 0]], [0, 0, 2, 1], "0 or 1"),
+        ([[0, np.nan], [1, 1], [2, 0], [1, 0]], [0, 0, 1, 1], "not a number"),
+    ],
+)
+def test_a_bad_drawn_set_is_refused_with_what_to_change(X, y, says):
+    import ancer_core as ac
+    from ancer_core import teaching as TD
+
+    with pytest.raises(ac.AncerInputError, match=says):
+        TD.check_toy(X, y)
+
+
+def test_damaged_link_and_csv_are_refused_with_a_message():
+    import ancer_core as ac
+    from ancer_core import teaching as TD
+
+    code = TD.encode_points(*_drawn())
+    for bad in (code[:-6], "not-a-code", code[:4] + "!!" + code[6:]):
+        with pytest.raises(ac.AncerInputError, match="damaged"):
+            TD.decode_points(bad)
+    with pytest.raises(ac.AncerInputError, match="x1,x2,label"):
+        TD.parse_toy_csv("a,b\n1,2\n")
+    with pytest.raises(ac.AncerInputError, match="three numbers"):
+        TD.parse_toy_csv("x1,x2,label\n1,2,oops\n")
+
+
+def test_a_toy_model_trained_on_drawn_points_classifies_them():
+    """In a couple of seconds on a CPU, as the toy page trains it, including the odd class-1 point."""
+    X, y = _drawn()
+    model = T.train_toy(X.astype(np.float32), y, hidden=64, noise_sigma=0.1, seed=0)
+    with torch.no_grad():
+        pred = model(torch.as_tensor(X, dtype=torch.float32)).argmax(1).numpy()
+    np.testing.assert_array_equal(pred, y)

@@ -21,7 +21,18 @@ from .smoothing2d import (
     smoothed_landscape,
     train_toy,
 )
-from .toy_data import TOY_DATASETS, load_toy, write_toy_files
+from .toy_data import (
+    MAX_TOY_POINTS,
+    TOY_DATASETS,
+    TOY_LIMIT,
+    check_toy,
+    decode_points,
+    encode_points,
+    load_toy,
+    parse_toy_csv,
+    toy_csv,
+    write_toy_files,
+)
 
 __all__ = [
     "AttractorProfile",
@@ -46,6 +57,13 @@ __all__ = [
     "smoothed_landscape",
     "train_toy",
     "TOY_DATASETS",
+    "TOY_LIMIT",
+    "MAX_TOY_POINTS",
+    "check_toy",
+    "decode_points",
+    "encode_points",
+    "parse_toy_csv",
+    "toy_csv",
     "load_toy",
     "write_toy_files",
     "AttackResult",

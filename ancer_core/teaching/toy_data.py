@@ -1,12 +1,20 @@
-"""Seeded 2D binary data sets for teaching (paper Figure 1 and friends).
+"""Seeded 2D binary data sets for teaching (paper Figure 1 and friends), and sets drawn by hand.
 
 Each generator returns ``(X, y)`` with X float32 (n, 2) and y int64 in {0, 1}. The repository's
 ``toy_data/`` files are these generators with their default arguments, written by
 :func:`write_toy_files`; :func:`load_toy` generates a set, or reads it from a folder of such files.
+
+A drawn set travels as CSV (``x1,x2,label``: :func:`toy_csv`, :func:`parse_toy_csv`) or inside a
+link (:func:`encode_points`, :func:`decode_points`: coordinates on a 0.01 grid, zlib-compressed,
+URL-safe base64), and is checked by :func:`check_toy` before anything is trained on it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -67,20 +75,86 @@ def load_toy(name: str, folder: str | Path | None = None) -> tuple[np.ndarray, n
     path = Path(folder) / f"{name}.csv"
     if not path.is_file():
         raise AncerInputError(f"{str(path)!r} does not exist; write the files with write_toy_files(folder)")
-    arr = np.loadtxt(path, delimiter=",", skiprows=1)
+    return parse_toy_csv(path.read_text())
+
+
+TOY_LIMIT = 2.8  # the toy page's plane is [-TOY_LIMIT, TOY_LIMIT]²
+MAX_TOY_POINTS = 1000
+_STEP = 0.01  # a drawn point's coordinates are kept to this step (in links and files alike)
+
+
+def check_toy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` as float32 (n, 2) and int64 labels, or an error that says what to change: labels 0
+    and 1 only, at least two points of each class, at most :data:`MAX_TOY_POINTS`, inside the plane."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
+        raise AncerInputError(f"a toy data set is n points (x1, x2) with n labels; got {X.shape} and {y.shape}")
+    if not np.isfinite(X).all():
+        raise AncerInputError("a toy point has a coordinate that is not a number; remove it")
+    if np.abs(X).max(initial=0) > TOY_LIMIT:
+        raise AncerInputError(f"toy points must lie in [-{TOY_LIMIT}, {TOY_LIMIT}]² (the plane the page draws)")
+    if not np.isin(y, (0, 1)).all() or not np.array_equal(y, np.round(y)):
+        raise AncerInputError("toy labels are 0 or 1 (two classes)")
+    counts = np.bincount(y.astype(np.int64), minlength=2)
+    if counts.min() < 2:
+        raise AncerInputError(
+            f"the set has {counts[0]} point(s) of class 0 and {counts[1]} of class 1: place at least two of each"
+        )
+    if len(y) > MAX_TOY_POINTS:
+        raise AncerInputError(f"{len(y)} points is more than the {MAX_TOY_POINTS} a drawn set may have")
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def toy_csv(X, y) -> str:
+    """The set as ``x1,x2,label`` text (the ``toy_data/`` format)."""
+    out = io.StringIO()
+    table = np.column_stack([X, y])
+    np.savetxt(out, table, delimiter=",", header="x1,x2,label", comments="", fmt=["%.6f", "%.6f", "%d"])
+    return out.getvalue()
+
+
+def parse_toy_csv(text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A set from ``x1,x2,label`` text with that header line (an upload, a ``toy_data/`` file)."""
+    text = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if not lines or lines[0].replace(" ", "").lower() != "x1,x2,label":
+        raise AncerInputError("a toy CSV starts with the line x1,x2,label, then one point per line")
+    try:
+        arr = np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", ndmin=2)
+    except ValueError as e:
+        raise AncerInputError(f"a toy CSV line is not three numbers x1,x2,label ({e})") from None
+    if arr.shape[1] != 3:
+        raise AncerInputError(f"a toy CSV has three columns x1,x2,label; this one has {arr.shape[1]}")
     return arr[:, :2].astype(np.float32), arr[:, 2].astype(np.int64)
+
+
+def encode_points(X, y) -> str:
+    """A drawn set as a short URL-safe text: coordinates in steps of 0.01 (int16) and the labels,
+    zlib-compressed, base64 without padding."""
+    X, y = check_toy(X, y)
+    q = np.round(X / _STEP).astype("<i2")
+    raw = len(y).to_bytes(2, "little") + q.tobytes() + np.packbits(y.astype(np.uint8)).tobytes()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+
+
+def decode_points(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The set :func:`encode_points` wrote (a damaged or truncated link is an error that says so)."""
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        n = int.from_bytes(raw[:2], "little")
+        q = np.frombuffer(raw[2 : 2 + 4 * n], dtype="<i2").reshape(n, 2)
+        y = np.unpackbits(np.frombuffer(raw[2 + 4 * n :], dtype=np.uint8))[:n]
+        if len(y) != n:
+            raise ValueError("too few labels")
+    except (binascii.Error, zlib.error, ValueError) as e:
+        raise AncerInputError(
+            f"the drawn points in this link are damaged ({e}); draw them again or load a CSV"
+        ) from None
+    return check_toy(q.astype(np.float64) * _STEP, y)
 
 
 def write_toy_files(folder: str | Path) -> None:
     folder = Path(folder)
     folder.mkdir(exist_ok=True)
     for name, gen in TOY_DATASETS.items():
-        X, y = gen()
-        np.savetxt(
-            folder / f"{name}.csv",
-            np.column_stack([X, y]),
-            delimiter=",",
-            header="x1,x2,label",
-            comments="",
-            fmt=["%.6f", "%.6f", "%d"],
-        )
+        (folder / f"{name}.csv").write_text(toy_csv(*gen()))

@@ -1,8 +1,11 @@
 """Toy 2D page (paper Figure 1): optimal isotropic vs anisotropic certificates, computed almost exactly.
 
-Sections, each a function below: the sidebar (data set and classifier), the point to certify, the
-optimal regions of both noises, the objective over the (θ1, θ2) plane with ANCER's path, rotated
-ellipses, and what smoothing does to the classifier.
+Sections, each a function below: the sidebar (data set and classifier), your own data (drawn, in
+``ui.toy_drawing``), the point to certify, the optimal regions of both noises, the objective over the
+(θ1, θ2) plane with ANCER's path, rotated ellipses, and what smoothing does to the classifier.
+
+The data set is named by a key: a shipped set's name, or a drawn set's link code
+(``teaching.encode_points``); the cached computations below take that key.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import streamlit as st
 import torch
 from ui import display, figures
+from ui.toy_drawing import drawing
 
 import ancer_core as ac
 from ancer_core import teaching as T
@@ -20,20 +24,26 @@ from ancer_core import teaching as T
 GRID = np.geomspace(0.02, 2.0, 36)
 SPAN = np.linspace(-2.8, 2.8, 121)
 NOISES = (ac.GAUSSIAN, ac.UNIFORM)
+DRAWN = "drawn"  # the sidebar's choice of your own data
 
 
 @dataclass
 class ToyChoice:
     """The data set and the classifier trained on it."""
 
-    name: str
+    name: str  # a shipped set's name, or DRAWN
     noise: float  # training noise σ (Gaussian augmentation)
     hidden: int
 
 
-@st.cache_resource(show_spinner="training the toy classifier…")
+def toy_data(key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The set a key names: a shipped set, or a drawn one's link code."""
+    return T.load_toy(key) if key in T.TOY_DATASETS else T.decode_points(key)
+
+
+@st.cache_resource(show_spinner="training the toy classifier…", max_entries=16)
 def toy_model(name: str, noise: float, hidden: int):
-    X, y = T.load_toy(name)
+    X, y = toy_data(name)
     return T.train_toy(X, y, hidden=hidden, noise_sigma=noise, seed=0)
 
 
@@ -71,8 +81,13 @@ def ancer_path(name: str, noise_sigma: float, hidden: int, x1: float, x2: float,
 def sidebar() -> ToyChoice:
     with st.sidebar:
         st.header("Toy data")
-        names = list(T.TOY_DATASETS)
-        name = st.selectbox("data set", names, index=names.index("radial"))
+        names = [*T.TOY_DATASETS, DRAWN]
+        st.session_state.setdefault("toy_set", DRAWN if st.query_params.get("points") else "radial")
+        name = st.selectbox(
+            "data set", names, key="toy_set", format_func=lambda n: "your own: draw it" if n == DRAWN else n
+        )
+        if name != DRAWN:
+            st.query_params.pop("points", None)
         noise = st.slider("training noise σ (Gaussian augmentation)", 0.0, 0.5, 0.1, 0.05)
         hidden = st.select_slider("hidden units", [16, 32, 64, 128], 64)
     return ToyChoice(name, noise, hidden)
@@ -270,7 +285,13 @@ def main() -> None:
         "infinite."
     )
     c = sidebar()
-    data = T.load_toy(c.name)
+    if c.name == DRAWN:
+        code = drawing(SPAN[::2])
+        if code is None:
+            st.info("Place at least two points of each class, then press **Train on these points**.")
+            return
+        c.name = code
+    data = toy_data(c.name)
     model = toy_model(c.name, c.noise, c.hidden)
     f1 = T.base_landscape(model, SPAN, SPAN)
     x1, x2, rotation = point_ui()

@@ -127,6 +127,46 @@ def toy_regions_figure(
     return fig
 
 
+def drawing_figure(span: np.ndarray, X: np.ndarray, y: np.ndarray, action: str) -> go.Figure:
+    """The toy page's drawing canvas: the points of both classes (as on the regions figure) on the
+    page's plane, and an invisible grid of markers so that a click anywhere selects a spot (Streamlit
+    selection events fire on markers only); ``action`` names what a click does."""
+    fig = go.Figure()
+    gx, gy = np.meshgrid(span, span)
+    fig.add_trace(
+        go.Scatter(
+            x=gx.ravel(),
+            y=gy.ravel(),
+            mode="markers",
+            marker=dict(size=9, opacity=0),
+            showlegend=False,
+            hovertemplate=f"{action} at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+        )
+    )
+    for cls, sym in ((0, "circle"), (1, "diamond")):
+        m = y == cls
+        fig.add_trace(
+            go.Scatter(
+                x=X[m, 0],
+                y=X[m, 1],
+                mode="markers",
+                name=f"class {cls} ({int(m.sum())})",
+                hoverinfo="skip",
+                marker=dict(size=9, symbol=sym, color="white" if cls else "black", line=dict(width=1, color="grey")),
+            )
+        )
+    fig.update_xaxes(range=[span[0], span[-1]], title_text="x1", constrain="domain")
+    fig.update_yaxes(range=[span[0], span[-1]], title_text="x2", scaleanchor="x")
+    fig.update_layout(
+        height=520,
+        plot_bgcolor="#e8eef5",
+        margin=dict(l=40, r=10, t=10, b=40),
+        legend=dict(orientation="h", y=-0.12),
+        clickmode="event+select",
+    )
+    return fig
+
+
 def objective_plane_figure(
     plane: dict, opt: dict, path: np.ndarray | None = None, fixed: tuple[float, float] | None = None, label: str = "θ"
 ) -> go.Figure:
