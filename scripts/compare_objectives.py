@@ -1,7 +1,7 @@
 """The optimizers' objectives compared on every model: the paper's against the default, as run and with memory.
 
     python scripts/compare_objectives.py --baseline results --candidate results/regeneration \\
-        [--out results/regeneration/comparison.json]
+        [--out results/regeneration/comparison.json] [--doc docs/results.md]
 
 For each model with Isotropic DD and ANCER files on both sides: the images both sides hold (fixed σ
 from the baseline folder: it optimizes nothing, so the objective does not touch it), each file cut
@@ -30,6 +30,7 @@ from ancer_core.data.results import average_certified_radius, certified_accuracy
 
 RADII = (0.0, 0.25, 0.5, 1.0)
 DATA_DEPENDENT = ("isotropic-dd", "ancer")
+MARKER = "objectives-comparison"
 
 
 def _subset(table: Table, keep: np.ndarray) -> Table:
@@ -107,6 +108,7 @@ def main(argv=None) -> int:
     p.add_argument("--baseline", default="results", help="the grid made with the paper's objective")
     p.add_argument("--candidate", default="results/regeneration", help="the grid made with the default objective")
     p.add_argument("--out", help="also write the comparison as JSON")
+    p.add_argument("--doc", help=f"also write the table into this Markdown file, between {MARKER} markers")
     a = p.parse_args(argv)
     import ancer_core as ac
 
@@ -122,6 +124,15 @@ def main(argv=None) -> int:
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=2) + "\n")
         print("wrote", a.out)
+    if a.doc:
+        text = Path(a.doc).read_text()
+        start, end = f"<!-- {MARKER} -->", f"<!-- /{MARKER} -->"
+        if start not in text or end not in text:
+            sys.exit(f"{a.doc} has no {start} … {end} markers to write between")
+        head, rest = text.split(start, 1)
+        body = "\n".join(table_lines(results))
+        Path(a.doc).write_text(head + start + "\n" + body + "\n" + end + rest.split(end, 1)[1])
+        print("wrote", a.doc)
     return 0
 
 

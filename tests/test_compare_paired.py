@@ -76,3 +76,35 @@ def test_parts_are_joined_and_other_settings_are_refused(tmp_path, capsys):
     Path(alone + ".json").unlink()
     with pytest.raises(SystemExit, match="no settings file"):
         cp.main(["--baseline", base, "--candidate", alone])
+
+
+def test_objectives_comparison_reads_both_readings_of_the_shipped_grid(tmp_path):
+    """A grid compared with a copy of itself: no differences; and the memory reading of the shipped
+    `small-gaussian-1.00` files is the one `analyze --grid` reports (Isotropic DD r = 0: 49 → 9 %), so
+    the target fails there for the paper's objective."""
+    import shutil
+    import sys
+
+    import ancer_core as ac
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    spec = importlib.util.spec_from_file_location("compare_objectives", ROOT / "scripts" / "compare_objectives.py")
+    co = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(co)
+    base = ROOT / "results" / "small-gaussian-1.00"
+    if not (base / "ancer.tsv").is_file():
+        pytest.skip("no shipped grid")
+    cand = tmp_path / base.name
+    cand.mkdir()
+    for f in ("isotropic-dd.tsv", "isotropic-dd.tsv.json", "ancer.tsv", "ancer.tsv.json"):
+        shutil.copy(base / f, cand / f)
+    shutil.copytree(base / "ancer-thetas", cand / "ancer-thetas")
+    res = co.compare_model(base, cand, ac.load_cifar10("test")[0].numpy())
+    assert res["images"] == 100
+    run, mem = res["readings"]["as run"], res["readings"]["with memory"]
+    assert run["isotropic-dd"]["paper"]["certified"][0] == 49.0 and mem["isotropic-dd"]["paper"]["certified"][0] == 9.0
+    for r in (run, mem):
+        for m in ("isotropic-dd", "ancer"):
+            assert r[m]["paper"] == r[m]["default"] and r[m]["paired"]["acr"]["difference"] == 0
+    assert run["target"]["r0_no_fewer_than_fixed_minus_1pt"] and not mem["target"]["r0_no_fewer_than_fixed_minus_1pt"]
+    assert any("small-gaussian-1.00 | 100 | with memory" in line for line in co.table_lines({base.name: res}))

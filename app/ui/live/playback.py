@@ -67,9 +67,15 @@ def playback(res: Run) -> None:
     u = res.noise.sample_unit(tuple(res.x.shape[1:]), "cpu", generator=g).numpy()
     fig = figures.playback_figure(frames, res.x[0].numpy(), u, list(ac.CLASSES), res.noise.theta_symbol, start)
     display.show(fig, "playback")
+    iso_steps = (
+        "Isotropic DD's scalar solver moves one grid step of log θ at a time uphill from the initial θ, then "
+        "refines by golden-section steps; "
+        if res.settings.iso_solver == "scalar"
+        else ""
+    )
     st.caption(
-        f"{len(frames)} snapshots recorded during the run (evenly spaced over each optimizer's iterations; the "
-        "last is the θ CERTIFY used). Left: θ on one colour scale for all steps; middle: the smoothed soft "
+        f"{len(frames)} snapshots recorded during the run ({iso_steps}evenly spaced over each optimizer's steps; "
+        "the last is the θ CERTIFY used). Left: θ on one colour scale for all steps; middle: the smoothed soft "
         "classifier the optimizers maximise (the mean softmax over their noise samples at that step); right: the "
         "image plus one fixed noise draw scaled by that step's θ. Press play, or drag the slider."
     )
