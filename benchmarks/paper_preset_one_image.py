@@ -5,6 +5,7 @@ preset be used on this CPU?
     python benchmarks/paper_preset_one_image.py [--model small-gaussian-0.25] [--out FILE.json]
         [--precisions fp32,int8,int8+bf16]    # CERTIFY's precision (+ the optimizers' when not fp32)
         [--iso-solvers gradient,scalar]        # Isotropic DD's solver: the original's 900 steps, or scalar
+        [--preset quick --index 7]             # the live page's Quick run, as its browser test clicks it
 """
 
 import argparse
@@ -19,6 +20,7 @@ from ancer_core.models import cpu_features, cpu_name, engine_available, int8_pat
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--model", default="small-gaussian-0.25")
 ap.add_argument("--index", type=int, default=0)
+ap.add_argument("--preset", default="paper", choices=list(ac.PRESETS))
 ap.add_argument("--out", default=None)
 ap.add_argument("--precisions", default=None, help="subset of fp32,int8,int8+bf16 (default: every one this CPU has)")
 ap.add_argument("--iso-solvers", default="gradient", help="gradient, scalar or both (gradient,scalar)")
@@ -37,7 +39,8 @@ out = {
     "isa_caps": isa_caps(),
     "threads": torch.get_num_threads(),
     "torch": torch.__version__,
-    "settings": ac.PRESETS["paper"].as_dict(),
+    "preset": a.preset,
+    "settings": ac.PRESETS[a.preset].as_dict(),
     "iso_solvers": a.iso_solvers.split(","),
 }
 # (CERTIFY's precision, the optimizers' precision)
@@ -63,7 +66,7 @@ for (cert_prec, opt_prec), solver in ((p, s) for p in precisions for s in a.iso_
         xb,
         noise,
         theta0,
-        ac.preset("paper", iso_solver=solver),
+        ac.preset(a.preset, iso_solver=solver),
         indices=[a.index],
         config=ac.core.certify_config(cert_prec),
         certify_model=load_int8(a.model) if cert_prec == "int8" else None,

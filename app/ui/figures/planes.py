@@ -31,6 +31,41 @@ def region_slice_figure(
     return fig
 
 
+def _toy_points(X: np.ndarray, y: np.ndarray, size: float, counts: bool = False, **kwargs) -> list[go.Scatter]:
+    """The two classes' points as every toy figure draws them: class 0 black circles, class 1 white
+    diamonds (``counts``: their numbers in the legend)."""
+    out = []
+    for cls, sym in ((0, "circle"), (1, "diamond")):
+        m = y == cls
+        out.append(
+            go.Scatter(
+                x=X[m, 0],
+                y=X[m, 1],
+                mode="markers",
+                name=f"class {cls}" + (f" ({int(m.sum())})" if counts else ""),
+                marker=dict(
+                    size=size, symbol=sym, color="white" if cls else "black", line=dict(width=size / 8, color="grey")
+                ),
+                **kwargs,
+            )
+        )
+    return out
+
+
+def _click_grid(xs: np.ndarray, ys: np.ndarray, action: str, size: float) -> go.Scatter:
+    """An invisible grid of markers that makes any spot of a plane clickable (Streamlit selection
+    events fire on markers only); hovering one says what a click there does."""
+    gx, gy = np.meshgrid(xs, ys)
+    return go.Scatter(
+        x=gx.ravel(),
+        y=gy.ravel(),
+        mode="markers",
+        marker=dict(size=size, opacity=0),
+        showlegend=False,
+        hovertemplate=f"{action} at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+    )
+
+
 def toy_regions_figure(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -65,37 +100,10 @@ def toy_regions_figure(
             r,
             c,
         )
-        for cls, sym in ((0, "circle"), (1, "diamond")):
-            m = y == cls
-            fig.add_trace(
-                go.Scatter(
-                    x=X[m, 0],
-                    y=X[m, 1],
-                    mode="markers",
-                    name=f"class {cls}",
-                    showlegend=k == 0,
-                    marker=dict(
-                        size=4, symbol=sym, color="white" if cls else "black", line=dict(width=0.5, color="grey")
-                    ),
-                ),
-                r,
-                c,
-            )
+        for trace in _toy_points(X, y, 4, showlegend=k == 0):
+            fig.add_trace(trace, r, c)
         if clickable and k == 0:
-            gx, gy = np.meshgrid(xs[::2], ys[::2])
-            fig.add_trace(
-                go.Scatter(
-                    x=gx.ravel(),
-                    y=gy.ravel(),
-                    mode="markers",
-                    marker=dict(size=8, opacity=0),
-                    name="click to certify here",
-                    showlegend=False,
-                    hovertemplate="certify at (%{x:.2f}, %{y:.2f})<extra></extra>",
-                ),
-                r,
-                c,
-            )
+            fig.add_trace(_click_grid(xs[::2], ys[::2], "certify", 8), r, c)
         for name, pts in panels[title]:
             kind = name.split()[0]
             fig.add_trace(
@@ -131,30 +139,7 @@ def drawing_figure(span: np.ndarray, X: np.ndarray, y: np.ndarray, action: str) 
     """The toy page's drawing canvas: the points of both classes (as on the regions figure) on the
     page's plane, and an invisible grid of markers so that a click anywhere selects a spot (Streamlit
     selection events fire on markers only); ``action`` names what a click does."""
-    fig = go.Figure()
-    gx, gy = np.meshgrid(span, span)
-    fig.add_trace(
-        go.Scatter(
-            x=gx.ravel(),
-            y=gy.ravel(),
-            mode="markers",
-            marker=dict(size=9, opacity=0),
-            showlegend=False,
-            hovertemplate=f"{action} at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
-        )
-    )
-    for cls, sym in ((0, "circle"), (1, "diamond")):
-        m = y == cls
-        fig.add_trace(
-            go.Scatter(
-                x=X[m, 0],
-                y=X[m, 1],
-                mode="markers",
-                name=f"class {cls} ({int(m.sum())})",
-                hoverinfo="skip",
-                marker=dict(size=9, symbol=sym, color="white" if cls else "black", line=dict(width=1, color="grey")),
-            )
-        )
+    fig = go.Figure([_click_grid(span, span, action, 9), *_toy_points(X, y, 9, counts=True, hoverinfo="skip")])
     fig.update_xaxes(range=[span[0], span[-1]], title_text="x1", constrain="domain")
     fig.update_yaxes(range=[span[0], span[-1]], title_text="x2", scaleanchor="x")
     fig.update_layout(
