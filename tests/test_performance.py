@@ -64,10 +64,12 @@ def test_sample_counts_halves_the_group_on_oom_and_gives_the_same_counts():
         )
 
 
-def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta():
+@pytest.mark.parametrize("solver", ["gradient", "scalar"])
+def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta(solver):
+    """Out of memory, the images are split (and the scalar solver first passes fewer θ values at once)."""
     model = _tiny_cnn()
     x = torch.rand(4, 3, 8, 8)
-    st = Settings(iso_iterations=3, iso_samples=8, ancer_iterations=3, ancer_samples=8)
+    st = Settings(iso_iterations=3, iso_samples=8, ancer_iterations=3, ancer_samples=8, iso_solver=solver)
     want = optimize_theta_split(model, x, "l2", "ancer", 0.25, st, seed=3, indices=[10, 11, 12, 13])
     limited = LimitedMemory(model, limit=16)  # two images × 8 samples
     got = optimize_theta_split(limited, x, "l2", "ancer", 0.25, st, seed=3, indices=[10, 11, 12, 13])

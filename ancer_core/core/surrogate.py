@@ -109,17 +109,27 @@ def class_curves(
     ``thetas`` (B, K); ``u`` (B, S, …) from :func:`unit_draws`. The same draws serve every θ, so the
     curves are smooth in θ and their differences are not sampling noise. Returns ``probs``
     (B, K, classes): the mean softmax(logits / T), and ``votes`` (B, K, classes): the share of noisy
-    copies the network classifies as each class (what CERTIFY counts, estimated on S draws)."""
+    copies the network classifies as each class (what CERTIFY counts, estimated on S draws).
+
+    Out of memory, the θ values per forward pass are halved down to one (B × S noisy copies); below
+    that the error goes to the caller, which splits the images (``optimize_theta_split``)."""
     b, k = thetas.shape
     samples, shape = u.shape[1], x.shape[1:]
     per = max(1, max_batch // max(1, b * samples))  # θ values per forward pass
     probs, votes = [], []
-    for s in range(0, k, per):
-        th = thetas[:, s : s + per].to(x.dtype)  # (B, k')
-        kk = th.shape[1]
-        scale = th.view(b, kk, 1, *([1] * len(shape)))
-        xs = (x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)).reshape(b * kk * samples, *shape)
-        logits = model(xs).float().view(b, kk, samples, -1)
-        probs.append(soft_votes(logits, temperature).mean(2))
-        votes.append(torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float().mean(2))
+    try:
+        for s in range(0, k, per):
+            th = thetas[:, s : s + per].to(x.dtype)  # (B, k')
+            kk = th.shape[1]
+            scale = th.view(b, kk, 1, *([1] * len(shape)))
+            xs = (x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)).reshape(b * kk * samples, *shape)
+            logits = model(xs).float().view(b, kk, samples, -1)
+            probs.append(soft_votes(logits, temperature).mean(2))
+            votes.append(torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float().mean(2))
+    except torch.OutOfMemoryError:
+        if per == 1:
+            raise
+        if x.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return class_curves(model, x, thetas, u, temperature, max_batch=(per // 2) * b * samples)
     return {"probs": torch.cat(probs, 1), "votes": torch.cat(votes, 1)}
