@@ -15,7 +15,7 @@ from ancer_core import teaching as T
 
 from . import display, figures
 
-DRAFT, COMMITTED, CANVAS, LAST_CLICK = "toy_draft", "toy_drawn", "toy_canvas", "toy_canvas_last"
+DRAFT, COMMITTED, CLICKS = "toy_draft", "toy_drawn", "toy_canvas_clicks"
 ERASE_RADIUS = 0.15  # a click in erase mode removes the nearest point within this distance
 ACTIONS = {"0": "add a point of class 0", "1": "add a point of class 1", "erase": "erase the nearest point"}
 
@@ -39,17 +39,20 @@ def _init_from_link() -> None:
             st.error(str(e))
 
 
+def _canvas_key() -> str:
+    """The canvas is a new widget after every click it handled, so that its selection starts empty:
+    a click is read once, and the same spot can be clicked again (erase, then add)."""
+    return f"toy_canvas_{st.session_state.setdefault(CLICKS, 0)}"
+
+
 def _apply_click(action: str) -> None:
-    """A new click on the canvas (its selected grid marker) adds or erases a point; the same
-    selection seen again on a rerun is not a new click."""
-    sel = st.session_state.get(CANVAS)
+    """A click on the canvas (its selected grid marker) adds or erases a point."""
+    sel = st.session_state.get(_canvas_key())
     points = (sel or {}).get("selection", {}).get("points") or []
     if not points:
         return
+    st.session_state[CLICKS] += 1
     spot = (round(float(points[0]["x"]), 2), round(float(points[0]["y"]), 2))
-    if spot == st.session_state.get(LAST_CLICK):
-        return
-    st.session_state[LAST_CLICK] = spot
     X, y = st.session_state[DRAFT]
     if action == "erase":
         if len(y):
@@ -94,7 +97,7 @@ def drawing(span: np.ndarray) -> str | None:
     X, y = st.session_state[DRAFT]
     display.show(
         figures.drawing_figure(span, X, y, ACTIONS[action]),
-        key=CANVAS,
+        key=_canvas_key(),
         on_select="rerun",
         selection_mode="points",
     )
