@@ -52,12 +52,15 @@ def _summary(t: Table) -> dict:
     return {"certified": (100 * certified_accuracy(t, RADII)).round(1).tolist(), "acr": average_certified_radius(t)}
 
 
-def compare_model(base: Path, cand: Path, images: np.ndarray) -> dict:
-    """Both objectives on the images both sides hold, as run and with memory (see the module's docstring)."""
+def compare_model(base: Path, cand: Path, images: np.ndarray) -> dict | None:
+    """Both objectives on the images both sides hold, as run and with memory (see the module's
+    docstring); None when they hold none in common yet."""
     files = [base / f"{m}.tsv" for m in ("fixed", *DATA_DEPENDENT)] + [cand / f"{m}.tsv" for m in DATA_DEPENDENT]
     common = read_results(files[0])["idx"]
     for f in files[1:]:
         common = np.intersect1d(common, read_results(f)["idx"])
+    if not len(common):
+        return None
     out = {"images": int(len(common)), "radii": list(RADII), "readings": {}}
     for reading, imgs in (("as run", None), ("with memory", images)):
         fixed = _side(base, "fixed", common, imgs)
@@ -117,7 +120,11 @@ def main(argv=None) -> int:
     for folder in sorted(Path(a.candidate).iterdir()):
         base = Path(a.baseline) / folder.name
         if all((d / f"{m}.tsv").is_file() for d in (folder, base) for m in DATA_DEPENDENT):
-            results[folder.name] = compare_model(base, folder, images)
+            res = compare_model(base, folder, images)
+            if res is None:
+                print(f"{folder.name}: no image in both grids yet", file=sys.stderr)
+            else:
+                results[folder.name] = res
     if not results:
         sys.exit(f"no model has Isotropic DD and ANCER files in both {a.baseline}/ and {a.candidate}/")
     print("\n".join(table_lines(results)))
