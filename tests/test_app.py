@@ -270,9 +270,10 @@ def test_app_optimizer_precision_defaults_to_the_command_lines(monkeypatch, nati
     choose.set_value("int8").run()
     shown = [w for w in at.selectbox if w.label == "optimizers' precision"]
     assert (shown[0].value if shown else "fp32") == cli and bool(shown) == native  # offered only where native
-    next(w for w in at.number_input if w.label.startswith("test image index")).set_value(1)
-    _run_tiny(at)
-    assert any(f"The optimizers ({cli})" in c.value for c in at.caption)
+    if not native:  # one run shows that the choice reaches the run and its caption (bf16 is emulated here)
+        next(w for w in at.number_input if w.label.startswith("test image index")).set_value(1)
+        _run_tiny(at)
+        assert any(f"The optimizers ({cli})" in c.value for c in at.caption)
 
 
 def test_toy_page_runs_on_drawn_points_from_its_link():
