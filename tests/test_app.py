@@ -241,13 +241,15 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
 
 
-def test_live_page_runs_the_anchored_objective_with_the_scalar_solver():
+def test_live_page_runs_the_papers_objective_with_the_gradient_solver():
+    """The non-default choices: the paper's objective (θ unbounded) and the gradient solver, stated with the run."""
     at = AppTest.from_file(APP, default_timeout=180).run()
     _tiny(at)
-    at.selectbox(key="objective").set_value("anchored")
-    at.selectbox(key="iso_solver").set_value("scalar")
+    at.selectbox(key="objective").set_value("paper")
+    at.selectbox(key="iso_solver").set_value("gradient")
     _run_tiny(at)
-    assert any("maximised the anchored objective (Isotropic DD: scalar solver)" in c.value for c in at.caption)
+    said = "maximised the paper objective, θ unbounded (Isotropic DD: gradient solver)"
+    assert any(said in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("native", [True, False])
