@@ -15,6 +15,7 @@ import time
 import torch
 
 import ancer_core as ac
+from ancer_core.core import native_bf16
 from ancer_core.models import cpu_features, cpu_name, engine_available, int8_path, isa_caps, load_int8
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,7 +48,7 @@ out = {
 precisions = [("fp32", "fp32")]
 if engine_available() and int8_path(a.model).is_file():
     precisions.append(("int8", "fp32"))
-    if out["cpu_features"]["avx512_bf16"] or out["cpu_features"]["amx_bf16"]:
+    if native_bf16("cpu"):
         precisions.append(("int8", "bf16"))
 if a.precisions:
     want = {tuple(f"{p}+fp32".split("+")[:2]) for p in a.precisions.split(",")}

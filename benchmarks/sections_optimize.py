@@ -9,9 +9,8 @@ import peer  # the authors' packages, when installed
 import torch
 from plan import DEFAULT, E2E_SETTINGS, PEER, autocast, strict_fp32
 
-from ancer_core.core import SamplingConfig, ancer, certify, predict, run_all_methods
+from ancer_core.core import SamplingConfig, ancer, certify, native_bf16, predict, run_all_methods
 from ancer_core.models import (
-    cpu_features,
     engine_available,
     int8_path,
     load_int8,
@@ -160,8 +159,7 @@ class OptimizerSections:
             paths.insert(1, ("ours, bf16 + channels-last", lambda: ours(fast=True)))
         if d.type == "cpu" and engine_available() and int8_path(self.model_name).is_file():
             paths.insert(1, ("ours, int8 CERTIFY", lambda: ours(int8=True)))
-            feats = cpu_features()
-            if feats["avx512_bf16"] or feats["amx_bf16"]:  # native bf16: the optimizers' passes too
+            if native_bf16("cpu"):  # the optimizers' passes in bf16 too
                 paths.insert(2, ("ours, int8 CERTIFY + bf16 optimizers", lambda: ours(int8=True, bf16_optimizers=True)))
         if peer.load() is not None:  # the authors' packages, when installed for benchmarking
             paths.append((PEER, lambda: peer.end_to_end(self.nchw_model, x, p.sigma, st, d, k)))

@@ -75,8 +75,7 @@ def precision_speeds(name: str, device: str) -> dict[str, float]:
     out = {"fp32": throughput(name, device)["forward"]}
     if torch.device(device).type != "cpu":
         return out
-    feats = ac.models.cpu_features()
-    if feats["avx512_bf16"] or feats["amx_bf16"]:
+    if ac.core.native_bf16(device):
         out["bf16"] = ac.measure_throughput(model(name, device), device, autocast=torch.bfloat16, gradient=False)[
             "forward"
         ]
