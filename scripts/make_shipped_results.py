@@ -12,8 +12,9 @@ the optimizers' start; ANCER starts from Isotropic DD's θ of the same run, as i
 Settings: the ``cpu`` preset (N0 = 100, N = 10,000, α = 0.001; Isotropic DD 200 × 32, ANCER
 100 × 32 noisy gradient samples), on every 50th test image for the app's default models and every
 100th for the others (``IMAGES``). An interrupted run resumes at the first image missing from a
-model's ANCER file. ``--precision int8`` certifies the model's calibrated int8 network (the
-certificates are then about that network; every file records it).
+model's ANCER file; each file is left with its rows in test order (``sort_rows``). ``--precision
+int8`` certifies the model's calibrated int8 network (the certificates are then about that
+network; every file records it).
 """
 
 import argparse
@@ -29,7 +30,7 @@ import ancer_core as ac
 from ancer_core.cli.common import theta_max_ratio
 from ancer_core.core import autocast_dtype, certify_config, default_optimizer_precision
 from ancer_core.core.validation import AncerInputError
-from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, theta_file
+from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, sort_rows, theta_file
 from ancer_core.models import load_int8
 from ancer_core.models.speed import hardware
 
@@ -163,4 +164,5 @@ for name, idx in plan.items():
         print(f"{name}: {done}/{len(todo)} images, {per:.1f} s per image, eta {per * (len(todo) - done) / 60:.0f} min")
     for w in writers.values():
         w.close()
+        sort_rows(w.path)  # test order however the runs were resumed: the memory reading replays rows in order
 print(f"done in {(time.time() - t_campaign) / 3600:.2f} h")

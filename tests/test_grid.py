@@ -1,9 +1,12 @@
 """The results grid and the paper's across-σ tables (Tables 1/2 as top-1 over σ, Tables 4/5)."""
 
+import json
+
 import numpy as np
 import pytest
 
 from ancer_core.cli import main as cli
+from ancer_core.core import Settings
 from ancer_core.data import envelope, load_grid, superset_rows
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
@@ -58,5 +61,15 @@ def test_analyze_grid_prints_tables_1_2_and_4_5(tmp_path, capsys, fake_grid):
     assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "Table 1 (Gaussian" in out and "Table 2 (uniform" in out and "Tables 4/5" in out
+    # files without the surrogate's keys predate them: the paper's objective, unbounded, gradient steps
+    assert "u-0.50 (ℓ1, σ = 0.5, N = 10000, α = 0.001, CERTIFY in fp32; the optimizers maximised the paper " in out
+    for m in ("isotropic-dd", "ancer"):  # the optimizers' settings name the surrogate, not fixed σ's
+        meta = tmp_path / "g-0.25" / f"{m}.tsv.json"
+        meta.write_text(json.dumps(json.loads(meta.read_text()) | {"settings": Settings().as_dict()}))
+    assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0"]) == 0
+    out = capsys.readouterr().out
+    said = "the optimizers maximised the anchored objective with θ ≤ 2 × the initial θ (Isotropic DD: scalar solver)"
+    assert f"g-0.25 (ℓ2, σ = 0.25, N = 10000, α = 0.001, CERTIFY in fp32; {said})" in out
+    assert "objective, θ unbounded (Isotropic DD: gradient solver)" in out  # u-0.50 unchanged
     assert cli(["analyze", "--grid", str(tmp_path / "missing")]) == 2
     assert cli(["analyze"]) == 2

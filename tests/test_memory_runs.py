@@ -127,3 +127,29 @@ def test_a_file_without_rows_takes_the_columns_of_the_run(tmp_path):
     out.write_text(HEADER + "\n")  # a plain run killed before its first row
     ResultWriter(out, {"method": "ancer"}, memory=True).close()
     assert read_results(out).columns.keys() >= {"theta_of"}
+
+
+def test_sort_rows_puts_a_resumed_run_in_test_order_and_leaves_memory_files_alone(constructed, tmp_path):
+    """A run extended out of order (image 2 first) reads, once sorted, as the uninterrupted run:
+    same lines in test order, so its memory reading is the uninterrupted run's."""
+    from ancer_core.core.validation import AncerInputError
+    from ancer_core.data import sort_rows
+
+    x, thetas = constructed
+    whole, parts = tmp_path / "whole.tsv", tmp_path / "parts.tsv"
+    assert certify(whole, thetas, "0:3", memory=False) == 0
+    assert certify(parts, thetas, "2:3", memory=False) == 0
+    assert certify(parts, thetas, "0:3", memory=False) == 0
+    assert read_results(parts)["idx"].tolist() == [2, 0, 1]
+    assert sort_rows(parts) and not sort_rows(parts)  # changed once, then already in order
+    a, b = read_results(whole), read_results(parts)
+    for k in a.columns:
+        if k != "time":
+            np.testing.assert_array_equal(b[k], a[k], err_msg=k)
+    meta = read_settings(parts)
+    replayed = replay_memory(b, meta, x.numpy(), theta_source("ancer", meta, b, thetas))
+    assert revised_rows(b, replayed).sum() == 1  # as the uninterrupted file's replay
+    mem = tmp_path / "mem.tsv"
+    assert certify(mem, thetas, "0:3", memory=True) == 0
+    with pytest.raises(AncerInputError, match="row order is its result"):
+        sort_rows(mem)

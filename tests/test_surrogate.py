@@ -168,3 +168,15 @@ def test_scalar_solver_snapshots_follow_its_climb_and_end_at_the_certified_theta
     few = isotropic_dd_scalar(model, x, 0.25, "l2", samples=4, snapshots=5, indices=[0, 1, 2]).snapshots
     assert len(few["step"]) == 5 and few["step"][-1] == steps[-1]
     np.testing.assert_array_equal(few["theta"][-1], r.theta.numpy())
+
+
+def test_describe_surrogate_names_every_choice_and_reads_old_settings_files():
+    from ancer_core.core import Settings, describe_surrogate
+
+    s = Settings(objective="paper", temperature=3.0, theta_max_ratio=None, iso_solver="scalar")
+    assert describe_surrogate(s) == "the paper objective at temperature 3, θ unbounded (Isotropic DD: scalar solver)"
+    assert describe_surrogate(Settings().as_dict()) == (
+        "the anchored objective with θ ≤ 2 × the initial θ (Isotropic DD: scalar solver)"
+    )
+    # a settings file from before the surrogate's keys existed: the paper's method as the original ran it
+    assert describe_surrogate({"n": 10_000}) == "the paper objective, θ unbounded (Isotropic DD: gradient solver)"

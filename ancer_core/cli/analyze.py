@@ -78,7 +78,8 @@ def run_grid(args) -> int:
         m = next(iter(g.meta.values()))
         print(
             f"{g.name} (ℓ{g.norm[1]}, σ = {g.sigma:g}, N = {m.get('N')}, α = {m.get('alpha')}, "
-            f"CERTIFY in {m.get('precision', 'fp32')}, objective {m.get('settings', {}).get('objective', 'paper')})"
+            f"CERTIFY in {m.get('precision', 'fp32')}"
+            + (f"; the optimizers maximised {g.surrogate})" if g.surrogate else ")")
         )
         mem = readings["with memory"][name]
         both = {f"{k} (as run)": v for k, v in g.tables.items()} | {f"{k} (memory)": v for k, v in mem.tables.items()}

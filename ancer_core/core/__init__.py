@@ -36,6 +36,7 @@ _EXPORTS = {
     "PRESETS": ".protocol",
     "MethodResult": ".protocol",
     "Settings": ".protocol",
+    "describe_surrogate": ".protocol",
     "optimize_theta": ".protocol",
     "preset": ".protocol",
     "run_all_methods": ".protocol",

@@ -78,6 +78,24 @@ class Settings:
         return asdict(self)
 
 
+# the surrogate of a settings file written before these keys existed: the paper's objective, θ
+# unbounded, Isotropic DD by gradient steps, no temperature
+LEGACY_SURROGATE = {"objective": "paper", "temperature": 1.0, "theta_max_ratio": None, "iso_solver": "gradient"}
+
+
+def describe_surrogate(settings: Settings | dict) -> str:
+    """What the optimizers maximised and how, in one phrase for captions and reports, from
+    :class:`Settings` or a result file's ``settings`` (keys it lacks: :data:`LEGACY_SURROGATE`)."""
+    d = settings.as_dict() if isinstance(settings, Settings) else {**LEGACY_SURROGATE, **settings}
+    ratio, temperature = d["theta_max_ratio"], float(d["temperature"])
+    return (
+        f"the {d['objective']} objective"
+        + (f" at temperature {temperature:g}" if temperature != 1 else "")
+        + (f" with θ ≤ {float(ratio):g} × the initial θ" if ratio is not None else ", θ unbounded")
+        + f" (Isotropic DD: {d['iso_solver']} solver)"
+    )
+
+
 PRESETS = {
     # the paper (Appendix C/D): Isotropic DD 900×100, ANCER 100×100, N0=100, N=100,000, α=0.001
     "paper": Settings(),

@@ -31,6 +31,7 @@ from .results import (
     read_results,
     read_settings,
     settings_path,
+    sort_rows,
     superset_shares,
     superset_table,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "read_results",
     "read_settings",
     "settings_path",
+    "sort_rows",
     "superset_shares",
     "superset_table",
     "Envelope",

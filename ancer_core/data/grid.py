@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.protocol import METHODS
+from ..core.protocol import METHODS, describe_surrogate
 from .results import (
     Table,
     average_certified_radius,
@@ -40,6 +40,13 @@ class GridModel:
     meta: dict[str, dict]
     folder: Path
     reading: str = "as run"  # or "with memory" (memory_replay.grid_with_memory)
+
+    @property
+    def surrogate(self) -> str | None:
+        """What its optimizers maximised (:func:`describe_surrogate` of ANCER's settings, else Isotropic
+        DD's); None when it has neither."""
+        optimized = [m for m in ("ancer", "isotropic-dd") if m in self.meta]
+        return describe_surrogate(self.meta[optimized[0]].get("settings", {})) if optimized else None
 
     @property
     def theta_folder(self) -> Path:

@@ -143,6 +143,29 @@ class ResultWriter:
         self._fh.close()
 
 
+def sort_rows(path: str | Path) -> bool:
+    """Rewrite a finished result file with its rows in test-index order, each line unchanged.
+
+    A resumed or extended run appends images in the order it reached them; the memory reading
+    (:mod:`.memory_replay`) replays a file in its row order, so a shipped file lists its images in
+    test order, as one uninterrupted run would have. Meaningful for runs made *without* memory only:
+    a memory-based file's certificates depend on their order and are never reordered. Returns
+    whether the file changed; the new text replaces the old in one rename."""
+    path = Path(path)
+    if read_settings(path).get("memory"):
+        raise AncerInputError(f"{path} was made with memory-based certification: its row order is its result")
+    table = read_results(path, repair=True)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    rows = [r for r in lines[1:] if r.strip()]
+    order = np.argsort(table["idx"], kind="stable")
+    if (order == np.arange(len(order))).all():
+        return False
+    tmp = path.with_name(path.name + ".sorting")
+    tmp.write_text("\n".join([lines[0], *(rows[k] for k in order)]) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
 @dataclass
 class Table:
     columns: dict[str, np.ndarray]

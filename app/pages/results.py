@@ -52,6 +52,14 @@ def settings_line(meta: dict) -> str:
     ) + f"preset {meta.get('preset', '?')}, CERTIFY in {meta.get('precision', 'fp32')}"
 
 
+def surrogates_line(models: list[GridModel]) -> str:
+    """What the models' optimizers maximised, for a caption ('' when none optimizes)."""
+    said = sorted({g.surrogate for g in models if g.surrogate})
+    if len(said) > 1:
+        return "; the models' optimizers differ: " + "; ".join(said)
+    return f"; the optimizers maximised {said[0]}" if said else ""
+
+
 def beyond_axis(beyond: int, largest: float) -> str:
     """What a radius axis leaves out (:func:`ui.figures.radius_axis`), for the caption."""
     if not beyond:
@@ -90,7 +98,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
         st.caption(
             f"For each method and radius, the best certified accuracy over the models trained with σ ∈ {{{sigmas}}}, "
             f"on the {n_img} test images every model certified (the paper's 'top-1 across σ', §7); ACR and AC R̃: "
-            f"the best σ's. {settings_line(next(iter(models[0].meta.values())))}."
+            f"the best σ's. {settings_line(next(iter(models[0].meta.values())))}{surrogates_line(models)}."
         )
         st.dataframe(
             [
@@ -276,9 +284,11 @@ def main() -> None:
     meta = next(iter(metas.values()), {})
     if meta:
         st.markdown(
-            f"Model `{meta.get('model')}`, norm {meta.get('norm')}, σ = {meta.get('sigma')}, "
-            f"images {meta.get('indices')}; "
-            f"{settings_line(meta)}; made by `{meta.get('command')}`."
+            f"Model `{meta.get('model')}`, norm {meta.get('norm')}, σ = {meta.get('sigma')}; {settings_line(meta)}"
+            + (surrogates_line([grid[source]]) if source != UPLOAD else "")
+            + ". "
+            + "; ".join(f"{k}: images {m.get('indices')}, made by `{m.get('command')}`" for k, m in metas.items())
+            + "."
         )
     noise = ac.noise_for(meta.get("norm", "l2"))
     unit = noise.norm_symbol

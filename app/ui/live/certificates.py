@@ -40,13 +40,8 @@ def certificates_table(res: Run) -> None:
         f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}; CERTIFY "
         f"sampled the {res.precision} network"
         + ("" if res.precision == "fp32" else " (the certificates are about that network)")
-        + f". The optimizers ({res.optimizer_precision}) maximised the {res.settings.objective} objective"
-        + (
-            f" with θ ≤ {res.settings.theta_max_ratio:g} × the initial θ"
-            if res.settings.theta_max_ratio is not None
-            else ", θ unbounded"
-        )
-        + f" (Isotropic DD: {res.settings.iso_solver} solver); CERTIFY counts the network's hard votes either way. "
+        + f". The optimizers ({res.optimizer_precision}) maximised {ac.describe_surrogate(res.settings)}; "
+        "CERTIFY counts the network's hard votes either way. "
         "Each certificate holds with probability ≥ 1 − α."
     )
     st.dataframe(
