@@ -4,7 +4,8 @@
         [--out results/regeneration/comparison.json] [--doc docs/results.md]
 
 For each model with Isotropic DD and ANCER files on both sides: the images both sides hold (fixed σ
-from the baseline folder: it optimizes nothing, so the objective does not touch it), each file cut
+from the baseline folder, else the candidate's: it optimizes nothing, so the objective does not
+touch it), each file cut
 to those images *before* the memory replay, so that both memories see the same images in the same
 order. For each reading and method: certified accuracy (%) at r = 0, 0.25, 0.5, 1.0 and ACR; the
 paired difference candidate − baseline with its 95 % bootstrap interval (as
@@ -55,7 +56,8 @@ def _summary(t: Table) -> dict:
 def compare_model(base: Path, cand: Path, images: np.ndarray) -> dict | None:
     """Both objectives on the images both sides hold, as run and with memory (see the module's
     docstring); None when they hold none in common yet."""
-    files = [base / f"{m}.tsv" for m in ("fixed", *DATA_DEPENDENT)] + [cand / f"{m}.tsv" for m in DATA_DEPENDENT]
+    fixed_dir = base if (base / "fixed.tsv").is_file() else cand  # fixed σ optimizes nothing: either side's
+    files = [fixed_dir / "fixed.tsv"] + [d / f"{m}.tsv" for d in (base, cand) for m in DATA_DEPENDENT]
     common = read_results(files[0])["idx"]
     for f in files[1:]:
         common = np.intersect1d(common, read_results(f)["idx"])
@@ -63,7 +65,7 @@ def compare_model(base: Path, cand: Path, images: np.ndarray) -> dict | None:
         return None
     out = {"images": int(len(common)), "radii": list(RADII), "readings": {}}
     for reading, imgs in (("as run", None), ("with memory", images)):
-        fixed = _side(base, "fixed", common, imgs)
+        fixed = _side(fixed_dir, "fixed", common, imgs)
         r = {"fixed": _summary(fixed)}
         for m in DATA_DEPENDENT:
             b, c = _side(base, m, common, imgs), _side(cand, m, common, imgs)

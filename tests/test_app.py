@@ -245,6 +245,35 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
 
 
+def test_results_page_offers_a_grid_kept_inside_the_shipped_one(tmp_path, monkeypatch, fake_grid):
+    """results/paper-objective/ (another grid inside the shipped one) is offered beside it and read on its own."""
+    import json
+
+    from ancer_core.core import Settings
+
+    rng = np.random.default_rng(3)
+    fake_grid(tmp_path, rng, {"small-gaussian-0.25": ("l2", 0.25, [0, 100]), "small-gaussian-0.50": ("l2", 0.5, [0])})
+    fake_grid(tmp_path / "paper-objective", rng, {"small-gaussian-0.25": ("l2", 0.25, [0, 100, 200])})
+    for m in ("isotropic-dd", "ancer"):  # the shipped grid's optimizers ran the default
+        for g in ("small-gaussian-0.25", "small-gaussian-0.50"):
+            meta = tmp_path / g / f"{m}.tsv.json"
+            meta.write_text(json.dumps(json.loads(meta.read_text()) | {"settings": Settings().as_dict()}))
+    monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
+    at = _page("results", 180)
+    assert not at.exception, at.exception
+    grids = at.radio(key="results_grid")
+    assert [str(o) for o in grids.options] == [f"{tmp_path.name}/", f"{tmp_path.name}/paper-objective/"]
+    assert "maximised the anchored objective with θ ≤ 2" in " ".join(c.value for c in at.caption)
+    grids.set_value(tmp_path / "paper-objective").run()
+    assert not at.exception, at.exception
+    assert list(at.radio(key="results_source").options) != []
+    at.radio(key="results_source").set_value("small-gaussian-0.25").run()
+    assert not at.exception, at.exception
+    lost = next(d.value for d in at.dataframe if "lost at r = 0" in d.value.columns)
+    assert (lost["images"] == 3).all()  # the kept grid's files, not the shipped ones
+    assert "the optimizers maximised the paper objective, θ unbounded" in " ".join(m.value for m in at.markdown)
+
+
 def test_live_page_runs_the_papers_objective_with_the_gradient_solver():
     """The non-default choices: the paper's objective (θ unbounded) and the gradient solver, stated with the run."""
     at = AppTest.from_file(APP, default_timeout=180).run()

@@ -78,6 +78,14 @@ def with_memory(root: str, stamp: tuple) -> dict[str, GridModel]:
     return {n: grid_with_memory(g, images) for n, g in load_grid(root).items()}
 
 
+def grid_folders(root: Path) -> list[Path]:
+    """The shipped grid and every grid kept inside it (``paper-objective/``: the paper's objective)."""
+    if not root.is_dir():
+        return []
+    kept = [d for d in sorted(root.iterdir()) if d.is_dir() and any(any(d.glob(f"*/{m}.tsv")) for m in ORDER)]
+    return [root, *kept]
+
+
 def load_reading(root: Path, reading: str) -> dict[str, GridModel]:
     if reading == "as run":
         return load_grid(root)
@@ -249,8 +257,20 @@ def main() -> None:
         "runs were made without it; the second reading replays it over their certificates and θ, without new "
         "sampling (fixed σ is one smoothed classifier: the memory revises none of its certificates)."
     )
+    folders = grid_folders(SHIPPED)
+    root = folders[0] if folders else SHIPPED
+    if len(folders) > 1:
+        root = st.radio(
+            "grid",
+            folders,
+            format_func=lambda d: f"{d.relative_to(SHIPPED.parent)}/",
+            horizontal=True,
+            key="results_grid",
+            help="results/ holds the grid made with the default surrogate; a folder inside it holds another "
+            "(paper-objective/: the same images with the paper's objective, θ unbounded). Each caption says which.",
+        )
     try:
-        grid = load_reading(SHIPPED, reading) if SHIPPED.is_dir() else {}
+        grid = load_reading(root, reading) if root.is_dir() else {}
     except AncerInputError as e:
         st.error(f"Could not read the shipped results: {e}")
     source = st.radio(
