@@ -226,7 +226,7 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert any(h.startswith("Table 1") for h in heads) and any(h.startswith("Table 2") for h in heads)
     env = at.dataframe[0].value  # Table 1, then which σ, Table 2, which σ, Tables 4/5
     assert list(env["method"]) == ["fixed", "isotropic-dd", "ancer"]
-    assert "on the 2 test images every model certified" in " ".join(c.value for c in at.caption)
+    assert "on the 2 test images every model certified with every method" in " ".join(c.value for c in at.caption)
     # the fake files predate the surrogate's keys: the paper's objective as the original ran it
     assert "the optimizers maximised the paper objective, θ unbounded" in " ".join(c.value for c in at.caption)
     assert len(at.dataframe[4].value) == 3

@@ -7,7 +7,7 @@ import pytest
 
 from ancer_core.cli import main as cli
 from ancer_core.core import Settings
-from ancer_core.data import envelope, load_grid, superset_rows
+from ancer_core.data import envelope, envelopes, load_grid, superset_rows
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
 
@@ -73,3 +73,19 @@ def test_analyze_grid_prints_tables_1_2_and_4_5(tmp_path, capsys, fake_grid):
     assert "objective, θ unbounded (Isotropic DD: gradient solver)" in out  # u-0.50 unchanged
     assert cli(["analyze", "--grid", str(tmp_path / "missing")]) == 2
     assert cli(["analyze"]) == 2
+
+
+def test_envelopes_compare_every_method_on_the_same_images(tmp_path, fake_grid):
+    """A grid still being extended (ANCER on fewer images than fixed σ): Tables 1/2 take every method
+    on the images every model certified with every method."""
+    rng = np.random.default_rng(4)
+    fake_grid(tmp_path, rng, {"g-0.25": ("l2", 0.25, list(range(40))), "g-0.50": ("l2", 0.5, list(range(40)))})
+    t = tmp_path / "g-0.50" / "ancer.tsv"
+    lines = t.read_text().splitlines()
+    t.write_text("\n".join(lines[:11]) + "\n")  # ANCER on images 0–9 only
+    models = list(load_grid(tmp_path).values())
+    envs = envelopes(models, [0.0, 0.5])
+    assert {e.images for e in envs.values()} == {10}
+    for m, e in envs.items():
+        assert e.accuracy[0] == pytest.approx(max(brute_accuracy(g.tables[m], list(range(10)), 0.0) for g in models))
+    assert envelope(models, "fixed", [0.0]).images == 40  # one method alone: its own common images

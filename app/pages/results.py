@@ -21,7 +21,7 @@ from ancer_core.data import (
     average_certified_radius,
     certified_accuracy,
     class_mean_thetas,
-    envelope,
+    envelopes,
     grid_with_memory,
     load_grid,
     load_thetas,
@@ -100,12 +100,12 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
         unit = noise.norm_symbol
         sigmas = ", ".join(f"{g.sigma:g}" for g in models)
         st.subheader(f"{table} and {figure}: {noise.name} noise, top-1 across σ ∈ {{{sigmas}}}")
-        methods = [m for m in ORDER if any(m in g.tables for g in models)]
-        envs = {m: envelope(models, m, TABLE_RADII) for m in methods}
+        envs = envelopes(models, TABLE_RADII)
         n_img = next(iter(envs.values())).images
         st.caption(
             f"For each method and radius, the best certified accuracy over the models trained with σ ∈ {{{sigmas}}}, "
-            f"on the {n_img} test images every model certified (the paper's 'top-1 across σ', §7); ACR and AC R̃: "
+            f"on the {n_img} test images every model certified with every method (the paper's 'top-1 across σ', §7); "
+            "ACR and AC R̃: "
             f"the best σ's. {settings_line(next(iter(models[0].meta.values())))}{surrogates_line(models)}."
         )
         st.dataframe(
@@ -137,7 +137,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             (c1, "radius", f"{unit} radius (largest enclosed ball: min θ·gap)", "radius"),
             (c2, "radius_proxy", f"{unit} proxy radius R̃ = GM(θ)·gap", "proxy"),
         ):
-            curves = {m: 100 * envelope(models, m, radii, column).accuracy for m in methods}
+            curves = {m: 100 * e.accuracy for m, e in envelopes(models, radii, column).items()}
             fig = figures.line_figure(radii, curves, xlabel, "top-1 certified accuracy across σ (%)")
             display.show(where=where, fig=fig, key=f"envelope_{norm}_{key}")
         st.caption(f"Top-1 certified accuracy across σ at each radius.{beyond_axis(beyond, largest)}")
