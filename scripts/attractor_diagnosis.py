@@ -1,6 +1,6 @@
 """The attractor-class diagnosis of docs/results.md, from the shipped models and a results grid.
 
-    python scripts/attractor_diagnosis.py [--grid results] [--images 0:10000:100] [--samples 32]
+    python scripts/attractor_diagnosis.py [--grid results/paper-objective] [--images 0:10000:100] [--samples 32]
 
 Per model: the share of the base network's votes each class takes on noisy copies of the images as θ
 grows from the training θ to 10× it (``ancer_core.teaching.attractor_profile``), and, from the grid's
@@ -30,7 +30,7 @@ from ancer_core.teaching import attractor_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-p.add_argument("--grid", default="results")
+p.add_argument("--grid", default="results/paper-objective", help="the grid whose certificates are diagnosed")
 p.add_argument("--images", default="0:10000:100", help="test images of the attractor profile")
 p.add_argument("--samples", type=int, default=32, help="noisy copies per image and θ")
 p.add_argument("--out", default="results/attractors.json")

@@ -1,7 +1,7 @@
 """The optimizers' objectives compared on every model: the paper's against the default, as run and with memory.
 
-    python scripts/compare_objectives.py --baseline results --candidate results/regeneration \\
-        [--out results/regeneration/comparison.json] [--doc docs/results.md]
+    python scripts/compare_objectives.py [--baseline results/paper-objective] [--candidate results] \\
+        [--out results/paper-objective/comparison.json] [--doc docs/results.md]
 
 For each model with Isotropic DD and ANCER files on both sides: the images both sides hold (fixed σ
 from the baseline folder, else the candidate's: it optimizes nothing, so the objective does not
@@ -110,8 +110,8 @@ def table_lines(results: dict) -> list[str]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--baseline", default="results", help="the grid made with the paper's objective")
-    p.add_argument("--candidate", default="results/regeneration", help="the grid made with the default objective")
+    p.add_argument("--baseline", default="results/paper-objective", help="the grid made with the paper's objective")
+    p.add_argument("--candidate", default="results", help="the grid made with the default objective")
     p.add_argument("--out", help="also write the comparison as JSON")
     p.add_argument("--doc", help=f"also write the table into this Markdown file, between {MARKER} markers")
     a = p.parse_args(argv)
