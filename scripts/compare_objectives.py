@@ -5,10 +5,9 @@
 
 For each model with Isotropic DD and ANCER files on both sides: the images both sides hold (fixed σ
 from the baseline folder, else the candidate's: it optimizes nothing, so the objective does not
-touch it), each file cut
-to those images *before* the memory replay, so that both memories see the same images in the same
-order. For each reading and method: certified accuracy (%) at r = 0, 0.25, 0.5, 1.0 and ACR; the
-paired difference candidate − baseline with its 95 % bootstrap interval (as
+touch it), each file cut to those images *before* the memory replay, so that both memories see the
+same images in the same order. For each reading and method: certified accuracy (%) at r = 0, 0.25,
+0.5, 1.0 and ACR; the paired difference candidate − baseline with its 95 % bootstrap interval (as
 ``scripts/compare_paired.py``); and the target of the default objective, read with memory: each
 data-dependent method certifies at r = 0 no fewer images than fixed σ minus 1 point, and ACR
 orders ANCER ≥ Isotropic DD ≥ fixed σ.

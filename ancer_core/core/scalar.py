@@ -181,8 +181,8 @@ def _path_snapshots(log_grid, f_grid, probs, start: int, best, refined: list, co
     """Playback of the scalar solver's path: step s ≤ L (the longest climb) is the grid point s moves
     from θ₀ towards the chosen one (uphill, for the local search; an image whose climb ended earlier
     stays at its end), then one step per golden refinement and a last one, the θ returned (the θ
-    CERTIFY uses). Up to ``count`` evenly spaced
-    steps are kept, as the gradient solver's (:func:`.snapshots.snapshot_steps`)."""
+    CERTIFY uses). Up to ``count`` evenly spaced steps are kept, as the gradient solver's
+    (:func:`.snapshots.snapshot_steps`)."""
     rows = torch.arange(log_grid.shape[0], device=log_grid.device)
     moves = best - start
     climb = int(moves.abs().max())
