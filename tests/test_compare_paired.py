@@ -102,9 +102,18 @@ def test_objectives_comparison_reads_both_readings_of_the_shipped_grid(tmp_path)
     res = co.compare_model(base, cand, ac.load_cifar10("test")[0].numpy())
     assert res["images"] == 100
     run, mem = res["readings"]["as run"], res["readings"]["with memory"]
-    assert run["isotropic-dd"]["paper"]["certified"][0] == 49.0 and mem["isotropic-dd"]["paper"]["certified"][0] == 9.0
+    iso = "isotropic-dd"
+    assert run[iso]["baseline"]["certified"][0] == 49.0 and mem[iso]["baseline"]["certified"][0] == 9.0
     for r in (run, mem):
         for m in ("isotropic-dd", "ancer"):
-            assert r[m]["paper"] == r[m]["default"] and r[m]["paired"]["acr"]["difference"] == 0
+            assert r[m]["baseline"] == r[m]["candidate"] and r[m]["paired"]["acr"]["difference"] == 0
     assert run["target"]["r0_no_fewer_than_fixed_minus_1pt"] and not mem["target"]["r0_no_fewer_than_fixed_minus_1pt"]
     assert any("small-gaussian-1.00 | 100 | with memory" in line for line in co.table_lines({base.name: res}))
+    # One method compared (a remedy run for Isotropic DD alone): no ANCER columns, no ordering verdict.
+    only = co.compare_model(base, cand, ac.load_cifar10("test")[0].numpy(), ("isotropic-dd",))
+    assert set(only["readings"]["as run"]) == {"fixed", iso, "target"}
+    assert only["readings"]["with memory"]["target"]["acr_ancer_ge_iso_ge_fixed"] is None
+    lines = co.table_lines({base.name: only}, ("paper's", "T"))
+    assert "Iso DD paper's → T, r=0" in lines[0] and "ANCER" not in lines[0]
+    assert all(line.count("|") == lines[0].count("|") for line in lines)
+    assert lines[-1].endswith("| r=0 ✗ |")
