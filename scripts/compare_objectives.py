@@ -4,7 +4,7 @@ default the paper's objective (baseline) against the library's default (candidat
     python scripts/compare_objectives.py [--baseline results/paper-objective] [--candidate results] \\
         [--out results/paper-objective/comparison.json] [--doc docs/results.md]
     python scripts/compare_objectives.py --candidate results/remedies/temperature-iso \\
-        --methods isotropic-dd --names "paper's" "paper's, fitted T" --marker temperature-comparison …
+        --methods isotropic-dd --names "paper's" "paper's + fitted T" --marker temperature-comparison …
 
 For each model with the ``--methods`` files on both sides: the images both sides hold (fixed σ
 from the baseline folder, else the candidate's: it optimizes nothing, so the objective does not
