@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_paired import compare  # noqa: E402
+from doc_markers import between_markers  # noqa: E402
 
 from ancer_core.data import Table, read_results, replay_memory, settings_path, theta_source  # noqa: E402
 from ancer_core.data.results import average_certified_radius, certified_accuracy  # noqa: E402
@@ -42,13 +43,15 @@ def _subset(table: Table, keep: np.ndarray) -> Table:
     return Table({k: v[mask] for k, v in table.columns.items()})
 
 
-def _side(folder: Path, method: str, keep: np.ndarray, images: np.ndarray | None) -> Table:
-    path = folder / f"{method}.tsv"
-    table = _subset(read_results(path), keep)
+def _side(path: Path, whole: Table, keep: np.ndarray, images: np.ndarray | None) -> Table:
+    """The file's rows (``whole``, read from ``path``) on the images ``keep``; with ``images``, their
+    memory reading."""
+    table = _subset(whole, keep)
     if images is None:
         return table
     meta = json.loads(settings_path(path).read_text())
-    return replay_memory(table, meta, images, theta_source(method, meta, table, folder / "ancer-thetas"))
+    method = path.stem
+    return replay_memory(table, meta, images, theta_source(method, meta, table, path.parent / "ancer-thetas"))
 
 
 def _summary(t: Table) -> dict:
@@ -60,17 +63,18 @@ def compare_model(base: Path, cand: Path, images: np.ndarray, methods: tuple[str
     when they hold none in common yet."""
     fixed_dir = base if (base / "fixed.tsv").is_file() else cand  # fixed σ optimizes nothing: either side's
     files = [fixed_dir / "fixed.tsv"] + [d / f"{m}.tsv" for d in (base, cand) for m in methods]
-    common = read_results(files[0])["idx"]
+    tables = {f: read_results(f) for f in files}
+    common = tables[files[0]]["idx"]
     for f in files[1:]:
-        common = np.intersect1d(common, read_results(f)["idx"])
+        common = np.intersect1d(common, tables[f]["idx"])
     if not len(common):
         return None
     out = {"images": int(len(common)), "radii": list(RADII), "methods": list(methods), "readings": {}}
     for reading, imgs in (("as run", None), ("with memory", images)):
-        fixed = _side(fixed_dir, "fixed", common, imgs)
-        r = {"fixed": _summary(fixed)}
+        side = {f: _side(f, t, common, imgs) for f, t in tables.items()}
+        r = {"fixed": _summary(side[files[0]])}
         for m in methods:
-            b, c = _side(base, m, common, imgs), _side(cand, m, common, imgs)
+            b, c = side[base / f"{m}.tsv"], side[cand / f"{m}.tsv"]
             r[m] = {"baseline": _summary(b), "candidate": _summary(c), "paired": compare(b, c, RADII)}
         d = {m: r[m]["candidate"] for m in methods}
         r["target"] = {
@@ -144,18 +148,13 @@ def main(argv=None) -> int:
                 results[folder.name] = res
     if not results:
         sys.exit(f"no model has {' and '.join(methods)} files in both {a.baseline}/ and {a.candidate}/")
-    print("\n".join(table_lines(results, tuple(a.names))))
+    body = "\n".join(table_lines(results, tuple(a.names)))
+    print(body)
     if a.out:
         Path(a.out).write_text(json.dumps(results, indent=2) + "\n")
         print("wrote", a.out)
     if a.doc:
-        text = Path(a.doc).read_text()
-        start, end = f"<!-- {a.marker} -->", f"<!-- /{a.marker} -->"
-        if start not in text or end not in text:
-            sys.exit(f"{a.doc} has no {start} … {end} markers to write between")
-        head, rest = text.split(start, 1)
-        body = "\n".join(table_lines(results, tuple(a.names)))
-        Path(a.doc).write_text(head + start + "\n" + body + "\n" + end + rest.split(end, 1)[1])
+        Path(a.doc).write_text(between_markers(Path(a.doc).read_text(), a.marker, body, a.doc))
         print("wrote", a.doc)
     return 0
 

@@ -3,8 +3,9 @@
 python scripts/models_table.py            # rewrites the table between the markers in docs/models.md
 """
 
-import re
 from pathlib import Path
+
+from doc_markers import between_markers
 
 from ancer_core.core.noise import noise_for
 from ancer_core.models import shipped_models
@@ -78,11 +79,6 @@ def table() -> str:
 
 readme = Path(__file__).resolve().parent.parent / "docs" / "models.md"
 text = readme.read_text()
-new = re.sub(
-    r"<!-- models-table -->.*?<!-- /models-table -->",
-    lambda m: "<!-- models-table -->\n" + table() + "\n<!-- /models-table -->",
-    text,
-    flags=re.S,
-)
-readme.write_text(new)
-print(table())
+body = table()
+readme.write_text(between_markers(text, "models-table", body, readme))
+print(body)

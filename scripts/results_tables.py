@@ -10,8 +10,9 @@ same files (``ancer_core.data.grid_with_memory``).
 """
 
 import argparse
-import re
 from pathlib import Path
+
+from doc_markers import between_markers
 
 import ancer_core as ac
 from ancer_core.data import (
@@ -87,16 +88,12 @@ with_memory = (
 )
 doc = ROOT / "docs" / "results.md"
 text = doc.read_text()
-for marker, body in (("results-tables", tables(grid)), ("results-tables-memory", with_memory)):
+as_run = tables(grid)
+for marker, body in (("results-tables", as_run), ("results-tables-memory", with_memory)):
     if f"<!-- {marker} -->" not in text:
         text = text.replace(
             "<!-- /results-tables -->", f"<!-- /results-tables -->\n\n<!-- {marker} -->\n<!-- /{marker} -->"
         )
-    text = re.sub(
-        rf"<!-- {marker} -->.*?<!-- /{marker} -->",
-        lambda m, marker=marker, body=body: f"<!-- {marker} -->\n" + body + f"\n<!-- /{marker} -->",
-        text,
-        flags=re.S,
-    )
+    text = between_markers(text, marker, body, doc)
 doc.write_text(text)
-print(tables(grid) + "\n\n" + with_memory)
+print(as_run + "\n\n" + with_memory)
