@@ -41,7 +41,7 @@ out = {
     "threads": torch.get_num_threads(),
     "torch": torch.__version__,
     "preset": a.preset,
-    "settings": ac.PRESETS[a.preset].as_dict(),
+    "settings": ac.PRESETS[a.preset].as_dict(),  # the preset's defaults; each run records its own
     "iso_solvers": a.iso_solvers.split(","),
 }
 # (CERTIFY's precision, the optimizers' precision)
@@ -61,13 +61,14 @@ if a.precisions:
 for (cert_prec, opt_prec), solver in ((p, s) for p in precisions for s in a.iso_solvers.split(",")):
     prec = cert_prec if opt_prec == "fp32" else f"{cert_prec} CERTIFY, {opt_prec} optimizers"
     prec += f", Isotropic DD {solver}"
+    settings = ac.preset(a.preset, iso_solver=solver)
     t = time.perf_counter()
     res = ac.run_all_methods(
         model,
         xb,
         noise,
         theta0,
-        ac.preset(a.preset, iso_solver=solver),
+        settings,
         indices=[a.index],
         config=ac.core.certify_config(cert_prec),
         certify_model=load_int8(a.model) if cert_prec == "int8" else None,
@@ -75,6 +76,7 @@ for (cert_prec, opt_prec), solver in ((p, s) for p in precisions for s in a.iso_
     )
     out[prec] = {
         "total_s": time.perf_counter() - t,
+        "settings": settings.as_dict(),  # the preset's, with this run's Isotropic DD solver
         "stages_s": {k: r.stage_seconds for k, r in res.items()},
         "radius": {k: r.certificates[0].radius for k, r in res.items()},
     }
