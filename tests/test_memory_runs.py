@@ -29,23 +29,24 @@ SHAPE = (3, 4, 4)
 
 
 class ChannelEnergy(torch.nn.Module):
-    """Class 1 when channel 0 is far from ½ (mean squared offset > 0.3), else class 0."""
+    """Class 1 when channel 0 is far from ½ (mean squared offset, magnified 10×, > 0.3), else class 0.
+    The magnification keeps the constructed images inside [0, 1] pixel space."""
 
     def forward(self, x):
-        e = ((x[:, 0] - 0.5) ** 2).flatten(1).mean(1)
+        e = ((10 * (x[:, 0] - 0.5)) ** 2).flatten(1).mean(1)
         return torch.stack([torch.zeros_like(e), 10 * (e - 0.3)], 1)
 
 
 def sequence() -> tuple[torch.Tensor, list[np.ndarray]]:
     x = torch.full((3, *SHAPE), 0.5)
     d1 = torch.zeros(SHAPE)
-    d1[1, 0, 0] = 0.2
+    d1[1, 0, 0] = 0.02
     x[1] += d1
     x[2] += d1
-    x[2, 1, 1, 1] += 2.5  # 2.5 from image 1 along channel 1: outside image 0's ball of radius ≈ 1.48
-    big = np.full(SHAPE, 0.05, np.float32)
-    big[1:] = 3.0
-    thetas = [np.full(SHAPE, 1.0, np.float32), big, np.full(SHAPE, 0.05, np.float32)]
+    x[2, 1, 1, 1] += 0.25  # 0.25 from image 1 along channel 1: outside image 0's ball of radius ≈ 0.148
+    big = np.full(SHAPE, 0.005, np.float32)
+    big[1:] = 0.3
+    thetas = [np.full(SHAPE, 0.1, np.float32), big, np.full(SHAPE, 0.005, np.float32)]
     return x, thetas
 
 

@@ -66,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     except AncerInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the machine's, not the input's: a full disk, a folder removed while running
+        where = f" ({e.filename})" if e.filename else ""
+        print(
+            f"error: {e.strerror or e}{where}; free space or permissions, then run the same command to resume",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(
             "\ninterrupted: the output file holds every row finished so far; run the same command to resume",

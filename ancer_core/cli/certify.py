@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -16,12 +15,13 @@ from ..core.precision import certify_config
 from ..core.progress import Progress
 from ..core.protocol import METHODS
 from ..core.smoothing import certify
-from ..core.validation import AncerInputError
-from ..data.results import RESUME_KEYS, ResultWriter, format_row, settings_diff
+from ..core.validation import AncerInputError, check_count
+from ..data.files import OutputLock, prepare_output, read_json
+from ..data.results import RESUME_KEYS, ResultWriter, format_row, read_results, settings_diff
 from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import Job, add_image_options, optimize_images, optimizer_precision, setup
+from .common import Job, add_image_options, announce_estimate, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -64,7 +64,7 @@ def _check_thetas(args, model_name: str) -> dict | None:
             file=sys.stderr,
         )
         return None
-    made = json.loads(path.read_text())
+    made = read_json(path, "the settings of a θ folder", f"run `optimize` again with --out {args.thetas}")
     want = {
         "model": model_name,
         "norm": args.norm,
@@ -111,8 +111,10 @@ def run(args) -> int:
         raise AncerInputError("--thetas is for --method isotropic-dd or ancer; fixed uses --sigma")
     if args.thetas and not Path(args.thetas).is_dir():
         raise AncerInputError(f"--thetas {args.thetas!r} is not a folder written by `optimize`")
-    if args.batch != "auto" and not str(args.batch).isdigit():
+    if args.batch != "auto" and not (str(args.batch).isdigit() and int(args.batch) >= 1):
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
+    check_count("--noise-batch", args.noise_batch)
+    prepare_output(args.out)
     job = setup(args)
     theta_meta = _check_thetas(args, job.model_name) if args.thetas else None
     settings, device = job.settings, job.device
@@ -154,7 +156,20 @@ def run(args) -> int:
         "rank": job.rank,
         "world_size": job.world_size,
     }
-    writer = ResultWriter(distributed.shard_path(args.out, job.rank, job.world_size), meta, memory=args.memory)
+    out = distributed.shard_path(args.out, job.rank, job.world_size)
+    done = set(read_results(out)["idx"].tolist()) if out.is_file() and out.stat().st_size else set()
+    stages = () if args.thetas or args.method == "fixed" else (args.method,)
+    announce_estimate(job, len([i for i in job.indices if i not in done]), stages or ("fixed",))  # may refuse
+    lock = OutputLock(out).acquire()
+    try:
+        return _certify_all(args, job, cfg, meta, out)
+    finally:
+        lock.release()
+
+
+def _certify_all(args, job: Job, cfg, meta: dict, out) -> int:
+    settings, device = job.settings, job.device
+    writer = ResultWriter(out, meta, memory=args.memory)
     memory = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if args.memory else None
     idx = job.indices
     todo = [i for i in idx if i not in writer.done]

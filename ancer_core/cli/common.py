@@ -19,12 +19,13 @@ from ..core.precision import (
     default_device,
     default_optimizer_precision,
 )
-from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset
+from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset, work_estimate
 from ..core.surrogate import OBJECTIVES
-from ..core.validation import NORMS, AncerInputError
+from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..models.checkpoints import default_model_name, load_model
 from ..models.quantized import load_int8
+from ..models.speed import measure_throughput
 from . import distributed
 
 
@@ -234,7 +235,10 @@ def setup(args) -> Job:
     """Validate everything cheap first, then load model and data. Under torchrun, join the process
     group and keep this rank's shard idx[rank::size] of the indices."""
     if not (args.sigma > 0 and np.isfinite(args.sigma)):
-        raise AncerInputError(f"--sigma {args.sigma} must be > 0")
+        raise AncerInputError(f"--sigma {args.sigma} must be a finite number > 0 (e.g. 0.25)")
+    check_seed(args.seed, "--seed")
+    if args.chunk is not None:
+        check_count("--chunk", args.chunk)
     noise = noise_for(args.norm)
     settings = settings_from_args(args)
     device = device_from_flag(args.device)
@@ -274,6 +278,39 @@ def setup(args) -> Job:
     return Job(
         settings, device, name, model, noise, x, y, idx[rank::size], theta0, chunk, rank, size, certify_model or model
     )
+
+
+# a run longer than this is refused: it cannot be finished, and its numbers are surely a typo
+MAX_ESTIMATE_S = 365 * 24 * 3600
+
+
+def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: bool = True) -> float:
+    """Print, before the work starts, how long ``images`` images will take: the noisy images the
+    network sees per image (:func:`~ancer_core.core.protocol.work_estimate` for the methods ``stages``,
+    with or without CERTIFY) at the throughput measured now on this device; refuse a run of more
+    than a year. Returns the estimate in seconds."""
+    if not images:
+        return 0.0
+    work = work_estimate(job.settings, stages)
+    forward = work["forward"] - (0 if certify else len(stages) * (job.settings.n0 + job.settings.n))
+    rate = measure_throughput(job.model, job.device, batch=64, gradient=work["gradient"] > 0)
+    seconds = images * (forward / rate["forward"] + work["gradient"] / rate.get("gradient", rate["forward"]))
+    said = f"{images} images × {forward:,} forward" + (f" + {work['gradient']:,} gradient" if work["gradient"] else "")
+    if seconds > MAX_ESTIMATE_S:
+        raise AncerInputError(
+            f"this run would take about {seconds / MAX_ESTIMATE_S:,.0f} years on {job.device} ({said} noisy images); "
+            "use fewer samples (--N, the optimizers' --samples and --iterations) or fewer --indices"
+        )
+    if job.rank == 0:
+        print(f"estimate: about {_duration(seconds)} on {job.device} ({said} noisy images each)", file=sys.stderr)
+    return seconds
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:

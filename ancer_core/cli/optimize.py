@@ -12,10 +12,11 @@ import numpy as np
 from ..core.progress import Progress
 from ..core.protocol import METHODS
 from ..core.validation import AncerInputError
+from ..data.files import OutputLock, prepare_output, read_json
 from ..data.results import RESUME_KEYS, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
 from . import distributed
-from .common import add_image_options, optimize_images, optimizer_precision, setup
+from .common import add_image_options, announce_estimate, optimize_images, optimizer_precision, setup
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:
@@ -24,9 +25,8 @@ def add_arguments(o: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    out = prepare_output(args.out, "folder")
     job = setup(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     meta = {
         "command": "optimize",
         "model": job.model_name,
@@ -45,13 +45,31 @@ def run(args) -> int:
         "world_size": job.world_size,
     }
     meta_path = out / "settings.json"
-    if meta_path.is_file() and theta_indices(out):
-        diff = settings_diff(json.loads(meta_path.read_text()), meta, RESUME_KEYS)
-        if diff:  # every rank reads the same file, so every rank stops here
+    if theta_indices(out):  # every rank reads the same folder, so every rank stops here
+        if not meta_path.is_file():
+            raise AncerInputError(
+                f"{out} holds θ files but no settings.json, so nothing says which settings made them; restore it, "
+                "or choose another --out, or empty the folder to start over"
+            )
+        fix = "restore it, or choose another --out, or empty the folder to start over"
+        diff = settings_diff(read_json(meta_path, "the settings of a θ folder", fix), meta, RESUME_KEYS)
+        if diff:
             raise AncerInputError(f"{out} holds θ made with other settings {diff}; choose another --out or empty it")
-    distributed.barrier()  # all ranks have read settings.json before rank 0 rewrites it
-    if job.rank == 0:
-        meta_path.write_text(json.dumps(meta, indent=2))
+    announce_estimate(job, sum(not theta_file(out, i).is_file() for i in job.indices), (args.method,), certify=False)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = OutputLock(out).acquire() if job.rank == 0 else None  # ranks share the folder: rank 0 holds it
+    try:
+        distributed.barrier()  # all ranks have read settings.json before rank 0 rewrites it
+        if job.rank == 0:
+            meta_path.write_text(json.dumps(meta, indent=2))
+        _optimize_all(args, job, out)
+    finally:
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+def _optimize_all(args, job, out: Path) -> None:
     idx = job.indices
     todo = [i for i in idx if not theta_file(out, i).is_file()]
     bar = Progress(len(idx), f"optimize {args.method}")
@@ -67,4 +85,3 @@ def run(args) -> int:
             save_theta(out, i, theta[k])
         bar.update(len(idx) - len(todo) + s + len(part))
     print(f"wrote θ for {len(idx)} images to {out}", file=sys.stderr)
-    return 0

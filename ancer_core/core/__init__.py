@@ -51,6 +51,7 @@ _EXPORTS = {
     "class_curves": ".surrogate",
     "unit_draws": ".surrogate",
     "AncerInputError": ".validation",
+    "NonFiniteOutputError": ".validation",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = list(_EXPORTS)

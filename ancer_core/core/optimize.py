@@ -30,7 +30,7 @@ from .noise import Noise, noise_for
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
 from .snapshots import Snapshots
 from .surrogate import Surrogate, gap_pair, smoothed_probs
-from .validation import check_count, check_images, check_positive, check_theta
+from .validation import check_count, check_images, check_model_input, check_positive, check_theta
 
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
 
@@ -82,7 +82,7 @@ def finish_trace(trace: dict) -> dict[str, np.ndarray]:
 
 def validate_inputs(model, x, norm, iterations, samples, lr):
     noise = noise_for(norm)
-    x = check_images(x)
+    x = check_model_input(model, check_images(x))
     check_count("iterations", iterations, 0)
     check_count("samples", samples)
     check_positive("lr", lr)

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 
 from .certificate import ABSTAIN, Certificate
+from .errors import AncerInputError
 from .noise import Noise, noise_for, scale_for
 from .stats import lower_confidence_bound, predict_pvalue
-from .validation import check_alpha, check_count, check_images, check_theta
+from .validation import check_alpha, check_count, check_images, check_logits, check_model_input, check_seed, check_theta
 
 ProgressFn = Callable[[int, int], None]
 
@@ -28,6 +29,8 @@ STREAM_CERTIFY, STREAM_ISOTROPIC_DD, STREAM_ANCER, STREAM_ATTACK, STREAM_VIEWS =
 def image_seed(seed: int, index: int, stream: int = STREAM_CERTIFY) -> int:
     """A 63-bit seed for image ``index`` under the run seed ``seed``; ``stream`` separates the
     random numbers of certification and of each optimizer (independent streams)."""
+    check_seed(seed)
+    check_seed(index, "index")
     state = np.random.SeedSequence([int(seed), int(index), int(stream)]).generate_state(1, dtype=np.uint64)[0]
     return int(state >> np.uint64(1))
 
@@ -58,14 +61,19 @@ class SamplingConfig:
     autocast_dtype: torch.dtype | None = None
     channels_last: bool = False
 
+    def __post_init__(self):
+        object.__setattr__(self, "noise_batch", check_count("noise_batch", self.noise_batch))
+        if self.max_batch != "auto":
+            object.__setattr__(self, "max_batch", check_count("max_batch", self.max_batch))
+
 
 def _forward_predictions(model: torch.nn.Module, batch: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
     if cfg.channels_last:
         batch = batch.contiguous(memory_format=torch.channels_last)
     if cfg.autocast_dtype is not None:
         with torch.autocast(device_type=batch.device.type, dtype=cfg.autocast_dtype):
-            return model(batch).argmax(1)
-    return model(batch).argmax(1)
+            return check_logits(model(batch), "sampling").argmax(1)
+    return check_logits(model(batch), "sampling").argmax(1)
 
 
 @torch.inference_mode()
@@ -140,12 +148,12 @@ def _draw_predictions(model, x, theta, noise: Noise, num, m, generators, config,
 
 def _prepare(model, x, theta, norm, seed, indices, generators):
     noise_for(norm)
-    x = check_images(x)
+    x = check_model_input(model, check_images(x))
     th = check_theta(theta, x)
     if generators is None:
         idx = list(range(x.shape[0])) if indices is None else list(indices)
         if len(idx) != x.shape[0]:
-            raise ValueError(f"indices has {len(idx)} entries for {x.shape[0]} images")
+            raise AncerInputError(f"indices has {len(idx)} entries for {x.shape[0]} images; give one index per image")
         generators = make_generators(seed, idx, x.device)
     return x, th, generators
 

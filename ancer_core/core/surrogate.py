@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from .noise import Noise, noise_for, scale_for
-from .validation import AncerInputError
+from .validation import AncerInputError, check_logits
 
 OBJECTIVES = ("paper", "anchored")
 
@@ -57,7 +57,7 @@ class Surrogate:
 
 def soft_votes(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """The surrogate's per-sample class probabilities: softmax(logits / T), in fp32."""
-    logits = logits.float()
+    logits = check_logits(logits.float(), "the optimization of θ")
     return torch.softmax(logits if temperature == 1.0 else logits / temperature, dim=-1)
 
 

@@ -7,35 +7,78 @@ what it received and what is allowed, *before* any expensive work starts.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
 
-from .errors import AncerInputError
+from .errors import AncerInputError, NonFiniteOutputError
 
 NORMS = ("l2", "l1")
+# the largest count a run may name: sample counts are summed in int64, and beyond 2⁶² a budget can
+# neither be counted nor finished (an estimate refuses far smaller ones: cli/estimate.py)
+MAX_COUNT = 2**62
+MAX_SEED = 2**63 - 1
+PIXEL_TOLERANCE = 1e-6  # images are in [0, 1]; a float round-off beyond it is not a pixel
+
+
+def _real(value) -> float | None:
+    """``value`` as a Python float when it is a real number (numpy scalars and 0-d tensors too), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype.is_complex:
+        value = value.item()
+    return float(value) if isinstance(value, numbers.Real) else None
 
 
 def check_alpha(alpha: float) -> float:
-    if not (isinstance(alpha, (int, float)) and 0.0 < float(alpha) < 1.0):
+    a = _real(alpha)
+    if a is None or not 0.0 < a < 1.0:
         raise AncerInputError(
             f"alpha={alpha!r} must be a failure probability strictly between 0 and 1 (the paper uses 0.001)"
         )
-    return float(alpha)
+    return a
 
 
-def check_count(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # the original crashed on '1e5'-style counts; accept integral floats
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise AncerInputError(f"{name}={value!r} must be an integer ≥ {minimum}")
-    return value
+def check_count(name: str, value: int, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """An integer count in [minimum, maximum]; integral floats (``1e5``) and numpy integers are accepted."""
+    v = _real(value)
+    if v is not None and not isinstance(value, numbers.Integral):
+        value = int(v) if math.isfinite(v) and v.is_integer() else value  # '1e5'-style counts
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
+        if minimum <= value <= maximum:
+            return value
+        if value > maximum:
+            raise AncerInputError(f"{name}={value!r} is too large to count or finish; use at most {maximum:,}")
+    raise AncerInputError(f"{name}={value!r} must be an integer ≥ {minimum}")
+
+
+def check_seed(seed: int, name: str = "seed") -> int:
+    """A run seed: an integer in 0 … 2⁶³ − 1 (NumPy's SeedSequence takes no negative entropy)."""
+    try:
+        return check_count(name, seed, 0, MAX_SEED)
+    except AncerInputError:
+        raise AncerInputError(f"{name}={seed!r} must be an integer from 0 to {MAX_SEED} (e.g. 0)") from None
 
 
 def check_positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    v = _real(value)
+    if v is None or not (math.isfinite(v) and v > 0):
         raise AncerInputError(f"{name}={value!r} must be a finite number > 0")
-    return float(value)
+    return v
+
+
+def check_logits(logits: torch.Tensor, where: str) -> torch.Tensor:
+    """Refuse a forward pass whose logits are not all finite: the argmax of NaN logits is class 0, so
+    a broken network would otherwise be certified for class 0 with any p̲A."""
+    if not bool(torch.isfinite(logits).all()):
+        raise NonFiniteOutputError(
+            f"the network returned NaN or infinite logits during {where}: its weights are broken (check the "
+            "checkpoint, e.g. a training run that diverged) or a reduced precision overflowed (use --precision "
+            "fp32 or bf16); no certificate is issued from such outputs"
+        )
+    return logits
 
 
 def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
@@ -51,6 +94,28 @@ def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
         raise AncerInputError(f"{name} must be floating point in [0, 1], got dtype {x.dtype}")
     if not torch.isfinite(x).all():
         raise AncerInputError(f"{name} contains NaN or infinite values")
+    if x.dim() == 4:  # images live in [0, 1] pixel space, where the noise is added
+        lo, hi = float(x.min()), float(x.max())
+        if lo < -PIXEL_TOLERANCE or hi > 1 + PIXEL_TOLERANCE:
+            hint = " — it looks like 0–255 pixels: divide by 255" if hi > 1.5 and lo >= 0 else ""
+            raise AncerInputError(
+                f"{name} has values in [{lo:.4g}, {hi:.4g}]; images must be in [0, 1] (unnormalized: the model "
+                f"normalizes them itself){hint}"
+            )
+    return x
+
+
+def check_model_input(model: torch.nn.Module, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+    """Images against the input the model was built for (``model.input_shape``, e.g. (3, 32, 32) for
+    the CIFAR-10 architectures; models without it are not checked): a 1-channel or 64×64 batch would
+    otherwise run, broadcast or pooled, and be certified for an input the network never saw."""
+    want = getattr(model, "input_shape", None)
+    if want is not None and tuple(x.shape[1:]) != tuple(want):
+        c, *hw = want
+        raise AncerInputError(
+            f"{name} has shape {tuple(x.shape)}: this model takes B×{c}×{'×'.join(map(str, hw))} images "
+            f"({c} channels, {'×'.join(map(str, hw))} pixels, values in [0, 1]); convert or resize the images"
+        )
     return x
 
 

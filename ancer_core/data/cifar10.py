@@ -38,10 +38,23 @@ def cache_dir() -> Path:
     return d
 
 
-def _decode_jpegs(blobs: list[bytes]) -> np.ndarray:
-    from PIL import Image
+def _decode_jpegs(blobs: list[bytes], names: list[str] | None = None) -> np.ndarray:
+    """RGB uint8 (N, 32, 32, 3); an image that is not a readable 32×32 picture is an error naming it."""
+    from PIL import Image, UnidentifiedImageError
 
-    return np.stack([np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in blobs])
+    out = []
+    for k, b in enumerate(blobs):
+        try:
+            im = np.asarray(Image.open(io.BytesIO(b)).convert("RGB"))
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            raise AncerInputError(f"{names[k] if names else k} cannot be decoded ({type(e).__name__})") from None
+        if im.shape != (32, 32, 3):
+            raise AncerInputError(
+                f"{names[k] if names else k} is {im.shape[1]}×{im.shape[0]} pixels; CIFAR-10 images are 32×32 — "
+                "use the CIFAR-10 release or its JPEG copy, not resized images"
+            )
+        out.append(im)
+    return np.stack(out)
 
 
 def _shipped_test() -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +74,13 @@ def _shipped_test() -> tuple[np.ndarray, np.ndarray]:
 def _from_torchvision(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     import torchvision
 
-    ds = torchvision.datasets.CIFAR10(str(root), train=(split == "train"), download=False)
+    try:  # torchvision checks every file's MD5 against the release before it unpickles it: no planted file runs
+        ds = torchvision.datasets.CIFAR10(str(root), train=(split == "train"), download=False)
+    except Exception as e:
+        raise AncerInputError(
+            f"{root / 'cifar-10-batches-py'} is not the original CIFAR-10 release: a file is missing, altered or "
+            f"unreadable ({type(e).__name__}); download it again from https://www.cs.toronto.edu/~kriz/cifar.html"
+        ) from None
     return np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64)
 
 
@@ -80,18 +99,24 @@ def _from_jpeg_archive(archive: Path, split: str) -> tuple[np.ndarray, np.ndarra
             for f in sorted((archive / split / name).glob("*.jpg")):
                 blobs[(c, f.name)] = f.read_bytes()
     else:
-        with tarfile.open(archive) as tf:
-            for m in tf:
-                parts = Path(m.name).parts
-                if m.isfile() and len(parts) >= 3 and parts[-3] == split and parts[-2] in CLASSES:
-                    blobs[(CLASSES.index(parts[-2]), parts[-1])] = tf.extractfile(m).read()
+        try:
+            with tarfile.open(archive) as tf:
+                for m in tf:
+                    parts = Path(m.name).parts
+                    if m.isfile() and len(parts) >= 3 and parts[-3] == split and parts[-2] in CLASSES:
+                        blobs[(CLASSES.index(parts[-2]), parts[-1])] = tf.extractfile(m).read()
+        except (tarfile.TarError, OSError, EOFError) as e:
+            raise AncerInputError(
+                f"{archive} is not a readable tar archive ({type(e).__name__}); give the CIFAR-10 release folder or "
+                "the JPEG archive (.tar.xz) unchanged"
+            ) from None
     if not blobs:
         raise AncerInputError(
             f"no CIFAR-10 {split} images found in {str(archive)!r}; expected "
             f"{split}/<class>/NNNN.jpg entries (see README, 'Data')"
         )
     keys = sorted(blobs)
-    x = _decode_jpegs([blobs[k] for k in keys])
+    x = _decode_jpegs([blobs[k] for k in keys], [f"{archive}: {split}/{CLASSES[c]}/{f}" for c, f in keys])
     y = np.array([k[0] for k in keys], dtype=np.int64)
     np.savez(cached, x=x, y=y)
     return x, y
@@ -162,4 +187,12 @@ def parse_indices(spec: str, n: int) -> list[int]:
         ) from None
     if not out:
         raise AncerInputError(f"--indices {spec!r} selects no image (there are {n})")
+    if len(set(out)) != len(out):
+        seen: set[int] = set()
+        first = next(i for i in out if i in seen or seen.add(i))
+        extra = len(out) - len(set(out)) - 1
+        raise AncerInputError(
+            f"--indices {spec!r} names image {first}{f' (and {extra} more)' if extra else ''} more than once; "
+            "each image is certified once per file: give ranges that do not overlap"
+        )
     return out

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..core.validation import AncerInputError
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # well below Pillow's decompression-bomb limit
 FORMATS = ("PNG", "JPEG")
+EXIF_ORIENTATION = 0x0112
 
 
 @dataclass
@@ -53,12 +54,27 @@ def prepare_image(data: bytes, size: int = 32) -> PreparedImage:
             f"this file is not an image Pillow can read ({type(e).__name__}); use a PNG or JPEG"
         ) from None
     notes = []
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grayscale (a PNG's only 32-bit-integer mode): Pillow's convert("RGB") would clip every value above
+        # 255 to white; scale the full 16-bit range onto 0–255 instead
+        wide = np.asarray(im, dtype=np.float64)
+        im = Image.fromarray(np.clip(np.round(wide / 257.0), 0, 255).astype(np.uint8), "L")
+        notes.append("it has 16 bits per pixel: scaled to 8 bits (0–65535 → 0–255)")
+        w, h = im.size
+    elif im.mode == "F":
+        raise AncerInputError("this image holds floating-point pixels; save it as an 8- or 16-bit PNG or a JPEG")
+    if im.getexif().get(EXIF_ORIENTATION, 1) != 1:  # a camera's rotation flag: the photo the way it was taken
+        im = ImageOps.exif_transpose(im)
+        notes.append("turned as its EXIF orientation says")
+        w, h = im.size
+    if im.mode == "CMYK":
+        notes.append("it is CMYK: converted to RGB")
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(white, rgba)
         notes.append("it has transparency: composited on white")
-    if im.mode in ("L", "LA", "I", "I;16", "F", "1"):
+    if im.mode in ("L", "LA", "1"):
         notes.append("it is grayscale: the gray value copied to R, G and B (the models were trained on colour)")
     rgb = im.convert("RGB")
     side = min(w, h)

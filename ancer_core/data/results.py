@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.protocol import MethodResult
 from ..core.validation import AncerInputError
+from .files import read_json
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
 # the column that holds min θ keeps the original scripts' name "min_sigma", though for uniform noise θ is
@@ -47,9 +48,11 @@ def settings_path(result_file: str | Path) -> Path:
 
 
 def read_settings(result_file: str | Path) -> dict:
-    """The settings a result file was made with ({} when its settings file is missing)."""
+    """The settings a result file was made with ({} when its settings file is missing; an error
+    naming the file when it is corrupt)."""
     p = settings_path(result_file)
-    return json.loads(p.read_text()) if p.is_file() else {}
+    fix = f"restore it, or delete {p.name} and {Path(result_file).name} to start the run over"
+    return read_json(p, "the settings of a result file", fix) if p.is_file() else {}
 
 
 def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False) -> str:
@@ -124,8 +127,15 @@ class ResultWriter:
         else:
             self.path.write_text(header + "\n")
         meta = settings_path(self.path)
+        if self.done and not meta.is_file():
+            # without them nothing says which settings made the rows: resuming could mix two runs in one file
+            raise AncerInputError(
+                f"{self.path} holds {len(self.done)} rows but its settings file {meta.name} is missing, so "
+                "nothing says which settings made them; restore that file, or choose another --out, or delete "
+                f"{self.path.name} to start over"
+            )
         if meta.is_file():
-            diff = settings_diff(json.loads(meta.read_text()), settings, RESUME_KEYS)
+            diff = settings_diff(read_settings(self.path), settings, RESUME_KEYS)
             if diff and self.done:
                 raise AncerInputError(
                     f"{self.path} was made with other settings {diff}; choose another --out "
@@ -215,7 +225,44 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
             raise AncerInputError(
                 f"{path}: column {name!r} holds a value that is not a number (corrupt file)"
             ) from None
+    check_rows(Table(cols), path)
     return Table(cols)
+
+
+def check_rows(t: Table, path) -> None:
+    """Refuse rows that cannot be a certificate: a duplicated image, a negative index or label, a
+    prediction below −1 (abstain), a radius, proxy radius or min θ that is NaN, infinite or negative
+    (min θ must be > 0), a ``correct`` that disagrees with predict = label, a p̲A outside [0, 1] (NaN
+    only for a memory-revised row), a negative time. The tables would otherwise count them."""
+    n = len(t)
+    if not n:
+        return
+    idx = t["idx"]
+    problems = []
+    uniq, counts = np.unique(idx, return_counts=True)
+    if (counts > 1).any():
+        problems.append(f"image {int(uniq[counts > 1][0])} appears {int(counts.max())} times (rows of two runs?)")
+    if (idx < 0).any() or (t["label"] < 0).any():
+        problems.append("a negative index or label")
+    if (t["predict"] < -1).any():
+        problems.append("a prediction below −1 (−1 is abstain)")
+    for c in ("radius", "radius_proxy", "time"):
+        v = t[c]
+        if not (np.isfinite(v) & (v >= 0)).all():
+            problems.append(f"a {c} that is NaN, infinite or negative")
+    if not (np.isfinite(t[MIN_THETA]) & (t[MIN_THETA] > 0)).all():
+        problems.append(f"a {MIN_THETA} (min θ) that is not a finite number > 0")
+    if not np.isin(t["correct"], (0, 1)).all() or (t["correct"] != (t["predict"] == t["label"])).any():
+        problems.append("a correct column that disagrees with predict = label")
+    if "p_lower" in t.columns:
+        p = t["p_lower"]
+        if ((p < 0) | (p > 1)).any() or (np.isnan(p) & ("theta_of" not in t.columns)).any():
+            problems.append("a p_lower outside [0, 1]")
+    if problems:
+        raise AncerInputError(
+            f"{path}: rows that cannot be certificates — {'; '.join(problems)}; regenerate the file with "
+            "`certify` (or remove those rows)"
+        )
 
 
 def certified(t: Table, radii, column: str = "radius") -> np.ndarray:

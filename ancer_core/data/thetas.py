@@ -7,6 +7,7 @@ browser. Each file is written under a temporary name and renamed, so a folder ne
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +30,28 @@ def save_theta(folder: str | Path, index: int, theta: np.ndarray, stage: str = "
 
 
 def load_theta(folder: str | Path, index: int) -> np.ndarray:
+    """Image ``index``'s θ: a float array, finite and > 0 (data only: object arrays are never unpickled)."""
     path = theta_file(folder, index)
     if not path.is_file():
         raise AncerInputError(f"{folder}: no θ for image {index} ({path.name}); run `optimize` for these indices")
-    return np.load(path)
+    fix = f"delete {path.name} and run `optimize` again for image {index}"
+    try:
+        theta = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise AncerInputError(f"{path} is not a θ file `optimize` wrote ({type(e).__name__}); {fix}") from None
+    if not isinstance(theta, np.ndarray) or theta.dtype.kind != "f" or not (np.isfinite(theta) & (theta > 0)).all():
+        raise AncerInputError(f"{path} does not hold a θ (finite floats > 0); {fix}")
+    return theta
+
+
+THETA_NAME = re.compile(r"theta_(\d+)\.npy")
 
 
 def theta_indices(folder: str | Path) -> list[int]:
-    """The test indices that have a θ in ``folder``, sorted (none when it is not a folder)."""
+    """The test indices that have a θ in ``folder``, sorted (none when it is not a folder). Only names
+    the tool writes count (``theta_00042.npy``): a stray copy such as ``theta_00042 (copy).npy`` is not θ."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(int(f.stem.split("_")[1]) for f in folder.glob("theta_[0-9]*.npy"))
+    found = (THETA_NAME.fullmatch(f.name) for f in folder.glob("theta_*.npy"))
+    return sorted(int(m.group(1)) for m in found if m)

@@ -17,6 +17,7 @@ from ..core.validation import AncerInputError
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # as in Cohen et al. and the original ANCER code
 CIFAR_STD = (0.2023, 0.1994, 0.2010)
+INPUT_SHAPE = (3, 32, 32)  # every architecture here is a CIFAR-10 network: 3×32×32 images in [0, 1]
 
 
 class NormalizeLayer(nn.Module):
@@ -132,7 +133,9 @@ def build_model(arch: str) -> nn.Sequential:
     """A fresh (randomly initialized) model of architecture ``arch``, with its normalization."""
     if arch not in ARCHITECTURES:
         raise AncerInputError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
-    return nn.Sequential(NormalizeLayer(), ARCHITECTURES[arch]())
+    model = nn.Sequential(NormalizeLayer(), ARCHITECTURES[arch]())
+    model.input_shape = INPUT_SHAPE  # what the library checks images against (core.validation.check_model_input)
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

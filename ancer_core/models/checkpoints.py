@@ -97,6 +97,8 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     except Exception:  # an architecture torch.fx cannot trace: run it as it is
         return model
     fused.card = dict(getattr(model, "card", {}), batchnorm_folded=True)
+    if hasattr(model, "input_shape"):
+        fused.input_shape = model.input_shape
     return fused.eval()
 
 
@@ -133,6 +135,13 @@ def load_model(
         raise AncerInputError(
             f"checkpoint {str(path)!r} does not match architecture {a!r}: {str(e).splitlines()[0][:300]}"
         ) from None
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise AncerInputError(
+            f"checkpoint {str(path)!r} has NaN or infinite weights ({', '.join(bad[:3])}"
+            f"{', …' if len(bad) > 3 else ''}): the training that made it diverged; train it again (e.g. with a "
+            "smaller --lr) — a network that answers NaN cannot be certified"
+        )
     model.card = dict(ckpt.get("card", {}), arch=a, path=str(path), weights_sha256=weights_fingerprint(model))
     return for_inference(model, device, fold_bn)
 

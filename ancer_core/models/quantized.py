@@ -126,9 +126,18 @@ def load_int8(name_or_path: str) -> torch.nn.Module:
             f"{name_or_path!r} has no int8 calibration ({path.name}); make one with `python -m ancer_core "
             f"quantize --model {name_or_path} --data-root PATH_TO_CIFAR10` (it needs the training split)"
         )
-    with warnings.catch_warnings():  # quantized tensors still load through the deprecated TypedStorage
-        warnings.simplefilter("ignore")
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        with warnings.catch_warnings():  # quantized tensors still load through the deprecated TypedStorage
+            warnings.simplefilter("ignore")
+            saved = torch.load(path, map_location="cpu", weights_only=True)  # data only: never runs code
+        if not (isinstance(saved, dict) and isinstance(saved.get("calibration"), dict) and "state_dict" in saved):
+            raise TypeError("not an int8 calibration")
+    except Exception as e:
+        raise AncerInputError(
+            f"could not read the int8 calibration {str(path)!r} ({type(e).__name__}): it is truncated or not a file "
+            f"`quantize` wrote; delete it and make it again with `python -m ancer_core quantize --model "
+            f"{name_or_path} --data-root PATH_TO_CIFAR10`"
+        ) from None
     if saved["calibration"].get("scheme") != SCHEME:
         raise AncerInputError(
             f"{path.name} was made by an earlier quantization scheme of this package (its network differs from "
@@ -145,4 +154,5 @@ def load_int8(name_or_path: str) -> torch.nn.Module:
     q = _convert(_prepared(float_model))
     q.load_state_dict(saved["state_dict"])
     q.card = dict(float_model.card, int8_calibration=saved["calibration"])
+    q.input_shape = getattr(float_model, "input_shape", None)
     return q

@@ -23,13 +23,15 @@ import torch.nn.functional as F
 
 from ..core.noise import noise_for
 from ..core.progress import Progress
-from ..core.validation import AncerInputError, check_count, check_positive
+from ..core.validation import AncerInputError, NonFiniteOutputError, check_count, check_positive, check_seed
 from ..data.cifar10 import load_cifar10_arrays, to_tensor
+from ..data.files import OutputLock, prepare_output
 from .architectures import build_model, count_parameters
 from .checkpoints import load_model, save_checkpoint
 from .speed import hardware
 
 NOISES = ("gaussian", "uniform")
+MIN_SCHEDULE_STEPS = 8  # the one-cycle schedule's warm-up (a quarter of the steps) needs at least 2 of them
 
 
 @dataclass
@@ -133,18 +135,12 @@ def _recipe(config: dict) -> dict:
 
 def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool = True, log=print) -> dict:
     """Train and save ``out`` (checkpoint) and ``out`` with suffix .json (model card)."""
-    if cfg.noise not in NOISES:
-        raise AncerInputError(f"noise={cfg.noise!r}; use one of {NOISES}")
-    if cfg.precision not in ("fp32", "bf16"):
-        raise AncerInputError(f"precision={cfg.precision!r}; use fp32 or bf16")
-    check_positive("sigma", cfg.sigma)
-    check_count("epochs", cfg.epochs)
-    check_count("consistency_samples", cfg.consistency_samples)
-    if cfg.consistency_weight > 0 and cfg.stability_weight > 0:
-        raise AncerInputError("choose one regularizer: consistency (Jeong & Shin) or stability (Yang et al.), not both")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_config(cfg)
+    out = prepare_output(out)
     partial = out.with_suffix(".partial")
+    model = build_model(cfg.arch)  # before the data: an unknown arch or a bad --init-from stops at once
+    if cfg.init_from:
+        model.load_state_dict(load_model(cfg.init_from, fold_bn=False).state_dict())
     torch.manual_seed(cfg.seed)
     x_u8, y_np = load_cifar10_arrays("train", cfg.data_root)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -152,20 +148,67 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         keep = torch.randperm(len(y_np), generator=gen)[: cfg.max_train].numpy()
         x_u8, y_np = x_u8[keep], y_np[keep]
     x_all, y_all = to_tensor(x_u8), torch.from_numpy(y_np)
-    model = build_model(cfg.arch)
-    if cfg.init_from:
-        model.load_state_dict(load_model(cfg.init_from, fold_bn=False).state_dict())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out):
+        return _train(cfg, model, x_all, y_all, gen, out, partial, device, resume, log)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Every number of a training recipe, before anything is loaded."""
+    if cfg.noise not in NOISES:
+        raise AncerInputError(f"noise={cfg.noise!r}; use one of {NOISES}")
+    if cfg.precision not in ("fp32", "bf16"):
+        raise AncerInputError(f"precision={cfg.precision!r}; use fp32 or bf16")
+    check_positive("sigma", cfg.sigma)
+    check_positive("lr", cfg.lr)
+    check_count("epochs", cfg.epochs)
+    check_count("batch_size", cfg.batch_size)
+    check_count("consistency_samples", cfg.consistency_samples)
+    check_seed(cfg.seed)
+    for name in ("max_train", "max_steps"):
+        if getattr(cfg, name) is not None:
+            check_count(name, getattr(cfg, name))
+    for name in ("weight_decay", "stability_weight", "consistency_weight", "consistency_entropy"):
+        v = getattr(cfg, name)
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise AncerInputError(f"{name}={v!r} must be a finite number ≥ 0")
+    if not (isinstance(cfg.label_smoothing, (int, float)) and 0 <= cfg.label_smoothing < 1):
+        raise AncerInputError(f"label_smoothing={cfg.label_smoothing!r} must be in [0, 1)")
+    if cfg.consistency_weight > 0 and cfg.stability_weight > 0:
+        raise AncerInputError("choose one regularizer: consistency (Jeong & Shin) or stability (Yang et al.), not both")
+
+
+def _load_resume_state(partial: Path, device) -> dict:
+    """The resume state of an interrupted run, data only (``weights_only``: a planted pickle never runs)."""
+    try:
+        st = torch.load(partial, map_location=device, weights_only=True)
+        if not (isinstance(st, dict) and {"config", "model", "opt", "sched", "gen", "torch_rng"} <= set(st)):
+            raise TypeError("not a resume state")
+    except Exception as e:
+        raise AncerInputError(
+            f"{partial} is not a resume state this tool wrote ({type(e).__name__}); delete it to train from the start"
+        ) from None
+    return st
+
+
+def _train(cfg: TrainConfig, model, x_all, y_all, gen, out: Path, partial: Path, device, resume: bool, log) -> dict:
     model = model.to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(y_all) / cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.25
-    )
+    total = cfg.epochs * steps_per_epoch
+    if total >= MIN_SCHEDULE_STEPS:
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25)
+    else:  # a smoke run: OneCycleLR's warm-up has no step to rise in (and divides by zero at 4 steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+        if log:
+            log(
+                f"{total} steps are too few for the one-cycle schedule (≥ {MIN_SCHEDULE_STEPS}): constant lr {cfg.lr:g}"
+            )
     start_epoch, wall = 0, 0.0
     if resume and partial.is_file():
-        st = torch.load(partial, map_location=device, weights_only=False)
+        st = _load_resume_state(partial, device)
         saved = {**asdict(TrainConfig()), **st["config"]}  # a field added since then was at its default
         if _recipe(saved) == _recipe(asdict(cfg)):
             model.load_state_dict(st["model"])
@@ -194,7 +237,13 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             loss.backward()
             opt.step()
             sched.step()
-            total_loss += loss.item()
+            value = loss.item()
+            if not math.isfinite(value):  # stop before a NaN network is saved (and later certified as class 0)
+                raise NonFiniteOutputError(
+                    f"training diverged at step {step + 1} (epoch {epoch + 1}): the loss is {value}; nothing was "
+                    f"saved to {out.name} — train again with a smaller --lr (now {cfg.lr:g})"
+                )
+            total_loss += value
             step += 1
             bar.update(i + 1, f"loss {total_loss / (i + 1):.3f}")
             if cfg.max_steps and step >= cfg.max_steps:
@@ -228,7 +277,7 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
             **asdict(cfg),
             "data_root": cfg.data_root and Path(cfg.data_root).name,
             "init_from": cfg.init_from and Path(cfg.init_from).name,
-            "optimizer": "SGD nesterov momentum 0.9, one-cycle LR",
+            "optimizer": f"SGD nesterov momentum 0.9, {'one-cycle' if total >= MIN_SCHEDULE_STEPS else 'constant'} LR",
             "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
             "loss": _loss_words(cfg),
         },
