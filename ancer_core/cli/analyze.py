@@ -57,7 +57,7 @@ def run(args) -> int:
 def run_grid(args) -> int:
     folder = Path(args.grid)
     if not folder.is_dir():
-        raise AncerInputError(f"--grid {args.grid!r} is not a folder")
+        raise AncerInputError(f"--grid {args.grid!r} is not a folder; give the folder with one folder per model")
     grid = load_grid(folder)
     if not grid:
         raise AncerInputError(f"{args.grid} holds no model folder with fixed/isotropic-dd/ancer.tsv")

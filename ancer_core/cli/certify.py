@@ -110,13 +110,18 @@ def run(args) -> int:
     if args.thetas and args.method == "fixed":
         raise AncerInputError("--thetas is for --method isotropic-dd or ancer; fixed uses --sigma")
     if args.thetas and not Path(args.thetas).is_dir():
-        raise AncerInputError(f"--thetas {args.thetas!r} is not a folder written by `optimize`")
+        raise AncerInputError(
+            f"--thetas {args.thetas!r} is not a folder; give the --out folder of an `optimize` run (run it first)"
+        )
     if args.batch != "auto" and not (str(args.batch).isdigit() and int(args.batch) >= 1):
         raise AncerInputError(f"--batch {args.batch!r}; use a positive integer or auto")
     check_count("--noise-batch", args.noise_batch)
     prepare_output(args.out)
     job = setup(args)
     theta_meta = _check_thetas(args, job.model_name) if args.thetas else None
+    if args.thetas:  # every θ readable before the result file is touched (12 KB each)
+        for i in job.indices:
+            load_theta(args.thetas, i)
     settings, device = job.settings, job.device
     cfg = certify_config(
         args.precision,

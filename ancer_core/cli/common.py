@@ -173,7 +173,7 @@ def theta_max_ratio(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number ≥ 1 or none") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 1, or none for unbounded") from None
 
 
 def optimizer_overrides(args) -> dict:

@@ -13,7 +13,7 @@ from ..core.progress import Progress
 from ..core.protocol import METHODS
 from ..core.validation import AncerInputError
 from ..data.files import OutputLock, prepare_output, read_json
-from ..data.results import RESUME_KEYS, settings_diff
+from ..data.results import RESUME_KEYS, describe_diff, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
 from . import distributed
 from .common import add_image_options, announce_estimate, optimize_images, optimizer_precision, setup
@@ -54,7 +54,10 @@ def run(args) -> int:
         fix = "restore it, or choose another --out, or empty the folder to start over"
         diff = settings_diff(read_json(meta_path, "the settings of a θ folder", fix), meta, RESUME_KEYS)
         if diff:
-            raise AncerInputError(f"{out} holds θ made with other settings {diff}; choose another --out or empty it")
+            raise AncerInputError(
+                f"{out} holds θ made with other settings (then → now: {describe_diff(diff)}); choose another --out or "
+                "empty it"
+            )
     announce_estimate(job, sum(not theta_file(out, i).is_file() for i in job.indices), (args.method,), certify=False)
     out.mkdir(parents=True, exist_ok=True)
     lock = OutputLock(out).acquire() if job.rank == 0 else None  # ranks share the folder: rank 0 holds it

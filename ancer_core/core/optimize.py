@@ -20,6 +20,7 @@ temperature are chosen in :mod:`.surrogate`; an optional ``theta_max`` bounds θ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from .noise import Noise, noise_for
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
 from .snapshots import Snapshots
 from .surrogate import Surrogate, gap_pair, smoothed_probs
-from .validation import check_count, check_images, check_model_input, check_positive, check_theta
+from .validation import AncerInputError, check_count, check_images, check_model_input, check_positive, check_theta
 
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
 
@@ -87,7 +88,7 @@ def validate_inputs(model, x, norm, iterations, samples, lr):
     check_count("samples", samples)
     check_positive("lr", lr)
     if model.training:
-        raise ValueError(
+        raise AncerInputError(
             "put the model in eval mode (model.eval()) before optimizing θ: "
             "batch-norm statistics must not change with the noise"
         )
@@ -129,7 +130,7 @@ def isotropic_dd(
     x, noise = validate_inputs(model, x, norm, iterations, samples, lr)
     theta = check_theta(theta0, x)
     if theta.dim() != 1:
-        raise ValueError("isotropic_dd needs one scalar θ per image (a scalar or a vector of length B)")
+        raise AncerInputError("isotropic_dd needs one scalar θ per image (a scalar or a vector of length B)")
     idx = list(range(x.shape[0])) if indices is None else list(indices)
     gens = make_generators(seed, idx, x.device, STREAM_ISOTROPIC_DD)
     theta = theta.clone().requires_grad_(True)
@@ -204,8 +205,8 @@ def ancer(
     ``snapshot_at``: the steps whose θ, probabilities and proxy radius to keep (``result.snapshots``).
     """
     x, noise = validate_inputs(model, x, norm, iterations, samples, lr)
-    if not (kappa >= 0):
-        raise ValueError(f"kappa={kappa!r} must be ≥ 0")
+    if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa >= 0):
+        raise AncerInputError(f"kappa={kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
     init = check_theta(theta_iso, x)
     if init.dim() == 1:
         init = init.view(-1, *([1] * (x.dim() - 1))).expand_as(x)

@@ -21,7 +21,7 @@ from .scalar import isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
 from .snapshots import snapshot_steps
 from .surrogate import Surrogate, check_objective
-from .validation import AncerInputError, check_alpha, check_count
+from .validation import AncerInputError, check_alpha, check_count, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
 ISO_SOLVERS = ("scalar", "gradient")
@@ -63,6 +63,10 @@ class Settings:
         for k in ("iso_samples", "ancer_samples"):
             check_count(k, getattr(self, k))
         check_objective(self.objective, self.temperature)
+        check_positive("iso_lr", self.iso_lr)
+        check_positive("ancer_lr", self.ancer_lr)
+        if not (isinstance(self.kappa, (int, float)) and math.isfinite(self.kappa) and self.kappa >= 0):
+            raise AncerInputError(f"kappa={self.kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
         if self.iso_solver not in ISO_SOLVERS:
             raise AncerInputError(f"iso_solver={self.iso_solver!r}; use one of {', '.join(ISO_SOLVERS)}")
         if self.theta_max_ratio is not None and not self.theta_max_ratio >= 1:
@@ -70,7 +74,7 @@ class Settings:
         if self.n < self.n0:
             raise AncerInputError(
                 f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
-                "many samples as the selection step (paper: N0=100, N=100,000)"
+                "many samples as the selection step: give N ≥ N0 (paper: N0=100, N=100,000)"
             )
         return self
 

@@ -14,7 +14,7 @@ from .optimize import MIN_THETA, IterationCallback, OptimizationResult, finish_t
 from .smoothing import STREAM_ISOTROPIC_DD, make_generators
 from .snapshots import Snapshots, snapshot_steps
 from .surrogate import Surrogate, class_curves, gap_pair, unit_draws
-from .validation import check_theta
+from .validation import AncerInputError, check_theta
 
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 SEARCHES = ("local", "global")
@@ -85,11 +85,11 @@ def isotropic_dd_scalar(
     x, noise = validate_inputs(model, x, norm, refine, samples, 1.0)
     theta0 = check_theta(theta0, x)
     if theta0.dim() != 1:
-        raise ValueError("isotropic_dd_scalar needs one scalar θ per image (a scalar or a vector of length B)")
+        raise AncerInputError("isotropic_dd_scalar needs one scalar θ per image (a scalar or a vector of length B)")
     if search not in SEARCHES:
-        raise ValueError(f"search={search!r}; use one of {', '.join(SEARCHES)}")
+        raise AncerInputError(f"search={search!r}; use one of {', '.join(SEARCHES)}")
     if not (0 < low <= 1 <= high) or not step > 0:
-        raise ValueError(f"need 0 < low ≤ 1 ≤ high and step > 0 (got low={low}, high={high}, step={step})")
+        raise AncerInputError(f"need 0 < low ≤ 1 ≤ high and step > 0 (got low={low}, high={high}, step={step})")
     idx = list(range(x.shape[0])) if indices is None else list(indices)
     u = unit_draws(noise, make_generators(seed, idx, x.device, STREAM_ISOTROPIC_DD), samples, x)
     ks = _grid_steps(low, high, step)

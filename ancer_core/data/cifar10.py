@@ -136,7 +136,8 @@ def load_cifar10_arrays(
             return _from_jpeg_archive(root, split)
         raise AncerInputError(
             f"data root {str(root)!r} holds neither the original CIFAR-10 release "
-            f"(cifar-10-batches-py/) nor a JPEG copy ({split}/<class>/*.jpg or a .tar.xz of it)"
+            f"(cifar-10-batches-py/) nor a JPEG copy ({split}/<class>/*.jpg or a .tar.xz of it); give the folder "
+            "that holds one of them"
         )
     if split == "test":
         return _shipped_test()
@@ -186,7 +187,9 @@ def parse_indices(spec: str, n: int) -> list[int]:
             f"list of these, within 0…{n - 1}"
         ) from None
     if not out:
-        raise AncerInputError(f"--indices {spec!r} selects no image (there are {n})")
+        raise AncerInputError(
+            f"--indices {spec!r} selects no image (there are {n}); use start:stop:step with start < stop, e.g. 0:500:20"
+        )
     if len(set(out)) != len(out):
         seen: set[int] = set()
         first = next(i for i in out if i in seen or seen.add(i))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.protocol import METHODS, describe_surrogate
+from ..core.validation import AncerInputError
 from .results import (
     Table,
     average_certified_radius,
@@ -117,7 +118,7 @@ def envelope(
     test images ``images`` (default: those every model certified with ``method``)."""
     models = [g for g in models if method in g.tables]
     if not models:
-        raise ValueError(f"no model of the grid has results for {method}")
+        raise AncerInputError(f"no model of the grid has results for {method}")
     idx = common_indices(g.tables[method] for g in models) if images is None else np.asarray(images, dtype=int)
     radii = np.asarray(radii, dtype=float)
     tabs = [restrict(g.tables[method], idx) for g in models]

@@ -102,6 +102,24 @@ def settings_diff(old: dict, new: dict, keys: dict) -> dict:
     return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if old.get(k, d) != new.get(k, d)}
 
 
+def describe_diff(diff: dict) -> str:
+    """A :func:`settings_diff` in a few words: ``key: then → now`` (inside a nested dict, only the
+    entries that differ; long values shortened), for one-line error messages."""
+
+    def short(v) -> str:
+        text = repr(v)
+        return text if len(text) <= 24 else text[:10] + "…" + text[-8:]
+
+    parts = []
+    for k, (a, b) in diff.items():
+        if isinstance(a, dict) and isinstance(b, dict):
+            inner = {j: (a.get(j), b.get(j)) for j in sorted(set(a) | set(b)) if a.get(j) != b.get(j)}
+            parts += [f"{k}.{j}: {short(x)} → {short(y)}" for j, (x, y) in inner.items()]
+        else:
+            parts.append(f"{k}: {short(a)} → {short(b)}")
+    return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+
+
 class ResultWriter:
     """Append-only, resumable TSV writer. ``done`` holds the indices already in the file, ``table``
     its rows; ``memory``: the file of a memory-based run (with ``theta_of``)."""
@@ -130,16 +148,16 @@ class ResultWriter:
         if self.done and not meta.is_file():
             # without them nothing says which settings made the rows: resuming could mix two runs in one file
             raise AncerInputError(
-                f"{self.path} holds {len(self.done)} rows but its settings file {meta.name} is missing, so "
-                "nothing says which settings made them; restore that file, or choose another --out, or delete "
-                f"{self.path.name} to start over"
+                f"{self.path} holds rows for {len(self.done)} image(s) but its settings file {meta.name} is "
+                "missing, so nothing says which settings made them; restore that file, or choose another --out, "
+                f"or delete {self.path.name} to start over"
             )
         if meta.is_file():
             diff = settings_diff(read_settings(self.path), settings, RESUME_KEYS)
             if diff and self.done:
                 raise AncerInputError(
-                    f"{self.path} was made with other settings {diff}; choose another --out "
-                    "or delete the file to start over"
+                    f"{self.path} was made with other settings (then → now: {describe_diff(diff)}); choose another "
+                    "--out or delete the file to start over"
                 )
         meta.write_text(json.dumps(settings, indent=2, default=str))
         self._fh = open(self.path, "a", encoding="utf-8")
@@ -197,7 +215,7 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     else:
         path = Path(source)
         if not path.is_file():
-            raise AncerInputError(f"result file {str(path)!r} does not exist")
+            raise AncerInputError(f"result file {str(path)!r} does not exist; give the path of a TSV `certify` wrote")
         raw = path.read_text(encoding="utf-8")
     lines = raw.split("\n")
     header = lines[0].split("\t")

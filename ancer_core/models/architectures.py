@@ -132,7 +132,7 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
 def build_model(arch: str) -> nn.Sequential:
     """A fresh (randomly initialized) model of architecture ``arch``, with its normalization."""
     if arch not in ARCHITECTURES:
-        raise AncerInputError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+        raise AncerInputError(f"unknown architecture {arch!r}; use one of {', '.join(ARCHITECTURES)}")
     model = nn.Sequential(NormalizeLayer(), ARCHITECTURES[arch]())
     model.input_shape = INPUT_SHAPE  # what the library checks images against (core.validation.check_model_input)
     return model

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
 
 import torch
@@ -71,10 +72,15 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     try:  # weights_only: never execute code from a checkpoint; TorchVersion is a plain str subclass
         with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:  # truncated / not a torch file
+    except Exception as e:  # truncated, not a torch file, or one whose loading would run code
+        why = (
+            "it holds Python objects beyond tensors, and loading those could run code"
+            if isinstance(e, pickle.UnpicklingError)
+            else f"it is truncated or not a PyTorch checkpoint ({type(e).__name__})"
+        )
         raise AncerInputError(
-            f"could not read checkpoint {str(path)!r}: it is truncated or not a PyTorch "
-            f"checkpoint ({type(e).__name__}: {str(e)[:200]})"
+            f"could not read checkpoint {str(path)!r}: {why}; give a file that `train` or "
+            "torch.save({'arch': …, 'state_dict': …}) wrote"
         ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise AncerInputError(
@@ -119,7 +125,10 @@ def load_model(
     path = MODEL_DIR / f"{name}.pt" if (MODEL_DIR / f"{name}.pt").is_file() else Path(name)
     if not path.is_file() and not (name.endswith(".pt") or name.endswith(".pth") or os.sep in name):
         known = ", ".join(shipped_models()) or "none"
-        raise AncerInputError(f"model {name!r} is neither a shipped model ({known}) nor an existing file")
+        raise AncerInputError(
+            f"model {name!r} is neither a shipped model ({known}) nor an existing file; give one of those names "
+            "or the path of a checkpoint"
+        )
     ckpt = load_checkpoint(path)
     a = arch or ckpt.get("arch")
     if a not in ARCHITECTURES:
@@ -161,7 +170,7 @@ def for_inference(model: nn.Module, device: str | torch.device, fold_bn: bool = 
 def save_checkpoint(model: torch.nn.Module, arch: str, card: dict, out: str | Path, half: bool = True) -> None:
     """``{'arch', 'state_dict', 'card'}`` (half precision weights when ``half``) + ``.json`` card."""
     if getattr(model, "card", {}).get("batchnorm_folded"):
-        raise ValueError(
+        raise AncerInputError(
             "this model has its BatchNorm folded into its convolutions and no longer matches its "
             "architecture; load it with load_model(…, fold_bn=False) to save it"
         )

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from scipy.linalg import eigh
 
+from ..core.validation import AncerInputError
+
 
 def input_hessian(
     model: torch.nn.Module,
@@ -27,7 +29,7 @@ def input_hessian(
     copied ``chunk`` times (the model must be in eval mode so the copies are independent), the
     gradient g of Σ f(copies) is taken with a graph, and ∂(Σᵢ gᵢ·eᵢ)/∂copies gives row i = H eᵢ."""
     if model.training:
-        raise ValueError("put the model in eval mode: batch-norm statistics must not mix the copies")
+        raise AncerInputError("put the model in eval mode: batch-norm statistics must not mix the copies")
     x = x.detach()
     shape = tuple(x.shape[1:]) if x.dim() == 4 else tuple(x.shape)
     n = int(np.prod(shape))

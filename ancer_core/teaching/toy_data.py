@@ -119,6 +119,8 @@ def parse_toy_csv(text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     if not lines or lines[0].replace(" ", "").lower() != "x1,x2,label":
         raise AncerInputError("a toy CSV starts with the line x1,x2,label, then one point per line")
+    if len(lines) == 1:
+        raise AncerInputError("this toy CSV has its header x1,x2,label but no point; add one point per line")
     try:
         arr = np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", ndmin=2)
     except ValueError as e:

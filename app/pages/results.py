@@ -282,14 +282,21 @@ def main() -> None:
 
     tables, metas = {}, {}
     if source == UPLOAD:
-        try:
-            ups = st.file_uploader(
-                "certify output files (.tsv), one per method", type=["tsv"], accept_multiple_files=True
-            )
-            for up in ups or []:
-                tables[Path(up.name).stem] = read_results(up)
-        except AncerInputError as e:
-            st.error(f"Could not read the file: {e}")
+        ups = st.file_uploader("certify output files (.tsv), one per method", type=["tsv"], accept_multiple_files=True)
+        for up in ups or []:
+            try:
+                table = read_results(up)
+            except AncerInputError as e:
+                st.error(f"Could not read {up.name}: {e}")
+                continue
+            key = Path(up.name).stem
+            if key in tables:  # two files of one name: both kept, the second renamed so that neither hides
+                n = 2
+                while f"{key} ({n})" in tables:
+                    n += 1
+                st.warning(f"Two uploads are named {up.name}: the second is shown as “{key} ({n})”.")
+                key = f"{key} ({n})"
+            tables[key] = table
     else:
         tables, metas = dict(grid[source].tables), dict(grid[source].meta)
     empty = [k for k, t in tables.items() if len(t) == 0]
