@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import ancer_core as ac
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
-pytestmark = pytest.mark.skipif(not ac.shipped_models(), reason="no shipped models")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ac.shipped_models(), reason="no shipped models")]
 
 
 def _page(name: str, timeout: int) -> AppTest:

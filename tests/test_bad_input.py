@@ -541,3 +541,15 @@ def test_tar_of_good_archive_still_reads(tmp_path, fake_archive):
     assert tarfile.is_tarfile(archive)
     x, y = ac.data.load_cifar10_arrays("train", archive)
     assert x.shape[1:] == (32, 32, 3) and len(y) == 30
+
+
+def test_certify_and_optimize_make_a_new_output_folder(work, tmp_path, capsys):
+    """The checks let a good run through: an --out in folders that do not exist yet is made."""
+    out = tmp_path / "new" / "deeper" / "fixed.tsv"
+    code, err = run_cli(shlex.split(CERTIFY.format(d=work) + f" --out {out}"), capsys)
+    assert code == 0, err
+    assert ac.read_results(out)["idx"].tolist() == [0, 1] and not out.with_name("fixed.tsv.lock").exists()
+    folder = tmp_path / "new2" / "thetas"
+    code, err = run_cli(shlex.split(OPTIMIZE.format(d=work) + f" --iterations 1 --samples 2 --out {folder}"), capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in folder.iterdir()) == ["settings.json", "theta_00000.npy", "theta_iso_00000.npy"]

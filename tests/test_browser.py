@@ -40,7 +40,7 @@ def _missing() -> str | None:
 reason = _missing()
 if reason and os.environ.get("ANCER_REQUIRE_BROWSER") == "1":
     raise RuntimeError(f"browser test required but {reason}")
-pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(reason is not None, reason=reason or "")]
 
 
 def _free_port() -> int:
@@ -74,15 +74,17 @@ def server(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    deadline = time.time() + 120
+    while True:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                 break
         except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"streamlit did not answer its health check within 120 s: {log.read_text()[-2000:]}")
+        time.sleep(0.5)
     yield url
     proc.terminate()
     try:

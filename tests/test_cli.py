@@ -278,6 +278,7 @@ def test_help_and_models_load_no_numerics(argv):
     assert not {"torch", "scipy", "statsmodels", "numpy"} & loaded
 
 
+@pytest.mark.slow
 def test_certify_does_not_load_what_it_does_not_use():
     # torchvision (only the ResNet-18 architecture needs it) pulls in torch._dynamo; the statistics
     # libraries are loaded by CERTIFY itself, not by building the command

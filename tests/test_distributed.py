@@ -75,6 +75,7 @@ def ckpt(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_match_one_process(tmp_path, ckpt):
     single = tmp_path / "single.tsv"
     assert main(_args(ckpt, single)) == 0
@@ -88,6 +89,7 @@ def test_torchrun_two_processes_match_one_process(tmp_path, ckpt):
     assert "distributed" in (tmp_path / "multi.tsv.json").read_text()
 
 
+@pytest.mark.slow
 def test_optimize_under_torchrun_writes_the_theta_of_one_process(tmp_path, ckpt):
     single, multi = tmp_path / "single", tmp_path / "multi"
     assert main(_args(ckpt, single, "optimize")) == 0

@@ -95,6 +95,7 @@ def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(li
     assert ours[0].p_lower == pytest.approx(p_low, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_run(tmp_path):
     out = tmp_path / "smoke.json"
     proc = subprocess.run(
@@ -190,6 +191,7 @@ def test_measure_throughput_is_positive_and_finite():
     assert set(rate) == {"forward", "gradient"} and all(np.isfinite(v) and v > 0 for v in rate.values())
 
 
+@pytest.mark.slow
 def test_benchmark_paper_preset_runs_on_resnet18_at_tiny_sizes(tmp_path):
     """The GPU command (`--preset paper`: the paper's ResNet-18 with random weights, BatchNorm
     folded) run on the CPU at tiny sizes with every CUDA row: its code paths work before any GPU

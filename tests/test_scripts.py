@@ -12,7 +12,10 @@ from ancer_core.cli import main as cli
 from ancer_core.data import load_grid, load_thetas
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif("small-gaussian-0.25" not in ac.shipped_models(), reason="no shipped model")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif("small-gaussian-0.25" not in ac.shipped_models(), reason="no shipped model"),
+]
 
 
 def run(*args):

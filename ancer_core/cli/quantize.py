@@ -9,8 +9,9 @@ import torch
 
 from ..core.noise import noise_for
 from ..core.smoothing import make_generators
-from ..core.validation import AncerInputError, check_count
+from ..core.validation import AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10
+from ..data.files import prepare_output
 from ..models.checkpoints import load_model
 from ..models.quantized import calibrate_int8, int8_path
 
@@ -25,13 +26,15 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
 @torch.inference_mode()
 def run(args) -> int:
     check_count("--images", args.images)
+    check_seed(args.seed, "--seed")
+    model = load_model(args.model, "cpu")  # before the data: a bad --model stops at once
+    prepare_output(int8_path(args.model))
     x, _ = load_cifar10("train", args.data_root)
     if args.images > len(x):
         raise AncerInputError(f"--images {args.images}: the train split has {len(x)}")
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))[: args.images]
     q = calibrate_int8(args.model, x[pick], seed=args.seed)
     # how often the int8 network agrees with the fp32 one on noisy test images, as CERTIFY will see them
-    model = load_model(args.model, "cpu")
     noise = noise_for(model.card.get("noise", "gaussian"))
     theta = float(noise.theta_from_sigma(float(model.card.get("sigma", 0.25))))
     xt, _ = load_cifar10("test")

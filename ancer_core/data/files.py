@@ -78,6 +78,8 @@ class OutputLock:
         return False
 
     def acquire(self) -> OutputLock:
+        """Take the lock (making the output's folder if missing), or stop naming the run that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
