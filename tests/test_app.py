@@ -331,3 +331,25 @@ def test_toy_page_runs_on_drawn_points_from_its_link():
         else:
             assert any("damaged" in e.value for e in at.error) and "What smoothing does" not in heads
             assert any("Place at least two points of each class" in i.value for i in at.info)
+
+
+def test_when_the_bound_binds_the_page_says_so_and_runs_the_papers_objective_beside_it():
+    """Image 7 of small-gaussian-0.25: Isotropic DD's σ ends on the bound 2 σ₀, so ANCER cannot move; the
+    page says so above the playback, under the θ maps and the slices, and one click runs the paper's
+    objective, which the comparison then shows beside the first run."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["image"] = "7"
+    at.query_params["preset"] = "quick"
+    at.run()
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    assert not at.exception
+    said = " ".join(w.value for w in at.warning)
+    assert "reached the bound σ ≤ 2 × 0.25 = 0.5" in said and "no room to move" in said
+    assert "mostly frog" in said  # the class this network answers under heavy noise
+    captions = " ".join(c.value for c in at.caption)
+    assert "The map is flat" in captions and "the same circle" in captions
+    next(b for b in at.button if "paper's objective" in b.label).click().run()
+    assert not at.exception and at.session_state["objective"] == "paper"
+    runs = at.session_state["runs"]
+    assert [r.settings.objective for r in runs] == ["anchored", "paper"]
+    assert any(s.value == "Compare runs" for s in at.subheader)

@@ -4,6 +4,7 @@ Figure 2's perturbations) and the input Hessian (Appendix A, Figure 7)."""
 
 from .attack import AttackResult, Verdict, attack_smoothed, runner_up, verdict
 from .attractors import AttractorProfile, attractor_profile
+from .bound import BoundReport, bound_report, bound_sentence, heavy_noise_answer
 from .hessian import eigen_decomposition, input_hessian, plane_landscape
 from .regions import boundary_scale, perturbation_outside, slice_boundary, slice_directions
 from .smoothed_views import noisy_copies
@@ -37,6 +38,10 @@ from .toy_data import (
 __all__ = [
     "AttractorProfile",
     "attractor_profile",
+    "BoundReport",
+    "bound_report",
+    "bound_sentence",
+    "heavy_noise_answer",
     "eigen_decomposition",
     "input_hessian",
     "plane_landscape",

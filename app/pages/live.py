@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 from ui import display, figures, resources
-from ui.live import attack, certificates, choices, images, playback, run, views
+from ui.live import attack, bound, certificates, choices, images, playback, run, views
 from ui.session import last_run
 
 import ancer_core as ac
@@ -49,6 +49,7 @@ def main() -> None:
         type="primary",
         disabled=choice.settings_error is not None or st.session_state.get("running", False),
     )
+    go = (st.session_state.pop(bound.RUN_REQUESTED, False) and choice.settings_error is None) or go
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
     if choice.settings is not None and not go and loadable:
         run.show_estimate(c2, choice.settings, choice.model_name, choice.precision)

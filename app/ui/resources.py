@@ -63,6 +63,15 @@ def duration(seconds: float) -> str:
     )
 
 
+@st.cache_data(show_spinner="measuring which class this network answers under heavy noise (once)…")
+def heavy_noise_answer(name: str, norm: str, theta0: float) -> tuple[int, float]:
+    """The class the network answers most at 4 × ``theta0`` and its share of the votes, on 20 test images
+    (every 500th) × 16 noise draws: the attractor an unbounded θ can grow into."""
+    x, y = test_split()
+    xs = x[::500].to(device())
+    return ac.teaching.heavy_noise_answer(model(name, str(device())), xs, y[::500], theta0, norm)
+
+
 @st.cache_resource(show_spinner="loading the int8 network…")
 def int8_model(name: str):
     return ac.models.load_int8(name)

@@ -11,6 +11,7 @@ import ancer_core as ac
 from .. import display, figures
 from ..figures import Frame
 from ..session import Run
+from . import bound
 
 STAGE_NAMES = {"isotropic-dd": "Isotropic DD", "ancer": "ANCER"}
 
@@ -62,7 +63,12 @@ def playback(res: Run) -> None:
         return
     st.subheader("Watch θ move")
     sentence, start = what_happened(res, frames)
-    (st.warning if start < len(frames) - 1 or res.theta0 * 2 < frames[-1].theta.mean() else st.info)(sentence)
+    bound_said = bound.note(res)
+    if bound_said:
+        st.warning(f"{sentence} {bound_said}")
+        bound.paper_objective_button(res)
+    else:
+        (st.warning if start < len(frames) - 1 or res.theta0 * 2 < frames[-1].theta.mean() else st.info)(sentence)
     g = torch.Generator().manual_seed(res.seed)
     u = res.noise.sample_unit(tuple(res.x.shape[1:]), "cpu", generator=g).numpy()
     fig = figures.playback_figure(frames, res.x[0].numpy(), u, list(ac.CLASSES), res.noise.theta_symbol, start)

@@ -11,6 +11,7 @@ import ancer_core as ac
 
 from .. import display, figures, resources
 from ..session import Run
+from . import bound
 
 
 def theta_maps(res: Run) -> None:
@@ -23,7 +24,7 @@ def theta_maps(res: Run) -> None:
         f"(pixel values in [0, 1]); Isotropic DD's {theta_name} = {iso_theta:.4f} everywhere"
         + ("" if theta_name == "σ" else f" (noise std σ = {res.noise.sigma_from_theta(iso_theta):.4f})")
         + ". "
-        "Bright = ANCER adds more noise there, so the region is longer along that pixel."
+        "Bright = ANCER adds more noise there, so the region is longer along that pixel." + bound.map_caption(res)
     )
     overlay = st.toggle("overlay on the image", value=False, key="overlay")
     display.show(
@@ -111,7 +112,7 @@ def region_slices(res: Run) -> None:
     r1.caption(
         "The plane {x + a·u + b·v} with orthonormal u, v; each region's slice is exact. In 3,072 "
         "dimensions a region can be long along a few pixels and still have most of its volume gain "
-        "spread over many; the extreme pixels show the largest difference."
+        "spread over many; the extreme pixels show the largest difference." + bound.slice_caption(res)
     )
     if curves:
         display.show(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), "slices", r2)
