@@ -353,3 +353,34 @@ def test_when_the_bound_binds_the_page_says_so_and_runs_the_papers_objective_bes
     runs = at.session_state["runs"]
     assert [r.settings.objective for r in runs] == ["anchored", "paper"]
     assert any(s.value == "Compare runs" for s in at.subheader)
+
+
+def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fresh_one():
+    """Two students, one image: the second's Run is answered from the server's memory (no computation), and
+    its certificates equal those of a fresh computation of the same run."""
+    import sys
+
+    sys.path.insert(0, str(Path(APP).parent))
+    import ui.resources as resources
+
+    def session():
+        at = AppTest.from_file(APP, default_timeout=300)
+        at.query_params["image"] = "3"
+        at.query_params["preset"] = "quick"
+        return _tiny(at.run())
+
+    def run(at):
+        next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+        assert not at.exception
+        return {m: r.certificates[0].summary() for m, r in at.session_state["last_run"].results.items()}
+
+    board = resources.job_board()
+    first = run(session())
+    computed = board.computed
+    second_at = session()
+    second = run(second_at)
+    assert board.computed == computed  # nothing was computed for the second session
+    assert any("shared from an identical run" in s.value for s in second_at.success)
+    assert second == first
+    resources.job_board.clear()  # a fresh board: the same run computed again gives the same certificates
+    assert run(session()) == first

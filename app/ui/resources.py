@@ -9,6 +9,8 @@ import torch
 
 import ancer_core as ac
 
+from .jobs import JobBoard
+
 
 @st.cache_resource(show_spinner="loading CIFAR-10 test split…")
 def test_split():
@@ -26,6 +28,37 @@ def thumbnail(index: int):
 @st.cache_resource(show_spinner="loading model…")
 def model(name: str, device: str):
     return ac.load_model(name, device)
+
+
+def _result_bytes(run) -> int:
+    """Bytes of the tensors and arrays a finished live run holds (θ, snapshots, traces): what the job
+    board's memory counts."""
+    import numpy as np
+
+    seen, total, stack = set(), 0, [run]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, torch.Tensor):
+            total += o.element_size() * o.nelement()
+        elif isinstance(o, np.ndarray):
+            total += o.nbytes
+        elif isinstance(o, dict):
+            stack.extend(o.values())
+        elif isinstance(o, (list, tuple)):
+            stack.extend(o)
+        elif hasattr(o, "__dict__"):
+            stack.extend(vars(o).values())
+    return total
+
+
+@st.cache_resource
+def job_board() -> JobBoard:
+    """The server's queue and its memory of finished runs, shared by every session: a class running the
+    same image gets one computation (at most 64 runs or 256 MB kept, least recently used first out)."""
+    return JobBoard(max_entries=64, max_bytes=256 * 2**20, size_of=_result_bytes)
 
 
 @st.cache_resource

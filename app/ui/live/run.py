@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -11,6 +12,7 @@ import ancer_core as ac
 from ancer_core import AncerInputError
 
 from .. import figures, resources
+from ..jobs import QueueState
 from ..session import Run, set_last_run
 from .choices import Choice
 from .images import Image
@@ -19,77 +21,116 @@ PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the playback (ui
 CHART_EVERY_S, BAR_EVERY_S = 1.0, 0.25  # live trace chart / progress bar redraw intervals during a run
 
 
-def show_estimate(where, settings: ac.Settings, model_name: str, precision: str) -> None:
-    """Before Run: the work the run is and a rough duration from this device's measured speed."""
-    work = ac.work_estimate(settings)
+def estimate_seconds(settings: ac.Settings, model_name: str, precision: str) -> tuple[dict, dict] | None:
+    """The work of a run and this device's measured speed ({forward, gradient} images/s), or None while
+    another session's job holds the device (timing it then would mislead) or the model does not load."""
     lock = resources.job_lock()
-    if not lock.acquire(blocking=False):  # never time the device while another session's job runs on it
-        return
+    if not lock.acquire(blocking=False):
+        return None
     try:
         rate = dict(resources.throughput(model_name, str(resources.device())))
         if precision != "fp32":
             rate["forward"] = resources.precision_speeds(model_name, str(resources.device()))[precision]
-        eta = work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
-        where.caption(
-            f"This run: {work['forward']:,} noisy images through the network without gradients (the three "
-            f"CERTIFY calls in {precision}"
-            + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
-            + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
-            f"**{resources.duration(eta)}** of computation on this device (a rough estimate from its measured "
-            f"speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
-        )
+        return ac.work_estimate(settings), rate
     except AncerInputError:
-        pass  # a checkpoint that does not load: the run reports it
+        return None  # a checkpoint that does not load: the run reports it
     finally:
         lock.release()
 
 
+def _seconds(work: dict, rate: dict) -> float:
+    return work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
+
+
+def show_estimate(where, settings: ac.Settings, model_name: str, precision: str) -> None:
+    """Before Run: the work the run is and a rough duration from this device's measured speed."""
+    found = estimate_seconds(settings, model_name, precision)
+    if found is None:
+        return
+    work, rate = found
+    where.caption(
+        f"This run: {work['forward']:,} noisy images through the network without gradients (the three "
+        f"CERTIFY calls in {precision}"
+        + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
+        + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
+        f"**{resources.duration(_seconds(work, rate))}** of computation on this device (a rough estimate from its "
+        f"measured speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
+    )
+
+
+def run_key(c: Choice, image: Image, weights: str | None) -> tuple:
+    """Everything the result of a run depends on: the same key, the same certificates, for every session."""
+    pixels = hashlib.sha256(image.x.detach().cpu().float().numpy().tobytes()).hexdigest()
+    return (
+        "live-run",
+        c.model_name,
+        weights,
+        pixels,
+        image.idx,  # the run's noise is seeded by (seed, index)
+        c.norm,
+        float(c.sigma),
+        c.settings,
+        c.seed,
+        c.precision,
+        c.optimizer_precision,
+        PLAYBACK_SNAPSHOTS,
+        str(resources.device()),
+    )
+
+
+def _queue_words(q: QueueState) -> str:
+    wait = "" if q.wait_s is None else f", about {resources.duration(q.wait_s)} to go"
+    if q.sharing:
+        where = "it is running now" if q.ahead == 0 else f"it is number {q.position} in the queue"
+        return (
+            f"Another session started exactly this run ({where}{wait}); you will get its certificates the moment "
+            f"it finishes — waited {q.waited_s:.0f} s."
+        )
+    return (
+        f"The device is busy: you are number {q.position} in the queue ({q.ahead} run"
+        f"{'s' if q.ahead != 1 else ''} ahead of you{wait}) — waited {q.waited_s:.0f} s."
+    )
+
+
 def run_methods(where, c: Choice, image: Image) -> None:
-    """Run the three methods on ``image`` with live progress; store the results in the session."""
+    """Run the three methods on ``image`` with live progress, through the server's job board: a run another
+    session already made (or is making) with the same inputs is shared, a different one waits its turn in a
+    visible queue. Stores the result in the session."""
     x = image.x
     st.session_state["running"] = True
     try:
         model = resources.model(c.model_name, str(resources.device()))
         theta0 = ac.smoothing_theta(c.norm, c.sigma)
-        status = where.status("running…", expanded=True)
-        bar = status.progress(0.0)
-        chart = status.empty()
-        traces: dict = {}
+        key = run_key(c, image, getattr(model, "card", {}).get("weights_sha256"))
+        found = estimate_seconds(c.settings, c.model_name, c.precision)
         t_start = time.time()
-        shown = {"chart": 0.0, "bar": 0.0}  # last redraws: throttled, because on a 2-core machine the browser's
-        # redrawing competes with the computation for the same cores (20 charts per stage cost seconds)
+        queue = where.empty()
+        said = {"leave": False, "text": ""}
 
-        def on_progress(stage, done, total, stats):
-            now = time.time()
-            if stats:
-                for k, v in stats.items():
-                    traces.setdefault(stage, {}).setdefault(k, []).append(v)
-                if now - shown["chart"] >= CHART_EVERY_S or done == total:
-                    shown["chart"] = now
-                    chart.plotly_chart(
-                        figures.trace_figure({s: {k: np.array(v) for k, v in t.items()} for s, t in traces.items()}),
-                        key=f"tr{stage}{done}",
-                    )
-            if now - shown["bar"] >= BAR_EVERY_S or done == total:
-                shown["bar"] = now
-                bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
+        def on_wait(q: QueueState) -> None:  # a click anywhere (the button included) reruns and leaves the queue
+            if not said["leave"]:
+                said["leave"] = True
+                where.button("✕ Leave the queue", key=f"leave-{t_start}")
+            text = _queue_words(q)
+            if text != said["text"]:  # redraw only what changed: thirty waiting pages are thirty redraws a tick
+                said["text"] = text
+                queue.info(text, icon="⏳")
 
-        with resources.job_lock():
-            results = ac.run_all_methods(
-                model,
-                x.to(resources.device()),
-                c.norm,
-                theta0,
-                c.settings,
-                seed=c.seed,
-                indices=[image.idx],
-                callback=on_progress,
-                config=ac.core.certify_config(c.precision),
-                certify_model=resources.int8_model(c.model_name) if c.precision == "int8" else None,
-                optimizer_autocast=ac.core.autocast_dtype(c.optimizer_precision),
-                snapshots=PLAYBACK_SNAPSHOTS,
+        def compute() -> dict:
+            queue.empty()
+            with resources.job_lock():
+                return _compute(where, c, model, x, theta0, image.idx)
+
+        results, shared = resources.job_board().run(
+            key, compute, estimate_s=None if found is None else _seconds(*found), on_wait=on_wait
+        )
+        queue.empty()
+        if shared:
+            where.success(
+                f"Certificates shared from an identical run (same model, image, norm, σ, settings, seed and "
+                f"precisions) — ready after {time.time() - t_start:.1f} s.",
+                icon="🤝",
             )
-        status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
         set_last_run(
             Run(
                 results,
@@ -116,3 +157,46 @@ def run_methods(where, c: Choice, image: Image) -> None:
         st.error(f"The run failed ({type(e).__name__}: {e}). Try the Quick preset or smaller N.")
     finally:
         st.session_state["running"] = False
+
+
+def _compute(where, c: Choice, model, x, theta0: float, index: int) -> dict:
+    """The three methods on the device, with a progress bar and the optimizers' trace redrawn as they go."""
+    status = where.status("running…", expanded=True)
+    bar = status.progress(0.0)
+    chart = status.empty()
+    traces: dict = {}
+    t_start = time.time()
+    shown = {"chart": 0.0, "bar": 0.0}  # last redraws: throttled, because on a 2-core machine the browser's
+    # redrawing competes with the computation for the same cores (20 charts per stage cost seconds)
+
+    def on_progress(stage, done, total, stats):
+        now = time.time()
+        if stats:
+            for k, v in stats.items():
+                traces.setdefault(stage, {}).setdefault(k, []).append(v)
+            if now - shown["chart"] >= CHART_EVERY_S or done == total:
+                shown["chart"] = now
+                chart.plotly_chart(
+                    figures.trace_figure({s: {k: np.array(v) for k, v in t.items()} for s, t in traces.items()}),
+                    key=f"tr{stage}{done}",
+                )
+        if now - shown["bar"] >= BAR_EVERY_S or done == total:
+            shown["bar"] = now
+            bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
+
+    results = ac.run_all_methods(
+        model,
+        x.to(resources.device()),
+        c.norm,
+        theta0,
+        c.settings,
+        seed=c.seed,
+        indices=[index],
+        callback=on_progress,
+        config=ac.core.certify_config(c.precision),
+        certify_model=resources.int8_model(c.model_name) if c.precision == "int8" else None,
+        optimizer_autocast=ac.core.autocast_dtype(c.optimizer_precision),
+        snapshots=PLAYBACK_SNAPSHOTS,
+    )
+    status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
+    return results

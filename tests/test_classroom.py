@@ -1,0 +1,37 @@
+"""A small class on one `streamlit run` server, through Streamlit's own websocket protocol (no browser):
+sessions on the same image share one computation, a session on another image sees its place in the
+queue, nobody sees an exception. ``benchmarks/classroom.py`` runs the same with thirty sessions."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+websockets = pytest.importorskip("websockets", reason="the protocol client needs the websockets package")
+import classroom  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def test_three_sessions_share_one_run_and_a_fourth_waits_its_turn(tmp_path):
+    port = classroom.free_port()
+    server = classroom.start_server(port, tmp_path / "server.log")
+    try:
+        logs = asyncio.run(
+            classroom.classroom(f"ws://127.0.0.1:{port}/_stcore/stream", [7, 7, 7, 200], spread=1.0, timeout=300)
+        )
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert all(g.certificates_at is not None for g in logs), [g.errors for g in logs]
+    assert not any(g.exceptions or g.errors for g in logs)
+    same = [g for g in logs if g.image == 7]
+    first = min(g.certificates_at for g in same)
+    assert max(g.certificates_at for g in same) - first <= 2.0
+    assert sum(g.shared for g in same) == 2  # computed once, shared twice
+    assert any("started exactly this run" in m for g in same for m in g.queue_messages)
+    other = next(g for g in logs if g.image == 200)
+    assert any("in the queue" in m for m in other.queue_messages)
