@@ -57,6 +57,7 @@ def show(fig: go.Figure, key: str, where=st, **kwargs):
         "toImageButtonOptions": {"format": fmt, "filename": f"ancer-{key}", "scale": 4 if fmt == "png" else 1},
     }
     config.update(kwargs.pop("config", {}))
+    fig.update_layout(modebar_orientation="v")  # down the right edge: a row along the top covered the titles
     if presenter():
         fig = figures.for_projector(fig)
     return where.plotly_chart(fig, key=key, config=config, **kwargs)

@@ -69,6 +69,9 @@ def playback(res: Run) -> None:
         bound.paper_objective_button(res)
     else:
         (st.warning if start < len(frames) - 1 or res.theta0 * 2 < frames[-1].theta.mean() else st.info)(sentence)
+    # built and sent when asked for: its frames are most of what a page after a run sends to the browser
+    if not st.toggle(f"▶ show θ's path, {len(frames)} steps (slider and play)", key=f"playback-{res.key}"):
+        return
     g = torch.Generator().manual_seed(res.seed)
     u = res.noise.sample_unit(tuple(res.x.shape[1:]), "cpu", generator=g).numpy()
     fig = figures.playback_figure(frames, res.x[0].numpy(), u, list(ac.CLASSES), res.noise.theta_symbol, start)

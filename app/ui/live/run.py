@@ -5,20 +5,19 @@ from __future__ import annotations
 import hashlib
 import time
 
-import numpy as np
 import streamlit as st
 
 import ancer_core as ac
 from ancer_core import AncerInputError
 
-from .. import figures, resources
+from .. import resources
 from ..jobs import QueueState
 from ..session import Run, set_last_run
 from .choices import Choice
 from .images import Image
 
 PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the playback (ui.live.playback)
-CHART_EVERY_S, BAR_EVERY_S = 1.0, 0.25  # live trace chart / progress bar redraw intervals during a run
+BAR_EVERY_S = 0.5  # the progress bar's redraw interval during a run
 
 
 def estimate_seconds(settings: ac.Settings, model_name: str, precision: str) -> tuple[dict, dict] | None:
@@ -163,23 +162,13 @@ def _compute(where, c: Choice, model, x, theta0: float, index: int) -> dict:
     """The three methods on the device, with a progress bar and the optimizers' trace redrawn as they go."""
     status = where.status("running…", expanded=True)
     bar = status.progress(0.0)
-    chart = status.empty()
-    traces: dict = {}
     t_start = time.time()
-    shown = {"chart": 0.0, "bar": 0.0}  # last redraws: throttled, because on a 2-core machine the browser's
-    # redrawing competes with the computation for the same cores (20 charts per stage cost seconds)
+    shown = {"bar": 0.0}  # the last redraw: throttled, and only a bar — on a 2-core machine whatever the browser
+    # redraws during the run competes with the computation for the same cores (a live chart cost seconds); the
+    # optimizers' trace is drawn once, after the run ("Optimization trace")
 
     def on_progress(stage, done, total, stats):
         now = time.time()
-        if stats:
-            for k, v in stats.items():
-                traces.setdefault(stage, {}).setdefault(k, []).append(v)
-            if now - shown["chart"] >= CHART_EVERY_S or done == total:
-                shown["chart"] = now
-                chart.plotly_chart(
-                    figures.trace_figure({s: {k: np.array(v) for k, v in t.items()} for s, t in traces.items()}),
-                    key=f"tr{stage}{done}",
-                )
         if now - shown["bar"] >= BAR_EVERY_S or done == total:
             shown["bar"] = now
             bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")

@@ -140,8 +140,11 @@ def smoothed_classifier_sees(res: Run) -> None:
         second = ac.teaching.runner_up(c)
         v1, v2 = st.columns([3, 2])
         v1.markdown(f"**{m}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
-        display.show(
-            figures.image_strip_figure(copies.cpu().numpy(), [ac.CLASSES[int(i)] for i in labels]), f"copies-{m}", v1
+        # small images as images: a Plotly heatmap per copy would add hover and zoom nobody needs here
+        v1.image(
+            [np.clip(c.transpose(1, 2, 0), 0, 1) for c in copies.cpu().numpy()],
+            caption=[ac.CLASSES[int(i)] for i in labels],
+            width=64,
         )
         said = "abstains" if c.abstained else f"certifies **{ac.CLASSES[top]}**"
         title = f"N = {c.n:,} votes; p̲A = {c.p_lower:.4f}"
