@@ -269,6 +269,9 @@ CLI_CASES = [
     Case("data-root-64px", CERTIFY + OUT + " --data-root {d}/big", ("64×64", "32×32")),
     Case("data-root-not-a-tar", CERTIFY + OUT + " --data-root {d}/fake.tar.xz", ("fake.tar.xz", "tar archive")),
     Case("data-root-planted-release", CERTIFY + OUT + " --data-root {d}/release", ("cifar-10-batches-py",)),
+    # the app's launcher
+    Case("app-port-zero", "app --port 0", ("--port 0",)),
+    Case("app-results-missing", "app --results {d}/nowhere", ("nowhere", "not a folder")),
     # analyze
     Case("analyze-nan-radius", "analyze {d}/nan-radius.tsv", ("nan-radius.tsv", "radius")),
     Case("analyze-negative-radius", "analyze {d}/negative-radius.tsv", ("negative-radius.tsv", "negative")),

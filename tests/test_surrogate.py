@@ -180,3 +180,44 @@ def test_describe_surrogate_names_every_choice_and_reads_old_settings_files():
     )
     # a settings file from before the surrogate's keys existed: the paper's method as the original ran it
     assert describe_surrogate({"n": 10_000}) == "the paper objective, θ unbounded (Isotropic DD: gradient solver)"
+
+
+def test_early_stop_waits_for_every_image_to_stall():
+    from ancer_core.core.optimize import EarlyStop
+
+    stop = EarlyStop(3)
+    flat, rising = torch.tensor(1.0), 1.0
+    calls = 0
+    while not stop.done(torch.stack([flat, torch.tensor(rising)])):
+        calls += 1
+        rising *= 1.05  # one image keeps improving by 5 % a step: no stop while it does
+        if calls == 20:
+            break
+    assert calls == 20
+    stop = EarlyStop(3)
+    results = [stop.done(torch.tensor([1.0, 2.0])) for _ in range(5)]
+    assert results == [False, False, False, True, True]  # the first value, then three without a gain
+
+
+def test_ancer_with_patience_stops_where_nothing_can_improve_and_records_it(linear_model):
+    """θ held at its bound (theta_max = the start θ) cannot improve the objective: ANCER stops after the
+    patience, its θ is the full run's, and the settings say how many iterations ran."""
+    model = linear_model(torch.ones(12) / 12, 0.1).eval()
+    x = torch.full((2, 3, 2, 2), 0.5)
+    surrogate = Surrogate("paper", 1.0, theta_max=0.25)
+    full = ac.ancer(model, x, 0.25, "l2", iterations=30, samples=16, surrogate=surrogate)
+    early = ac.ancer(model, x, 0.25, "l2", iterations=30, samples=16, surrogate=surrogate, patience=4)
+    # the objective is a fresh Monte Carlo estimate each step, so its moving average may rise a little at first
+    assert 5 <= early.settings["iterations_run"] < 30 and full.settings["iterations_run"] == 30
+    assert torch.equal(early.theta, full.theta)
+
+
+def test_ancer_patience_is_a_setting_and_none_runs_every_iteration():
+    assert ac.Settings().ancer_patience is None
+    with pytest.raises(ac.AncerInputError, match="ancer_patience=0"):
+        ac.preset("quick", ancer_patience=0)
+    from ancer_core.data.results import RESUME_KEYS, settings_diff
+
+    older = {"settings": {k: v for k, v in ac.Settings().as_dict().items() if k != "ancer_patience"}}
+    assert settings_diff(older, {"settings": ac.Settings().as_dict()}, RESUME_KEYS) == {}  # a file from before
+    assert settings_diff(older, {"settings": ac.preset("paper", ancer_patience=8).as_dict()}, RESUME_KEYS)

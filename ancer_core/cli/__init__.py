@@ -1,4 +1,4 @@
-"""Command line: ``python -m ancer_core {optimize,certify,analyze,models,train,quantize} …``, one module per
+"""Command line: ``python -m ancer_core {optimize,certify,analyze,models,train,quantize,app} …``, one module per
 command. Run ``python -m ancer_core COMMAND --help`` for each command's options."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ COMMANDS = {
         "calibrate the int8 network of a model on noisy training images (writes NAME.int8.pt beside it)",
         ".quantize",
     ),
+    "app": ("start the ANCER explorer, the Streamlit app (pip install 'ancer[app]')", ".app"),
 }
 
 EPILOG = """examples:

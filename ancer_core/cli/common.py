@@ -117,6 +117,13 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
             p.add_argument(f"--{stage}-{flag}", type=kind, default=None, help=f"{name} {what} (default: the preset's)")
     p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default: the preset's, 2.0)")
     p.add_argument(
+        "--ancer-patience",
+        type=int,
+        default=None,
+        help="stop ANCER once its smoothed objective has not improved for this many iterations (the iterations "
+        "stay the maximum) (default: the preset's)",
+    )
+    p.add_argument(
         "--objective",
         choices=OBJECTIVES,
         default=None,
@@ -202,6 +209,7 @@ def settings_from_args(args) -> Settings:
     """The preset, with each optimizer's flags, the surrogate's and CERTIFY's N0/N/α overridden."""
     overrides = optimizer_overrides(args) | {
         "kappa": args.kappa,
+        "ancer_patience": args.ancer_patience,
         "objective": args.objective,
         "temperature": args.temperature,
         "theta_max_ratio": args.theta_max_ratio,

@@ -95,6 +95,33 @@ def validate_inputs(model, x, norm, iterations, samples, lr):
     return x, noise
 
 
+class EarlyStop:
+    """ANCER's stopping rule: its objective is a Monte Carlo estimate on fresh noise every iteration, so
+    it is smoothed (an exponential moving average, weight ``SMOOTHING`` on the newest value) before it
+    is compared; an image has *stalled* when its smoothed objective has not risen above its best by more
+    than ``TOLERANCE`` (relative) for ``patience`` iterations, and the optimization stops when every image
+    of the batch has stalled. θ is then the current iterate, as at the last of the full iterations."""
+
+    SMOOTHING = 0.3
+    TOLERANCE = 0.005
+
+    def __init__(self, patience: int):
+        self.patience = check_count("patience", patience)
+        self.ema = self.best = self.since = None
+
+    def done(self, objective: torch.Tensor) -> bool:
+        value = objective.float()
+        if self.ema is None:
+            self.ema, self.best = value.clone(), value.clone()
+            self.since = torch.zeros_like(value, dtype=torch.long)
+            return False
+        self.ema = self.SMOOTHING * value + (1 - self.SMOOTHING) * self.ema
+        better = self.ema > self.best + self.TOLERANCE * self.best.abs()
+        self.best = torch.where(better, self.ema, self.best)
+        self.since = torch.where(better, torch.zeros_like(self.since), self.since + 1)
+        return bool((self.since >= self.patience).all())
+
+
 def _anchor(anchor, probs_first: torch.Tensor, objective: str) -> torch.Tensor | None:
     """The anchored objective's class per image: given, or the surrogate's answer at the start θ."""
     if objective != "anchored":
@@ -192,6 +219,7 @@ def ancer(
     surrogate: Surrogate = Surrogate(),
     anchor: torch.Tensor | None = None,
     snapshot_at: Sequence[int] | None = None,
+    patience: int | None = None,
 ) -> OptimizationResult:
     """ANCER (Appendix C): maximize gap·GM(θ) + κ·gap·min(θ) with Adam, θ ≥ θ_iso.
 
@@ -203,8 +231,12 @@ def ancer(
     ``surrogate``: what it maximises (:class:`.surrogate.Surrogate`; the anchored class is the
     surrogate's answer at the initial θ unless ``anchor`` gives it; its ``theta_max`` caps every θᵢ).
     ``snapshot_at``: the steps whose θ, probabilities and proxy radius to keep (``result.snapshots``).
+    ``patience``: stop early once no image's objective has improved for that many iterations
+    (:class:`EarlyStop`; None: all ``iterations``, the paper's); ``iterations`` stays the maximum, and
+    ``result.settings["iterations_run"]`` says how many ran.
     """
     x, noise = validate_inputs(model, x, norm, iterations, samples, lr)
+    stop = EarlyStop(patience) if patience is not None else None
     if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa >= 0):
         raise AncerInputError(f"kappa={kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
     init = check_theta(theta_iso, x)
@@ -254,13 +286,21 @@ def ancer(
                     theta.clamp_(max=max(surrogate.theta_max, float(init.max())))
             if callback is not None:
                 callback(it + 1, iterations, stats)
+            ran = it + 1
+            if stop is not None and stop.done(objective.detach()):
+                if callback is not None:
+                    callback(iterations, iterations, stats)  # the bar ends at 100 %: the rest is not needed
+                break
+        else:
+            ran = iterations
 
     def final(theta):
         probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
         return probs, proxy(theta, noise.gap_estimate(gap_pair(probs, anchor)))
 
-    snaps.add_final(iterations, theta, final)
+    snaps.add_final(ran, theta, final, stopped_early=ran < iterations)
     settings = {"method": "ancer", "iterations": iterations, "samples": samples, "lr": lr, "kappa": kappa, "seed": seed}
+    settings |= {"patience": patience, "iterations_run": ran}
     return OptimizationResult(
         theta.detach(), finish_trace(trace), settings | surrogate.as_dict(), snapshots=snaps.result()
     )

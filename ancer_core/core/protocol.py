@@ -53,6 +53,9 @@ class Settings:
     temperature: float = 1.0
     theta_max_ratio: float | None = DEFAULT_THETA_MAX_RATIO
     iso_solver: str = "scalar"
+    # ANCER stops once its smoothed objective has not improved for this many iterations (core.optimize.EarlyStop);
+    # None runs all ancer_iterations (the paper's); ancer_iterations stays the maximum either way
+    ancer_patience: int | None = None
 
     def validate(self) -> Settings:
         check_count("N0", self.n0)
@@ -67,6 +70,8 @@ class Settings:
         check_positive("ancer_lr", self.ancer_lr)
         if not (isinstance(self.kappa, (int, float)) and math.isfinite(self.kappa) and self.kappa >= 0):
             raise AncerInputError(f"kappa={self.kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
+        if self.ancer_patience is not None:
+            check_count("ancer_patience", self.ancer_patience)
         if self.iso_solver not in ISO_SOLVERS:
             raise AncerInputError(f"iso_solver={self.iso_solver!r}; use one of {', '.join(ISO_SOLVERS)}")
         if self.theta_max_ratio is not None and not self.theta_max_ratio >= 1:
@@ -203,6 +208,7 @@ def optimize_theta(
             samples=settings.ancer_samples,
             lr=settings.ancer_lr,
             kappa=settings.kappa,
+            patience=settings.ancer_patience,
             callback=cb("ancer"),
             snapshot_at=snapshot_steps(settings.ancer_iterations, snapshots) if snapshots else None,
             **shared,

@@ -35,9 +35,12 @@ class Snapshots:
         for key, value in (("theta", theta), ("probs", probs), ("proxy_radius", proxy_radius)):
             self.rows[key].append(value.detach().float().cpu().numpy().copy())
 
-    def add_final(self, step: int, theta: torch.Tensor, evaluate: Callable[[torch.Tensor], tuple]) -> None:
-        """The snapshot after the last update, if wanted: ``evaluate(θ)`` → (probs, proxy radius)."""
-        if self.wants(step):
+    def add_final(
+        self, step: int, theta: torch.Tensor, evaluate: Callable[[torch.Tensor], tuple], stopped_early: bool = False
+    ) -> None:
+        """The snapshot after the last update, if wanted (always after an early stop, when snapshots are
+        kept at all: the last frame is the θ CERTIFY uses): ``evaluate(θ)`` → (probs, proxy radius)."""
+        if self.wants(step) or (stopped_early and self.steps):
             with torch.no_grad():
                 self.add(step, theta, *evaluate(theta))
 

@@ -98,8 +98,16 @@ RESUME_KEYS = {
 
 
 def settings_diff(old: dict, new: dict, keys: dict) -> dict:
-    """{key: (old, new)} for the keys whose values differ (a missing key counts as its default)."""
-    return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if old.get(k, d) != new.get(k, d)}
+    """{key: (old, new)} for the keys whose values differ (a missing key counts as its default; inside a
+    nested dict such as ``settings``, a key the older file lacks counts as None, the default of every
+    setting added since, which is what that run did)."""
+
+    def same(a, b) -> bool:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return all(a.get(k) == b.get(k) for k in set(a) | set(b))
+        return a == b
+
+    return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if not same(old.get(k, d), new.get(k, d))}
 
 
 def describe_diff(diff: dict) -> str:

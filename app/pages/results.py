@@ -273,6 +273,11 @@ def main() -> None:
         grid = load_reading(root, reading) if root.is_dir() else {}
     except AncerInputError as e:
         st.error(f"Could not read the shipped results: {e}")
+    if not root.is_dir():
+        st.info(
+            "No results grid here: the shipped one is the results/ folder of the repository. Start the app with "
+            "`ancer app --results PATH/TO/results`, or upload result files below."
+        )
     source = st.radio(
         "results", ([ACROSS] if len(grid) > 1 else []) + list(grid) + [UPLOAD], horizontal=True, key="results_source"
     )

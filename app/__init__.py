@@ -1,0 +1,3 @@
+"""The ANCER explorer (Streamlit): `ancer app`, or `streamlit run app/main.py` from a checkout.
+
+Installed as the package ``ancer_app``."""
