@@ -87,8 +87,10 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         "--preset",
         choices=tuple(PRESETS),
         default="paper",
-        help="paper: N0=100, N=100,000, α=0.001, Isotropic DD 900×100, ANCER 100×100; cpu: a data set on a CPU, "
-        "N0=100, N=10,000, Isotropic DD 200×32, ANCER 100×32; quick: one image, interactive",
+        help="quick: one image, interactive (the app's default): N0=64, N=2,000, ANCER 40×32; cpu: a data set on a "
+        "CPU (the shipped grid): N0=100, N=10,000, ANCER 100×32; paper: the paper's protocol: N0=100, N=100,000, "
+        "ANCER 100×100. All: α=0.001, Isotropic DD by the scalar solver on 32 (paper: 100) samples; see the "
+        "README's presets table",
     )
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
     p.add_argument("--seed", type=int, default=0, help="run seed; each image's noise is seeded from (seed, index)")
