@@ -110,6 +110,29 @@ def int8_model(name: str):
     return ac.models.load_int8(name)
 
 
+def offered_precisions(name: str) -> list[str]:
+    """The precisions CERTIFY runs well here: fp32 always; on a CPU, bf16 where it has native bf16 units
+    and int8 where the model has a calibration (and PyTorch the x86 quantized engine)."""
+    dev = device()
+    out = ["fp32"]
+    if dev.type == "cpu":
+        if ac.core.native_bf16(dev):
+            out.append("bf16")
+        if ac.models.engine_available() and ac.models.int8_path(name).is_file():
+            out.append("int8")
+    return out
+
+
+@st.cache_resource
+def _measured_speeds() -> dict:
+    return {}
+
+
+def known_precision_speeds(name: str, device: str) -> dict[str, float] | None:
+    """:func:`precision_speeds` if it was measured on this server already (None: not yet)."""
+    return _measured_speeds().get((name, device))
+
+
 @st.cache_data(show_spinner="measuring this device's speed in each precision (once)…")
 def precision_speeds(name: str, device: str) -> dict[str, float]:
     """CERTIFY's forward images/s in each precision this device runs well: fp32 always; on a CPU,
@@ -123,4 +146,5 @@ def precision_speeds(name: str, device: str) -> dict[str, float]:
         ]
     if ac.models.engine_available() and ac.models.int8_path(name).is_file():
         out["int8"] = ac.measure_throughput(int8_model(name), device, gradient=False)["forward"]
+    _measured_speeds()[(name, device)] = out
     return out

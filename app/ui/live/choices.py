@@ -86,29 +86,26 @@ def model_choice(cards: dict, norm: str) -> tuple[str, float]:
     return model_name, cards.get(model_name, {}).get("sigma", 0.25)
 
 
-def _precision_speeds(model_name: str) -> dict[str, float]:
-    """This device's CERTIFY speed (images/s) in each precision it runs well, measured once per model;
-    fp32 alone while another session's job holds the device (timing it then would mislead)."""
-    lock = resources.job_lock()
-    if not lock.acquire(blocking=False):
-        return {"fp32": 0.0}
-    try:
-        return resources.precision_speeds(model_name, str(resources.device()))
-    except AncerInputError:
-        return {"fp32": 0.0}
-    finally:
-        lock.release()
+# the order when this device's speeds are not measured yet: what every CPU measured so far ranks first
+# (docs/performance.md: int8 ×2.2–3.6 the fp32 rate, bf16 faster where the CPU has bf16 units)
+USUAL_ORDER = ("int8", "bf16", "fp32")
 
 
 def precision_choice(model_name: str) -> str:
-    """CERTIFY's precision: the fastest this device runs is offered first, with its measured speed-up."""
-    speeds = _precision_speeds(model_name)
-    order = sorted(speeds, key=lambda p: -speeds[p])
+    """CERTIFY's precision: the fastest this device runs is offered first, with its measured speed-up.
+
+    The speeds are measured once per server after the Run button is drawn (``run.show_estimate``), so
+    that a student's first page does not wait for them; until then the precisions this device offers
+    come in their usual order. Which precisions are offered never depends on another session's job, so
+    that every student of a class gets the same default, and so the same, shareable run."""
+    speeds = resources.known_precision_speeds(model_name, str(resources.device())) or {}
+    offered = resources.offered_precisions(model_name)
+    order = sorted(offered, key=lambda p: (-speeds.get(p, 0.0), USUAL_ORDER.index(p)))
     if display.presenter():
         return order[0]
 
     def label(p: str) -> str:
-        if p == "fp32" or not speeds["fp32"]:
+        if p == "fp32" or not speeds.get("fp32") or p not in speeds:
             return p
         return f"{p} — ×{speeds[p] / speeds['fp32']:.1f} the fp32 speed, measured on this device"
 

@@ -28,8 +28,9 @@ def estimate_seconds(settings: ac.Settings, model_name: str, precision: str) -> 
         return None
     try:
         rate = dict(resources.throughput(model_name, str(resources.device())))
-        if precision != "fp32":
-            rate["forward"] = resources.precision_speeds(model_name, str(resources.device()))[precision]
+        # every precision's speed, measured once per server here, after the Run button is on the page
+        speeds = resources.precision_speeds(model_name, str(resources.device()))
+        rate["forward"] = speeds.get(precision, rate["forward"])
         return ac.work_estimate(settings), rate
     except AncerInputError:
         return None  # a checkpoint that does not load: the run reports it
