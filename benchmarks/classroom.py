@@ -4,14 +4,15 @@ Each session is a browser-less client that speaks what the browser speaks: it op
 websocket (``/_stcore/stream``), sends ``BackMsg.rerun_script`` with the page's URL parameters, reads the
 ``ForwardMsg`` deltas the page script sends back, finds the Run button's widget id and clicks it (a
 ``trigger_value`` widget state), and records when the certificates arrive, every queue message it was
-shown and any exception the page reported. No browser draws anything, so what is measured is the
+shown and any exception the page reported. Every session opens its page first; once all pages are
+open they click within ``--spread`` seconds. No browser draws anything, so what is measured is the
 server: the job board's sharing and its queue.
 
     python benchmarks/classroom.py --sessions 30 --same 25 --out benchmarks/results/classroom.json
 
-The sessions click within ``--spread`` seconds of each other; ``--same`` of them on test image
-``--image``, the rest each on another image. The JSON records every session's times and messages, the
-server's peak resident memory, the CPU and the settings.
+``--same`` sessions click on test image ``--image``, the rest each on another image. The JSON
+records every session's times and messages, the server's peak resident memory, the CPU and the
+settings.
 """
 
 from __future__ import annotations
@@ -109,9 +110,11 @@ def _texts(element) -> list[str]:
     return []
 
 
-async def one_session(url: str, image: int, start: float, click_at: float, timeout: float) -> SessionLog:
-    """Open the live page at ``image`` (Quick preset), click Run at ``click_at`` (a time.time()), and read
-    the page until the certificates arrive."""
+async def one_session(
+    url: str, image: int, start: float, delay: float, timeout: float, opened: asyncio.Barrier | None = None
+) -> SessionLog:
+    """Open the live page at ``image`` (Quick preset), wait until every session's page is open
+    (``opened``), click Run ``delay`` seconds later, and read the page until the certificates arrive."""
     import websockets
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
     from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -124,7 +127,11 @@ async def one_session(url: str, image: int, start: float, click_at: float, timeo
         deadline = time.time() + timeout
         clicked = False
         while time.time() < deadline:
-            if not clicked and button is not None and finished and time.time() >= click_at:
+            if not clicked and button is not None and finished:
+                if opened is not None:
+                    await opened.wait()  # every page is open: the class clicks now, within the spread
+                    opened = None
+                    await asyncio.sleep(delay)
                 trigger = WidgetState(id=button, trigger_value=True)
                 await ws.send(_rerun(query, page_hash, [trigger]))
                 log.clicked_at, clicked = time.time() - start, True
@@ -162,10 +169,14 @@ async def one_session(url: str, image: int, start: float, click_at: float, timeo
 
 
 async def classroom(url: str, images: list[int], spread: float, timeout: float) -> list[SessionLog]:
+    """Every session opens its page; once all are open, they click within ``spread`` seconds, in the
+    order of ``images``."""
     start = time.time()
     rng = random.Random(0)
-    clicks = sorted(start + 8 + rng.uniform(0, spread) for _ in images)  # every page open first, then clicks
-    return list(await asyncio.gather(*(one_session(url, i, start, c, timeout) for i, c in zip(images, clicks))))
+    delays = sorted(rng.uniform(0, spread) for _ in images)
+    opened = asyncio.Barrier(len(images))
+    sessions = (one_session(url, i, start, d, timeout, opened) for i, d in zip(images, delays))
+    return list(await asyncio.gather(*sessions))
 
 
 def peak_rss_mb(pid: int) -> float | None:
