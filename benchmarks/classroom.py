@@ -73,16 +73,25 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
         stdout=open(log, "w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.time() + 120
+    wait_until_healthy(port, proc, log)
+    return proc
+
+
+def wait_until_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Return once the server on ``port`` answers its health check; kill it and raise with the end of its
+    log when it stops or does not answer within ``timeout`` seconds."""
+    deadline = time.time() + timeout
     while True:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                return proc
+                return
         except OSError:
             pass
         if time.time() > deadline or proc.poll() is not None:
             proc.kill()
-            raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"streamlit did not answer its health check within {timeout:g} s: {log.read_text()[-2000:]}"
+            )
         time.sleep(0.5)
 
 

@@ -5,8 +5,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,15 +50,7 @@ def test_a_wheel_installed_elsewhere_serves_the_app_with_ancer_app(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert time.time() < deadline and server.poll() is None, log.read_text()[-2000:]
-            time.sleep(0.5)
+        classroom.wait_until_healthy(port, server, log)
         # open the live page and click Run as a browser would: the page is there, its button works
         (session,) = asyncio.run(
             classroom.classroom(f"ws://127.0.0.1:{port}/_stcore/stream", [3], spread=0.0, timeout=240)
