@@ -28,7 +28,7 @@ from ..data.cifar10 import load_cifar10_arrays, to_tensor
 from ..data.files import OutputLock, prepare_output
 from .architectures import build_model, count_parameters
 from .checkpoints import load_model, save_checkpoint
-from .speed import hardware
+from .speed import hardware, measure_throughput
 
 NOISES = ("gaussian", "uniform")
 MIN_SCHEDULE_STEPS = 8  # the one-cycle schedule's warm-up (a quarter of the steps) needs at least 2 of them
@@ -148,9 +148,30 @@ def train(cfg: TrainConfig, out: str | Path, device: str = "cpu", resume: bool =
         keep = torch.randperm(len(y_np), generator=gen)[: cfg.max_train].numpy()
         x_u8, y_np = x_u8[keep], y_np[keep]
     x_all, y_all = to_tensor(x_u8), torch.from_numpy(y_np)
+    if log:
+        log(estimate_words(cfg, model, len(y_all), device))
     out.parent.mkdir(parents=True, exist_ok=True)
     with OutputLock(out):
         return _train(cfg, model, x_all, y_all, gen, out, partial, device, resume, log)
+
+
+def estimate_words(cfg: TrainConfig, model: torch.nn.Module, images: int, device) -> str:
+    """Before the work: the passes the run is and about how long they take at this device's measured
+    forward + backward rate (a lower bound: the optimizer step and the data augmentation come on top)."""
+    passes = cfg.epochs * images * (cfg.consistency_samples if cfg.consistency_weight > 0 else 1)
+    passes *= 2 if cfg.stability_weight > 0 else 1  # the clean and the noisy copy
+    if cfg.max_steps:
+        passes = min(passes, cfg.max_steps * cfg.batch_size)
+    with torch.random.fork_rng(devices=[]):  # the timing's random images leave the run's random stream alone
+        rate = measure_throughput(model.to(device).eval(), device, batch=min(cfg.batch_size, 64))["gradient"]
+    model.train()
+    seconds = passes / rate
+    said = f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.0f} s"
+    said = f"{seconds / 3600:.1f} h" if seconds >= 7200 else said
+    return (
+        f"estimate: at least {said} on {device} for all {cfg.epochs} epochs ({passes:,} noisy images forward and "
+        f"backward at {rate:,.0f} images/s measured now; augmentation and the optimizer's steps come on top)"
+    )
 
 
 def check_config(cfg: TrainConfig) -> None:
