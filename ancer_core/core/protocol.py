@@ -138,7 +138,7 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
     forward, grad = len(methods) * (settings.n0 + settings.n), 0
     if "isotropic-dd" in methods or "ancer" in methods:
         if settings.iso_solver == "scalar":
-            forward += scalar_evaluations() * settings.iso_samples
+            forward += scalar_evaluations(theta_max_ratio=settings.theta_max_ratio) * settings.iso_samples
         else:
             grad += settings.iso_iterations * settings.iso_samples
     if "ancer" in methods:

@@ -25,9 +25,16 @@ def _grid_steps(low: float, high: float, step: float) -> torch.Tensor:
     return torch.arange(-math.ceil(-math.log(low) / step - 1e-9), math.ceil(math.log(high) / step - 1e-9) + 1)
 
 
-def scalar_evaluations(low: float = 0.5, high: float = 16.0, step: float = 0.07, refine: int = 10) -> int:
-    """θ values :func:`isotropic_dd_scalar` evaluates per image (each on ``samples`` draws)."""
-    return len(_grid_steps(low, high, step)) + 2 + refine
+def scalar_evaluations(
+    low: float = 0.5, high: float = 16.0, step: float = 0.07, refine: int = 10, theta_max_ratio: float | None = None
+) -> int:
+    """θ values :func:`isotropic_dd_scalar` evaluates per image (each on ``samples`` draws): the grid up to
+    its first point on the bound ``theta_max_ratio`` × θ₀, two golden-section points, one per refinement."""
+    ks = _grid_steps(low, high, step)
+    if theta_max_ratio is not None:
+        reached = (ks * step >= math.log(theta_max_ratio)).nonzero()
+        ks = ks[: int(reached[0]) + 1] if len(reached) else ks
+    return len(ks) + 2 + refine
 
 
 def _climb(f: torch.Tensor, start: int) -> torch.Tensor:
@@ -112,7 +119,16 @@ def isotropic_dd_scalar(
         best_log, best_f = torch.where(better, pt, best_log), torch.where(better, fv, best_f)
         best_probs = torch.where(better.unsqueeze(1), probs_pt, best_probs)
 
-    f_grid, _, grid = value(log_grid, anchor if surrogate.objective == "anchored" else None)
+    # the grid ends at the bound: columns past it are the bound again (clamped), so each row's curve is
+    # evaluated up to its first column on the bound and that column's values stand for the rest
+    on_bound = (log_grid >= log_hi).int()
+    last = torch.where(on_bound.any(1), on_bound.argmax(1), log_grid.shape[1] - 1)
+    cut = int(last.max()) + 1
+    f_grid, _, grid = value(log_grid[:, :cut], anchor if surrogate.objective == "anchored" else None)
+    if cut < log_grid.shape[1]:
+        f_grid, grid = _extend(f_grid, cut, log_grid.shape[1]), {
+            k: _extend(v, cut, log_grid.shape[1]) if k in ("probs", "votes") else v for k, v in grid.items()
+        }
     anchor = grid["anchor"]
     best = f_grid.argmax(1) if search == "global" else _climb(f_grid, start)
     rows = torch.arange(x.shape[0], device=x.device)
@@ -175,6 +191,11 @@ def isotropic_dd_scalar(
     settings.update(low=low, high=high)
     settings.update(step=step, refine=refine, seed=seed, **surrogate.as_dict())
     return OptimizationResult(best_log.exp(), finish_trace(trace) if trace else {}, settings, curves, snaps)
+
+
+def _extend(values: torch.Tensor, cut: int, k: int) -> torch.Tensor:
+    """``values`` (B, cut, …) on the grid's first ``cut`` columns, repeated from its last column to ``k``."""
+    return torch.cat([values, values[:, cut - 1 : cut].expand(-1, k - cut, *values.shape[2:])], 1)
 
 
 def _path_snapshots(log_grid, f_grid, probs, start: int, best, refined: list, count: int) -> dict:
