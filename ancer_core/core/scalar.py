@@ -126,9 +126,10 @@ def isotropic_dd_scalar(
     cut = int(last.max()) + 1
     f_grid, _, grid = value(log_grid[:, :cut], anchor if surrogate.objective == "anchored" else None)
     if cut < log_grid.shape[1]:
-        f_grid, grid = _extend(f_grid, cut, log_grid.shape[1]), {
-            k: _extend(v, cut, log_grid.shape[1]) if k in ("probs", "votes") else v for k, v in grid.items()
-        }
+        f_grid, grid = (
+            _extend(f_grid, cut, log_grid.shape[1]),
+            {k: _extend(v, cut, log_grid.shape[1]) if k in ("probs", "votes") else v for k, v in grid.items()},
+        )
     anchor = grid["anchor"]
     best = f_grid.argmax(1) if search == "global" else _climb(f_grid, start)
     rows = torch.arange(x.shape[0], device=x.device)
