@@ -150,8 +150,10 @@ def test_preset_switch_restores_values_and_the_run_time_is_estimated():
     preset("quick")
     assert n_value() == ac.PRESETS["quick"].n and not at.exception
     est = [c.value for c in at.caption if c.value.startswith("This run:")]
-    # three CERTIFY runs of N0 + N = 2,064, and the scalar Isotropic DD solver's 63 θ values × 32 draws
-    assert est and "8,208 noisy images" in est[0] and "images/s" in est[0]
+    # three CERTIFY runs of N0 + N = 2,064, and the scalar Isotropic DD solver's 33 θ values × 32 draws (its
+    # grid up to the bound 2 θ₀: 21 points, two golden-section points and ten refinements)
+    assert est and "7,248 noisy images" in est[0] and "images/s" in est[0]
+    assert ac.work_estimate(ac.PRESETS["quick"])["forward"] == 3 * 2_064 + 33 * 32
 
 
 def _run_tiny(at):
