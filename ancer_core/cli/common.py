@@ -25,7 +25,7 @@ from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..models.checkpoints import default_model_name, load_model
 from ..models.quantized import load_int8
-from ..models.speed import measure_throughput
+from ..models.speed import duration, measure_throughput
 from . import distributed
 
 
@@ -312,15 +312,8 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
             "use fewer samples (--N, the optimizers' --samples and --iterations) or fewer --indices"
         )
     if job.rank == 0:
-        print(f"estimate: about {_duration(seconds)} on {job.device} ({said} noisy images each)", file=sys.stderr)
+        print(f"estimate: about {duration(seconds)} on {job.device} ({said} noisy images each)", file=sys.stderr)
     return seconds
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
 
 
 def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:

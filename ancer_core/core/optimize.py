@@ -20,7 +20,6 @@ temperature are chosen in :mod:`.surrogate`; an optional ``theta_max`` bounds θ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +30,15 @@ from .noise import Noise, noise_for
 from .smoothing import STREAM_ANCER, STREAM_ISOTROPIC_DD, make_generators
 from .snapshots import Snapshots
 from .surrogate import Surrogate, gap_pair, smoothed_probs
-from .validation import AncerInputError, check_count, check_images, check_model_input, check_positive, check_theta
+from .validation import (
+    AncerInputError,
+    check_count,
+    check_images,
+    check_model_input,
+    check_nonnegative,
+    check_positive,
+    check_theta,
+)
 
 MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
 
@@ -237,8 +244,7 @@ def ancer(
     """
     x, noise = validate_inputs(model, x, norm, iterations, samples, lr)
     stop = EarlyStop(patience) if patience is not None else None
-    if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa >= 0):
-        raise AncerInputError(f"kappa={kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
+    check_nonnegative("kappa", kappa, " (the paper uses 2)")
     init = check_theta(theta_iso, x)
     if init.dim() == 1:
         init = init.view(-1, *([1] * (x.dim() - 1))).expand_as(x)

@@ -21,7 +21,7 @@ from .scalar import isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
 from .snapshots import snapshot_steps
 from .surrogate import Surrogate, check_objective
-from .validation import AncerInputError, check_alpha, check_count, check_positive
+from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
 ISO_SOLVERS = ("scalar", "gradient")
@@ -68,8 +68,7 @@ class Settings:
         check_objective(self.objective, self.temperature)
         check_positive("iso_lr", self.iso_lr)
         check_positive("ancer_lr", self.ancer_lr)
-        if not (isinstance(self.kappa, (int, float)) and math.isfinite(self.kappa) and self.kappa >= 0):
-            raise AncerInputError(f"kappa={self.kappa!r} must be a finite number ≥ 0 (the paper uses 2)")
+        check_nonnegative("kappa", self.kappa, " (the paper uses 2)")
         if self.ancer_patience is not None:
             check_count("ancer_patience", self.ancer_patience)
         if self.iso_solver not in ISO_SOLVERS:

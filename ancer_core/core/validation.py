@@ -16,7 +16,7 @@ from .errors import AncerInputError, NonFiniteOutputError
 
 NORMS = ("l2", "l1")
 # the largest count a run may name: sample counts are summed in int64, and beyond 2⁶² a budget can
-# neither be counted nor finished (an estimate refuses far smaller ones: cli/estimate.py)
+# neither be counted nor finished (an estimate refuses far smaller ones: cli.common.announce_estimate)
 MAX_COUNT = 2**62
 MAX_SEED = 2**63 - 1
 PIXEL_TOLERANCE = 1e-6  # images are in [0, 1]; a float round-off beyond it is not a pixel
@@ -66,6 +66,14 @@ def check_positive(name: str, value: float) -> float:
     v = _real(value)
     if v is None or not (math.isfinite(v) and v > 0):
         raise AncerInputError(f"{name}={value!r} must be a finite number > 0")
+    return v
+
+
+def check_nonnegative(name: str, value: float, hint: str = "") -> float:
+    """A finite number ≥ 0 (a weight such as κ or a regularizer's); ``hint`` ends the message."""
+    v = _real(value)
+    if v is None or not (math.isfinite(v) and v >= 0):
+        raise AncerInputError(f"{name}={value!r} must be a finite number ≥ 0{hint}")
     return v
 
 

@@ -27,6 +27,7 @@ _EXPORTS = {
     "load_int8": ".quantized",
     "cpu_features": ".speed",
     "cpu_name": ".speed",
+    "duration": ".speed",
     "isa_caps": ".speed",
     "measure_throughput": ".speed",
     "timed": ".speed",

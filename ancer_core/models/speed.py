@@ -28,6 +28,14 @@ def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object,
     return out, time.perf_counter() - t
 
 
+def duration(seconds: float) -> str:
+    """A duration in the unit a reader wants: seconds below 1.5 min, minutes below 1.5 h, then hours
+    (the app's estimates and queue, the command line's and training's estimates)."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 # Environment variables that make PyTorch's CPU kernels use fewer instructions than the CPU has:
 # ATen's vectorized kernels, oneDNN (fp32/bf16 convolutions, int8 on VNNI) and FBGEMM (int8). Setting
 # all three to AVX2 runs a newer CPU as an AVX2-only one would, which is how the AVX2 figures in

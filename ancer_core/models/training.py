@@ -23,12 +23,19 @@ import torch.nn.functional as F
 
 from ..core.noise import noise_for
 from ..core.progress import Progress
-from ..core.validation import AncerInputError, NonFiniteOutputError, check_count, check_positive, check_seed
+from ..core.validation import (
+    AncerInputError,
+    NonFiniteOutputError,
+    check_count,
+    check_nonnegative,
+    check_positive,
+    check_seed,
+)
 from ..data.cifar10 import load_cifar10_arrays, to_tensor
 from ..data.files import OutputLock, prepare_output
 from .architectures import build_model, count_parameters
 from .checkpoints import load_model, save_checkpoint
-from .speed import hardware, measure_throughput
+from .speed import duration, hardware, measure_throughput
 
 NOISES = ("gaussian", "uniform")
 MIN_SCHEDULE_STEPS = 8  # the one-cycle schedule's warm-up (a quarter of the steps) needs at least 2 of them
@@ -165,12 +172,10 @@ def estimate_words(cfg: TrainConfig, model: torch.nn.Module, images: int, device
     with torch.random.fork_rng(devices=[]):  # the timing's random images leave the run's random stream alone
         rate = measure_throughput(model.to(device).eval(), device, batch=min(cfg.batch_size, 64))["gradient"]
     model.train()
-    seconds = passes / rate
-    said = f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.0f} s"
-    said = f"{seconds / 3600:.1f} h" if seconds >= 7200 else said
     return (
-        f"estimate: at least {said} on {device} for all {cfg.epochs} epochs ({passes:,} noisy images forward and "
-        f"backward at {rate:,.0f} images/s measured now; augmentation and the optimizer's steps come on top)"
+        f"estimate: at least {duration(passes / rate)} on {device} for all {cfg.epochs} epochs ({passes:,} noisy "
+        f"images forward and backward at {rate:,.0f} images/s measured now; augmentation and the optimizer's "
+        "steps come on top)"
     )
 
 
@@ -190,9 +195,7 @@ def check_config(cfg: TrainConfig) -> None:
         if getattr(cfg, name) is not None:
             check_count(name, getattr(cfg, name))
     for name in ("weight_decay", "stability_weight", "consistency_weight", "consistency_entropy"):
-        v = getattr(cfg, name)
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-            raise AncerInputError(f"{name}={v!r} must be a finite number ≥ 0")
+        check_nonnegative(name, getattr(cfg, name))
     if not (isinstance(cfg.label_smoothing, (int, float)) and 0 <= cfg.label_smoothing < 1):
         raise AncerInputError(f"label_smoothing={cfg.label_smoothing!r} must be in [0, 1)")
     if cfg.consistency_weight > 0 and cfg.stability_weight > 0:

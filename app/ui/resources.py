@@ -87,13 +87,7 @@ def throughput(name: str, device: str) -> dict[str, float]:
 
 
 def duration(seconds: float) -> str:
-    return (
-        f"{seconds:.0f} s"
-        if seconds < 90
-        else f"{seconds / 60:.0f} min"
-        if seconds < 5400
-        else f"{seconds / 3600:.1f} h"
-    )
+    return ac.models.duration(seconds)
 
 
 @st.cache_data(show_spinner="measuring which class this network answers under heavy noise (once)…")
