@@ -21,7 +21,7 @@ _CORE = (
     "Certificate CertificationMemory MethodResult NonFiniteOutputError Noise SamplingConfig Settings ancer certify "
     "describe_surrogate "
     "fixed_theta isotropic_dd isotropic_dd_scalar noise_for optimize_theta predict preset run_all_methods "
-    "smoothing_theta uniform_half_width work_estimate"
+    "smoothing_theta uniform_half_width warm_up work_estimate"
 )
 _EXPORTS = {name: ".core" for name in _CORE.split()} | {
     "CLASSES": ".data",

@@ -187,7 +187,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     button = _find_button(browser, "Run fixed", 60)
     t0 = time.time()
     button.click()
-    _wait_css(browser, '[data-testid="stDataFrame"]', 300)  # the certificates: the page's first table
+    _wait_css(browser, '[data-testid="stTable"]', 300)  # the certificates: the page's first table
     seconds = time.time() - t0
     _wait_text(browser, "Per-pixel θ of ANCER", 300)
     page_s = time.time() - t0

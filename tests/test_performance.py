@@ -173,6 +173,27 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
     assert model.seen == {"forward": want["forward"] + len(methods), "gradient": want["gradient"]}
 
 
+def test_warm_up_runs_the_pipeline_lightly_and_changes_no_later_result():
+    from dataclasses import replace
+
+    from ancer_core.core.protocol import run_all_methods, warm_up, work_estimate
+
+    model = CountingModel(_tiny_cnn())
+    model.input_shape = (3, 8, 8)
+    st = Settings(n0=5, n=3_000, iso_iterations=3, iso_samples=7, ancer_iterations=4, ancer_samples=11)
+    x = torch.rand(1, 3, 8, 8)
+    before = run_all_methods(model, x, "l2", 0.25, st, seed=3, indices=[5])
+    model.seen = {"forward": 0, "gradient": 0}
+    assert warm_up(model, "l2", 0.25, st) > 0
+    # one noise batch of N and one step of each optimizer (+1 clean pass per CERTIFY for the class count)
+    light = work_estimate(replace(st, n=1_000, iso_iterations=1, ancer_iterations=1))
+    assert model.seen == {"forward": light["forward"] + 3, "gradient": light["gradient"]}
+    after = run_all_methods(model, x, "l2", 0.25, st, seed=3, indices=[5])
+    for m in before:
+        assert torch.equal(before[m].theta, after[m].theta)
+        assert before[m].certificates[0].p_lower == after[m].certificates[0].p_lower
+
+
 def test_hardware_names_the_instruction_set_caps_of_the_environment(monkeypatch):
     from ancer_core.models.speed import ISA_CAP_VARIABLES, hardware, isa_caps
 

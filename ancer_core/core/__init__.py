@@ -40,6 +40,7 @@ _EXPORTS = {
     "optimize_theta": ".protocol",
     "preset": ".protocol",
     "run_all_methods": ".protocol",
+    "warm_up": ".protocol",
     "work_estimate": ".protocol",
     "SamplingConfig": ".smoothing",
     "certify": ".smoothing",

@@ -343,3 +343,42 @@ def run_all_methods(
         snaps = {k: r.snapshots for k, r in new.items() if r.snapshots}
         out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times, snaps)
     return out
+
+
+def warm_up(
+    model: torch.nn.Module,
+    norm: str | Noise,
+    theta0: float,
+    settings: Settings,
+    *,
+    config: SamplingConfig = SamplingConfig(),
+    certify_model: torch.nn.Module | None = None,
+    optimizer_autocast: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+) -> float:
+    """Run :func:`run_all_methods` once on a grey image, with one optimizer step and N of one noise
+    batch, and return its wall time. A process's first run meets each kernel (precision, layout, batch
+    shape) for the first time and pays to build it: 1–2 s on a 2-core CPU, half again a warm Quick
+    run. An interactive server calls this before its first user does; it changes no result (the run's
+    noise comes from its own seeded generators)."""
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    light = replace(
+        settings,
+        n=min(settings.n, config.noise_batch),
+        iso_iterations=1,
+        ancer_iterations=1,
+        ancer_patience=None,
+    )
+    x = torch.full((1, *getattr(model, "input_shape", (3, 32, 32))), 0.5, device=dev)
+    t0 = _synchronized_clock(dev)
+    run_all_methods(
+        model,
+        x,
+        norm,
+        theta0,
+        light,
+        config=config,
+        certify_model=certify_model,
+        optimizer_autocast=optimizer_autocast,
+    )
+    return _synchronized_clock(dev) - t0

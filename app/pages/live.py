@@ -52,7 +52,7 @@ def main() -> None:
     go = (st.session_state.pop(bound.RUN_REQUESTED, False) and choice.settings_error is None) or go
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
     if choice.settings is not None and not go and loadable:
-        run.show_estimate(c2, choice.settings, choice.model_name, choice.precision)
+        run.show_estimate(c2, choice)
     if go:
         run.run_methods(c2, choice, image)
     res = last_run()

@@ -127,6 +127,23 @@ def known_precision_speeds(name: str, device: str) -> dict[str, float] | None:
     return _measured_speeds().get((name, device))
 
 
+@st.cache_resource(show_spinner="preparing this device for a first run (once)…")
+def warmed_up(name: str, device: str, norm: str, precision: str, optimizer_precision: str) -> float:
+    """Seconds spent running the three methods once, lightly, on this server (:func:`ancer_core.warm_up`):
+    the kernels a run builds the first time are built before a student's first click, not during it."""
+    settings = ac.preset("quick")
+    return ac.warm_up(
+        model(name, device),
+        norm,
+        ac.smoothing_theta(norm, 0.25),
+        settings,
+        config=ac.core.certify_config(precision),
+        certify_model=int8_model(name) if precision == "int8" else None,
+        optimizer_autocast=ac.core.autocast_dtype(optimizer_precision),
+        device=device,
+    )
+
+
 @st.cache_data(show_spinner="measuring this device's speed in each precision (once)…")
 def precision_speeds(name: str, device: str) -> dict[str, float]:
     """CERTIFY's forward images/s in each precision this device runs well: fp32 always; on a CPU,

@@ -15,8 +15,10 @@ from ..session import Run
 ATTACK_DEFAULTS = {"steps": 20, "samples": 32}
 
 
+@st.fragment
 def try_to_break_it(res: Run) -> None:
-    """An attack on a method's smoothed classifier inside a region shaped like a certificate."""
+    """An attack on a method's smoothed classifier inside a region shaped like a certificate. A fragment:
+    its widgets and its button rerun this section only, not the figures of the whole page."""
     st.subheader("Try to break it")
     st.caption(
         "Projected gradient ascent on the Monte Carlo estimate of the runner-up's smoothed probability (as in "
@@ -51,7 +53,7 @@ def try_to_break_it(res: Run) -> None:
     s = res.settings
     run_key = (res.key, attacked, budget, scale, steps, samples, aseed)
     if st.button(
-        f"⚔ Attack (then PREDICT with N = {s.n:,}, α = {s.alpha})",
+        f"⚔ Attack (then PREDICT with N = {s.n:,}, α = {s.alpha}, on the {res.precision} network)",
         key="atk_go",
         disabled=st.session_state.get("running", False),
     ):
@@ -75,8 +77,10 @@ def try_to_break_it(res: Run) -> None:
                 callback=lambda i, t, p: bar.progress(i / t, text=f"step {i}/{t}: estimated p(runner-up) = {p:.3f}"),
             )
             bar.progress(1.0, text="PREDICT at x + δ…")
+            # the certificate is a statement about the network CERTIFY sampled (int8 or autocast where chosen):
+            # PREDICT asks that same smoothed classifier; the attack's gradients need the float network
             pred, votes = ac.predict(
-                model,
+                resources.int8_model(res.model) if res.precision == "int8" else model,
                 (res.x.to(dev) + out.delta[None]),
                 target_r.theta.to(dev),
                 res.norm,
@@ -85,6 +89,7 @@ def try_to_break_it(res: Run) -> None:
                 seed=aseed + 1,
                 indices=[res.idx],
                 return_counts=True,
+                config=ac.core.certify_config(res.precision),
             )
         bar.empty()
         st.session_state["attack"] = (run_key, out, int(pred[0]), votes[0], time.time() - t0)

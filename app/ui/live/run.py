@@ -20,18 +20,22 @@ PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the playback (ui
 BAR_EVERY_S = 0.5  # the progress bar's redraw interval during a run
 
 
-def estimate_seconds(settings: ac.Settings, model_name: str, precision: str) -> tuple[dict, dict] | None:
+def estimate_seconds(c: Choice) -> tuple[dict, dict] | None:
     """The work of a run and this device's measured speed ({forward, gradient} images/s), or None while
-    another session's job holds the device (timing it then would mislead) or the model does not load."""
+    another session's job holds the device (timing it then would mislead) or the model does not load.
+    The first time on a server, it also runs the methods once lightly (:func:`resources.warmed_up`), after
+    the Run button is on the page, so that the first Run is as fast as the next."""
     lock = resources.job_lock()
     if not lock.acquire(blocking=False):
         return None
     try:
-        rate = dict(resources.throughput(model_name, str(resources.device())))
+        dev = str(resources.device())
+        rate = dict(resources.throughput(c.model_name, dev))
         # every precision's speed, measured once per server here, after the Run button is on the page
-        speeds = resources.precision_speeds(model_name, str(resources.device()))
-        rate["forward"] = speeds.get(precision, rate["forward"])
-        return ac.work_estimate(settings), rate
+        speeds = resources.precision_speeds(c.model_name, dev)
+        rate["forward"] = speeds.get(c.precision, rate["forward"])
+        resources.warmed_up(c.model_name, dev, c.norm, c.precision, c.optimizer_precision)
+        return ac.work_estimate(c.settings), rate
     except AncerInputError:
         return None  # a checkpoint that does not load: the run reports it
     finally:
@@ -42,9 +46,10 @@ def _seconds(work: dict, rate: dict) -> float:
     return work["forward"] / rate["forward"] + work["gradient"] / rate["gradient"]
 
 
-def show_estimate(where, settings: ac.Settings, model_name: str, precision: str) -> None:
+def show_estimate(where, c: Choice) -> None:
     """Before Run: the work the run is and a rough duration from this device's measured speed."""
-    found = estimate_seconds(settings, model_name, precision)
+    settings, precision = c.settings, c.precision
+    found = estimate_seconds(c)
     if found is None:
         return
     work, rate = found
@@ -102,7 +107,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
         model = resources.model(c.model_name, str(resources.device()))
         theta0 = ac.smoothing_theta(c.norm, c.sigma)
         key = run_key(c, image, getattr(model, "card", {}).get("weights_sha256"))
-        found = estimate_seconds(c.settings, c.model_name, c.precision)
+        found = estimate_seconds(c)
         t_start = time.time()
         queue = where.empty()
         said = {"leave": False, "text": ""}
