@@ -64,6 +64,7 @@ def certificates_table(res: Run) -> None:
         "Isotropic DD stage it starts from."
     )
 
+
 def export(res: Run) -> None:
     idx, norm = res.idx, res.norm
     st.subheader("Export")
