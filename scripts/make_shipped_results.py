@@ -60,18 +60,24 @@ p.add_argument("--indices", default=None, help="start:stop:step for every model 
 p.add_argument("--methods", nargs="+", default=list(ac.METHODS), choices=list(ac.METHODS))
 p.add_argument("--objective", default=None, choices=list(ac.OBJECTIVES), help="the optimizers' surrogate")
 p.add_argument("--temperature", type=float, default=None, help="softmax temperature of the surrogate")
-p.add_argument("--theta-max-ratio", type=theta_max_ratio, default=None, help="θ ≤ this × the model's θ, or none")
+p.add_argument(
+    "--theta-max-ratio",
+    type=theta_max_ratio,
+    default=ac.OBJECTIVE_BOUND,
+    help="θ ≤ this × the model's θ, or none (default: the objective's own)",
+)
 p.add_argument("--iso-solver", default=None, choices=list(ac.ISO_SOLVERS), help="Isotropic DD's solver")
 a = p.parse_args()
 a.optimizer_precision = a.optimizer_precision or default_optimizer_precision(a.precision)
 overrides = {
-    "objective": a.objective,
-    "temperature": a.temperature,
-    "theta_max_ratio": a.theta_max_ratio,
-    "iso_solver": a.iso_solver,
+    k: v
+    for k, v in {"objective": a.objective, "temperature": a.temperature, "iso_solver": a.iso_solver}.items()
+    if v is not None
 }
+if a.theta_max_ratio != ac.OBJECTIVE_BOUND:
+    overrides["theta_max_ratio"] = a.theta_max_ratio
 settings = ac.preset(a.preset, **overrides)
-flags = "".join(f" --{k.replace('_', '-')} {v}" for k, v in overrides.items() if v is not None)
+flags = "".join(f" --{k.replace('_', '-')} {'none' if v is None else v}" for k, v in overrides.items())
 x, y = ac.load_cifar10("test")
 images = {m: a.indices or IMAGES[m] for m in a.models}
 plan = {m: parse_indices(images[m], len(y)) for m in a.models}

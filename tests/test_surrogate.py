@@ -221,3 +221,31 @@ def test_ancer_patience_is_a_setting_and_none_runs_every_iteration():
     older = {"settings": {k: v for k, v in ac.Settings().as_dict().items() if k != "ancer_patience"}}
     assert settings_diff(older, {"settings": ac.Settings().as_dict()}, RESUME_KEYS) == {}  # a file from before
     assert settings_diff(older, {"settings": ac.preset("paper", ancer_patience=8).as_dict()}, RESUME_KEYS)
+
+
+def test_the_objective_decides_its_bound_in_one_place():
+    """``Settings`` and ``preset`` mean the same by the same words; None is unbounded everywhere; a run's
+    record keeps the number it used."""
+    assert ac.Settings(objective="paper").bound is None and ac.preset("quick", objective="paper").bound is None
+    assert ac.Settings().bound == ac.preset("cpu").bound == ac.DEFAULT_THETA_MAX_RATIO
+    assert ac.preset("quick", objective="paper", theta_max_ratio=3).bound == 3.0
+    assert ac.preset("quick", theta_max_ratio=None).bound is None  # anchored, unbounded
+    assert ac.preset("quick", objective="paper").as_dict()["theta_max_ratio"] is None
+    assert ac.preset("quick").as_dict()["theta_max_ratio"] == 2.0
+    assert ac.preset("quick", objective="paper").surrogate(0.5).theta_max is None
+    assert ac.preset("quick").surrogate(0.5).theta_max == 1.0
+    with pytest.raises(ac.AncerInputError, match="unknown settings"):
+        ac.preset("quick", theta_max=2.0)
+
+
+def test_the_command_line_spells_unbounded_none_and_leaves_the_bound_to_the_objective():
+    from ancer_core.cli import build_parser
+    from ancer_core.cli.common import settings_from_args
+
+    def settings(*flags):
+        argv = ["certify", "--norm", "l2", "--method", "ancer", "--sigma", "0.25", "--out", "x.tsv", *flags]
+        return settings_from_args(build_parser(argv).parse_args(argv))
+
+    assert settings().bound == 2.0 and settings("--objective", "paper").bound is None
+    assert settings("--theta-max-ratio", "none").bound is None
+    assert settings("--objective", "paper", "--theta-max-ratio", "1.5").bound == 1.5

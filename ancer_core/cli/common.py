@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import sys
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from ..core.precision import (
     default_optimizer_precision,
 )
 from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset, work_estimate
-from ..core.surrogate import OBJECTIVES
+from ..core.surrogate import OBJECTIVE_BOUND, OBJECTIVES
 from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..models.checkpoints import default_model_name, load_model
@@ -139,7 +138,7 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     p.add_argument(
         "--theta-max-ratio",
         type=theta_max_ratio,
-        default=None,
+        default=OBJECTIVE_BOUND,
         help="bound every θ by this multiple of the start θ, or none (default: 2 with the anchored objective, "
         "none with the paper's)",
     )
@@ -175,10 +174,13 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     )
 
 
-def theta_max_ratio(text: str) -> float:
-    """--theta-max-ratio: a number ≥ 1, or "none" (unbounded, given to :func:`preset` as ∞)."""
+def theta_max_ratio(text: str) -> float | None | str:
+    """--theta-max-ratio: a number ≥ 1, or "none" (unbounded: None, as in :class:`Settings`); left out, the
+    objective's own (argparse passes the default through here too)."""
+    if text == OBJECTIVE_BOUND:
+        return text
     if text.strip().lower() in ("none", "inf"):
-        return math.inf
+        return None
     try:
         return float(text)
     except ValueError:
@@ -208,18 +210,19 @@ def optimizer_overrides(args) -> dict:
 
 
 def settings_from_args(args) -> Settings:
-    """The preset, with each optimizer's flags, the surrogate's and CERTIFY's N0/N/α overridden."""
-    overrides = optimizer_overrides(args) | {
+    """The preset, with each optimizer's flags, the surrogate's and CERTIFY's N0/N/α overridden where given
+    (a flag left out is None here; --theta-max-ratio left out is the objective's own bound)."""
+    flags = optimizer_overrides(args) | {
         "kappa": args.kappa,
         "ancer_patience": args.ancer_patience,
         "objective": args.objective,
         "temperature": args.temperature,
-        "theta_max_ratio": args.theta_max_ratio,
         "iso_solver": args.iso_solver,
     }
     if hasattr(args, "N0"):
-        overrides.update(n0=args.N0, n=args.N, alpha=args.alpha)
-    return preset(args.preset, **overrides)
+        flags.update(n0=args.N0, n=args.N, alpha=args.alpha)
+    given = {k: v for k, v in flags.items() if v is not None}
+    return preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
 
 
 @dataclass

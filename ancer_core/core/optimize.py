@@ -129,13 +129,6 @@ class EarlyStop:
         return bool((self.since >= self.patience).all())
 
 
-def _anchor(anchor, probs_first: torch.Tensor, objective: str) -> torch.Tensor | None:
-    """The anchored objective's class per image: given, or the surrogate's answer at the start θ."""
-    if objective != "anchored":
-        return None
-    return probs_first.argmax(-1) if anchor is None else torch.as_tensor(anchor, device=probs_first.device).view(-1)
-
-
 def isotropic_dd(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -178,7 +171,7 @@ def isotropic_dd(
         for it in range(iterations):
             probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
             if it == 0:
-                anchor = _anchor(anchor, probs.detach(), surrogate.objective)
+                anchor = surrogate.anchor_classes(anchor, probs.detach())
             objective_value = radius(theta, probs)
             gap = objective_value / theta
             if snaps.wants(it):
@@ -263,7 +256,7 @@ def ancer(
         for it in range(iterations):
             probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
             if it == 0:
-                anchor = _anchor(anchor, probs.detach(), surrogate.objective)
+                anchor = surrogate.anchor_classes(anchor, probs.detach())
             gap = noise.gap_estimate(gap_pair(probs, anchor))
             flat = theta.flatten(1)
             gm = flat.log().mean(1).exp()

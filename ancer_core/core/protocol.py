@@ -7,7 +7,6 @@ with CERTIFY (:func:`run_all_methods`). Shared by the CLI, the app and the bench
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -20,42 +19,50 @@ from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
 from .scalar import isotropic_dd_scalar, scalar_evaluations
 from .smoothing import SamplingConfig, certify
 from .snapshots import snapshot_steps
-from .surrogate import Surrogate, check_objective
+from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
 ISO_SOLVERS = ("scalar", "gradient")
-DEFAULT_THETA_MAX_RATIO = 2.0
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a certification run besides the model, the image and σ."""
 
-    n0: int = 100
-    n: int = 100_000
-    alpha: float = 0.001
-    iso_iterations: int = 900
-    iso_samples: int = 100
-    iso_lr: float = 0.04
-    ancer_iterations: int = 100
-    ancer_samples: int = 100
-    ancer_lr: float = 0.04
-    kappa: float = 2.0
-    # what the optimizers' surrogate maximises and how (core/surrogate.py): "anchored" (the gap of the
-    # class the surrogate predicts at the start θ) or "paper" (the top-2 gap), the softmax temperature,
-    # an upper bound on θ as a multiple of the start θ (None: unbounded), and Isotropic DD's solver:
-    # "scalar" (a grid of log θ on iso_samples common draws, then golden section) or "gradient" (the
-    # original's iterations × samples). The default is anchored with θ ≤ 2 θ₀: beyond twice its training
-    # noise every shipped network answers mostly one class whatever the image (results/attractors.json),
-    # so a larger θ certifies that class rather than the image (docs/results.md, "Attractor classes")
+    n0: int = 100  # CERTIFY's selection samples: which class to certify (Cohen et al.'s N0)
+    n: int = 100_000  # CERTIFY's estimation samples: the lower bound p̲A (Cohen et al.'s N)
+    alpha: float = 0.001  # each certificate is wrong with probability ≤ α
+    iso_iterations: int = 900  # Isotropic DD's gradient steps (the "gradient" solver; the scalar one's grid is fixed)
+    iso_samples: int = 100  # noise draws per Isotropic DD step (per grid value for the scalar solver)
+    iso_lr: float = 0.04  # Isotropic DD's step size (the gradient solver)
+    ancer_iterations: int = 100  # ANCER's gradient steps (the maximum, with ancer_patience)
+    ancer_samples: int = 100  # noise draws per ANCER step
+    ancer_lr: float = 0.04  # ANCER's step size
+    kappa: float = 2.0  # ANCER's weight on the ℓ∞ ball inside the region (the paper's κ, Eq. 7)
+    # what the optimizers' surrogate maximises (core/surrogate.py): "anchored" (the gap of the class the
+    # surrogate predicts at the start θ) or "paper" (the top-2 gap); the softmax temperature
     objective: str = "anchored"
     temperature: float = 1.0
-    theta_max_ratio: float | None = DEFAULT_THETA_MAX_RATIO
+    # θ ≤ this × the start θ; None: unbounded; OBJECTIVE_BOUND: the objective's own (2 for anchored,
+    # unbounded for the paper's), decided in core/surrogate.py and read through ``bound``
+    theta_max_ratio: float | None | str = OBJECTIVE_BOUND
+    # Isotropic DD's solver: "scalar" (a grid of log θ on iso_samples common draws, then golden
+    # section) or "gradient" (the original's iterations × samples)
     iso_solver: str = "scalar"
     # ANCER stops once its smoothed objective has not improved for this many iterations (core.optimize.EarlyStop);
     # None runs all ancer_iterations (the paper's); ancer_iterations stays the maximum either way
     ancer_patience: int | None = None
+
+    @property
+    def bound(self) -> float | None:
+        """The bound on θ as a multiple of the start θ (None: unbounded)."""
+        return bound_ratio(self.objective, self.theta_max_ratio)
+
+    def surrogate(self, theta0: float) -> Surrogate:
+        """What the optimizers maximise for a run that starts at ``theta0``."""
+        bound = self.bound
+        return Surrogate(self.objective, self.temperature, None if bound is None else bound * theta0)
 
     def validate(self) -> Settings:
         check_count("N0", self.n0)
@@ -73,8 +80,7 @@ class Settings:
             check_count("ancer_patience", self.ancer_patience)
         if self.iso_solver not in ISO_SOLVERS:
             raise AncerInputError(f"iso_solver={self.iso_solver!r}; use one of {', '.join(ISO_SOLVERS)}")
-        if self.theta_max_ratio is not None and not self.theta_max_ratio >= 1:
-            raise AncerInputError(f"theta_max_ratio={self.theta_max_ratio!r} must be ≥ 1 (θ may not start above it)")
+        _ = self.bound  # checks theta_max_ratio
         if self.n < self.n0:
             raise AncerInputError(
                 f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
@@ -83,7 +89,8 @@ class Settings:
         return self
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings as a run records them: the bound on θ as the number it was (None: unbounded)."""
+        return asdict(self) | {"theta_max_ratio": self.bound}
 
 
 # the surrogate of a settings file written before these keys existed: the paper's objective, θ
@@ -116,17 +123,14 @@ PRESETS = {
 
 
 def preset(name: str, **overrides) -> Settings:
-    """The preset ``name`` with the overrides that are not None. ``objective="paper"`` is the authors'
-    method: its θ is unbounded unless ``theta_max_ratio`` is given (``math.inf`` states "unbounded"
-    for the anchored objective)."""
+    """The preset ``name`` with ``overrides`` (fields of :class:`Settings`), checked. A setting left out
+    keeps the preset's; ``theta_max_ratio=None`` is unbounded, and left out it is the objective's own."""
     if name not in PRESETS:
         raise AncerInputError(f"preset={name!r}; use one of {', '.join(PRESETS)}")
-    given = {k: v for k, v in overrides.items() if v is not None}
-    if given.get("objective") == "paper":
-        given.setdefault("theta_max_ratio", None)
-    if given.get("theta_max_ratio") == math.inf:
-        given["theta_max_ratio"] = None
-    return replace(PRESETS[name], **given).validate()
+    unknown = set(overrides) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise AncerInputError(f"unknown settings {sorted(unknown)}; use fields of Settings")
+    return replace(PRESETS[name], **overrides).validate()
 
 
 def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, int]:
@@ -137,7 +141,7 @@ def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[
     forward, grad = len(methods) * (settings.n0 + settings.n), 0
     if "isotropic-dd" in methods or "ancer" in methods:
         if settings.iso_solver == "scalar":
-            forward += scalar_evaluations(theta_max_ratio=settings.theta_max_ratio) * settings.iso_samples
+            forward += scalar_evaluations(theta_max_ratio=settings.bound) * settings.iso_samples
         else:
             grad += settings.iso_iterations * settings.iso_samples
     if "ancer" in methods:
@@ -175,9 +179,8 @@ def optimize_theta(
         return None if callback is None else (lambda it, tot, st: callback(stage, it, tot, st))
 
     out = {}
-    theta_max = None if settings.theta_max_ratio is None else settings.theta_max_ratio * theta0
     shared = {  # every optimizer stage's
-        "surrogate": Surrogate(settings.objective, settings.temperature, theta_max),
+        "surrogate": settings.surrogate(theta0),
         "seed": seed,
         "indices": indices,
     }

@@ -105,10 +105,10 @@ def isotropic_dd_scalar(
     log_hi = math.log(surrogate.theta_max) if surrogate.theta_max is not None else math.inf
     log_grid = log_grid.clamp(math.log(MIN_THETA), log_hi)
 
-    def value(log_theta: torch.Tensor, anchor) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    def value(log_theta: torch.Tensor, anchor, start_col: int | None = None) -> tuple[torch.Tensor, torch.Tensor, dict]:
         c = class_curves(model, x, log_theta.exp(), u, surrogate.temperature)
-        if surrogate.objective == "anchored" and anchor is None:
-            anchor = c["probs"][:, start].argmax(-1)
+        if start_col is not None:  # the grid: its start column decides the anchored class when none is given
+            anchor = surrogate.anchor_classes(anchor, c["probs"][:, start_col])
         pair = gap_pair(c["probs"], None if anchor is None else anchor.view(-1, 1).expand(log_theta.shape))
         gap = noise.certified_gap_estimate(noise.gap_estimate(pair.reshape(-1, 2)).view(log_theta.shape))
         return log_theta.exp() * gap, gap, c | {"anchor": anchor}
@@ -124,7 +124,7 @@ def isotropic_dd_scalar(
     on_bound = (log_grid >= log_hi).int()
     last = torch.where(on_bound.any(1), on_bound.argmax(1), log_grid.shape[1] - 1)
     cut = int(last.max()) + 1
-    f_grid, _, grid = value(log_grid[:, :cut], anchor if surrogate.objective == "anchored" else None)
+    f_grid, _, grid = value(log_grid[:, :cut], anchor, start)
     if cut < log_grid.shape[1]:
         f_grid, grid = (
             _extend(f_grid, cut, log_grid.shape[1]),

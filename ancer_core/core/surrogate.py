@@ -30,6 +30,18 @@ from .noise import Noise, noise_for, scale_for
 from .validation import AncerInputError, check_logits
 
 OBJECTIVES = ("paper", "anchored")
+OBJECTIVE_WORDS = {
+    "anchored": "anchored: the gap of the class the surrogate answers at the initial noise (default)",
+    "paper": "the paper's: the gap between the top two classes, whichever they are",
+}
+
+# The bound on θ, as a multiple of the start θ, is part of the objective's definition unless a run sets
+# it: the anchored objective keeps θ ≤ 2 θ₀ (beyond twice its training noise every shipped network
+# answers mostly one class whatever the image: results/attractors.json, docs/results.md), the paper's
+# leaves θ unbounded as the authors did. ``None`` is "unbounded" everywhere (``none`` on the command line).
+OBJECTIVE_BOUND = "objective's default"
+DEFAULT_THETA_MAX_RATIO = 2.0
+_BOUND_RATIO = {"anchored": DEFAULT_THETA_MAX_RATIO, "paper": None}
 
 
 def check_objective(objective: str, temperature: float) -> None:
@@ -39,10 +51,30 @@ def check_objective(objective: str, temperature: float) -> None:
         raise AncerInputError(f"temperature={temperature!r} must be a positive number (1 = the network's softmax)")
 
 
+def is_anchored(objective: str) -> bool:
+    """Whether ``objective`` keeps the class of the start θ (the anchored objective) or takes the top two."""
+    check_objective(objective, 1.0)
+    return objective == "anchored"
+
+
+def bound_ratio(objective: str, ratio: float | None | str = OBJECTIVE_BOUND) -> float | None:
+    """The bound on θ as a multiple of the start θ: ``ratio`` when given (None: unbounded), else the
+    objective's own (:data:`OBJECTIVE_BOUND`)."""
+    check_objective(objective, 1.0)
+    if isinstance(ratio, str):
+        if ratio != OBJECTIVE_BOUND:
+            raise AncerInputError(f"theta_max_ratio={ratio!r}; use a number ≥ 1, None (unbounded) or the default")
+        return _BOUND_RATIO[objective]
+    if ratio is not None and not ratio >= 1:
+        raise AncerInputError(f"theta_max_ratio={ratio!r} must be ≥ 1 (θ may not start above it)")
+    return None if ratio is None else float(ratio)
+
+
 @dataclass(frozen=True)
 class Surrogate:
     """What the optimizers maximise: the ``objective`` ("paper" or "anchored"), the softmax
-    ``temperature``, and an upper bound ``theta_max`` on every θ (None: unbounded)."""
+    ``temperature``, and an upper bound ``theta_max`` on every θ (None: unbounded). The optimizers ask
+    it which gap to take (:meth:`anchor_classes`) instead of comparing objective names."""
 
     objective: str = "paper"
     temperature: float = 1.0
@@ -50,6 +82,21 @@ class Surrogate:
 
     def __post_init__(self):
         check_objective(self.objective, self.temperature)
+
+    @property
+    def anchored(self) -> bool:
+        return is_anchored(self.objective)
+
+    def anchor_classes(self, given=None, probs_at_start: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The class per image whose gap the objective maximises: None for the paper's (the top two at
+        every θ); for the anchored objective ``given`` when given, else the surrogate's answer at the
+        start θ (``probs_at_start``, (B, classes)), else None (not known yet)."""
+        if not self.anchored:
+            return None
+        if given is not None:
+            device = None if probs_at_start is None else probs_at_start.device
+            return torch.as_tensor(given, device=device).view(-1)
+        return None if probs_at_start is None else probs_at_start.argmax(-1)
 
     def as_dict(self) -> dict:
         return {"objective": self.objective, "temperature": self.temperature, "theta_max": self.theta_max}

@@ -1,4 +1,4 @@
-"""When the bound on θ binds: what a run's θ did against ``theta_max_ratio`` × θ₀, in a student's words.
+"""When the bound on θ binds: what a run's θ did against the bound × θ₀, in a student's words.
 
 The default surrogate bounds every θ by twice the start θ (:class:`ancer_core.Settings`,
 docs/results.md, "Attractor classes"). When Isotropic DD's θ ends on that bound, ANCER — which keeps
@@ -44,8 +44,8 @@ class BoundReport:
 
 def bound_report(results: Mapping[str, MethodResult], settings: Settings, theta0: float, image: int = 0) -> BoundReport:
     """Where the θ of image ``image`` of a :func:`~ancer_core.core.protocol.run_all_methods` result ended
-    against the bound ``settings.theta_max_ratio`` × ``theta0``."""
-    theta_max = None if settings.theta_max_ratio is None else float(settings.theta_max_ratio) * float(theta0)
+    against the bound ``settings.bound`` × ``theta0``."""
+    theta_max = settings.surrogate(theta0).theta_max
     iso = float(results["isotropic-dd"].theta[image].float().mean()) if "isotropic-dd" in results else float(theta0)
     an = results["ancer"].theta[image].float().cpu().numpy() if "ancer" in results else np.array([iso])
 

@@ -9,6 +9,7 @@ import ancer_core as ac
 
 from .. import resources
 from ..session import Run
+from .choices import BOUND_KEY
 
 RUN_REQUESTED = "run_requested"  # set by the button below; the page's outline runs once when it finds it
 
@@ -30,19 +31,22 @@ def note(res: Run) -> str | None:
 
 
 def _ask_for_paper_objective() -> None:
-    st.session_state["objective"] = "paper"  # a callback runs before the widgets are made: it may set them
+    # a callback runs before the widgets are made: it may set them
+    st.session_state["objective"] = "paper"
+    st.session_state[BOUND_KEY] = ac.OBJECTIVE_BOUND  # the paper's own: unbounded
     st.session_state[RUN_REQUESTED] = True
 
 
 def paper_objective_button(res: Run) -> None:
     """Run this image again with the paper's objective (θ unbounded); the two runs are then compared below."""
-    if res.settings.objective == "paper":
-        return
+    if res.settings.bound is None and not res.settings.surrogate(res.theta0).anchored:
+        return  # already the paper's
     st.button(
         "▶ Run this image with the paper's objective (θ unbounded) and compare",
         key=f"paper-{res.key}",
         on_click=_ask_for_paper_objective,
-        help="Sets the optimizers' objective to the paper's in the advanced settings and runs again; "
+        help="Sets the optimizers' objective to the paper's and its bound to none in the advanced settings and "
+        "runs again; "
         "'Compare runs' below then shows both.",
     )
 
@@ -54,7 +58,7 @@ def map_caption(res: Run) -> str:
         return ""
     return (
         f" **The map is flat**: every {res.noise.theta_symbol} equals the bound {rep.theta_max:.3g} "
-        f"(= {res.settings.theta_max_ratio:g} × the initial {res.noise.theta_symbol}), which Isotropic DD "
+        f"(= {rep.theta_max / rep.theta0:g} × the initial {res.noise.theta_symbol}), which Isotropic DD "
         "reached, so ANCER had no room to move (see 'Watch θ move')."
     )
 

@@ -1,5 +1,6 @@
 """The live page's sidebar: the image, the noise and model, σ, the preset, CERTIFY's precision and the
-advanced settings — kept in the URL so that a link reopens the same view."""
+advanced settings. The image, noise, model, σ and preset are read from the URL (a link reopens that
+view); the advanced settings are not, and start at the preset's."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from .images import class_pool, pick
 
 NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
-OBJECTIVE_LABELS = {
-    "anchored": f"anchored: the initial σ's class, θ ≤ {ac.DEFAULT_THETA_MAX_RATIO:g} × σ (default)",
-    "paper": "the paper's: the top-2 gap, whichever classes, θ unbounded",
-}
+BOUNDS = (ac.OBJECTIVE_BOUND, 1.5, 2.0, 3.0, 4.0, None)  # θ ≤ this × the initial θ; None: unbounded
+BOUND_KEY = "theta_bound"
+
+
+def _bound_label(b) -> str:
+    if b == ac.OBJECTIVE_BOUND:
+        return f"the objective's own (anchored: {ac.DEFAULT_THETA_MAX_RATIO:g} × the initial θ; the paper's: none)"
+    return "none (θ unbounded)" if b is None else f"{b:g} × the initial θ"
+
+
 SOLVER_LABELS = {
     "gradient": "gradient steps (the original's)",
     "scalar": "scalar: a grid of log θ, then golden section",
@@ -155,14 +162,22 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
         objective = st.selectbox(
             "optimizers' objective",
-            list(OBJECTIVE_LABELS),
-            format_func=OBJECTIVE_LABELS.get,
+            list(ac.core.OBJECTIVE_WORDS),
+            format_func=ac.core.OBJECTIVE_WORDS.get,
             key="objective",
             help="What Isotropic DD and ANCER maximise. The paper's top-2 gap may switch to a class the network "
             "answers for any input under heavy noise (an attractor class, docs/results.md); the anchored gap keeps "
-            "the class the smoothed classifier answers at the initial σ and bounds θ by twice σ, beyond which "
-            "every shipped network answers mostly one class whatever the image. CERTIFY counts the same hard votes "
+            "the class the smoothed classifier answers at the initial noise. CERTIFY counts the same hard votes "
             "either way. Run both on one image and compare them below.",
+        )
+        bound = st.selectbox(
+            "bound on θ (θ = σ for ℓ2, λ for ℓ1)",
+            BOUNDS,
+            format_func=_bound_label,
+            key=BOUND_KEY,
+            help="Every θ the optimizers reach stays ≤ this multiple of the initial θ. Beyond about twice its "
+            "training noise every shipped network answers mostly one class whatever the image "
+            "(results/attractors.json), so a larger θ certifies that class rather than the image.",
         )
         iso_solver = st.selectbox(
             "Isotropic DD solver", ac.ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver"
@@ -180,6 +195,7 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             ancer_samples=int(samples),
             kappa=float(kappa),
             objective=objective,
+            theta_max_ratio=bound,
             iso_solver=iso_solver,
         )
         return settings, None, seed, precision, optimizer_precision
