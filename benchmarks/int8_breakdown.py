@@ -13,6 +13,7 @@ import time
 
 import torch
 
+from ancer_core.core import autocast
 from ancer_core.core.noise import noise_for
 from ancer_core.models import cpu_features, cpu_name, isa_caps, load_int8, load_model
 
@@ -46,7 +47,7 @@ xc = xs.contiguous(memory_format=torch.channels_last)
 
 def forward(model, dtype=None):
     def run():
-        with torch.inference_mode(), torch.autocast("cpu", dtype or torch.bfloat16, enabled=dtype is not None):
+        with torch.inference_mode(), autocast("cpu", dtype):
             model(xc).argmax(1)
 
     return run

@@ -15,8 +15,8 @@ import time
 import torch
 
 import ancer_core as ac
-from ancer_core.core import native_bf16
-from ancer_core.models import cpu_features, cpu_name, engine_available, int8_path, isa_caps, load_int8
+from ancer_core.core import offered_precisions
+from ancer_core.models import cpu_features, cpu_name, int8_ready, isa_caps, load_int8
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--model", default="small-gaussian-0.25")
@@ -45,10 +45,11 @@ out = {
     "iso_solvers": a.iso_solvers.split(","),
 }
 # (CERTIFY's precision, the optimizers' precision)
+offered = offered_precisions("cpu", int8_ready(a.model))
 precisions = [("fp32", "fp32")]
-if engine_available() and int8_path(a.model).is_file():
+if "int8" in offered:
     precisions.append(("int8", "fp32"))
-    if native_bf16("cpu"):
+    if "bf16" in offered:
         precisions.append(("int8", "bf16"))
 if a.precisions:
     want = {tuple(f"{p}+fp32".split("+")[:2]) for p in a.precisions.split(",")}

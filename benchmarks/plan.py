@@ -105,10 +105,6 @@ def strict_fp32(on: bool):
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def autocast(device: torch.device, dtype: torch.dtype | None):
-    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
-
-
 def hardware(device: torch.device) -> dict:
     info = {
         "device": str(device),

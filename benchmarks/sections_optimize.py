@@ -7,9 +7,9 @@ import time
 import original_style  # beside this file (Python puts a script's own folder first on the import path)
 import peer  # the authors' packages, when installed
 import torch
-from plan import DEFAULT, E2E_SETTINGS, PEER, autocast, strict_fp32
+from plan import DEFAULT, E2E_SETTINGS, PEER, strict_fp32
 
-from ancer_core.core import SamplingConfig, ancer, certify, native_bf16, predict, run_all_methods
+from ancer_core.core import SamplingConfig, ancer, autocast, certify, native_bf16, predict, run_all_methods
 from ancer_core.models import (
     engine_available,
     int8_path,

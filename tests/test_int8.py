@@ -77,3 +77,26 @@ def test_the_classifier_head_stays_fp32_so_near_ties_are_not_merged():
     heads = [m for m in q.modules() if type(m) is torch.nn.Linear]
     assert len(heads) == 1 and heads[0].weight.dtype == torch.float32
     assert not any("quantized" in type(m).__module__ and "Linear" in type(m).__name__ for m in q.modules())
+
+
+def test_the_precision_rules_live_in_one_place(monkeypatch):
+    from ancer_core.core import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda device="cpu": True)
+    assert precision.offered_precisions("cpu", True) == ["fp32", "bf16", "int8"]
+    assert precision.offered_precisions("cpu", False) == ["fp32", "bf16"]
+    assert precision.offered_precisions("cuda", True) == ["fp32"]
+    monkeypatch.setattr(precision, "native_bf16", lambda device="cpu": False)
+    assert precision.offered_precisions("cpu", True) == ["fp32", "int8"]
+    precision.check_precisions("int8", "bf16", "cpu")
+    with pytest.raises(ac.AncerInputError, match="fp16 needs a CUDA"):
+        precision.check_precisions("fp32", "fp16", "cpu")
+    with pytest.raises(ac.AncerInputError, match="int8 runs on the CPU"):
+        precision.check_precisions("int8", "fp32", "cuda")
+    with pytest.raises(ac.AncerInputError, match="precision='fp8'"):
+        precision.check_precisions("fp8", "fp32", "cpu")
+    # the one autocast wrapper: a no-op for None, bf16 where asked
+    with precision.autocast("cpu", None):
+        assert not torch.is_autocast_enabled("cpu")
+    with precision.autocast(torch.device("cpu"), torch.bfloat16):
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16

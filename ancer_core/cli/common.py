@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from dataclasses import dataclass
 
@@ -14,7 +13,9 @@ from ..core.noise import UNIFORM_CONVENTIONS, Noise, noise_for
 from ..core.precision import (
     OPTIMIZER_PRECISIONS,
     PRECISIONS,
+    autocast,
     autocast_dtype,
+    check_precisions,
     default_device,
     default_optimizer_precision,
 )
@@ -274,13 +275,7 @@ def setup(args) -> Job:
             "--memory certifies images in order, one after another; it cannot be sharded over "
             "torchrun ranks — run it in one process"
         )
-    if "fp16" in (args.precision, args.optimizer_precision) and device.type != "cuda":
-        raise AncerInputError(
-            "--precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see "
-            "docs/performance.md for which is faster on which CPU)"
-        )
-    if args.precision == "int8" and device.type != "cpu":
-        raise AncerInputError("--precision int8 runs on the CPU (PyTorch's x86 quantized kernels); add --device cpu")
+    check_precisions(args.precision, optimizer_precision(args), device)
     certify_model = load_int8(name) if args.precision == "int8" else None  # before the slow part: it may refuse
     device = distributed.init(device)
     model = load_model(name, device)
@@ -324,8 +319,7 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
     refuses a non-finite θ (it could only come from reduced precision) instead of certifying with it."""
     if args.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
-    dtype = autocast_dtype(optimizer_precision(args))
-    with torch.autocast(xb.device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext():
+    with autocast(xb.device, autocast_dtype(optimizer_precision(args))):
         res = optimize_theta_split(
             job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed, indices=part
         )

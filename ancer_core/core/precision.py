@@ -9,15 +9,78 @@ fixed before CERTIFY samples).
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .smoothing import SamplingConfig
+from .errors import AncerInputError
+from .validation import check_count
 
 # CERTIFY's precisions → autocast dtype (int8 runs the model's calibrated int8 network, no autocast)
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16, "int8": None}
 OPTIMIZER_PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How CERTIFY and PREDICT run the network on noise samples. ``noise_batch`` samples per image per
+    draw (this fixes the random stream, like the original's batch of 1,000); ``max_batch`` noisy images
+    per forward pass (memory; halved automatically on out-of-memory); optional autocast dtype for the
+    forward passes (the certified base classifier is then the network *as run* in that precision) and
+    the channels-last layout."""
+
+    noise_batch: int = 1000
+    max_batch: int | str = "auto"
+    autocast_dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "noise_batch", check_count("noise_batch", self.noise_batch))
+        if self.max_batch != "auto":
+            object.__setattr__(self, "max_batch", check_count("max_batch", self.max_batch))
+
+
+def autocast(device: torch.device | str, dtype: torch.dtype | None):
+    """The context every reduced-precision pass runs in — CERTIFY's, the optimizers', training's, the
+    benchmarks': ``torch.autocast`` to ``dtype`` on ``device``'s type; nothing for None (fp32, or a
+    network that is int8 already)."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)
+
+
+def check_precisions(precision: str, optimizer_precision: str, device: torch.device | str) -> None:
+    """Refuses what ``device`` cannot run: fp16 autocast needs a CUDA GPU (on a CPU it is emulated and
+    slower than fp32), the int8 network PyTorch's x86 CPU kernels."""
+    if precision not in PRECISIONS:
+        raise AncerInputError(f"precision={precision!r}; use one of {', '.join(PRECISIONS)}")
+    if optimizer_precision not in OPTIMIZER_PRECISIONS:
+        raise AncerInputError(
+            f"optimizer precision {optimizer_precision!r}; use one of {', '.join(OPTIMIZER_PRECISIONS)}"
+        )
+    kind = torch.device(device).type
+    if "fp16" in (precision, optimizer_precision) and kind != "cuda":
+        raise AncerInputError(
+            "precision fp16 needs a CUDA device; on a CPU use fp32 or bf16 (see docs/performance.md for which "
+            "is faster on which CPU)"
+        )
+    if precision == "int8" and kind != "cpu":
+        raise AncerInputError("precision int8 runs on the CPU (PyTorch's x86 quantized kernels); use the CPU device")
+
+
+def offered_precisions(device: torch.device | str, int8_ready: bool) -> list[str]:
+    """The CERTIFY precisions ``device`` runs well, in this order: fp32 always; on a CPU, bf16 where it
+    has native bf16 units and int8 where the model has a calibration (``int8_ready``:
+    :func:`ancer_core.models.int8_ready`)."""
+    out = ["fp32"]
+    if torch.device(device).type == "cpu":
+        if native_bf16(device):
+            out.append("bf16")
+        if int8_ready:
+            out.append("int8")
+    return out
 
 
 def default_device() -> torch.device:

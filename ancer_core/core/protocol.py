@@ -16,8 +16,9 @@ import torch
 from .certificate import Certificate
 from .noise import Noise
 from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
+from .precision import SamplingConfig, autocast
 from .scalar import isotropic_dd_scalar, scalar_evaluations
-from .smoothing import SamplingConfig, certify
+from .smoothing import certify
 from .snapshots import snapshot_steps
 from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
@@ -309,7 +310,7 @@ def run_all_methods(
         t0 = _synchronized_clock(x.device)
         if method not in stages:
             iso = stages.get("isotropic-dd")
-            with torch.autocast(x.device.type, optimizer_autocast or torch.bfloat16, enabled=bool(optimizer_autocast)):
+            with autocast(x.device, optimizer_autocast):
                 new = optimize_theta(
                     model,
                     x,

@@ -9,7 +9,6 @@ batch, on the batch size limit, or on how a data set is split across processes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,6 +16,7 @@ import torch
 from .certificate import ABSTAIN, Certificate
 from .errors import AncerInputError
 from .noise import Noise, noise_for, scale_for
+from .precision import SamplingConfig, autocast
 from .stats import lower_confidence_bound, predict_pvalue
 from .validation import check_alpha, check_count, check_images, check_logits, check_model_input, check_seed, check_theta
 
@@ -49,31 +49,11 @@ def default_max_batch(device: torch.device) -> int:
     return 4000 if torch.device(device).type == "cuda" else 1000
 
 
-@dataclass(frozen=True)
-class SamplingConfig:
-    """How noise samples are batched. ``noise_batch`` samples per image per draw (this fixes the
-    random stream, like the original's batch of 1,000); ``max_batch`` noisy images per forward
-    pass (memory; halved automatically on out-of-memory); optional autocast dtype for the forward
-    passes (the certified base classifier is then the network *as run* in that precision)."""
-
-    noise_batch: int = 1000
-    max_batch: int | str = "auto"
-    autocast_dtype: torch.dtype | None = None
-    channels_last: bool = False
-
-    def __post_init__(self):
-        object.__setattr__(self, "noise_batch", check_count("noise_batch", self.noise_batch))
-        if self.max_batch != "auto":
-            object.__setattr__(self, "max_batch", check_count("max_batch", self.max_batch))
-
-
 def _forward_predictions(model: torch.nn.Module, batch: torch.Tensor, cfg: SamplingConfig) -> torch.Tensor:
     if cfg.channels_last:
         batch = batch.contiguous(memory_format=torch.channels_last)
-    if cfg.autocast_dtype is not None:
-        with torch.autocast(device_type=batch.device.type, dtype=cfg.autocast_dtype):
-            return check_logits(model(batch), "sampling").argmax(1)
-    return check_logits(model(batch), "sampling").argmax(1)
+    with autocast(batch.device, cfg.autocast_dtype):
+        return check_logits(model(batch), "sampling").argmax(1)
 
 
 @torch.inference_mode()

@@ -24,6 +24,7 @@ _EXPORTS = {
     "calibrate_int8": ".quantized",
     "engine_available": ".quantized",
     "int8_path": ".quantized",
+    "int8_ready": ".quantized",
     "load_int8": ".quantized",
     "cpu_features": ".speed",
     "cpu_name": ".speed",

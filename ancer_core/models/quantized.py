@@ -76,6 +76,12 @@ def int8_path(name_or_path: str | os.PathLike) -> Path:
     return base.with_suffix(".int8.pt")
 
 
+def int8_ready(name_or_path: str | os.PathLike) -> bool:
+    """Whether the int8 network of this model can run here: PyTorch's x86 quantized engine and the
+    model's calibration file (``python -m ancer_core quantize``)."""
+    return engine_available() and int8_path(name_or_path).is_file()
+
+
 @torch.inference_mode()
 def calibrate_int8(
     name_or_path: str | os.PathLike, images: torch.Tensor, batch: int = 128, seed: int = 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from ..core.precision import autocast as precision_autocast
 from ..core.precision import cpu_features, default_device
 
 
@@ -86,7 +87,7 @@ def measure_throughput(
         x = x.contiguous(memory_format=torch.channels_last)
 
     def fwd():
-        with torch.inference_mode(), torch.autocast(torch.device(device).type, autocast, enabled=autocast is not None):
+        with torch.inference_mode(), precision_autocast(device, autocast):
             model(x).argmax(1)
 
     def grad():

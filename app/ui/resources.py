@@ -107,14 +107,7 @@ def int8_model(name: str):
 def offered_precisions(name: str) -> list[str]:
     """The precisions CERTIFY runs well here: fp32 always; on a CPU, bf16 where it has native bf16 units
     and int8 where the model has a calibration (and PyTorch the x86 quantized engine)."""
-    dev = device()
-    out = ["fp32"]
-    if dev.type == "cpu":
-        if ac.core.native_bf16(dev):
-            out.append("bf16")
-        if ac.models.engine_available() and ac.models.int8_path(name).is_file():
-            out.append("int8")
-    return out
+    return ac.core.offered_precisions(device(), ac.models.int8_ready(name))
 
 
 @st.cache_resource
@@ -146,16 +139,13 @@ def warmed_up(name: str, device: str, norm: str, precision: str, optimizer_preci
 
 @st.cache_data(show_spinner="measuring this device's speed in each precision (once)…")
 def precision_speeds(name: str, device: str) -> dict[str, float]:
-    """CERTIFY's forward images/s in each precision this device runs well: fp32 always; on a CPU,
-    bf16 where it has native bf16 units and int8 where the model has a calibration."""
-    out = {"fp32": throughput(name, device)["forward"]}
-    if torch.device(device).type != "cpu":
-        return out
-    if ac.core.native_bf16(device):
-        out["bf16"] = ac.measure_throughput(model(name, device), device, autocast=torch.bfloat16, gradient=False)[
-            "forward"
-        ]
-    if ac.models.engine_available() and ac.models.int8_path(name).is_file():
-        out["int8"] = ac.measure_throughput(int8_model(name), device, gradient=False)["forward"]
+    """CERTIFY's forward images/s in each precision this device runs well (:func:`offered_precisions`)."""
+    out = {}
+    for p in ac.core.offered_precisions(device, ac.models.int8_ready(name)):
+        if p == "fp32":
+            out[p] = throughput(name, device)["forward"]
+        else:
+            net = int8_model(name) if p == "int8" else model(name, device)
+            out[p] = ac.measure_throughput(net, device, autocast=ac.core.autocast_dtype(p), gradient=False)["forward"]
     _measured_speeds()[(name, device)] = out
     return out
