@@ -105,7 +105,9 @@ def strict_fp32(on: bool):
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def hardware(device: torch.device) -> dict:
+def machine_details(device: torch.device) -> dict:
+    """The machine in detail, as a benchmark report records it (a result file records
+    :func:`ancer_core.models.hardware`, one line)."""
     info = {
         "device": str(device),
         "torch": torch.__version__,

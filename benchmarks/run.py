@@ -33,7 +33,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
-from plan import E2E_SETTINGS, HERE, PEER, PRESETS, Plan, forward_flops, get_model, hardware, matmul_gflops
+from plan import E2E_SETTINGS, HERE, PEER, PRESETS, Plan, forward_flops, get_model, machine_details, matmul_gflops
 from sections_certify import CertifySections
 from sections_optimize import OptimizerSections
 
@@ -180,7 +180,7 @@ def main(argv=None) -> int:
         ap.error(f"unknown sections {sorted(bad)} or --e2e {plan.e2e!r} (use {', '.join(E2E_SETTINGS)})")
     device = default_device() if a.device == "auto" else torch.device(a.device)
     bench = Bench(plan, device)
-    hw = hardware(device)
+    hw = machine_details(device)
     hw["matmul_fp32_gflop_per_s"] = matmul_gflops(device)
     print(
         f"device {device} ({hw.get('gpu') or hw.get('cpu', '?')}), torch {torch.__version__}, "

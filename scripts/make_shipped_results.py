@@ -24,13 +24,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import ancer_core as ac
 from ancer_core.cli.common import theta_max_ratio
 from ancer_core.core import autocast_dtype, certify_config, default_optimizer_precision
 from ancer_core.core.validation import AncerInputError
-from ancer_core.data import ResultWriter, format_row, parse_indices, save_theta, sort_rows, theta_file
+from ancer_core.data import (
+    ResultWriter,
+    format_row,
+    parse_indices,
+    result_path,
+    run_record,
+    save_theta,
+    sort_rows,
+    theta_file,
+)
 from ancer_core.models import load_int8
 from ancer_core.models.speed import hardware
 
@@ -96,36 +104,30 @@ for name, idx in plan.items():
     certify_model = load_int8(name) if a.precision == "int8" else model
     config = certify_config(a.precision)
     folder = out_root / name
-    meta = {
-        "command": f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
+    meta = run_record(
+        command=f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
         f"--precision {a.precision} --optimizer-precision {a.optimizer_precision}{flags}"
         + (f" --indices {a.indices}" if a.indices else "")
         + (f" --methods {' '.join(a.methods)}" if a.methods != list(ac.METHODS) else "")
         + (f" --out {a.out}" if a.out != "results" else ""),
-        "model": name,
-        "model_card": card,
-        "norm": noise.norm,
-        "sigma": card["sigma"],
-        "theta0": theta0,
-        "preset": a.preset,
-        "settings": settings.as_dict(),
-        "N0": settings.n0,
-        "N": settings.n,
-        "alpha": settings.alpha,
-        "seed": 0,
-        "uniform_convention": "std",
-        "indices": images[name],
-        "device": "cpu",
-        "hardware": hardware(),
-        "torch": str(torch.__version__),
-        "precision": a.precision,
-        "optimizer_precision": a.optimizer_precision,
-        "weights_sha256": model.card["weights_sha256"],
-        "int8_calibration": getattr(certify_model, "card", {}).get("int8_calibration"),
-        "ancer_core": ac.__version__,
-    }
+        model_name=name,
+        model=model,
+        norm=noise.norm,
+        sigma=card["sigma"],
+        theta0=theta0,
+        settings=settings,
+        preset=a.preset,
+        seed=0,
+        precision=a.precision,
+        optimizer_precision=a.optimizer_precision,
+        device="cpu",
+        hardware=hardware(),
+        certify_model=certify_model if a.precision == "int8" else None,
+        uniform_convention="std",
+        indices=images[name],
+    )
     try:
-        writers = {m: ResultWriter(folder / f"{m}.tsv", dict(meta, method=m)) for m in a.methods}
+        writers = {m: ResultWriter(result_path(folder, m), dict(meta, method=m)) for m in a.methods}
     except AncerInputError as e:  # another network or other settings: never mixed into one file
         sys.exit(f"error: {e}\nTo make this model's grid again from the start, delete {folder}/")
     thetas = folder / "ancer-thetas"

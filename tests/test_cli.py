@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import ancer_core as ac
 from ancer_core.cli import main
 from ancer_core.data.results import COLUMNS, read_results
 from ancer_core.models import build_model, save_checkpoint
@@ -66,6 +67,10 @@ def test_certify_fixed_header_and_resume(ckpt, tmp_path, monkeypatch):
     meta = json.loads((tmp_path / "fixed.tsv.json").read_text())
     assert meta["N"] == 32 and meta["alpha"] == 0.01 and meta["method"] == "fixed"
     assert meta["command"].startswith("python -m ancer_core certify --model") and "/somewhere" not in meta["command"]
+    # the one run record: the preset (here with N and α changed) and the surrogate in words, as the
+    # results page shows them
+    assert meta["preset"] == "paper, changed" and meta["surrogate"].startswith("the anchored objective")
+    assert meta["ancer_core"] == ac.__version__ and "path" not in meta["model_card"]
 
 
 def test_precision_and_layout_are_recorded_and_bf16_certifies(ckpt, tmp_path):
@@ -155,6 +160,7 @@ def test_optimize_then_certify_ancer_and_analyze(ckpt, tmp_path, capsys):
         )
     meta = json.loads((tmp_path / "ancer.tsv.json").read_text())
     assert meta["thetas_settings"]["method"] == "ancer" and meta["thetas_settings"]["settings"]["ancer_iterations"] == 2
+    assert meta["thetas_settings"]["preset"] == meta["preset"] == "quick, changed"
     capsys.readouterr()
     assert run("analyze", tmp_path / "fixed.tsv", tmp_path / "ancer.tsv", "--radii", "0", "0.1") == 0
     text = capsys.readouterr().out
@@ -289,7 +295,7 @@ def test_certify_does_not_load_what_it_does_not_use():
 def test_progress_says_eta_dash_until_it_can_estimate():
     import io
 
-    from ancer_core.core.progress import Progress
+    from ancer_core.console import Progress
 
     stream = io.StringIO()
     bar = Progress(10, "work", every=0, stream=stream)

@@ -216,7 +216,7 @@ def test_ancer_patience_is_a_setting_and_none_runs_every_iteration():
     assert ac.Settings().ancer_patience is None
     with pytest.raises(ac.AncerInputError, match="ancer_patience=0"):
         ac.preset("quick", ancer_patience=0)
-    from ancer_core.data.results import RESUME_KEYS, settings_diff
+    from ancer_core.data.records import RESUME_KEYS, settings_diff
 
     older = {"settings": {k: v for k, v in ac.Settings().as_dict().items() if k != "ancer_patience"}}
     assert settings_diff(older, {"settings": ac.Settings().as_dict()}, RESUME_KEYS) == {}  # a file from before

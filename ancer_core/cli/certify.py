@@ -10,18 +10,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
-from ..core.progress import Progress
 from ..core.protocol import METHODS
 from ..core.smoothing import certify
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
-from ..data.results import RESUME_KEYS, ResultWriter, format_row, read_results, settings_diff
+from ..data.records import RESUME_KEYS, run_record, settings_diff
+from ..data.results import ResultWriter, format_row, read_results
 from ..data.thetas import load_theta
 from ..models.speed import hardware
 from . import distributed
-from .common import Job, add_image_options, announce_estimate, optimize_images, optimizer_precision, setup
+from .common import Job, add_image_options, announce_estimate, invocation, optimize_images, optimizer_precision, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -98,14 +99,6 @@ def _restore_memory(memory: CertificationMemory, args, job: Job, table) -> None:
             memory.store(job.x[i].numpy(), th, gap, pred, theta_of)
 
 
-def invocation() -> str:
-    """The command line that made the file; ``python -m ancer_core`` stands for the module's own
-    ``__main__.py``, which ``sys.argv`` gives as an absolute path on the machine that ran it."""
-    first = Path(sys.argv[0])
-    head = "python -m ancer_core" if (first.name, first.parent.name) == ("__main__.py", "ancer_core") else sys.argv[0]
-    return " ".join([head, *sys.argv[1:]])
-
-
 def run(args) -> int:
     if args.thetas and args.method == "fixed":
         raise AncerInputError("--thetas is for --method isotropic-dd or ancer; fixed uses --sigma")
@@ -129,38 +122,34 @@ def run(args) -> int:
         noise_batch=args.noise_batch,
         max_batch=args.batch if args.batch == "auto" else int(args.batch),
     )
-    meta = {
-        "command": invocation(),
-        "model": job.model_name,
-        "model_card": {k: v for k, v in getattr(job.model, "card", {}).items() if k != "path"},  # no machine path
-        "norm": job.noise.norm,
-        "method": args.method,
-        "sigma": args.sigma,
-        "theta0": job.theta0,
-        "N0": settings.n0,
-        "N": settings.n,
-        "alpha": settings.alpha,
-        "seed": args.seed,
-        "settings": settings.as_dict(),
-        "memory": args.memory,
-        "uniform_convention": args.uniform_convention,
-        "thetas": args.thetas,
-        "thetas_settings": theta_meta,
-        "indices": args.indices,
-        "device": str(device),
-        "torch": str(torch.__version__),
+    meta = run_record(
+        command=invocation(),
+        model_name=job.model_name,
+        model=job.model,
+        norm=job.noise.norm,
+        sigma=args.sigma,
+        theta0=job.theta0,
+        settings=settings,
+        preset=args.preset,
+        seed=args.seed,
+        precision=args.precision,
+        optimizer_precision=optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
+        device=str(device),
         # the CPU and its instruction sets: an int8 network's kernels (and so its votes, slightly) depend on them
-        "hardware": hardware(device),
-        "precision": args.precision,
-        "optimizer_precision": optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
-        "weights_sha256": getattr(job.model, "card", {}).get("weights_sha256"),
-        "int8_calibration": getattr(job.certify_model, "card", {}).get("int8_calibration"),
-        "channels_last": args.channels_last,
-        "cuda_tf32": (torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
-        "min_sigma_meaning": "min θ: σ (Gaussian) or uniform half-width λ",
-        "rank": job.rank,
-        "world_size": job.world_size,
-    }
+        hardware=hardware(device),
+        certify_model=job.certify_model,
+        method=args.method,
+        memory=args.memory,
+        uniform_convention=args.uniform_convention,
+        thetas=args.thetas,
+        thetas_settings=theta_meta,
+        indices=args.indices,
+        channels_last=args.channels_last,
+        cuda_tf32=(torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
+        min_sigma_meaning="min θ: σ (Gaussian) or uniform half-width λ",
+        rank=job.rank,
+        world_size=job.world_size,
+    )
     out = distributed.shard_path(args.out, job.rank, job.world_size)
     done = set(read_results(out)["idx"].tolist()) if out.is_file() and out.stat().st_size else set()
     stages = () if args.thetas or args.method == "fixed" else (args.method,)

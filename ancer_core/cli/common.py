@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -173,6 +174,14 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
         help="channels-last memory layout for the model and the "
         "forward passes (already the default for the weights on a CPU)",
     )
+
+
+def invocation() -> str:
+    """The command line that made the file; ``python -m ancer_core`` stands for the module's own
+    ``__main__.py``, which ``sys.argv`` gives as an absolute path on the machine that ran it."""
+    first = Path(sys.argv[0])
+    head = "python -m ancer_core" if (first.name, first.parent.name) == ("__main__.py", "ancer_core") else sys.argv[0]
+    return " ".join([head, *sys.argv[1:]])
 
 
 def theta_max_ratio(text: str) -> float | None | str:

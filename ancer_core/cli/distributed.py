@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..data.results import read_settings, settings_path
+from ..data.records import read_settings, settings_path
 
 
 def world() -> tuple[int, int]:

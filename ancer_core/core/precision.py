@@ -101,17 +101,22 @@ def certify_config(precision: str, channels_last: bool = False, **options) -> Sa
     )
 
 
-def cpu_features() -> dict[str, bool]:
-    """The CPU's vector and matrix extensions that decide which precision is fast (Linux
-    ``/proc/cpuinfo`` flags; all False where it cannot be read)."""
-    flags: set[str] = set()
+def cpuinfo(field: str) -> str | None:
+    """The first value of ``field`` in Linux's ``/proc/cpuinfo`` ("flags", "model name"); None where
+    it cannot be read (another OS)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
+            if line.split(":", 1)[0].strip() == field:
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return None
+
+
+def cpu_features() -> dict[str, bool]:
+    """The CPU's vector and matrix extensions that decide which precision is fast (the ``flags`` of
+    :func:`cpuinfo`; all False where they cannot be read)."""
+    flags = set((cpuinfo("flags") or "").split())
     names = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
     return {n: n in flags for n in names}
 

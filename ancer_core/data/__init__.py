@@ -18,6 +18,7 @@ from .grid import (
 from .images import PreparedImage, bundled_photos, prepare_image
 from .memory_replay import grid_with_memory, replay_memory, revised_rows, theta_source
 from .published import RESNET110, RESNET110_RADII
+from .records import preset_label, read_settings, result_path, run_record, settings_path
 from .results import (
     COLUMNS,
     MIN_THETA,
@@ -30,8 +31,6 @@ from .results import (
     export_results,
     format_row,
     read_results,
-    read_settings,
-    settings_path,
     sort_rows,
     superset_shares,
     superset_table,
@@ -55,6 +54,9 @@ __all__ = [
     "format_row",
     "read_results",
     "read_settings",
+    "result_path",
+    "run_record",
+    "preset_label",
     "settings_path",
     "sort_rows",
     "superset_shares",

@@ -17,13 +17,13 @@ import numpy as np
 
 from ..core.protocol import METHODS, describe_surrogate
 from ..core.validation import AncerInputError
+from .records import read_settings, result_path
 from .results import (
     Table,
     average_certified_radius,
     certified_accuracy,
     common_indices,
     read_results,
-    read_settings,
     restrict,
     superset_shares,
 )
@@ -60,7 +60,7 @@ def load_grid(root: str | Path) -> dict[str, GridModel]:
     (``FILE.tsv.json``); models sorted by norm, then σ."""
     out = []
     for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
-        files = {m: folder / f"{m}.tsv" for m in METHODS if (folder / f"{m}.tsv").is_file()}
+        files = {m: result_path(folder, m) for m in METHODS if result_path(folder, m).is_file()}
         if not files:
             continue
         tables = {m: read_results(f) for m, f in files.items()}

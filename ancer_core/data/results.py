@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core.protocol import MethodResult
 from ..core.validation import AncerInputError
-from .files import read_json
+from .records import RESUME_KEYS, describe_diff, read_settings, settings_diff, settings_path
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
 # the column that holds min θ keeps the original scripts' name "min_sigma", though for uniform noise θ is
@@ -39,20 +39,6 @@ MIN_THETA = "min_sigma"
 EXTRA_COLUMNS = ("p_lower", "gap")
 MEMORY_COLUMNS = ("theta_of",)
 HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
-
-
-def settings_path(result_file: str | Path) -> Path:
-    """Where a result file's settings are kept: ``FILE.tsv.json`` beside ``FILE.tsv``."""
-    p = Path(result_file)
-    return p.with_name(p.name + ".json")
-
-
-def read_settings(result_file: str | Path) -> dict:
-    """The settings a result file was made with ({} when its settings file is missing; an error
-    naming the file when it is corrupt)."""
-    p = settings_path(result_file)
-    fix = f"restore it, or delete {p.name} and {Path(result_file).name} to start the run over"
-    return read_json(p, "the settings of a result file", fix) if p.is_file() else {}
 
 
 def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False) -> str:
@@ -73,59 +59,6 @@ def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False)
             *extra,
         ]
     )
-
-
-# settings that must match for a run to resume into existing results (absent = the default when
-# files written before the key existed are resumed). The weights' fingerprint and the int8
-# calibration make sure one file never mixes the certificates of two networks that share a name
-# (a retrained model, a new int8 calibration).
-RESUME_KEYS = {
-    "model": None,
-    "weights_sha256": None,
-    "int8_calibration": None,
-    "norm": None,
-    "method": None,
-    "sigma": None,
-    "N0": None,
-    "N": None,
-    "alpha": None,
-    "seed": None,
-    "settings": None,
-    "precision": "fp32",
-    "optimizer_precision": "fp32",
-    "uniform_convention": "std",
-}
-
-
-def settings_diff(old: dict, new: dict, keys: dict) -> dict:
-    """{key: (old, new)} for the keys whose values differ (a missing key counts as its default; inside a
-    nested dict such as ``settings``, a key the older file lacks counts as None, the default of every
-    setting added since, which is what that run did)."""
-
-    def same(a, b) -> bool:
-        if isinstance(a, dict) and isinstance(b, dict):
-            return all(a.get(k) == b.get(k) for k in set(a) | set(b))
-        return a == b
-
-    return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if not same(old.get(k, d), new.get(k, d))}
-
-
-def describe_diff(diff: dict) -> str:
-    """A :func:`settings_diff` in a few words: ``key: then → now`` (inside a nested dict, only the
-    entries that differ; long values shortened), for one-line error messages."""
-
-    def short(v) -> str:
-        text = repr(v)
-        return text if len(text) <= 24 else text[:10] + "…" + text[-8:]
-
-    parts = []
-    for k, (a, b) in diff.items():
-        if isinstance(a, dict) and isinstance(b, dict):
-            inner = {j: (a.get(j), b.get(j)) for j in sorted(set(a) | set(b)) if a.get(j) != b.get(j)}
-            parts += [f"{k}.{j}: {short(x)} → {short(y)}" for j, (x, y) in inner.items()]
-        else:
-            parts.append(f"{k}: {short(a)} → {short(b)}")
-    return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
 
 
 class ResultWriter:

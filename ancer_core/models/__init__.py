@@ -25,6 +25,7 @@ _EXPORTS = {
     "engine_available": ".quantized",
     "int8_path": ".quantized",
     "int8_ready": ".quantized",
+    "hardware": ".speed",
     "load_int8": ".quantized",
     "cpu_features": ".speed",
     "cpu_name": ".speed",

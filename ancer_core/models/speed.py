@@ -6,12 +6,11 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 
 from ..core.precision import autocast as precision_autocast
-from ..core.precision import cpu_features, default_device
+from ..core.precision import cpu_features, cpuinfo, default_device
 
 
 def timed(fn: Callable[[], object], device: torch.device | str) -> tuple[object, float]:
@@ -51,13 +50,7 @@ def isa_caps() -> dict[str, str]:
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def hardware(device: torch.device | str | None = None) -> str:

@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..console import Progress
 from ..core.noise import noise_for
 from ..core.precision import autocast
-from ..core.progress import Progress
 from ..core.validation import (
     AncerInputError,
     NonFiniteOutputError,

@@ -82,14 +82,20 @@ def grid_folders(root: Path) -> list[Path]:
     """The shipped grid and every grid kept inside it (``paper-objective/``: the paper's objective)."""
     if not root.is_dir():
         return []
-    kept = [d for d in sorted(root.iterdir()) if d.is_dir() and any(any(d.glob(f"*/{m}.tsv")) for m in ORDER)]
+    kept = [
+        d
+        for d in sorted(root.iterdir())
+        if d.is_dir() and any(any(d.glob(str(ac.data.result_path("*", m)))) for m in ORDER)
+    ]
     return [root, *kept]
 
 
 def load_reading(root: Path, reading: str) -> dict[str, GridModel]:
     if reading == "as run":
         return load_grid(root)
-    return with_memory(str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob("*/*.tsv"))))
+    return with_memory(
+        str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob(str(ac.data.result_path("*", "*")))))
+    )
 
 
 def across_sigma(grid: dict[str, GridModel]) -> None:

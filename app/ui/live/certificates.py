@@ -68,22 +68,27 @@ def certificates_table(res: Run) -> None:
 def export(res: Run) -> None:
     idx, norm = res.idx, res.norm
     st.subheader("Export")
-    meta = {
-        "image_index": idx,
-        "image": res.image,
-        "label": res.label,
-        "model": res.model,
-        "precision": res.precision,
-        "optimizer_precision": res.optimizer_precision,
-        "norm": norm,
-        "initial_sigma": res.sigma,
-        "theta0": res.theta0,
-        "settings": res.settings.as_dict(),
-        "seed": res.seed,
-        "device": resources.device_label(),
-        "ancer_core": ac.__version__,
-        "theta_meaning": res.noise.theta_meaning,
-    }
+    dev = str(resources.device())
+    meta = ac.data.run_record(
+        command="ancer app: the live page",
+        model_name=res.model,
+        model=resources.model(res.model, dev),
+        norm=norm,
+        sigma=res.sigma,
+        theta0=res.theta0,
+        settings=res.settings,
+        preset=res.preset,
+        seed=res.seed,
+        precision=res.precision,
+        optimizer_precision=res.optimizer_precision,
+        device=resources.device_label(),
+        hardware=ac.models.hardware(dev),
+        certify_model=resources.int8_model(res.model) if res.precision == "int8" else None,
+        image_index=idx,
+        image=res.image,
+        label=res.label,
+        theta_meaning=res.noise.theta_meaning,
+    )
     js, npz = ac.export_results(res.results, meta)
     e1, e2 = st.columns(2)
     e1.download_button("certificates + settings (JSON)", js, f"ancer_{idx}_{norm}.json", "application/json")

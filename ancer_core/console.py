@@ -1,4 +1,5 @@
-"""A dependency-free progress bar for the command line (one line, rate-limited, ETA)."""
+"""A dependency-free progress bar for the command line and training (one line, rate-limited, ETA): outside
+the layers, since training (models) and the commands (cli) both print it and the core prints nothing."""
 
 from __future__ import annotations
 

@@ -1,0 +1,144 @@
+"""A run's record: the settings and provenance written beside every result file, θ folder and export,
+built by one function (:func:`run_record`) and named by another (:func:`result_path`, :func:`settings_path`);
+and the rules for resuming into a file that has one (:data:`RESUME_KEYS`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .. import __version__
+from ..core.protocol import PRESETS, Settings, describe_surrogate
+from .files import read_json
+
+RESULT_SUFFIX = ".tsv"
+
+
+def result_path(folder: str | Path, method: str) -> Path:
+    """A grid's result file of ``method``: ``FOLDER/METHOD.tsv`` (what ``analyze`` and the results page read)."""
+    return Path(folder) / f"{method}{RESULT_SUFFIX}"
+
+
+def preset_label(name: str | None, settings: Settings) -> str | None:
+    """The preset a run used: its name when the settings are that preset's, "NAME, changed" when some
+    were overridden (the ``settings`` say which), None without a preset."""
+    if name is None:
+        return None
+    return name if PRESETS[name].as_dict() == settings.as_dict() else f"{name}, changed"
+
+
+def run_record(
+    *,
+    command: str,
+    model_name: str,
+    model: torch.nn.Module,
+    norm: str,
+    sigma: float,
+    theta0: float,
+    settings: Settings,
+    preset: str | None,
+    seed: int,
+    precision: str,
+    optimizer_precision: str,
+    device: str,
+    hardware: str | None = None,
+    certify_model: torch.nn.Module | None = None,
+    **extra,
+) -> dict:
+    """What made a run's certificates, as every result file, θ folder and export records it: the
+    command, the network (its card without machine paths, the weights' and the int8 calibration's
+    fingerprints), the noise and σ, the preset and every setting (with the surrogate in words), the
+    seed, the precisions, the device and the software; ``extra``: what only that kind of run has."""
+    card = getattr(model, "card", {}) or {}
+    record = {
+        "command": command,
+        "model": model_name,
+        "model_card": {k: v for k, v in card.items() if k != "path"},  # no machine path
+        "weights_sha256": card.get("weights_sha256"),
+        "int8_calibration": getattr(certify_model, "card", {}).get("int8_calibration") if certify_model else None,
+        "norm": norm,
+        "sigma": sigma,
+        "theta0": theta0,
+        "preset": preset_label(preset, settings),
+        "settings": settings.as_dict(),
+        "surrogate": describe_surrogate(settings),
+        "N0": settings.n0,
+        "N": settings.n,
+        "alpha": settings.alpha,
+        "seed": seed,
+        "precision": precision,
+        "optimizer_precision": optimizer_precision,
+        "device": device,
+        "hardware": hardware,
+        "torch": str(torch.__version__),
+        "ancer_core": __version__,
+    }
+    return record | extra
+
+
+def settings_path(result_file: str | Path) -> Path:
+    """Where a result file's settings are kept: ``FILE.tsv.json`` beside ``FILE.tsv``."""
+    p = Path(result_file)
+    return p.with_name(p.name + ".json")
+
+
+def read_settings(result_file: str | Path) -> dict:
+    """The settings a result file was made with ({} when its settings file is missing; an error
+    naming the file when it is corrupt)."""
+    p = settings_path(result_file)
+    fix = f"restore it, or delete {p.name} and {Path(result_file).name} to start the run over"
+    return read_json(p, "the settings of a result file", fix) if p.is_file() else {}
+
+
+# settings that must match for a run to resume into existing results (absent = the default when
+# files written before the key existed are resumed). The weights' fingerprint and the int8
+# calibration make sure one file never mixes the certificates of two networks that share a name
+# (a retrained model, a new int8 calibration).
+RESUME_KEYS = {
+    "model": None,
+    "weights_sha256": None,
+    "int8_calibration": None,
+    "norm": None,
+    "method": None,
+    "sigma": None,
+    "N0": None,
+    "N": None,
+    "alpha": None,
+    "seed": None,
+    "settings": None,
+    "precision": "fp32",
+    "optimizer_precision": "fp32",
+    "uniform_convention": "std",
+}
+
+
+def settings_diff(old: dict, new: dict, keys: dict) -> dict:
+    """{key: (old, new)} for the keys whose values differ (a missing key counts as its default; inside a
+    nested dict such as ``settings``, a key the older file lacks counts as None, the default of every
+    setting added since, which is what that run did)."""
+
+    def same(a, b) -> bool:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return all(a.get(k) == b.get(k) for k in set(a) | set(b))
+        return a == b
+
+    return {k: (old.get(k, d), new.get(k, d)) for k, d in keys.items() if not same(old.get(k, d), new.get(k, d))}
+
+
+def describe_diff(diff: dict) -> str:
+    """A :func:`settings_diff` in a few words: ``key: then → now`` (inside a nested dict, only the
+    entries that differ; long values shortened), for one-line error messages."""
+
+    def short(v) -> str:
+        text = repr(v)
+        return text if len(text) <= 24 else text[:10] + "…" + text[-8:]
+
+    parts = []
+    for k, (a, b) in diff.items():
+        if isinstance(a, dict) and isinstance(b, dict):
+            inner = {j: (a.get(j), b.get(j)) for j in sorted(set(a) | set(b)) if a.get(j) != b.get(j)}
+            parts += [f"{k}.{j}: {short(x)} → {short(y)}" for j, (x, y) in inner.items()]
+        else:
+            parts.append(f"{k}: {short(a)} → {short(b)}")
+    return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
