@@ -119,12 +119,14 @@ def test_the_optimizers_precision_is_a_setting_of_its_own(ckpt, tmp_path):
 
 
 def test_a_non_finite_theta_is_refused_not_certified(ckpt, tmp_path, capsys, monkeypatch):
-    import ancer_core.cli.common as common
+    from types import SimpleNamespace
 
-    def nan_theta(model, x, *a, **k):
-        return {"isotropic-dd": torch.full((x.shape[0],), float("nan"))}
+    import ancer_core.core.protocol as protocol
 
-    monkeypatch.setattr(common, "optimize_theta_split", nan_theta)
+    def nan_theta(model, x, *a, **k):  # what an overflow in reduced precision would give
+        return {"isotropic-dd": SimpleNamespace(theta=torch.full((x.shape[0],), float("nan")))}
+
+    monkeypatch.setattr(protocol, "optimize_theta", nan_theta)
     out = tmp_path / "nan.tsv"
     assert run(*tiny(ckpt, method="isotropic-dd", indices="0:2", out=out)) == 2
     assert "not finite for images [0, 1]" in capsys.readouterr().err

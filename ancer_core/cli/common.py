@@ -14,7 +14,6 @@ from ..core.noise import UNIFORM_CONVENTIONS, Noise, noise_for
 from ..core.precision import (
     OPTIMIZER_PRECISIONS,
     PRECISIONS,
-    autocast,
     autocast_dtype,
     check_precisions,
     default_device,
@@ -324,23 +323,21 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
 
 
 def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:
-    """θ of each stage for the images ``part``, in the precision and layout the command asked for;
-    refuses a non-finite θ (it could only come from reduced precision) instead of certifying with it."""
+    """θ of each stage for the images ``part``, in the precision and layout the command asked for
+    (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused)."""
     if args.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
-    with autocast(xb.device, autocast_dtype(optimizer_precision(args))):
-        res = optimize_theta_split(
-            job.model, xb, job.noise, args.method, job.theta0, job.settings, seed=args.seed, indices=part
-        )
-    res = {k: v.float() for k, v in res.items()}
-    for k, v in res.items():
-        bad = [i for i, ok in zip(part, torch.isfinite(v.reshape(len(v), -1)).all(1).tolist()) if not ok]
-        if bad:
-            raise AncerInputError(
-                f"{k} θ is not finite for images {bad[:10]} with --precision {args.precision}; "
-                "rerun them with --precision fp32 or bf16"
-            )
-    return res
+    return optimize_theta_split(
+        job.model,
+        xb,
+        job.noise,
+        args.method,
+        job.theta0,
+        job.settings,
+        seed=args.seed,
+        indices=part,
+        optimizer_autocast=autocast_dtype(optimizer_precision(args)),
+    )
 
 
 def optimizer_precision(args) -> str:

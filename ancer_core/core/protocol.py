@@ -229,15 +229,19 @@ def optimize_theta_split(
     *,
     seed: int = 0,
     indices: Sequence[int],
+    optimizer_autocast: torch.dtype | None = None,
 ) -> dict[str, torch.Tensor]:
-    """θ of each stage of :func:`optimize_theta` for the images ``indices`` (one row of ``x`` each);
-    on out-of-memory the batch is split in halves and the work goes on. Each image draws its noise
-    from its own seeded stream, so splitting does not change any θ."""
+    """θ of each stage of :func:`optimize_theta` (fp32) for the images ``indices`` (one row of ``x``
+    each), the optimizers under ``optimizer_autocast``; on out-of-memory the batch is split in halves
+    and the work goes on. Each image draws its noise from its own seeded stream, so splitting does not
+    change any θ. A non-finite θ is refused (:func:`check_finite_theta`)."""
     try:
-        return {
-            k: r.theta
-            for k, r in optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices).items()
-        }
+        with autocast(x.device, optimizer_autocast):
+            stages = optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices)
+        out = {k: r.theta.float() for k, r in stages.items()}
+        for k, v in out.items():
+            check_finite_theta(k, v, indices, optimizer_autocast)
+        return out
     except torch.OutOfMemoryError:
         if x.shape[0] == 1:
             raise AncerInputError(
@@ -248,9 +252,24 @@ def optimize_theta_split(
     if x.device.type == "cuda":
         torch.cuda.empty_cache()
     h = x.shape[0] // 2
-    a = optimize_theta_split(model, x[:h], norm, method, theta0, settings, seed=seed, indices=list(indices)[:h])
-    b = optimize_theta_split(model, x[h:], norm, method, theta0, settings, seed=seed, indices=list(indices)[h:])
+    half = dict(seed=seed, optimizer_autocast=optimizer_autocast)
+    a = optimize_theta_split(model, x[:h], norm, method, theta0, settings, indices=list(indices)[:h], **half)
+    b = optimize_theta_split(model, x[h:], norm, method, theta0, settings, indices=list(indices)[h:], **half)
     return {k: torch.cat([a[k], b[k]]) for k in a}
+
+
+def check_finite_theta(stage: str, theta: torch.Tensor, indices: Sequence[int] | None, dtype=None) -> None:
+    """Refuses a θ that is not finite instead of certifying with it: it can only come from reduced
+    precision in the optimizers (an overflow in bf16/fp16), so the way out is fp32."""
+    ok = torch.isfinite(theta.reshape(len(theta), -1)).all(1).tolist()
+    idx = list(range(len(theta))) if indices is None else list(indices)
+    bad = [i for i, fine in zip(idx, ok) if not fine]
+    if bad:
+        said = "" if dtype is None else f" with the optimizers in {str(dtype).replace('torch.', '')}"
+        raise AncerInputError(
+            f"{stage} θ is not finite for images {bad[:10]}{said}; rerun them with the optimizers in fp32 "
+            "(--optimizer-precision fp32)"
+        )
 
 
 @dataclass
@@ -324,6 +343,8 @@ def run_all_methods(
                     init=None if iso is None else iso.theta,
                     snapshots=snapshots,
                 )
+            for k, r in new.items():
+                check_finite_theta(k, r.theta, indices, optimizer_autocast)
             stages.update(new)
         t1 = _synchronized_clock(x.device)
         times = {"optimization": t1 - t0} if new else {}
