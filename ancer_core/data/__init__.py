@@ -2,7 +2,7 @@
 ``certify`` with the paper's tables."""
 
 from .cifar10 import CLASSES, load_cifar10, load_cifar10_arrays, parse_indices
-from .diagnosis import LostAndGained, lost_and_gained, theta_ratios
+from .diagnosis import LostAndGained, lost_and_gained, lost_and_gained_rows, theta_ratios
 from .grid import (
     Envelope,
     GridModel,
@@ -24,6 +24,7 @@ from .results import (
     MIN_THETA,
     ResultWriter,
     Table,
+    accuracy_rows,
     accuracy_table,
     average_certified_radius,
     certified,
@@ -46,6 +47,7 @@ __all__ = [
     "MIN_THETA",
     "ResultWriter",
     "Table",
+    "accuracy_rows",
     "accuracy_table",
     "average_certified_radius",
     "certified",
@@ -79,6 +81,7 @@ __all__ = [
     "prepare_image",
     "LostAndGained",
     "lost_and_gained",
+    "lost_and_gained_rows",
     "theta_ratios",
     "replay_memory",
     "revised_rows",

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.surrogate import DEFAULT_THETA_MAX_RATIO
+from .cifar10 import CLASSES
 from .results import MIN_THETA, Table, common_indices, restrict
 
 
@@ -44,3 +46,25 @@ def lost_and_gained(fixed: Table, other: Table) -> LostAndGained:
 def theta_ratios(table: Table, theta0: float) -> np.ndarray:
     """min θ of each row over the model's θ₀ (Isotropic DD: its θ; ANCER: its smallest θᵢ)."""
     return table[MIN_THETA] / float(theta0)
+
+
+def lost_and_gained_rows(
+    tables: dict[str, Table], theta0: float | None, bound: float = DEFAULT_THETA_MAX_RATIO
+) -> list:
+    """Against fixed σ, one row per other method (:func:`lost_and_gained`): images lost and gained at
+    r = 0, the classes the lost ones were certified as instead (an attractor class shows as one class
+    taking most), and with ``theta0`` the images whose smallest θ ended above ``bound`` × θ₀."""
+    if "fixed" not in tables:
+        return []
+    rows = []
+    for m, t in tables.items():
+        if m == "fixed":
+            continue
+        lg = lost_and_gained(tables["fixed"], t)
+        went = ", ".join(f"{CLASSES[c] if c >= 0 else 'abstain'} {n}" for c, n in lg.destinations().most_common())
+        row = {"method": m, "images": lg.images, "lost at r = 0": len(lg.lost), "certified instead as": went}
+        row["gained at r = 0"] = len(lg.gained)
+        if theta0:
+            row[f"θ > {bound:g} θ₀"] = int((theta_ratios(t, theta0) > bound).sum())
+        rows.append(row)
+    return rows

@@ -239,16 +239,30 @@ def average_certified_radius(t: Table, column: str = "radius") -> float:
     return float(np.mean(t[column] * t["correct"]))
 
 
+def accuracy_rows(files: dict[str, Table], radii) -> list[dict]:
+    """Paper Tables 1/2 as rows: per file its images, certified accuracy (%) at each ℓp radius
+    (keys ``@r``), ACR and AC R̃."""
+    return [
+        {
+            "method": name,
+            "images": len(t),
+            **{f"@{r:g}": 100 * a for r, a in zip(radii, certified_accuracy(t, radii))},
+            "ACR": average_certified_radius(t),
+            "AC R̃": average_certified_radius(t, "radius_proxy"),
+        }
+        for name, t in files.items()
+    ]
+
+
 def accuracy_table(files: dict[str, Table], radii) -> str:
-    """Paper Tables 1/2: certified accuracy (%) at ℓp radii, ACR and AC R̃ per file."""
+    """Paper Tables 1/2: certified accuracy (%) at ℓp radii, ACR and AC R̃ per file (as text)."""
     head = "method".ljust(28) + "".join(f"{r:>8g}" for r in radii) + "     ACR    ACR~  images"
     lines = [head, "-" * len(head)]
-    for name, t in files.items():
-        acc = certified_accuracy(t, radii)
+    for row in accuracy_rows(files, radii):
         lines.append(
-            name[:27].ljust(28)
-            + "".join(f"{100 * a:8.1f}" for a in acc)
-            + f"{average_certified_radius(t):8.3f}{average_certified_radius(t, 'radius_proxy'):8.3f}{len(t):8d}"
+            row["method"][:27].ljust(28)
+            + "".join(f"{row[f'@{r:g}']:8.1f}" for r in radii)
+            + f"{row['ACR']:8.3f}{row['AC R̃']:8.3f}{row['images']:8d}"
         )
     return "\n".join(lines)
 

@@ -1,0 +1,125 @@
+"""The results page's grids: where they are (the shipped one, those kept inside it), how each is read
+(as run, or with memory-based certification replayed), and the words a caption says about them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+import ancer_core as ac
+from ancer_core import AncerInputError
+from ancer_core.data import GridModel, grid_with_memory, load_grid
+
+from .. import resources
+
+
+def shipped_root() -> Path:
+    """The repository's result grid, or another one (``ANCER_RESULTS``: a folder with one sub-folder per
+    model), read when the page runs so that a server started with another grid shows it."""
+    return Path(os.environ.get("ANCER_RESULTS") or Path(__file__).resolve().parents[3] / "results")
+
+
+ACROSS = "across σ (the whole grid)"
+UPLOAD = "upload files…"
+TABLE_RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+ORDER = {m: k for k, m in enumerate(ac.METHODS)}
+READINGS = {
+    "as run": "as run (each certificate on its own)",
+    "with memory": "with memory-based certification (replayed over the files in certification order)",
+}
+
+
+def settings_line(meta: dict) -> str:
+    n = meta.get("N")
+    return (
+        f"N0 = {meta.get('N0')}, N = {n:,}, α = {meta.get('alpha')}, " if isinstance(n, int) else ""
+    ) + f"preset {meta.get('preset', '?')}, CERTIFY in {meta.get('precision', 'fp32')}"
+
+
+def surrogates_line(models: list[GridModel]) -> str:
+    """What the models' optimizers maximised, for a caption ('' when none optimizes)."""
+    said = sorted({g.surrogate for g in models if g.surrogate})
+    if len(said) > 1:
+        return "; the models' optimizers differ: " + "; ".join(said)
+    return f"; the optimizers maximised {said[0]}" if said else ""
+
+
+def beyond_axis(beyond: int, largest: float) -> str:
+    """What a radius axis leaves out (:func:`ui.figures.radius_axis`), for the caption."""
+    if not beyond:
+        return ""
+    return (
+        f" The radius axis ends where 99 % of the positive radii do: {beyond} lie beyond it "
+        f"(the largest {largest:.3g})."
+    )
+
+
+@st.cache_resource(show_spinner="replaying memory-based certification over the files…", max_entries=4)
+def with_memory(root: str, stamp: tuple) -> dict[str, GridModel]:
+    """The grid in ``root`` read with memory-based certification (``stamp``: its files' times, so that
+    a grid still being written is read again)."""
+    images = resources.test_split()[0].numpy()
+    return {n: grid_with_memory(g, images) for n, g in load_grid(root).items()}
+
+
+def grid_folders(root: Path) -> list[Path]:
+    """The shipped grid and every grid kept inside it (``paper-objective/``: the paper's objective)."""
+    if not root.is_dir():
+        return []
+    kept = [
+        d
+        for d in sorted(root.iterdir())
+        if d.is_dir() and any(any(d.glob(str(ac.data.result_path("*", m)))) for m in ORDER)
+    ]
+    return [root, *kept]
+
+
+def load_reading(root: Path, reading: str) -> dict[str, GridModel]:
+    if reading == "as run":
+        return load_grid(root)
+    return with_memory(
+        str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob(str(ac.data.result_path("*", "*")))))
+    )
+
+
+def choose_grid() -> dict[str, GridModel]:
+    """The reading (as run or with memory) and the grid (the shipped one or one kept inside it), read."""
+    reading = st.radio("reading", list(READINGS), format_func=READINGS.get, horizontal=True, key="reading")
+    st.caption(
+        "With θ chosen per image, two certificates of different classes can overlap; memory-based certification "
+        "(Alfarra et al.; part of ANCER) revises each certificate against the earlier ones so that none do. The "
+        "runs were made without it; the second reading replays it over their certificates and θ, without new "
+        "sampling (fixed σ is one smoothed classifier: the memory revises none of its certificates)."
+    )
+    shipped = shipped_root()
+    folders = grid_folders(shipped)
+    root = folders[0] if folders else shipped
+    if len(folders) > 1:
+        root = st.radio(
+            "grid",
+            folders,
+            format_func=lambda d: f"{d.relative_to(shipped.parent)}/",
+            horizontal=True,
+            key="results_grid",
+            help="results/ holds the grid made with the default surrogate; a folder inside it holds another "
+            "(paper-objective/: the same images with the paper's objective, θ unbounded). Each caption says which.",
+        )
+    if not root.is_dir():
+        st.info(
+            "No results grid here: the shipped one is the results/ folder of the repository. Start the app with "
+            "`ancer app --results PATH/TO/results`, or upload result files below."
+        )
+        return {}
+    try:
+        return load_reading(root, reading)
+    except AncerInputError as e:
+        st.error(f"Could not read the shipped results: {e}")
+        return {}
+
+
+def choose_source(grid: dict[str, GridModel]) -> str:
+    """The whole grid across σ, one of its models, or uploaded files."""
+    options = ([ACROSS] if len(grid) > 1 else []) + list(grid) + [UPLOAD]
+    return st.radio("results", options, horizontal=True, key="results_source")
