@@ -516,17 +516,22 @@ def test_live_page_names_a_nan_checkpoint_not_theta(work):
     assert "NaN or infinite weights" in errors and "nan.pt" in errors
 
 
-def test_results_page_keeps_two_uploads_of_one_name(tmp_path):
+def test_results_page_keeps_two_uploads_of_one_name(monkeypatch):
     """Two files called fixed.tsv: both are read and the second is renamed, with a warning (the page's
-    upload loop, exercised through ``read_results`` on streams as Streamlit hands them over)."""
+    upload section, given the streams as Streamlit hands them over)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "app"))
+    from ui.results import one_model
+
     rows = HEADER + "\n" + ROW
     streams = [io.BytesIO(rows.encode()), io.BytesIO(rows.replace("\t0.5\t0.5\t", "\t0.7\t0.7\t").encode())]
     for s in streams:
         s.name = "fixed.tsv"
-    tables = [ac.read_results(s) for s in streams]
-    assert [float(t["radius"][0]) for t in tables] == [0.5, 0.7]
-    page = (Path(__file__).resolve().parent.parent / "app" / "pages" / "results.py").read_text()
-    assert "Two uploads are named" in page
+    said = []
+    monkeypatch.setattr(one_model.st, "file_uploader", lambda *a, **k: streams)
+    monkeypatch.setattr(one_model.st, "warning", said.append)
+    tables = one_model.uploaded_tables()
+    assert {k: float(t["radius"][0]) for k, t in tables.items()} == {"fixed": 0.5, "fixed (2)": 0.7}
+    assert len(said) == 1 and "Two uploads are named fixed.tsv" in said[0]
 
 
 def test_one_writer_per_output_across_two_processes(work, tmp_path, capsys):

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from ancer_core.core.protocol import Settings, optimize_theta_split
+from ancer_core.core.protocol import optimize_theta_split
+from ancer_core.core.settings import Settings
 from ancer_core.core.smoothing import SamplingConfig, certify, make_generators, sample_counts
 from ancer_core.core.stats import lower_confidence_bound
 
@@ -163,7 +164,8 @@ class CountingModel(torch.nn.Module):
 
 @pytest.mark.parametrize("methods", [("fixed", "isotropic-dd", "ancer"), ("fixed",), ("ancer",)])
 def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
-    from ancer_core.core.protocol import run_all_methods, work_estimate
+    from ancer_core.core.protocol import run_all_methods
+    from ancer_core.core.settings import work_estimate
 
     model = CountingModel(_tiny_cnn())
     st = Settings(n0=5, n=37, iso_iterations=3, iso_samples=7, ancer_iterations=2, ancer_samples=11)
@@ -176,7 +178,8 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
 def test_warm_up_runs_the_pipeline_lightly_and_changes_no_later_result():
     from dataclasses import replace
 
-    from ancer_core.core.protocol import run_all_methods, warm_up, work_estimate
+    from ancer_core.core.protocol import run_all_methods, warm_up
+    from ancer_core.core.settings import work_estimate
 
     model = CountingModel(_tiny_cnn())
     model.input_shape = (3, 8, 8)

@@ -13,7 +13,7 @@ import torch
 from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
-from ..core.protocol import METHODS
+from ..core.settings import METHODS
 from ..core.smoothing import certify
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json

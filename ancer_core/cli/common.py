@@ -19,7 +19,8 @@ from ..core.precision import (
     default_device,
     default_optimizer_precision,
 )
-from ..core.protocol import ISO_SOLVERS, PRESETS, Settings, optimize_theta_split, preset, work_estimate
+from ..core.protocol import optimize_theta_split
+from ..core.settings import ISO_SOLVERS, PRESETS, Settings, preset, work_estimate
 from ..core.surrogate import OBJECTIVE_BOUND, OBJECTIVES
 from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
@@ -302,7 +303,7 @@ MAX_ESTIMATE_S = 365 * 24 * 3600
 
 def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: bool = True) -> float:
     """Print, before the work starts, how long ``images`` images will take: the noisy images the
-    network sees per image (:func:`~ancer_core.core.protocol.work_estimate` for the methods ``stages``,
+    network sees per image (:func:`~ancer_core.core.settings.work_estimate` for the methods ``stages``,
     with or without CERTIFY) at the throughput measured now on this device; refuse a run of more
     than a year. Returns the estimate in seconds."""
     if not images:

@@ -3,7 +3,7 @@
 Each rank takes the indices idx[rank::world] and writes its own resumable shard file
 (FILE.shard{rank}of{world}.tsv, with its settings beside it); after a barrier, rank 0 merges the
 shards into FILE in index order. Because every image's noise comes from its own generator seeded
-by (seed, index) (:func:`ancer_core.smoothing.image_seed`), the merged rows are those a single
+by (seed, index) (:func:`ancer_core.core.smoothing.image_seed`), the merged rows are those a single
 process writes. Backend: NCCL on CUDA (one GPU per rank, ``LOCAL_RANK``), gloo on CPU.
 """
 

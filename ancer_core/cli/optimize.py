@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..console import Progress
-from ..core.protocol import METHODS
+from ..core.settings import METHODS
 from ..core.validation import AncerInputError
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, describe_diff, run_record, settings_diff

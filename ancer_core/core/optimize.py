@@ -9,7 +9,7 @@
 * :func:`ancer` — ANCER: one θ per pixel and channel, Adam on the relaxed objective
   GM(θ)·gap + κ·min(θ)·gap, projected onto θ ≥ θ_init after every step.
 
-All three work on a batch of images at once, on CPU or CUDA, and only differentiate with
+Every optimizer here works on a batch of images at once, on CPU or CUDA, and only differentiate with
 respect to θ (no gradients for the network's weights). The objectives use *probabilities*: the
 softmax of the model's logits is taken explicitly (the original code silently assumed the model
 returned probabilities, which two of its three model families did not).
@@ -40,7 +40,7 @@ from .validation import (
     check_theta,
 )
 
-MIN_THETA = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
+THETA_FLOOR = 1e-3  # Isotropic DD keeps θ ≥ this (the original let θ go negative)
 
 # iteration, total iterations, per-iteration statistics (NumPy arrays over the batch)
 IterationCallback = Callable[[int, int, dict], None]
@@ -187,7 +187,7 @@ def isotropic_dd(
                 theta_mean=theta,
             )
             with torch.no_grad():
-                theta.add_(lr * grad).clamp_(min=MIN_THETA, max=surrogate.theta_max)
+                theta.add_(lr * grad).clamp_(min=THETA_FLOOR, max=surrogate.theta_max)
             if callback is not None:
                 callback(it + 1, iterations, stats)
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from .noise import Noise
-from .optimize import MIN_THETA, IterationCallback, OptimizationResult, finish_trace, record_step, validate_inputs
+from .optimize import THETA_FLOOR, IterationCallback, OptimizationResult, finish_trace, record_step, validate_inputs
 from .smoothing import STREAM_ISOTROPIC_DD, make_generators
 from .snapshots import Snapshots, snapshot_steps
 from .surrogate import Surrogate, class_curves, gap_pair, unit_draws
@@ -103,7 +103,7 @@ def isotropic_dd_scalar(
     start = int((ks == 0).nonzero())
     log_grid = theta0.log().unsqueeze(1) + step * ks.to(theta0).unsqueeze(0)  # (B, K)
     log_hi = math.log(surrogate.theta_max) if surrogate.theta_max is not None else math.inf
-    log_grid = log_grid.clamp(math.log(MIN_THETA), log_hi)
+    log_grid = log_grid.clamp(math.log(THETA_FLOOR), log_hi)
 
     def value(log_theta: torch.Tensor, anchor, start_col: int | None = None) -> tuple[torch.Tensor, torch.Tensor, dict]:
         c = class_curves(model, x, log_theta.exp(), u, surrogate.temperature)

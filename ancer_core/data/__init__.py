@@ -21,7 +21,7 @@ from .published import RESNET110, RESNET110_RADII
 from .records import preset_label, read_settings, result_path, run_record, settings_path
 from .results import (
     COLUMNS,
-    MIN_THETA,
+    MIN_THETA_COLUMN,
     ResultWriter,
     Table,
     accuracy_rows,
@@ -44,7 +44,7 @@ __all__ = [
     "load_cifar10_arrays",
     "parse_indices",
     "COLUMNS",
-    "MIN_THETA",
+    "MIN_THETA_COLUMN",
     "ResultWriter",
     "Table",
     "accuracy_rows",

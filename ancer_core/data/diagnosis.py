@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.surrogate import DEFAULT_THETA_MAX_RATIO
 from .cifar10 import CLASSES
-from .results import MIN_THETA, Table, common_indices, restrict
+from .results import MIN_THETA_COLUMN, Table, common_indices, restrict
 
 
 @dataclass
@@ -45,7 +45,7 @@ def lost_and_gained(fixed: Table, other: Table) -> LostAndGained:
 
 def theta_ratios(table: Table, theta0: float) -> np.ndarray:
     """min θ of each row over the model's θ₀ (Isotropic DD: its θ; ANCER: its smallest θᵢ)."""
-    return table[MIN_THETA] / float(theta0)
+    return table[MIN_THETA_COLUMN] / float(theta0)
 
 
 def lost_and_gained_rows(

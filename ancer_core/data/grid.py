@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.protocol import METHODS, describe_surrogate
+from ..core.settings import METHODS, describe_surrogate
 from ..core.validation import AncerInputError
 from .records import read_settings, result_path
 from .results import (

@@ -24,7 +24,7 @@ from ..core.certificate import Certificate
 from ..core.memory import CertificationMemory
 from ..core.validation import AncerInputError
 from .grid import GridModel
-from .results import MIN_THETA, Table
+from .results import MIN_THETA_COLUMN, Table
 from .thetas import load_theta
 
 
@@ -34,7 +34,7 @@ def theta_source(method: str, meta: dict, table: Table, folder: str | Path | Non
         theta0 = float(meta["theta0"])
         return lambda i: np.float64(theta0)
     if method == "isotropic-dd":
-        by_index = dict(zip(table["idx"].tolist(), table[MIN_THETA].tolist()))
+        by_index = dict(zip(table["idx"].tolist(), table[MIN_THETA_COLUMN].tolist()))
         return lambda i: np.float64(by_index[i])
     if folder is None or not Path(folder).is_dir():
         raise AncerInputError(f"replaying memory over {method} needs its θ folder (theta_IDX.npy per image)")
@@ -64,7 +64,7 @@ def replay_memory(table: Table, meta: dict, images: np.ndarray, theta_of: Callab
         cols["predict"][r] = out.prediction
         cols["correct"][r] = int(out.prediction == table["label"][r])
         cols["radius"][r], cols["radius_proxy"][r] = out.radius, out.proxy_radius
-        cols[MIN_THETA][r], cols["p_lower"][r], cols["gap"][r] = out.min_theta, out.p_lower, out.gap
+        cols[MIN_THETA_COLUMN][r], cols["p_lower"][r], cols["gap"][r] = out.min_theta, out.p_lower, out.gap
         cols["theta_of"][r] = out.extra["theta_of"]
     return Table(cols)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from ..core.protocol import PRESETS, Settings, describe_surrogate
+from ..core.settings import PRESETS, Settings, describe_surrogate
 from .files import read_json
 
 RESULT_SUFFIX = ".tsv"

@@ -35,7 +35,7 @@ from .records import RESUME_KEYS, describe_diff, read_settings, settings_diff, s
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
 # the column that holds min θ keeps the original scripts' name "min_sigma", though for uniform noise θ is
 # the half-width λ, not σ: code reads it through this name
-MIN_THETA = "min_sigma"
+MIN_THETA_COLUMN = "min_sigma"
 EXTRA_COLUMNS = ("p_lower", "gap")
 MEMORY_COLUMNS = ("theta_of",)
 HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
@@ -209,8 +209,8 @@ def check_rows(t: Table, path) -> None:
         v = t[c]
         if not (np.isfinite(v) & (v >= 0)).all():
             problems.append(f"a {c} that is NaN, infinite or negative")
-    if not (np.isfinite(t[MIN_THETA]) & (t[MIN_THETA] > 0)).all():
-        problems.append(f"a {MIN_THETA} (min θ) that is not a finite number > 0")
+    if not (np.isfinite(t[MIN_THETA_COLUMN]) & (t[MIN_THETA_COLUMN] > 0)).all():
+        problems.append(f"a {MIN_THETA_COLUMN} (min θ) that is not a finite number > 0")
     if not np.isin(t["correct"], (0, 1)).all() or (t["correct"] != (t["predict"] == t["label"])).any():
         problems.append("a correct column that disagrees with predict = label")
     if "p_lower" in t.columns:

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..core.noise import Noise, noise_for
-from ..core.protocol import MethodResult, Settings
+from ..core.protocol import MethodResult
+from ..core.settings import Settings
 from .attractors import attractor_profile
 
 AT_BOUND_RTOL = 1e-3  # θ within 0.1 % of the bound counts as on it (the solvers stop at the bound itself)

@@ -12,7 +12,7 @@ import ancer_core as ac
 from ancer_core import AncerInputError
 from ancer_core.data import (
     CLASSES,
-    MIN_THETA,
+    MIN_THETA_COLUMN,
     RESNET110,
     RESNET110_RADII,
     GridModel,
@@ -155,7 +155,7 @@ def figure5(tables: dict[str, Table], theta0: float | None) -> None:
         display.show(
             where=h1,
             fig=figures.histogram_figure(
-                {k: t[MIN_THETA] / theta0 for k, t in tables.items() if k != "fixed"},
+                {k: t[MIN_THETA_COLUMN] / theta0 for k, t in tables.items() if k != "fixed"},
                 f"min θ / θ₀ (θ₀ = {theta0:g}, the model's σ)",
             ),
             key="theta_factor",
@@ -175,7 +175,7 @@ def theta_maps(model: GridModel, tables: dict[str, Table]) -> None:
         return
     labels = {int(i): int(c) for i, c in zip(tables["ancer"]["idx"], tables["ancer"]["label"])}
     iso_t = tables.get("isotropic-dd")
-    iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t[MIN_THETA])} if iso_t is not None else {}
+    iso = {int(i): float(s) for i, s in zip(iso_t["idx"], iso_t[MIN_THETA_COLUMN])} if iso_t is not None else {}
     theta_browser(model, labels, iso)
 
 
