@@ -73,6 +73,22 @@ def test_optimal_certificates_are_feasible_and_beat_isotropic(linear_model):
     assert best[0] == pytest.approx(an["proxy_radius"])
 
 
+def test_rotation_search_is_the_optimum_of_each_rotated_plane(linear_model):
+    """Each angle's entry is the anisotropic optimum of the plane rotated by it (computed here one by
+    one), and a tilted boundary makes some rotation better than none."""
+    model = linear_model([1.0, 1.0], 0.5)
+    grid = np.geomspace(0.02, 2.0, 13)
+    cls = T.objective_plane(model, [0.0, 0.0], "l2", grid)["cls"]
+    angles = [0, 30, 90]
+    best = T.rotation_search(model, [0.0, 0.0], "l2", grid, angles, cls=cls)
+    for a, b in zip(angles, best):
+        plane = T.objective_plane(model, [0.0, 0.0], "l2", grid, rotation=np.deg2rad(a), cls=cls)
+        assert b == T.optimal_certificates(plane)["anisotropic"]["proxy_radius"]
+    assert best[1] > 1.1 * best[0]
+    # containment (Definition 1 within one family): exactly at the ball's radius, and just below it
+    assert T.contains_ball([0.5, 2.0], 1.0, 0.5) and not T.contains_ball([0.5, 2.0], 1.0, 0.51)
+
+
 def _drawn():
     """A hand-placed set: class 0 lower left, class 1 upper right, one class-1 point inside class 0's corner."""
     X = np.array([[-1.5, -1.2], [-1.1, -1.6], [-0.9, -0.8], [-1.3, -0.5], [1.2, 1.1], [0.8, 1.5], [1.6, 0.7]])

@@ -264,3 +264,22 @@ def optimal_certificates(plane: dict) -> dict:
         "superset": bool(superset[j2, j1]),
     }
     return {"isotropic": iso, "anisotropic": an, "feasible": feasible, "superset": superset}
+
+
+def contains_ball(theta, gap: float, radius: float) -> bool:
+    """Whether the axis-aligned region θ·gap contains the isotropic ball of ``radius`` around the same
+    point (Definition 1 within one family: min θᵢ·gap ≥ radius, up to FEASIBILITY_RTOL)."""
+    return float(np.min(theta)) * gap >= radius * (1 - FEASIBILITY_RTOL)
+
+
+def rotation_search(model: nn.Module, x, norm: str | Noise, grid: np.ndarray, angles_deg, cls: int) -> np.ndarray:
+    """The best anisotropic proxy radius at each rotation of the ellipse (degrees), over the (θ1, θ2)
+    plane ``grid`` × ``grid`` (:func:`optimal_certificates`): does rotating Σ = RΘ²Rᵀ help at x?"""
+    return np.array(
+        [
+            optimal_certificates(objective_plane(model, x, norm, grid, rotation=np.deg2rad(a), cls=cls))["anisotropic"][
+                "proxy_radius"
+            ]
+            for a in angles_deg
+        ]
+    )

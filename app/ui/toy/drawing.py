@@ -13,7 +13,7 @@ import streamlit as st
 import ancer_core as ac
 from ancer_core import teaching as T
 
-from . import display, figures
+from .. import display, figures
 
 DRAFT, COMMITTED, CLICKS = "toy_draft", "toy_drawn", "toy_canvas_clicks"
 ERASE_RADIUS = 0.15  # a click in erase mode removes the nearest point within this distance
