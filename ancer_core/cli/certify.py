@@ -17,12 +17,11 @@ from ..core.settings import METHODS
 from ..core.smoothing import certify
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
-from ..data.records import RESUME_KEYS, run_record, settings_diff
+from ..data.records import RESUME_KEYS, settings_diff
 from ..data.results import ResultWriter, format_row, read_results
 from ..data.thetas import load_theta
-from ..models.speed import hardware
 from . import distributed
-from .common import Job, add_image_options, announce_estimate, invocation, optimize_images, optimizer_precision, setup
+from .common import Job, add_image_options, announce_estimate, job_record, optimize_images, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -115,40 +114,24 @@ def run(args) -> int:
     if args.thetas:  # every θ readable before the result file is touched (12 KB each)
         for i in job.indices:
             load_theta(args.thetas, i)
-    settings, device = job.settings, job.device
+    device = job.device
     cfg = certify_config(
         args.precision,
         channels_last=args.channels_last,
         noise_batch=args.noise_batch,
         max_batch=args.batch if args.batch == "auto" else int(args.batch),
     )
-    meta = run_record(
-        command=invocation(),
-        model_name=job.model_name,
-        model=job.model,
-        norm=job.noise.norm,
-        sigma=args.sigma,
-        theta0=job.theta0,
-        settings=settings,
-        preset=args.preset,
-        seed=args.seed,
-        precision=args.precision,
-        optimizer_precision=optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
-        device=str(device),
-        # the CPU and its instruction sets: an int8 network's kernels (and so its votes, slightly) depend on them
-        hardware=hardware(device),
+    meta = job_record(
+        args,
+        job,
         certify_model=job.certify_model,
-        method=args.method,
         memory=args.memory,
-        uniform_convention=args.uniform_convention,
         thetas=args.thetas,
         thetas_settings=theta_meta,
         indices=args.indices,
-        channels_last=args.channels_last,
         cuda_tf32=(torch.backends.cudnn.allow_tf32 if device.type == "cuda" else None),
         min_sigma_meaning="min θ: σ (Gaussian) or uniform half-width λ",
         rank=job.rank,
-        world_size=job.world_size,
     )
     out = distributed.shard_path(args.out, job.rank, job.world_size)
     done = set(read_results(out)["idx"].tolist()) if out.is_file() and out.stat().st_size else set()

@@ -24,9 +24,10 @@ from ..core.settings import ISO_SOLVERS, PRESETS, Settings, preset, work_estimat
 from ..core.surrogate import OBJECTIVE_BOUND, OBJECTIVES
 from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
+from ..data.records import run_record
 from ..models.checkpoints import default_model_name, load_model
 from ..models.quantized import load_int8
-from ..models.speed import duration, measure_throughput
+from ..models.speed import duration, hardware, measure_throughput
 from . import distributed
 
 
@@ -338,6 +339,33 @@ def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[s
         seed=args.seed,
         indices=part,
         optimizer_autocast=autocast_dtype(optimizer_precision(args)),
+    )
+
+
+def job_record(args, job: Job, certify_model: torch.nn.Module | None = None, **extra) -> dict:
+    """The run record (:func:`~ancer_core.data.records.run_record`) of a command's job, with what only
+    that command has in ``extra``."""
+    return run_record(
+        command=invocation(),
+        model_name=job.model_name,
+        model=job.model,
+        norm=job.noise.norm,
+        sigma=args.sigma,
+        theta0=job.theta0,
+        settings=job.settings,
+        preset=args.preset,
+        seed=args.seed,
+        precision=args.precision,
+        optimizer_precision=optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
+        device=str(job.device),
+        # the CPU and its instruction sets: an int8 network's kernels (and so its votes, slightly) depend on them
+        hardware=hardware(job.device),
+        certify_model=certify_model,
+        method=args.method,
+        uniform_convention=args.uniform_convention,
+        channels_last=args.channels_last,
+        world_size=job.world_size,
+        **extra,
     )
 
 

@@ -13,11 +13,10 @@ from ..console import Progress
 from ..core.settings import METHODS
 from ..core.validation import AncerInputError
 from ..data.files import OutputLock, prepare_output, read_json
-from ..data.records import RESUME_KEYS, describe_diff, run_record, settings_diff
+from ..data.records import RESUME_KEYS, describe_diff, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
-from ..models.speed import hardware
 from . import distributed
-from .common import add_image_options, announce_estimate, invocation, optimize_images, optimizer_precision, setup
+from .common import add_image_options, announce_estimate, job_record, optimize_images, setup
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:
@@ -28,25 +27,7 @@ def add_arguments(o: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     out = prepare_output(args.out, "folder")
     job = setup(args)
-    meta = run_record(
-        command=invocation(),
-        model_name=job.model_name,
-        model=job.model,
-        norm=job.noise.norm,
-        sigma=args.sigma,
-        theta0=job.theta0,
-        settings=job.settings,
-        preset=args.preset,
-        seed=args.seed,
-        precision=args.precision,
-        optimizer_precision=optimizer_precision(args),
-        device=str(job.device),
-        hardware=hardware(job.device),
-        method=args.method,
-        uniform_convention=args.uniform_convention,
-        channels_last=args.channels_last,
-        world_size=job.world_size,
-    )
+    meta = job_record(args, job)
     meta_path = out / "settings.json"
     if theta_indices(out):  # every rank reads the same folder, so every rank stops here
         if not meta_path.is_file():
