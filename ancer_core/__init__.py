@@ -19,7 +19,8 @@ from ._lazy import lazy_exports
 _CORE = (
     "ABSTAIN DEFAULT_THETA_MAX_RATIO GAUSSIAN ISO_SOLVERS METHODS OBJECTIVE_BOUND OBJECTIVES PRESETS UNIFORM "
     "AncerInputError "
-    "Certificate CertificationMemory MethodResult NonFiniteOutputError Noise SamplingConfig Settings ancer certify "
+    "Certificate CertificationMemory MethodResult NonFiniteOutputError Noise SamplingConfig SequentialRule Settings "
+    "ancer certify "
     "describe_surrogate "
     "fixed_theta isotropic_dd isotropic_dd_scalar noise_for optimize_theta predict preset run_all_methods "
     "smoothing_theta uniform_half_width warm_up work_estimate"

@@ -13,15 +13,15 @@ import torch
 from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
-from ..core.settings import METHODS
+from ..core.settings import METHODS, SAMPLINGS
 from ..core.smoothing import certify
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
-from ..data.results import ResultWriter, format_row, read_results
+from ..data.results import ResultWriter, accuracy_table, format_row, read_results
 from ..data.thetas import load_theta
 from . import distributed
-from .common import Job, add_image_options, announce_estimate, job_record, optimize_images, setup
+from .common import PRESET_VALUE, Job, add_image_options, announce_estimate, job_record, optimize_images, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -43,11 +43,63 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         help="noise samples per image per draw (fixes the random stream, like the original's batch)",
     )
     c.add_argument(
+        "--sampling",
+        choices=SAMPLINGS,
+        default=None,
+        help="CERTIFY's estimation samples: fixed draws all N (Cohen et al.); sequential draws in looks and stops "
+        "at abstain or when more samples could add less than --tolerance to the radius, same guarantee "
+        "(docs/certify.md) (default: the preset's, fixed; sequential with --radii)",
+    )
+    c.add_argument(
+        "--tolerance",
+        type=tolerance,
+        default=PRESET_VALUE,
+        help="sequential sampling: stop once more samples could add less than this relative gain to the radius, or "
+        "none to stop early only to abstain (default: the preset's, 0.03)",
+    )
+    c.add_argument(
+        "--radii",
+        type=radii,
+        default=None,
+        help="table mode: decide for each of these radii (comma-separated, e.g. 0,0.25,0.5,0.75,1) whether the "
+        "certificate reaches it, stopping when all are decided; prints the certified-accuracy table with the "
+        "samples spent",
+    )
+    c.add_argument(
         "--memory",
         action="store_true",
         help="memory-based certification (Alfarra et al.): revise each "
         "certificate so regions of different classes never overlap; needs a sequential run",
     )
+
+
+def tolerance(text: str) -> float | None:
+    """--tolerance: a relative radius gain ≥ 0, or none (stop early only to abstain); left out, the preset's
+    (argparse passes the default through here too)."""
+    if text == PRESET_VALUE:
+        return text
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none")
+    return value
+
+
+def radii(text: str) -> tuple[float, ...]:
+    """--radii: comma-separated radii ≥ 0."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give radii as numbers separated by commas, e.g. 0,0.25,0.5"
+        ) from None
+    if not values or not all(0 <= v < float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5")
+    return values
 
 
 def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
@@ -146,7 +198,9 @@ def run(args) -> int:
 
 def _certify_all(args, job: Job, cfg, meta: dict, out) -> int:
     settings, device = job.settings, job.device
-    writer = ResultWriter(out, meta, memory=args.memory)
+    rule = settings.sampling_rule()
+    sequential = rule is not None
+    writer = ResultWriter(out, meta, memory=args.memory, sequential=sequential)
     memory = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if args.memory else None
     idx = job.indices
     todo = [i for i in idx if i not in writer.done]
@@ -176,12 +230,13 @@ def _certify_all(args, job: Job, cfg, meta: dict, out) -> int:
                 seed=args.seed,
                 indices=part,
                 config=cfg,
+                sampling=rule,
             )
             per = (time.time() - t0) / len(part)
             for k, (i, cert) in enumerate(zip(part, certs)):
                 if memory is not None:
                     cert = memory.admit(xb[k].cpu().numpy(), cert, key=i)
-                writer.write(format_row(i, int(job.y[i]), cert, per, memory=memory is not None))
+                writer.write(format_row(i, int(job.y[i]), cert, per, memory=memory is not None, sequential=sequential))
             bar.update(len(idx) - len(todo) + s + len(part))
     finally:
         writer.close()
@@ -193,4 +248,17 @@ def _certify_all(args, job: Job, cfg, meta: dict, out) -> int:
             distributed.merge(args.out, job.world_size)
         distributed.barrier()
     print(f"wrote {args.out}" if job.rank == 0 else f"rank {job.rank}: shard done", file=sys.stderr)
+    if settings.radii is not None and job.rank == 0:
+        print(table_mode_summary(read_results(args.out), settings))
     return 0
+
+
+def table_mode_summary(table, settings) -> str:
+    """What a table-mode run answers: the certified-accuracy table of ``analyze`` at its radii, and the
+    estimation samples it drew against fixed sampling's N per image."""
+    spent = table["samples"]
+    return (
+        accuracy_table({"certified accuracy (%)": table}, settings.radii)
+        + f"\nestimation samples: {int(spent.sum()):,} for {len(spent)} images, {spent.mean():,.0f} per image on "
+        f"average (fixed sampling: {settings.n:,} each, {settings.n / max(spent.mean(), 1):.1f}× as many)"
+    )

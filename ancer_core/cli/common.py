@@ -177,6 +177,9 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     )
 
 
+PRESET_VALUE = "preset"  # the default of a flag whose None is a value of its own (--tolerance none)
+
+
 def invocation() -> str:
     """The command line that made the file; ``python -m ancer_core`` stands for the module's own
     ``__main__.py``, which ``sys.argv`` gives as an absolute path on the machine that ran it."""
@@ -232,7 +235,11 @@ def settings_from_args(args) -> Settings:
     }
     if hasattr(args, "N0"):
         flags.update(n0=args.N0, n=args.N, alpha=args.alpha)
+    if hasattr(args, "sampling"):  # certify's: --radii means sequential sampling unless --sampling says otherwise
+        flags.update(sampling=args.sampling or ("sequential" if args.radii is not None else None), radii=args.radii)
     given = {k: v for k, v in flags.items() if v is not None}
+    if getattr(args, "tolerance", PRESET_VALUE) != PRESET_VALUE:
+        given["tolerance"] = args.tolerance  # None ("none") is a value here: stop early only to abstain
     return preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
 
 
@@ -320,7 +327,14 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
             "use fewer samples (--N, the optimizers' --samples and --iterations) or fewer --indices"
         )
     if job.rank == 0:
-        print(f"estimate: about {duration(seconds)} on {job.device} ({said} noisy images each)", file=sys.stderr)
+        at_most = (
+            " (at most: sequential sampling stops each image as soon as it can)"
+            if certify and job.settings.sampling == "sequential"
+            else ""
+        )
+        print(
+            f"estimate: about {duration(seconds)} on {job.device} ({said} noisy images each){at_most}", file=sys.stderr
+        )
     return seconds
 
 

@@ -235,6 +235,7 @@ def run_all_methods(
             indices=indices,
             config=config,
             progress=prog,
+            sampling=settings.sampling_rule(),
         )
         times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
 from .scalar import scalar_evaluations
+from .sequential import SequentialRule
 from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
+SAMPLINGS = ("fixed", "sequential")
+# the settings of sequential CERTIFY; a fixed-sampling run's record leaves them out (as before they existed)
+SEQUENTIAL_FIELDS = ("sampling", "tolerance", "radii")
 ISO_SOLVERS = ("scalar", "gradient")
 
 
@@ -41,6 +45,23 @@ class Settings:
     # ANCER stops once its smoothed objective has not improved for this many iterations (core.optimize.EarlyStop);
     # None runs all ancer_iterations (the paper's); ancer_iterations stays the maximum either way
     ancer_patience: int | None = None
+    # CERTIFY's estimation samples: "fixed" draws all N (Cohen et al.); "sequential" draws in looks and
+    # stops when the answer is known, same guarantee (core/sequential.py): at abstain, when more samples
+    # could add less than ``tolerance`` (relative) to the radius, or — with ``radii`` (table mode) — once
+    # every one of those radii is decided
+    sampling: str = "fixed"
+    tolerance: float | None = 0.03
+    radii: tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        if self.radii is not None and not isinstance(self.radii, tuple):  # a list from a file or a caller
+            object.__setattr__(self, "radii", tuple(self.radii))
+
+    def sampling_rule(self) -> SequentialRule | None:
+        """CERTIFY's stopping rule: None for fixed sampling."""
+        if self.sampling == "fixed":
+            return None
+        return SequentialRule(tolerance=self.tolerance, radii=self.radii)
 
     @property
     def bound(self) -> float | None:
@@ -69,6 +90,11 @@ class Settings:
         if self.iso_solver not in ISO_SOLVERS:
             raise AncerInputError(f"iso_solver={self.iso_solver!r}; use one of {', '.join(ISO_SOLVERS)}")
         _ = self.bound  # checks theta_max_ratio
+        if self.sampling not in SAMPLINGS:
+            raise AncerInputError(f"sampling={self.sampling!r}; use one of {', '.join(SAMPLINGS)}")
+        if self.sampling == "fixed" and self.radii is not None:
+            raise AncerInputError("radii (table mode) decide radii by sequential sampling: set sampling='sequential'")
+        SequentialRule(tolerance=self.tolerance, radii=self.radii)  # checks tolerance and radii
         if self.n < self.n0:
             raise AncerInputError(
                 f"N={self.n} is smaller than N0={self.n0}: the estimation step needs at least as "
@@ -77,8 +103,12 @@ class Settings:
         return self
 
     def as_dict(self) -> dict:
-        """The settings as a run records them: the bound on θ as the number it was (None: unbounded)."""
-        return asdict(self) | {"theta_max_ratio": self.bound}
+        """The settings as a run records them: the bound on θ as the number it was (None: unbounded); the
+        sequential settings only for a sequential run (a fixed run's record is what it was before them)."""
+        d = asdict(self) | {"theta_max_ratio": self.bound}
+        if self.sampling == "fixed":
+            return {k: v for k, v in d.items() if k not in SEQUENTIAL_FIELDS}
+        return d | {"radii": None if self.radii is None else list(self.radii)}
 
 
 # the surrogate of a settings file written before these keys existed: the paper's objective, θ

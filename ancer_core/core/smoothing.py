@@ -17,6 +17,7 @@ from .certificate import ABSTAIN, Certificate
 from .errors import AncerInputError
 from .noise import Noise, noise_for, scale_for
 from .precision import SamplingConfig, autocast
+from .sequential import SequentialRule
 from .stats import lower_confidence_bound, predict_pvalue
 from .validation import check_alpha, check_count, check_images, check_logits, check_model_input, check_seed, check_theta
 
@@ -182,6 +183,7 @@ def certify(
     generators=None,
     config: SamplingConfig = SamplingConfig(),
     progress: ProgressFn | None = None,
+    sampling: SequentialRule | None = None,
 ) -> list[Certificate]:
     """Cohen et al.'s CERTIFY for a batch of images, each with its own θ.
 
@@ -193,6 +195,12 @@ def certify(
     With probability ≥ 1 − α (per image) the returned region is correct for the smoothed
     classifier with noise θ. ``theta``: scalar, (B,), (C,H,W) or (B,C,H,W); for ``l1`` it is
     the uniform half-width λ.
+
+    ``sampling``: None draws the full ``n`` (the above); a :class:`~.sequential.SequentialRule` draws
+    step 2 in looks and stops each image as soon as its rule allows, with the same guarantee
+    (:mod:`.sequential`). Every certificate records ``extra["samples"]`` (estimation samples drawn) and
+    ``extra["stop"]`` (why it stopped: :data:`~.sequential.STOP_REASONS`); a sequential one also
+    ``extra["looks"]``, its (n, nA) at each look.
     """
     check_count("n0", n0)
     check_count("n", n)
@@ -205,11 +213,18 @@ def certify(
 
     c0 = sample_counts(model, x, th, norm, n0, gens, config=config, progress=prog(0))
     c_hat = c0.argmax(1)
-    c = sample_counts(model, x, th, norm, n, gens, num_classes=c0.shape[1], config=config, progress=prog(n0))
-    n_a = c[np.arange(c.shape[0]), c_hat]
-    p_low = lower_confidence_bound(n_a, n, alpha)
     th_np = th.detach().cpu().double().numpy()
-    dim = int(np.prod(x.shape[1:]))
+    b, dim = x.shape[0], int(np.prod(x.shape[1:]))
+    if sampling is None:
+        c = sample_counts(model, x, th, norm, n, gens, num_classes=c0.shape[1], config=config, progress=prog(n0))
+        n_a = c[np.arange(b), c_hat]
+        p_low = lower_confidence_bound(n_a, n, alpha)
+        used, stop, looks = np.full(b, n), ["fixed"] * b, [None] * b
+    else:
+        c, used, stop, p_low, looks = _sequential_counts(
+            model, x, th, th_np, norm, gens, c_hat, c0.shape[1], n, alpha, sampling, config, prog(n0)
+        )
+        n_a = c[np.arange(b), c_hat]
     return [
         Certificate.from_bound(
             noise_for(norm).norm,
@@ -217,11 +232,41 @@ def certify(
             int(c_hat[i]),
             float(p_low[i]),
             dim=dim,
-            n=n,
+            n=int(used[i]),
             alpha=alpha,
             n_a=int(n_a[i]),
             counts0=c0[i].tolist(),
             counts=c[i].tolist(),
+            samples=int(used[i]),
+            stop=str(stop[i]),
+            **({} if looks[i] is None else {"looks": looks[i]}),
         )
-        for i in range(x.shape[0])
+        for i in range(b)
     ]
+
+
+def _sequential_counts(model, x, th, th_np, norm, gens, c_hat, classes, n, alpha, rule, config, progress):
+    """Step 2 of CERTIFY in looks (:class:`~.sequential.SequentialState`): each image draws until its
+    rule stops it. Returns the counts (B, K), samples used, stop reasons, p̲A (the best bound over the
+    looks) and each image's looks."""
+    b = x.shape[0]
+    scale = th_np.reshape(b, -1).min(1)
+    state = rule.start(b, n, alpha, norm, scale)
+    counts = np.zeros((b, classes), np.int64)
+    drawn = 0
+    while not state.done:
+        a, m = state.active, state.next_draw()
+        sub = torch.as_tensor(a, device=x.device)
+
+        def report(d, t, before=drawn):
+            if progress is not None:  # the budget is every image's full N; stopped images count as done
+                progress(before + d, b * n)
+
+        c = sample_counts(model, x[sub], th[sub], norm, m, [gens[i] for i in a], classes, config, report)
+        counts[a] += c
+        drawn += len(a) * m
+        state.look(c[np.arange(len(a)), c_hat[a]])
+        drawn += (len(a) - len(state.active)) * (n - state.looks[state.k - 1])
+    if progress is not None:
+        progress(b * n, b * n)
+    return counts, state.used, state.reason, state.best, state.history

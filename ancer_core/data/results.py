@@ -29,6 +29,7 @@ from typing import IO
 import numpy as np
 
 from ..core.protocol import MethodResult
+from ..core.sequential import STOP_REASONS
 from ..core.validation import AncerInputError
 from .records import RESUME_KEYS, describe_diff, read_settings, settings_diff, settings_path
 
@@ -38,12 +39,27 @@ COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_
 MIN_THETA_COLUMN = "min_sigma"
 EXTRA_COLUMNS = ("p_lower", "gap")
 MEMORY_COLUMNS = ("theta_of",)
+# a sequential run's (certify --sampling sequential): estimation samples drawn, and why it stopped
+# (core.sequential.STOP_REASONS); a fixed run's file has neither, as before sequential sampling existed
+SEQUENTIAL_COLUMNS = ("samples", "stop")
 HEADER = "\t".join(COLUMNS + EXTRA_COLUMNS)
+TEXT_COLUMNS = ("stop",)
 
 
-def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False) -> str:
-    """One result row; ``memory``: a memory-based run's row, with ``theta_of``."""
+def header_for(memory: bool = False, sequential: bool = False) -> str:
+    """The header of a result file: the original's columns, p̲A and the gap, then ``theta_of`` for a
+    memory-based run and ``samples``, ``stop`` for a sequential one."""
+    return "\t".join(
+        COLUMNS + EXTRA_COLUMNS + (MEMORY_COLUMNS if memory else ()) + (SEQUENTIAL_COLUMNS if sequential else ())
+    )
+
+
+def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False, sequential: bool = False) -> str:
+    """One result row; ``memory``: a memory-based run's row, with ``theta_of``; ``sequential``: with the
+    samples drawn and why the sampling stopped."""
     extra = [str(cert.extra.get("theta_of", idx))] if memory else []
+    if sequential:
+        extra += [str(cert.extra.get("samples", cert.n)), str(cert.extra.get("stop", "fixed"))]
     return "\t".join(
         [
             str(idx),
@@ -63,13 +79,14 @@ def format_row(idx: int, label: int, cert, seconds: float, memory: bool = False)
 
 class ResultWriter:
     """Append-only, resumable TSV writer. ``done`` holds the indices already in the file, ``table``
-    its rows; ``memory``: the file of a memory-based run (with ``theta_of``)."""
+    its rows; ``memory``: the file of a memory-based run (with ``theta_of``); ``sequential``: of a
+    sequential one (with ``samples`` and ``stop``)."""
 
-    def __init__(self, path: str | Path, settings: dict, memory: bool = False):
+    def __init__(self, path: str | Path, settings: dict, memory: bool = False, sequential: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.done: set[int] = set()
-        header = HEADER + "".join("\t" + c for c in MEMORY_COLUMNS) if memory else HEADER
+        header = header_for(memory, sequential)
         self.table = None
         if self.path.is_file() and self.path.stat().st_size:
             self.table = read_results(self.path, repair=True)
@@ -77,8 +94,8 @@ class ResultWriter:
                 if len(self.table):
                     raise AncerInputError(
                         f"{self.path} has the columns {list(self.table.columns)}, not those of this run "
-                        f"({header.split()}): a memory-based run and a plain one never share a file; choose "
-                        "another --out"
+                        f"({header.split()}): memory-based and plain runs, sequential and fixed sampling, never "
+                        "share a file; choose another --out"
                     )
                 self.path.write_text(header + "\n")  # no row yet: this run's header
                 self.table = read_results(self.path)
@@ -177,7 +194,10 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     cols = {}
     for j, name in enumerate(header):
         vals = [r[j] for r in rows]
-        kind = int if name in ("idx", "label", "predict", "correct", "theta_of") else float
+        if name in TEXT_COLUMNS:
+            cols[name] = np.array(vals, dtype=object)
+            continue
+        kind = int if name in ("idx", "label", "predict", "correct", "theta_of", "samples") else float
         try:
             cols[name] = np.array([kind(v) for v in vals], dtype=np.int64 if kind is int else np.float64)
         except ValueError:
@@ -217,6 +237,10 @@ def check_rows(t: Table, path) -> None:
         p = t["p_lower"]
         if ((p < 0) | (p > 1)).any() or (np.isnan(p) & ("theta_of" not in t.columns)).any():
             problems.append("a p_lower outside [0, 1]")
+    if "samples" in t.columns and (t["samples"] < 1).any():
+        problems.append("a samples count below 1")
+    if "stop" in t.columns and not np.isin(t["stop"], list(STOP_REASONS)).all():
+        problems.append(f"a stop reason that is not one of {', '.join(STOP_REASONS)}")
     if problems:
         raise AncerInputError(
             f"{path}: rows that cannot be certificates — {'; '.join(problems)}; regenerate the file with "
@@ -356,6 +380,8 @@ def export_results(results: dict[str, MethodResult], meta: dict) -> tuple[str, b
                 "shape": list(th.shape),
             },
             "n_a": c.extra.get("n_a"),
+            "samples": c.extra.get("samples", c.n),
+            "stop": c.extra.get("stop", "fixed"),
         }
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)

@@ -1,0 +1,171 @@
+"""Sequential against fixed CERTIFY on the shipped grid's images, paired on the same noise draws.
+
+    python scripts/measure_sequential.py record [--models NAME …] [--images 40] [--threads 1]
+    python scripts/measure_sequential.py report [--tolerances 0.01,0.03,0.1]
+
+``record`` draws, for each model and method of the shipped grid (``results/<model>/``), the selection
+samples and then the estimation samples of every image look by look (the looks of
+``SequentialRule``: 128, 256, … up to N), with the θ the grid certified (fixed σ; Isotropic DD's from its
+``min_sigma`` column; ANCER's from ``ancer-thetas/``) and the grid's network (int8 where it was made so),
+the per-image seeds of ``certify``. It keeps each image's hits at each look in
+``results/remedies/sequential/<model>.<method>.npz`` (resumable: one file a model and method).
+
+``report`` replays every rule on those draws: a sequential run with the same seed draws exactly the
+first looks of these samples (each image's noise comes from its own generator, chunked at the looks), so
+fixed sampling (all N, α) and each rule are compared on the *same* draws. It prints, per model and
+method, the samples used, ACR and certified accuracy at each radius, for fixed sampling, the abstain-only
+rule, the radius rule at each tolerance and the table mode (radii of ``analyze``); the wall time is
+that of the samples (the recording's seconds per sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import ancer_core as ac
+from ancer_core.core.precision import certify_config
+from ancer_core.core.sequential import SequentialRule
+from ancer_core.core.smoothing import make_generators, sample_counts
+from ancer_core.core.stats import lower_confidence_bound
+from ancer_core.data import read_results
+from ancer_core.data.thetas import load_theta
+from ancer_core.models import load_int8
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "remedies" / "sequential"
+MODELS = [
+    "small-gaussian-0.12",
+    "small-gaussian-0.25",
+    "small-gaussian-0.50",
+    "small-gaussian-1.00",
+    "small-uniform-0.25",
+    "small-uniform-0.50",
+    "small-uniform-1.00",
+]
+METHODS = ("fixed", "isotropic-dd", "ancer")
+RADII = {"l2": (0.0, 0.25, 0.5, 0.75, 1.0), "l1": (0.0, 0.25, 0.5, 0.75, 1.0)}
+
+
+def record(models, images: int, threads: int) -> None:
+    torch.set_num_threads(threads)
+    OUT.mkdir(parents=True, exist_ok=True)
+    x_all, y_all = ac.load_cifar10("test")
+    for name in models:
+        grid = ROOT / "results" / name
+        for method in METHODS:
+            path = OUT / f"{name}.{method}.npz"
+            if path.is_file():
+                continue
+            meta = json.loads((grid / f"{method}.tsv.json").read_text())
+            table = read_results(grid / f"{method}.tsv")
+            idx = table["idx"][:images]
+            net = load_int8(name) if meta.get("precision") == "int8" else ac.load_model(name)
+            cfg = certify_config(meta.get("precision", "fp32"))
+            if method == "fixed":
+                theta = torch.full((len(idx),), float(meta["theta0"]))
+            elif method == "isotropic-dd":
+                theta = torch.as_tensor(table["min_sigma"][:images], dtype=torch.float32)
+            else:
+                theta = torch.from_numpy(np.stack([load_theta(grid / "ancer-thetas", int(i)) for i in idx]))
+            s, n0, n, seed = meta["settings"], meta["N0"], meta["N"], meta["seed"]
+            looks = SequentialRule().looks(n)
+            x = x_all[idx]
+            gens = make_generators(seed, [int(i) for i in idx], "cpu")
+            t0 = time.perf_counter()
+            c0 = sample_counts(net, x, theta, meta["norm"], n0, gens, config=cfg)
+            c_hat = c0.argmax(1)
+            hits, prev = [], 0
+            for k in looks:
+                c = sample_counts(net, x, theta, meta["norm"], k - prev, gens, c0.shape[1], cfg)
+                hits.append(c[np.arange(len(idx)), c_hat])
+                prev = k
+            seconds = time.perf_counter() - t0
+            th = theta.reshape(len(idx), -1).double().numpy()
+            np.savez(
+                path,
+                idx=idx,
+                label=y_all[idx].numpy(),
+                c_hat=c_hat,
+                hits=np.stack(hits, 1),
+                looks=np.array(looks),
+                min_theta=th.min(1),
+                log_gm_theta=np.log(th).mean(1),
+                seconds_per_sample=seconds / (len(idx) * (n0 + n)),
+                alpha=meta["alpha"],
+                norm=meta["norm"],
+                n0=n0,
+                settings=json.dumps(s),
+            )
+            print(f"{name} {method}: {len(idx)} images in {seconds:.0f} s", flush=True)
+
+
+def replay(d, rule: SequentialRule | None) -> dict:
+    """Certificates of one recorded file under ``rule`` (None: fixed sampling at N): per image the
+    samples drawn, the radius, the proxy radius, correct."""
+    hits, looks, alpha, norm = d["hits"], [int(v) for v in d["looks"]], float(d["alpha"]), str(d["norm"])
+    b, n = len(d["idx"]), looks[-1]
+    if rule is None:
+        p_low, used = lower_confidence_bound(hits.sum(1), n, alpha), np.full(b, n)
+    else:
+        state = rule.start(b, n, alpha, norm, d["min_theta"], record=False)
+        while not state.done:
+            state.look(hits[state.active, state.k])
+        p_low, used = state.best, state.used
+    gap = ac.noise_for(norm).gap(p_low)
+    correct = (p_low > 0.5) & (d["c_hat"] == d["label"])
+    return {
+        "samples": used,
+        "radius": np.where(correct, gap * d["min_theta"], 0.0),
+        "proxy": np.where(correct, gap * np.exp(d["log_gm_theta"]), 0.0),
+        "correct": correct,
+        "seconds": used * float(d["seconds_per_sample"]),
+    }
+
+
+def report(tolerances) -> str:
+    rules = {"fixed": None, "sequential, abstain only": SequentialRule(tolerance=None)}
+    rules |= {f"sequential, tolerance {t:g}": SequentialRule(tolerance=t) for t in tolerances}
+    lines = []
+    for path in sorted(OUT.glob("*.npz")):
+        d = np.load(path)
+        radii = RADII[str(d["norm"])]
+        table_rule = SequentialRule(radii=radii)
+        rows = rules | {"table mode (radii " + ", ".join(f"{r:g}" for r in radii) + ")": table_rule}
+        base = replay(d, None)
+        lines.append(f"\n{path.stem} ({len(d['idx'])} images, {str(d['norm'])}, N = {int(d['looks'][-1])})")
+        lines.append("rule | samples (mean) | fewer | ACR | Δ ACR | " + " | ".join(f"@{r:g}" for r in radii))
+        for label, rule in rows.items():
+            r = replay(d, rule)
+            cert = [100 * np.mean(r["correct"] & (r["radius"] >= t)) for t in radii]
+            lines.append(
+                f"{label} | {r['samples'].mean():.0f} | {base['samples'].mean() / r['samples'].mean():.2f}× | "
+                f"{r['radius'].mean():.3f} | {r['radius'].mean() - base['radius'].mean():+.3f} | "
+                + " | ".join(f"{c:.0f}" for c in cert)
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="step", required=True)
+    r = sub.add_parser("record")
+    r.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
+    r.add_argument("--images", type=int, default=40)
+    r.add_argument("--threads", type=int, default=1)
+    q = sub.add_parser("report")
+    q.add_argument("--tolerances", default="0.01,0.03,0.1")
+    a = p.parse_args()
+    if a.step == "record":
+        record(a.models, a.images, a.threads)
+    else:
+        print(report([float(t) for t in a.tolerances.split(",")]))
+
+
+if __name__ == "__main__":
+    main()
