@@ -391,3 +391,18 @@ def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fres
     assert second == first
     resources.job_board.clear()  # a fresh board: the same run computed again gives the same certificates
     assert run(session()) == first
+
+
+def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain():
+    """Image 0 abstains with fixed σ on small-gaussian-1.00 (results/small-gaussian-1.00/fixed.tsv)."""
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"model": "small-gaussian-1.00", "image": "0", "sampling": "sequential"})
+    at.run()
+    assert at.selectbox(key="sampling").value == "sequential"
+    _run_tiny(at)
+    table = _certificates(at)
+    assert {"samples", "stopped"} <= set(table.columns)
+    assert all(s.endswith("of 32") for s in table["samples"])
+    said = [m.value for m in at.info]
+    assert any("fixed abstains." in m and "p̂A =" in m and "½" in m for m in said), said
+    assert at.query_params["sampling"] in ("sequential", ["sequential"])

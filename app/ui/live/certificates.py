@@ -40,6 +40,8 @@ def certificates_table(res: Run) -> None:
                 if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume)
                 else float("nan"),
                 "⊇ isotropic DD?": "yes" if c.is_superset_of(iso_cert) else "no",
+                "samples": f"{c.extra.get('samples', c.n):,} of {s.n:,}",
+                "stopped": STOP_WORDS.get(c.extra.get("stop", "fixed"), "?"),
                 "time (s)": r.seconds,
             }
         )
@@ -60,9 +62,51 @@ def certificates_table(res: Run) -> None:
         f"{unit} ball inside the region, min θ · gap (pixel units, images in [0, 1]). **proxy radius**: gap · "
         "geometric mean of θ, the n-th root of the region's volume up to a constant (§5). **log-volume ratio**: "
         "ln(volume / Isotropic DD's volume) in 3,072 dimensions. **⊇ isotropic DD?**: does the region contain "
-        "Isotropic DD's (Definition 1, exact test)? **time**: optimization + CERTIFY; ANCER's excludes the "
-        "Isotropic DD stage it starts from."
+        "Isotropic DD's (Definition 1, exact test)? **samples**: estimation samples CERTIFY drew of its N. "
+        "**stopped**: why it drew no more (sequential sampling stops early; fixed always draws N). **time**: "
+        "optimization + CERTIFY; ANCER's excludes the Isotropic DD stage it starts from."
     )
+    for m, r in results.items():
+        why = abstain_words(m, r.certificates[0], s.alpha)
+        if why:
+            st.info(why, icon="🤷")
+
+
+# the table's "stopped" column (core.sequential.STOP_REASONS in a few words)
+STOP_WORDS = {
+    "fixed": "fixed N",
+    "N": "drew all N",
+    "abstain": "early: abstain",
+    "tolerance": "early: radius within tolerance",
+    "radii": "early: radii decided",
+}
+
+
+def abstain_words(method: str, c: ac.Certificate, alpha: float) -> str | None:
+    """Why ``method``'s certificate abstains, for a student: the top class's share of the noisy votes, its
+    lower bound against ½, and about how many samples that share would need to certify at this α."""
+    if not c.abstained or "n_a" not in c.extra or not c.n:
+        return None
+    n, n_a = int(c.extra.get("samples", c.n)), int(c.extra["n_a"])
+    p_hat, name = n_a / n, ac.CLASSES[int(np.argmax(c.extra["counts0"]))] if c.extra.get("counts0") else "?"
+    head = (
+        f"**{method} abstains.** Of {n:,} noisy copies, {n_a:,} were called *{name}* (the class the first "
+        f"{sum(c.extra.get('counts0', [])):,} copies chose): p̂A = {p_hat:.3f}, and its lower bound p̲A = "
+        f"{c.p_lower:.3f} (holding with probability ≥ 1 − α, α = {alpha:g}) is not above ½. A certificate needs "
+        "p̲A > ½: then the class wins a majority of the noise for certain, and Φ⁻¹(p̲A) is how far that lasts."
+    )
+    need = float(ac.core.samples_to_certify(p_hat, alpha))
+    if p_hat <= 0.5:
+        return head + (
+            " Here *no* number of samples would do: the top class is not a majority of the noisy votes "
+            "(p̂A ≤ ½). The noise is too strong for this image — a smaller σ, or a model trained at this σ, may help."
+        )
+    if np.isfinite(need):
+        return head + (
+            f" If p̂A = {p_hat:.3f} held, about {need:,.0f} samples would certify at this α "
+            f"({need / n:,.1f}× the {n:,} drawn), and the radius would be small: the top class only just wins the noise."
+        )
+    return head + " p̂A is so close to ½ that no practical number of samples would certify it."
 
 
 def export(res: Run) -> None:

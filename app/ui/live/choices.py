@@ -21,6 +21,9 @@ BOUNDS = (ac.OBJECTIVE_BOUND, 1.5, 2.0, 3.0, 4.0, None)  # θ ≤ this × the in
 BOUND_KEY = "theta_bound"
 
 
+SAMPLING_LABELS = {"fixed": "fixed: all N samples", "sequential": "sequential: stop when the answer is known"}
+
+
 def _bound_label(b) -> str:
     if b == ac.OBJECTIVE_BOUND:
         return f"the objective's own (anchored: {ac.DEFAULT_THETA_MAX_RATIO:g} × the initial θ; the paper's: none)"
@@ -72,6 +75,7 @@ def init_from_url(n_images: int) -> None:
     st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
     st.session_state.setdefault("url_model", qp.get("model"))
     st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
+    st.session_state.setdefault("sampling", "sequential" if qp.get("sampling") == "sequential" else "fixed")
 
 
 def model_choice(cards: dict, norm: str) -> tuple[str, float]:
@@ -182,6 +186,25 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         iso_solver = st.selectbox(
             "Isotropic DD solver", ac.ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver"
         )
+        sampling = st.selectbox(
+            "CERTIFY's sampling",
+            ac.core.SAMPLINGS,
+            format_func=SAMPLING_LABELS.get,
+            key="sampling",
+            help="Fixed draws all N estimation samples (Cohen et al.). Sequential draws them in looks (128, 256, … "
+            "up to N) and stops once the answer is known: to abstain when the top class is confidently no "
+            "majority, or when more samples could add less than the tolerance to the radius. Each certificate "
+            "still holds with probability ≥ 1 − α: the early looks get a share of α (docs/certify.md).",
+        )
+        tolerance = st.number_input(
+            "tolerance (sequential: relative radius gain not worth more samples)",
+            0.0,
+            1.0,
+            base.tolerance,
+            format="%.3f",
+            key=f"tolerance-{k}",
+            disabled=sampling == "fixed",
+        )
         seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     try:
         settings = ac.preset(
@@ -197,6 +220,8 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             objective=objective,
             theta_max_ratio=bound,
             iso_solver=iso_solver,
+            sampling=sampling,
+            tolerance=float(tolerance),
         )
         return settings, None, seed, precision, optimizer_precision
     except AncerInputError as e:
@@ -244,7 +269,8 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             "N0 = 100, N = 100,000, α = 0.001.",
         )
         if display.presenter():  # fewer controls on screen: the preset as it is
-            settings, settings_error, seed = ac.PRESETS[preset], None, int(st.session_state.get("seed", 0))
+            settings = ac.preset(preset, sampling=st.session_state.get("sampling", "fixed"))
+            settings_error, seed = None, int(st.session_state.get("seed", 0))
             precision = precision_choice(model_name)
             optimizer_precision = optimizer_precision_choice(precision)
         else:
@@ -253,6 +279,10 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         st.query_params.update(
             {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
         )
+        if settings is not None and settings.sampling == "sequential":  # a shared link keeps it
+            st.query_params["sampling"] = "sequential"
+        elif "sampling" in st.query_params:
+            del st.query_params["sampling"]
     return Choice(
         source,
         idx,

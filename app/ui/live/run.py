@@ -56,6 +56,7 @@ def show_estimate(where, c: Choice) -> None:
     where.caption(
         f"This run: {work['forward']:,} noisy images through the network without gradients (the three "
         f"CERTIFY calls in {precision}"
+        + (", at most: sequential sampling stops each as soon as it can" if settings.sampling == "sequential" else "")
         + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
         + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
         f"**{resources.duration(_seconds(work, rate))}** of computation on this device (a rough estimate from its "
