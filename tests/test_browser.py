@@ -265,6 +265,22 @@ def test_presenter_mode_in_chromium(server, browser, shots):
     _full_page(browser, shots / "live-presenter.png")
 
 
+def test_an_abstain_explained_with_sequential_sampling_in_chromium(server, browser, shots):
+    """Image 0 abstains with fixed σ on small-gaussian-1.00 (its shipped grid row): the page says why."""
+    browser.set_window_size(1500, 2200)
+    browser.get(f"{server}/?image=0&preset=quick&norm=l2&model=small-gaussian-1.00&sampling=sequential")
+    _find_button(browser, "Run fixed", 90).click()
+    _wait_text(browser, "Why it abstains.", 300)
+    _wait_css(browser, '[data-testid="stTable"]', 60)
+    _no_exception(browser)
+    text = browser.find_element("tag name", "body").text
+    assert "samples" in text and "stopped" in text and "early: abstain" in text
+    table = browser.find_element("css selector", '[data-testid="stTable"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", table)
+    time.sleep(1)
+    browser.save_screenshot(str(shots / "live-abstain-sequential.png"))
+
+
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
 def test_teaching_pages_render_in_chromium(server, browser, shots, page):
     browser.set_window_size(1500, 2200)

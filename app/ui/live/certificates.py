@@ -66,10 +66,15 @@ def certificates_table(res: Run) -> None:
         "**stopped**: why it drew no more (sequential sampling stops early; fixed always draws N). **time**: "
         "optimization + CERTIFY; ANCER's excludes the Isotropic DD stage it starts from."
     )
-    for m, r in results.items():
-        why = abstain_words(m, r.certificates[0], s.alpha)
-        if why:
-            st.info(why, icon="🤷")
+    lines = [w for m, r in results.items() if (w := abstain_words(m, r.certificates[0], s.alpha))]
+    gap_formula = "Φ⁻¹(p̲A)" if res.noise.p == 2 else "2(p̲A − ½)"
+    if lines:
+        st.info(
+            "**Why it abstains.** A certificate needs p̲A > ½, a lower bound on the top class's share of the noise "
+            f"that holds with probability ≥ 1 − α (α = {s.alpha:g}): then that class wins the noise for certain, "
+            f"and the gap {gap_formula} says how far the win lasts.\n\n" + "\n".join(f"- {w}" for w in lines),
+            icon="🤷",
+        )
 
 
 # the table's "stopped" column (core.sequential.STOP_REASONS in a few words)
@@ -83,28 +88,27 @@ STOP_WORDS = {
 
 
 def abstain_words(method: str, c: ac.Certificate, alpha: float) -> str | None:
-    """Why ``method``'s certificate abstains, for a student: the top class's share of the noisy votes, its
-    lower bound against ½, and about how many samples that share would need to certify at this α."""
+    """Why ``method``'s certificate abstains, in one line for a student: the top class's share of the noisy
+    votes, its lower bound against ½, and about how many samples that share would need to certify at α."""
     if not c.abstained or "n_a" not in c.extra or not c.n:
         return None
     n, n_a = int(c.extra.get("samples", c.n)), int(c.extra["n_a"])
-    p_hat, name = n_a / n, ac.CLASSES[int(np.argmax(c.extra["counts0"]))] if c.extra.get("counts0") else "?"
+    counts0 = c.extra.get("counts0") or []
+    p_hat, name = n_a / n, ac.CLASSES[int(np.argmax(counts0))] if counts0 else "the top class"
     head = (
-        f"**{method} abstains.** Of {n:,} noisy copies, {n_a:,} were called *{name}* (the class the first "
-        f"{sum(c.extra.get('counts0', [])):,} copies chose): p̂A = {p_hat:.3f}, and its lower bound p̲A = "
-        f"{c.p_lower:.3f} (holding with probability ≥ 1 − α, α = {alpha:g}) is not above ½. A certificate needs "
-        "p̲A > ½: then the class wins a majority of the noise for certain, and Φ⁻¹(p̲A) is how far that lasts."
+        f"**{method}**: {n_a:,} of {n:,} noisy copies were called *{name}* (the class the first {sum(counts0):,} "
+        f"copies chose): p̂A = {p_hat:.3f}, p̲A = {c.p_lower:.3f} ≤ ½."
     )
-    need = float(ac.core.samples_to_certify(p_hat, alpha))
     if p_hat <= 0.5:
         return head + (
-            " Here *no* number of samples would do: the top class is not a majority of the noisy votes "
-            "(p̂A ≤ ½). The noise is too strong for this image — a smaller σ, or a model trained at this σ, may help."
+            " At this rate no number of samples would certify: the top class is not a majority of the noise. "
+            "The noise is too strong for this image; a smaller σ, or a model trained at this σ, may help."
         )
+    need = float(ac.core.samples_to_certify(p_hat, alpha))
     if np.isfinite(need):
         return head + (
-            f" If p̂A = {p_hat:.3f} held, about {need:,.0f} samples would certify at this α "
-            f"({need / n:,.1f}× the {n:,} drawn), and the radius would be small: the top class only just wins the noise."
+            f" If p̂A held, about {need:,.0f} samples would certify at this α ({need / n:,.1f}× the {n:,} drawn), "
+            "with a small radius: the top class only just wins the noise."
         )
     return head + " p̂A is so close to ½ that no practical number of samples would certify it."
 
