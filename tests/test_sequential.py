@@ -208,3 +208,12 @@ def test_sequential_rows_never_join_a_fixed_file(ckpt, tmp_path, capsys):
     assert "share a file" in capsys.readouterr().err
     assert certify_cli(ckpt, tmp_path / "s.tsv", "--sampling", "sequential", "--tolerance", "none") == 0
     assert json.loads((tmp_path / "s.tsv.json").read_text())["settings"]["tolerance"] is None
+
+
+def test_sequential_with_memory_and_analyze_reports_the_samples(ckpt, tmp_path, capsys):
+    out = tmp_path / "m.tsv"
+    assert certify_cli(ckpt, out, "--sampling", "sequential", "--memory") == 0
+    assert out.read_text().splitlines()[0] == HEADER + "\ttheta_of\tsamples\tstop"
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 0
+    assert "Estimation samples drawn (sequential sampling)" in capsys.readouterr().out

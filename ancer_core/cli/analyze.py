@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10
 from ..data.grid import envelope_table, load_grid, models_by_table, superset_rows
@@ -40,6 +42,11 @@ def run(args) -> int:
     print("Certified accuracy (%) at radius r (radius = min θ·gap, the largest enclosed isotropic ℓp ball);")
     print("ACR = mean radius·[correct]; ACR~ = mean proxy radius·[correct] (Tables 1/2)\n")
     print(accuracy_table(files, args.radii))
+    spent = {n: t["samples"] for n, t in files.items() if "samples" in t.columns}
+    if spent:  # sequential runs: what they drew
+        print("\nEstimation samples drawn (sequential sampling), per image: mean, median, min–max")
+        for n, s in spent.items():
+            print(f"{n[:27].ljust(28)}{s.mean():10,.0f}{np.median(s):10,.0f}{s.min():10,}–{s.max():,}")
     print("\nCertified accuracy (%) at proxy radius R~ (volume-based, §5)\n")
     head = "method".ljust(28) + "".join(f"{r:>8g}" for r in args.radii)
     print(head + "\n" + "-" * len(head))
