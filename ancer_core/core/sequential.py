@@ -17,7 +17,9 @@ Two ways to stop early besides abstaining (``SequentialRule``):
   the last share ``early_share`` of α; the last look gets the rest (1 − share, close to fixed CERTIFY's).
 * **radii** (table mode): for each radius rⱼ of a certified-accuracy table, decide whether the
   certificate reaches it — yes once the certified radius ≥ rⱼ, no once the upper bound's radius < rⱼ —
-  and stop when every radius is decided. The α is split evenly over the looks (by default).
+  and stop when every radius is decided. The looks before the last share half of α (by default; an even
+  split over the looks left images near a threshold that ran to N short of fixed sampling's bound more
+  often, docs/performance.md).
 
 Both stop to abstain when the Clopper–Pearson *upper* bound on pA at level α is ≤ ½ (this p̂A would
 not certify at N, with confidence 1 − α; costs no α, see above).
@@ -48,7 +50,7 @@ class SequentialRule:
     """When sequential CERTIFY stops (module docstring). ``tolerance``: relative radius gain below which
     the radius rule stops (None: only the early abstain); ``radii``: decide these radii instead (table
     mode); ``early_share``: the part of α the looks before the last share (None: 0.1 for the radius rule,
-    even split for the radii, 0 when only abstaining); ``first_look``: samples at the first look (the
+    ½ for the radii, 0 when only abstaining); ``first_look``: samples at the first look (the
     looks double from there to N)."""
 
     tolerance: float | None = 0.03
@@ -88,7 +90,7 @@ class SequentialRule:
             return np.array([alpha])
         share = self.early_share
         if share is None:
-            share = {"abstain": 0.0, "radius": 0.1, "radii": (looks - 1) / looks}[self.mode]
+            share = {"abstain": 0.0, "radius": 0.1, "radii": 0.5}[self.mode]
         return np.array([alpha * share / (looks - 1)] * (looks - 1) + [alpha * (1 - share)])
 
     def start(
