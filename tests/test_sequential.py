@@ -83,8 +83,13 @@ def test_looks_double_to_n_and_alpha_adds_up():
 
 @pytest.mark.parametrize(
     "kwargs,msg",
-    [({"tolerance": -1}, "tolerance"), ({"radii": ()}, "radii"), ({"radii": (0.5, -1)}, "radii"),
-     ({"early_share": 1.0}, "early_share"), ({"first_look": 0}, "first_look")],
+    [
+        ({"tolerance": -1}, "tolerance"),
+        ({"radii": ()}, "radii"),
+        ({"radii": (0.5, -1)}, "radii"),
+        ({"early_share": 1.0}, "early_share"),
+        ({"first_look": 0}, "first_look"),
+    ],
 )
 def test_bad_rules_are_refused(kwargs, msg):
     with pytest.raises(ac.AncerInputError, match=msg):

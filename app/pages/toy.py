@@ -2,13 +2,15 @@
 
 The outline of the page; its parts are in ``ui.toy``: the sidebar (data set and classifier), your own
 data (drawn), the point to certify, the optimal regions of both noises, the objective over the
-(θ1, θ2) plane with ANCER's path, rotated ellipses, and what smoothing does to the classifier.
+(θ1, θ2) plane with ANCER's path, rotated ellipses, what smoothing does to the classifier, and — in
+``ui.toy.input_dependent`` — what a per-input θ costs: contradicting certificates, memory, and a
+certified selector.
 """
 
 from __future__ import annotations
 
 import streamlit as st
-from ui.toy import choices, sections
+from ui.toy import choices, input_dependent, sections
 from ui.toy.drawing import drawing
 
 from ancer_core import teaching as T
@@ -39,6 +41,9 @@ def main() -> None:
     noise, theta = sections.objective_plane(c, model, pl, x1, x2, rotation)
     sections.rotations(model, noise, x1, x2, pl[noise.norm][0]["cls"])
     sections.what_smoothing_does(model, data, f1, noise, theta, x1, x2, rotation)
+    regions = input_dependent.overlapping_certificates(c.name, c.noise, c.hidden, f1)
+    input_dependent.memory_step_by_step(regions, c.name, f1)
+    input_dependent.certified_selector(c.name, c.noise, c.hidden, f1, regions)
 
 
 main()

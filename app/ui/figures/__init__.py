@@ -10,7 +10,14 @@ from .charts import (
     votes_figure,
 )
 from .images import image_figure, image_strip_figure, perturbation_figure, rgb, theta_map_figure, theta_maps_figure
-from .planes import drawing_figure, landscape_figure, objective_plane_figure, region_slice_figure, toy_regions_figure
+from .planes import (
+    drawing_figure,
+    landscape_figure,
+    objective_plane_figure,
+    region_slice_figure,
+    toy_overlap_figure,
+    toy_regions_figure,
+)
 from .playback import Frame, playback_figure
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "for_projector",
     "region_slice_figure",
     "toy_regions_figure",
+    "toy_overlap_figure",
     "objective_plane_figure",
     "drawing_figure",
     "landscape_figure",

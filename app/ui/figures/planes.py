@@ -264,3 +264,86 @@ def landscape_figure(
     fig.update_yaxes(title_text=ylabel, range=[coords[0], coords[-1]], scaleanchor="x")
     fig.update_layout(height=460, margin=dict(l=50, r=10, t=30, b=50), legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def toy_overlap_figure(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    f1: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    outlines: list[dict],
+    marks: list[dict],
+    pickable: np.ndarray | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """The toy plane with many certified regions: the landscape f¹, the data, each outline (dict: ``name``,
+    ``points`` (m, 2), ``color``, optional ``width``, ``dash``, ``legend``) and marked points (dict: ``name``,
+    ``x``, ``y``, ``symbol``, ``color``); ``pickable``: points (k, 2) a click selects (Streamlit selection
+    events fire on markers only)."""
+    fig = go.Figure(
+        go.Heatmap(
+            x=xs,
+            y=ys,
+            z=f1,
+            colorscale="RdBu",
+            zmin=0,
+            zmax=1,
+            opacity=0.55,
+            showscale=False,
+            hovertemplate="f¹=%{z:.3f}<extra></extra>",
+        )
+    )
+    for trace in _toy_points(X, y, 4, hoverinfo="skip"):
+        fig.add_trace(trace)
+    for o in outlines:
+        fig.add_trace(
+            go.Scatter(
+                x=o["points"][:, 0],
+                y=o["points"][:, 1],
+                mode="lines",
+                name=o["name"],
+                legendgroup=o.get("group", o["name"]),
+                showlegend=o.get("legend", True),
+                hoverinfo="skip",
+                line=dict(color=o["color"], width=o.get("width", 1.0), dash=o.get("dash")),
+            )
+        )
+    if pickable is not None and len(pickable):
+        fig.add_trace(
+            go.Scatter(
+                x=pickable[:, 0],
+                y=pickable[:, 1],
+                mode="markers",
+                name="points you can pick",
+                marker=dict(size=9, color="rgba(0,0,0,0)", line=dict(width=1, color="#555")),
+                customdata=np.arange(len(pickable)),
+                hovertemplate="point %{customdata} (%{x:.2f}, %{y:.2f}): click to pick<extra></extra>",
+            )
+        )
+    for m in marks:
+        fig.add_trace(
+            go.Scatter(
+                x=[m["x"]],
+                y=[m["y"]],
+                mode="markers+text" if m.get("text") else "markers",
+                text=[m.get("text", "")],
+                textposition="top center",
+                name=m["name"],
+                marker=dict(
+                    size=m.get("size", 13),
+                    symbol=m.get("symbol", "star"),
+                    color=m["color"],
+                    line=dict(width=1, color="black"),
+                ),
+            )
+        )
+    fig.update_xaxes(range=[xs[0], xs[-1]], title_text="x1", constrain="domain")
+    fig.update_yaxes(range=[ys[0], ys[-1]], title_text="x2", scaleanchor="x")
+    fig.update_layout(
+        height=height,
+        margin=dict(l=40, r=10, t=10, b=40),
+        legend=dict(orientation="h", y=-0.12),
+        clickmode="event+select",
+    )
+    return fig
