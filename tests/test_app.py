@@ -406,3 +406,19 @@ def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain
     said = [m.value for m in at.info]
     assert any("Why it abstains." in m and "**fixed**:" in m and "p̂A =" in m for m in said), said
     assert at.query_params["sampling"] in ("sequential", ["sequential"])
+
+
+def test_toy_page_shows_contradicting_certificates_memory_and_the_certified_selector():
+    at = _page("toy", 300)
+    assert not at.exception, at.exception
+    heads = [s.value for s in at.subheader]
+    assert "When every point picks its own θ: certificates that contradict each other" in heads
+    assert "Memory-based certification, step by step" in heads
+    assert "A θ that is certified itself: the smoothed selector" in heads
+    said = [w.value for w in at.warning]
+    assert any("their regions meet at z" in w and "certificate is wrong at z" in w for w in said), said
+    captions = [c.value for c in at.caption]
+    assert any("The overlap test finds **0** contradicting pairs" in c for c in captions), captions
+    assert any("the memory revises" in c for c in captions)
+    at.radio(key="dd_kind").set_value("anisotropic").run()
+    assert not at.exception, at.exception

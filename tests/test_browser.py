@@ -281,6 +281,24 @@ def test_an_abstain_explained_with_sequential_sampling_in_chromium(server, brows
     browser.save_screenshot(str(shots / "live-abstain-sequential.png"))
 
 
+def test_a_per_input_theta_on_the_toy_page_in_chromium(server, browser, shots):
+    """The three sections on a per-input θ: contradicting certificates, memory, the certified selector."""
+    browser.set_window_size(1500, 2200)
+    browser.get(f"{server}/toy")
+    _wait_text(browser, "A θ that is certified itself", 300)
+    _idle(browser, 120)
+    _no_exception(browser)
+    for name, text in (
+        ("toy-contradicting", "When every point picks its own θ"),
+        ("toy-memory", "Memory-based certification, step by step"),
+        ("toy-selector", "A θ that is certified itself"),
+    ):
+        head = browser.find_element("xpath", f"//h3[contains(., '{text}')]")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", head)
+        time.sleep(1.5)
+        browser.save_screenshot(str(shots / f"{name}.png"))
+
+
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
 def test_teaching_pages_render_in_chromium(server, browser, shots, page):
     browser.set_window_size(1500, 2200)

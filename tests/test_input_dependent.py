@@ -109,3 +109,11 @@ def test_inside_a_selector_region_the_combined_classifier_answers_its_class(radi
     )
     there = ID.certified_selector(model, inside, selector, 0.2)
     assert (there.level == s.level[live]).all() and (there.cls == s.cls[live]).all()
+
+
+def test_fixed_theta_certificates_never_contradict_each_other(radial):
+    """One smoothed classifier, one answer at every point: overlapping regions always name the same class."""
+    model, pts = radial
+    for norm in ("l2", "l1"):
+        fixed = ID.fixed_regions(model, pts, norm, 0.4)
+        assert (fixed.gap > 0).mean() > 0.5 and not ID.conflicts(fixed, min_depth=0.0)

@@ -102,6 +102,16 @@ def data_dependent_regions(
     return Regions(noise.norm, pts, theta, out_gap, out_p, cls)
 
 
+def fixed_regions(model: nn.Module, points, norm: str | Noise, theta: float, k: int = 64) -> Regions:
+    """Every point certified by the *one* smoothed classifier g_θ (its top class there): the regions of a
+    fixed σ, which never contradict each other — g_θ has one answer at every point."""
+    noise = noise_for(norm)
+    pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    p1 = class_probability(model, pts, np.full(2, float(theta)), noise, k)
+    p = np.minimum(np.maximum(p1, 1 - p1), P_CAP)
+    return Regions(noise.norm, pts, np.full((len(pts), 2), float(theta)), gap_of(noise, p), p, (p1 > 0.5).astype(int))
+
+
 def _unit_ball_nodes(noise: Noise, angles: int = 96, radii: int = 16) -> np.ndarray:
     """Points filling the unit ball of the region's norm (polar grid, the centre included)."""
     t = np.linspace(0, 2 * np.pi, angles, endpoint=False)

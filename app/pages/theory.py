@@ -50,6 +50,14 @@ def main() -> None:
         f"Even when every sample votes for c_A the bound is α^(1/N) = {alpha ** (1 / n):.6f}, which caps the "
         f"radius at σ·{GAUSSIAN.gap(alpha ** (1 / n)):.2f}."
     )
+    st.markdown(
+        "**Fewer samples, same guarantee.** CERTIFY may also draw its samples in *looks* (128, 256, … up to N) "
+        "and stop as soon as the answer is known — to abstain when the top class is clearly no majority, or when "
+        "more samples would add little to the radius. Looking more than once is only safe if α is shared between "
+        "the looks (each gets a part, the parts sum to α): re-using the full α at every look would certify "
+        "wrongly more often than α. Stopping to abstain costs nothing, since an abstention claims nothing. On "
+        "the live page: *advanced settings → CERTIFY's sampling*."
+    )
     fr = np.linspace(0.5, 1.0, 201)
     curves = {
         f"N = {m:,}": 0.25 * GAUSSIAN.gap(lower_confidence_bound(np.round(fr * m).astype(int), m, alpha))
@@ -116,6 +124,38 @@ def main() -> None:
     st.markdown(
         "ANCER enforces θᵢ ≥ θ_iso during optimization, but the gap r is re-estimated at the end, so the "
         "superset property is checked after certification (the ⊇ column on the live page, Tables 4/5)."
+    )
+
+    st.header("6. When every input picks its own θ")
+    st.markdown(
+        "A certificate is a statement about **one** smoothed classifier g_θ. With a fixed σ every certificate "
+        "describes the same g_σ, and g_σ has one answer at every point, so two certificates can never "
+        "contradict each other: if they overlap, they name the same class."
+    )
+    st.latex(r"h(x) = g_{\theta(x)}(x)\qquad	ext{(each input smoothed with its own }\theta\text{)}")
+    st.markdown(
+        "Isotropic DD and ANCER choose θ per input. The certificate at x is true of g_{θ(x)}, but a neighbour x′ "
+        "is answered by g_{θ(x′)}, another classifier. So two inputs can hold certificates that overlap and name "
+        "different classes; at a point z in both, h(z) is one class, and at least one certificate is wrong — "
+        "however many samples were drawn. Súkeník et al. (ICML 2022) show how slowly θ(x) would have to vary "
+        "for such certificates to hold. Two sound ways out:"
+    )
+    st.markdown(
+        "- **Memory** (Alfarra et al.; the ANCER paper): certify inputs in order and remember every region. A new "
+        "input inside an earlier region of another class takes that class; a new region that would meet one is "
+        "cut back. The answers become one function again. *Cost:* the answer depends on the order, and later "
+        "regions shrink — on CIFAR-10 the results explorer's *with memory* reading shows by how much.\n"
+        "- **A certified selector** (Dual Randomized Smoothing, ICLR 2026): θ is one of a few levels, chosen by a "
+        "selector that is itself smoothed with noise τ and certified: within R_σ it keeps its level. The "
+        "classifier at that level certifies R_c, and the region is the ball of radius min(R_σ, R_c). The two "
+        "statements share α (α_σ + α_c, by a union bound). *Cost:* the selector's own samples, and a radius "
+        "capped by R_σ."
+    )
+    st.page_link(
+        "pages/toy.py",
+        label="See all three on the toy plane: contradicting certificates, memory step by step, the certified "
+        "selector (Toy 2D, at the bottom)",
+        icon="🎯",
     )
 
 

@@ -39,6 +39,14 @@ def selector_regions(name: str, noise: float, hidden: int, norm: str, levels: tu
     return ID.certified_selector(model, _subsample(X), selector, tau)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def fixed_regions(name: str, noise: float, hidden: int, norm: str, levels: tuple) -> ID.Regions:
+    """The fixed-θ regions of the level with the largest mean radius over the section's points."""
+    X, _ = toy_data(name)
+    model = toy_model(name, noise, hidden)
+    return max((ID.fixed_regions(model, _subsample(X), norm, t) for t in levels), key=lambda g: g.radius.mean())
+
+
 def _outline(r: ID.Regions, i: int, **style) -> dict:
     pts = ac.teaching.region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
     cls = int(r.cls[i])
@@ -282,8 +290,10 @@ def certified_selector(name: str, noise: float, hidden: int, f1: np.ndarray, r: 
     overlaps = ID.conflicts(s, min_depth=0.0)
     outlines = _all_outlines(s, 1.2)
     display.show(figures.toy_overlap_figure(SPAN, SPAN, f1, X, y, outlines, []), key="sel_fig")
+    fixed = fixed_regions(name, noise, hidden, norm, tuple(sorted(levels)))
     rows = []
     for label, reg, n_conf in (
+        (f"fixed θ = {fixed.theta[0, 0]:g} (the best level here)", fixed, len(ID.conflicts(fixed, min_depth=0.0))),
         (
             f"data-dependent ({'anisotropic' if (r.theta[:, 0] != r.theta[:, 1]).any() else 'isotropic'})",
             r,
