@@ -30,6 +30,14 @@ def linear_model():
     return Linear2Class
 
 
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """The bad-input tests' folder of bad files (tests/badinput.py)."""
+    from badinput import make_work
+
+    return make_work(tmp_path_factory.mktemp("bad"))
+
+
 @pytest.fixture
 def fake_archive():
     """Makes a tiny JPEG archive in the shared copy's layout (train/<class>/NNNN.jpg) from shipped

@@ -48,7 +48,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         default=None,
         help="CERTIFY's estimation samples: fixed draws all N (Cohen et al.); sequential draws in looks and stops "
         "at abstain or when more samples could add less than --tolerance to the radius, same guarantee "
-        "(docs/conventions.md, "Sequential CERTIFY") (default: the preset's, fixed; sequential with --radii)",
+        "(docs/conventions.md, section Sequential CERTIFY) (default: the preset's, fixed; sequential with --radii)",
     )
     c.add_argument(
         "--tolerance",

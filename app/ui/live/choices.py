@@ -194,7 +194,8 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             help="Fixed draws all N estimation samples (Cohen et al.). Sequential draws them in looks (128, 256, … "
             "up to N) and stops once the answer is known: to abstain when the top class is confidently no "
             "majority, or when more samples could add less than the tolerance to the radius. Each certificate "
-            "still holds with probability ≥ 1 − α: the early looks get a share of α (docs/conventions.md, "Sequential CERTIFY").",
+            "still holds with probability ≥ 1 − α: the early looks get a share of α (docs/conventions.md, "
+            "section Sequential CERTIFY).",
         )
         tolerance = st.number_input(
             "tolerance (sequential: relative radius gain not worth more samples)",
