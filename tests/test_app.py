@@ -98,45 +98,6 @@ def test_gallery_class_filter_and_bad_query_parameters():
     assert at.number_input(key="image_index").value == int(pick.key[4:])
 
 
-@pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
-def test_teaching_pages_render(page):
-    at = _page(page, 180)
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    assert at.title and "ANCER" in at.title[0].value
-
-
-def test_toy_page_certifies_a_typed_point_and_searches_rotations():
-    at = _page("toy", 180)
-    at.number_input(key="toy_x1").set_value(0.0).run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert set(table["region"]) == {"isotropic", "anisotropic"}
-    assert (table["proxy radius √(θ1θ2)·gap"] > 0).all()
-    # ANCER's feasible set contains the isotropic θ, so its optimum is at least as large
-    for norm in ("l2", "l1"):
-        t = table[table["norm"] == norm].set_index("region")
-        assert (
-            t.loc["anisotropic", "proxy radius √(θ1θ2)·gap"] >= t.loc["isotropic", "proxy radius √(θ1θ2)·gap"] - 1e-12
-        )
-    next(b for b in at.button if b.label.startswith("search rotations")).click().run()
-    assert not at.exception
-    assert any("Best at" in c.value for c in at.caption)
-
-
-def test_hessian_page_computes_on_click_and_reuses_the_live_run():
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    _tiny(at).run()  # test image 0 with the default Gaussian model, as the Hessian page starts
-    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
-    at.switch_page("pages/hessian.py").run()
-    next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
-    assert not at.exception, at.exception
-    assert any("eigen-decomposition in" in c.value for c in at.caption)
-    # the live page's run on this image and model draws the regions: nothing to run again
-    assert any(c.value.startswith("Regions: from the live page's run") for c in at.caption)
-    assert not any(b.label.startswith("Run Isotropic DD and ANCER here") for b in at.button)
-
-
 def test_preset_switch_restores_values_and_the_run_time_is_estimated():
     """Regression: widgets whose defaults came from the URL were recreated on the next rerun, which
     undid the user's click (paper → quick stayed paper-sized)."""
@@ -318,28 +279,6 @@ def test_app_optimizer_precision_defaults_to_the_command_lines(monkeypatch, nati
         assert any(f"The optimizers ({cli})" in c.value for c in at.caption)
 
 
-def test_toy_page_runs_on_drawn_points_from_its_link():
-    """A set prepared beforehand opens from the toy page's link, and every section runs on it; a damaged link
-    says so instead of failing."""
-    from ancer_core import teaching as T
-
-    X = np.array([[-1, -1], [-1.2, -0.5], [-0.7, -1.3], [1, 1], [1.2, 0.6], [0.8, 1.4]])
-    code = T.encode_points(X, [0, 0, 0, 1, 1, 1])
-    for link, ok in ((code, True), (code[:-5], False)):
-        at = AppTest.from_file(APP, default_timeout=300)
-        at.query_params["points"] = link
-        at.run()
-        at.switch_page("pages/toy.py").run()
-        assert not at.exception, at.exception
-        heads = [s.value for s in at.subheader]
-        if ok:
-            assert "Your own data" in heads and "The objective over the (θ1, θ2) plane" in heads
-            assert any(c.value.startswith("6 points: 3 of class 0") for c in at.caption)
-        else:
-            assert any("damaged" in e.value for e in at.error) and "What smoothing does" not in heads
-            assert any("Place at least two points of each class" in i.value for i in at.info)
-
-
 def test_when_the_bound_binds_the_page_says_so_and_runs_the_papers_objective_beside_it():
     """Image 7 of small-gaussian-0.25: Isotropic DD's σ ends on the bound 2 σ₀, so ANCER cannot move; the
     page says so above the playback, under the θ maps and the slices, and one click runs the paper's
@@ -406,19 +345,3 @@ def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain
     said = [m.value for m in at.info]
     assert any("Why it abstains." in m and "**fixed**:" in m and "p̂A =" in m for m in said), said
     assert at.query_params["sampling"] in ("sequential", ["sequential"])
-
-
-def test_toy_page_shows_contradicting_certificates_memory_and_the_certified_selector():
-    at = _page("toy", 300)
-    assert not at.exception, at.exception
-    heads = [s.value for s in at.subheader]
-    assert "When every point picks its own θ: certificates that contradict each other" in heads
-    assert "Memory-based certification, step by step" in heads
-    assert "A θ that is certified itself: the smoothed selector" in heads
-    said = [w.value for w in at.warning]
-    assert any("their regions meet at z" in w and "certificate is wrong at z" in w for w in said), said
-    captions = [c.value for c in at.caption]
-    assert any("The overlap test finds **0** contradicting pairs" in c for c in captions), captions
-    assert any("the memory revises" in c for c in captions)
-    at.radio(key="dd_kind").set_value("anisotropic").run()
-    assert not at.exception, at.exception
