@@ -41,7 +41,23 @@ def test_frames_and_sentence_from_a_run():
         "quick", n0=8, n=32, iso_iterations=4, iso_samples=4, ancer_iterations=3, ancer_samples=4, iso_solver="gradient"
     )
     res = ac.run_all_methods(model, x, "l2", 0.25, s, indices=[0], snapshots=50)
-    run = Run(res, "test image #0", 0, x, 3, "l2", "m", 0.25, s, 0.25, 0, "quick", "fp32", 1.0, "k")
+    run = Run(
+        results=res,
+        image="test image #0",
+        idx=0,
+        x=x,
+        label=3,
+        norm="l2",
+        model="m",
+        sigma=0.25,
+        settings=s,
+        theta0=0.25,
+        seed=0,
+        preset="quick",
+        precision="fp32",
+        seconds=1.0,
+        key="k",
+    )
     frames = frames_of(run)
     assert [f.label for f in frames][:2] == ["Isotropic DD step 0/4", "Isotropic DD step 1/4"]
     assert len(frames) == 5 + 4 and frames[-1].label == "ANCER step 3/3"

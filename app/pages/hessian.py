@@ -7,7 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 import torch
-from ui import display, figures, resources
+from ui import display, figures, keys, resources
 from ui.session import last_run
 
 import ancer_core as ac
@@ -48,7 +48,7 @@ def main() -> None:
         st.header("Image and model")
         idx = int(
             st.number_input(
-                "test image index", 0, len(y_all) - 1, int(st.session_state.get("image_index", 0)), key="hess_index"
+                "test image index", 0, len(y_all) - 1, int(st.session_state.get(keys.IMAGE_INDEX, 0)), key="hess_index"
             )
         )
         names = sorted(cards, key=lambda n: abs(cards[n]["sigma"] - 0.25))

@@ -8,7 +8,7 @@ the export, the trace and the comparison of runs.
 from __future__ import annotations
 
 import streamlit as st
-from ui import display, figures, resources
+from ui import display, figures, keys, resources
 from ui.live import attack, bound, certificates, choices, images, playback, run, views
 from ui.session import last_run
 
@@ -47,7 +47,7 @@ def main() -> None:
     go = c2.button(
         "▶ Run fixed σ, Isotropic DD and ANCER",
         type="primary",
-        disabled=choice.settings_error is not None or st.session_state.get("running", False),
+        disabled=choice.settings_error is not None or st.session_state.get(keys.RUNNING, False),
     )
     go = (st.session_state.pop(bound.RUN_REQUESTED, False) and choice.settings_error is None) or go
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))

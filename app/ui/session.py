@@ -18,8 +18,8 @@ def test_image_name(idx: int) -> str:
     return f"test image #{idx}"
 
 
-@dataclass(frozen=True)
-class Run:
+@dataclass(frozen=True, kw_only=True)
+class Run:  # by keyword only: sixteen fields in a row are easy to misplace
     """One run of the three methods on one image (the last run, or any of this tab's runs)."""
 
     results: dict[str, ac.MethodResult]

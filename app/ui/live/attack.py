@@ -9,7 +9,7 @@ import streamlit as st
 
 import ancer_core as ac
 
-from .. import display, figures, resources
+from .. import display, figures, keys, resources
 from ..session import Run
 
 ATTACK_DEFAULTS = {"steps": 20, "samples": 32}
@@ -55,7 +55,7 @@ def try_to_break_it(res: Run) -> None:
     if st.button(
         f"⚔ Attack (then PREDICT with N = {s.n:,}, α = {s.alpha}, on the {res.precision} network)",
         key="atk_go",
-        disabled=st.session_state.get("running", False),
+        disabled=st.session_state.get(keys.RUNNING, False),
     ):
         model = resources.model(res.model, str(resources.device()))
         dev = resources.device()

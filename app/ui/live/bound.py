@@ -7,9 +7,8 @@ import streamlit as st
 
 import ancer_core as ac
 
-from .. import resources
+from .. import keys, resources
 from ..session import Run
-from .choices import BOUND_KEY
 
 RUN_REQUESTED = "run_requested"  # set by the button below; the page's outline runs once when it finds it
 
@@ -32,8 +31,8 @@ def note(res: Run) -> str | None:
 
 def _ask_for_paper_objective() -> None:
     # a callback runs before the widgets are made: it may set them
-    st.session_state["objective"] = "paper"
-    st.session_state[BOUND_KEY] = ac.OBJECTIVE_BOUND  # the paper's own: unbounded
+    st.session_state[keys.OBJECTIVE] = "paper"
+    st.session_state[keys.THETA_BOUND] = ac.OBJECTIVE_BOUND  # the paper's own: unbounded
     st.session_state[RUN_REQUESTED] = True
 
 

@@ -12,13 +12,12 @@ import streamlit as st
 import ancer_core as ac
 from ancer_core import AncerInputError
 
-from .. import display, resources
+from .. import display, keys, resources
 from .images import class_pool, pick
 
 NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
 CHECKPOINT = "checkpoint path…"
 BOUNDS = (ac.OBJECTIVE_BOUND, 1.5, 2.0, 3.0, 4.0, None)  # θ ≤ this × the initial θ; None: unbounded
-BOUND_KEY = "theta_bound"
 
 
 SAMPLING_LABELS = {"fixed": "fixed: all N samples", "sequential": "sequential: stop when the answer is known"}
@@ -37,7 +36,7 @@ SOLVER_LABELS = {
 SOURCES = {"test": "a CIFAR-10 test image", "own": "your own image"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Choice:
     """What the sidebar chose: the image, the noise and model, and the run's settings."""
 
@@ -70,12 +69,12 @@ def init_from_url(n_images: int) -> None:
     defaults from the URL on every rerun would recreate them (a new default is a new widget) and
     undo the user's next click."""
     qp = st.query_params
-    st.session_state.setdefault("image_index", _qp_number("image", 0, 0, n_images - 1))
+    st.session_state.setdefault(keys.IMAGE_INDEX, _qp_number("image", 0, 0, n_images - 1))
     st.session_state.setdefault("norm", qp.get("norm") if qp.get("norm") in NORM_LABEL else ac.GAUSSIAN.norm)
     st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
     st.session_state.setdefault("url_model", qp.get("model"))
     st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
-    st.session_state.setdefault("sampling", "sequential" if qp.get("sampling") == "sequential" else "fixed")
+    st.session_state.setdefault(keys.SAMPLING, "sequential" if qp.get("sampling") == "sequential" else "fixed")
 
 
 def model_choice(cards: dict, norm: str) -> tuple[str, float]:
@@ -168,7 +167,7 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             "optimizers' objective",
             list(ac.core.OBJECTIVE_WORDS),
             format_func=ac.core.OBJECTIVE_WORDS.get,
-            key="objective",
+            key=keys.OBJECTIVE,
             help="What Isotropic DD and ANCER maximise. The paper's top-2 gap may switch to a class the network "
             "answers for any input under heavy noise (an attractor class, docs/results.md); the anchored gap keeps "
             "the class the smoothed classifier answers at the initial noise. CERTIFY counts the same hard votes "
@@ -178,7 +177,7 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             "bound on θ (θ = σ for ℓ2, λ for ℓ1)",
             BOUNDS,
             format_func=_bound_label,
-            key=BOUND_KEY,
+            key=keys.THETA_BOUND,
             help="Every θ the optimizers reach stays ≤ this multiple of the initial θ. Beyond about twice its "
             "training noise every shipped network answers mostly one class whatever the image "
             "(results/attractors.json), so a larger θ certifies that class rather than the image.",
@@ -190,7 +189,7 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             "CERTIFY's sampling",
             ac.core.SAMPLINGS,
             format_func=SAMPLING_LABELS.get,
-            key="sampling",
+            key=keys.SAMPLING,
             help="Fixed draws all N estimation samples (Cohen et al.). Sequential draws them in looks (128, 256, … "
             "up to N) and stops once the answer is known: to abstain when the top class is confidently no "
             "majority, or when more samples could add less than the tolerance to the radius. Each certificate "
@@ -237,17 +236,17 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
 
         def on_class_change():  # jump to the first image of the chosen class unless the current one is in it
             pool = class_pool(y_all, st.session_state["class_filter"])
-            if st.session_state["image_index"] not in set(pool.tolist()):
-                st.session_state["image_index"] = int(pool[0])
+            if st.session_state[keys.IMAGE_INDEX] not in set(pool.tolist()):
+                st.session_state[keys.IMAGE_INDEX] = int(pool[0])
 
-        cls, pool, idx = "all", np.arange(len(y_all)), int(st.session_state["image_index"])
+        cls, pool, idx = "all", np.arange(len(y_all)), int(st.session_state[keys.IMAGE_INDEX])
         if source == "test":
             cls = st.selectbox(
                 "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
             )
             pool = class_pool(y_all, cls)
             st.button("🎲 random image", on_click=lambda: pick(np.random.default_rng().choice(pool)))
-            idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key="image_index"))
+            idx = int(st.number_input("test image index (0–9999)", 0, len(y_all) - 1, key=keys.IMAGE_INDEX))
         norm = st.radio("norm", list(NORM_LABEL), format_func=NORM_LABEL.get, key="norm")
         model_name, trained = model_choice(cards, norm)
         if st.session_state.get("sigma_for") != model_name:  # a new model starts at its training σ (or the URL's)
@@ -270,7 +269,7 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             "N0 = 100, N = 100,000, α = 0.001.",
         )
         if display.presenter():  # fewer controls on screen: the preset as it is
-            settings = ac.preset(preset, sampling=st.session_state.get("sampling", "fixed"))
+            settings = ac.preset(preset, sampling=st.session_state.get(keys.SAMPLING, "fixed"))
             settings_error, seed = None, int(st.session_state.get("seed", 0))
             precision = precision_choice(model_name)
             optimizer_precision = optimizer_precision_choice(precision)
@@ -285,17 +284,17 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         elif "sampling" in st.query_params:
             del st.query_params["sampling"]
     return Choice(
-        source,
-        idx,
-        pool,
-        cls,
-        norm,
-        model_name,
-        sigma,
-        preset,
-        settings,
-        settings_error,
-        seed,
-        precision,
-        optimizer_precision,
+        source=source,
+        idx=idx,
+        pool=pool,
+        cls=cls,
+        norm=norm,
+        model_name=model_name,
+        sigma=sigma,
+        preset=preset,
+        settings=settings,
+        settings_error=settings_error,
+        seed=seed,
+        precision=precision,
+        optimizer_precision=optimizer_precision,
     )

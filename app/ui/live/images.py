@@ -12,7 +12,7 @@ import torch
 import ancer_core as ac
 from ancer_core import AncerInputError
 
-from .. import figures, resources
+from .. import figures, keys, resources
 from ..session import test_image_name
 
 
@@ -21,7 +21,7 @@ def class_pool(y_all: np.ndarray, cls: str) -> np.ndarray:
 
 
 def pick(i: int):
-    st.session_state["image_index"] = int(i)
+    st.session_state[keys.IMAGE_INDEX] = int(i)
 
 
 def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -> None:

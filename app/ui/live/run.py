@@ -10,7 +10,7 @@ import streamlit as st
 import ancer_core as ac
 from ancer_core import AncerInputError
 
-from .. import resources
+from .. import keys, resources
 from ..jobs import QueueState
 from ..session import Run, set_last_run
 from .choices import Choice
@@ -103,7 +103,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
     session already made (or is making) with the same inputs is shared, a different one waits its turn in a
     visible queue. Stores the result in the session."""
     x = image.x
-    st.session_state["running"] = True
+    st.session_state[keys.RUNNING] = True
     try:
         model = resources.model(c.model_name, str(resources.device()))
         theta0 = ac.smoothing_theta(c.norm, c.sigma)
@@ -139,22 +139,22 @@ def run_methods(where, c: Choice, image: Image) -> None:
             )
         set_last_run(
             Run(
-                results,
-                image.name,
-                image.idx,
-                x.cpu(),
-                image.label,
-                c.norm,
-                c.model_name,
-                c.sigma,
-                c.settings,
-                theta0,
-                c.seed,
-                c.preset,
-                c.precision,
-                time.time() - t_start,
-                f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
-                c.optimizer_precision,
+                results=results,
+                image=image.name,
+                idx=image.idx,
+                x=x.cpu(),
+                label=image.label,
+                norm=c.norm,
+                model=c.model_name,
+                sigma=c.sigma,
+                settings=c.settings,
+                theta0=theta0,
+                seed=c.seed,
+                preset=c.preset,
+                precision=c.precision,
+                seconds=time.time() - t_start,
+                key=f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
+                optimizer_precision=c.optimizer_precision,
             )
         )
     except AncerInputError as e:
@@ -162,7 +162,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
     except Exception as e:  # e.g. out of memory: keep the app alive, say what happened
         st.error(f"The run failed ({type(e).__name__}: {e}). Try the Quick preset or smaller N.")
     finally:
-        st.session_state["running"] = False
+        st.session_state[keys.RUNNING] = False
 
 
 def _compute(where, c: Choice, model, x, theta0: float, index: int) -> dict:

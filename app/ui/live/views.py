@@ -9,7 +9,7 @@ import torch
 
 import ancer_core as ac
 
-from .. import display, figures, resources
+from .. import display, figures, keys, resources
 from ..session import Run
 from . import bound
 
@@ -65,7 +65,7 @@ def perturbed_images(res: Run) -> None:
     )
     if st.button(
         f"Monte Carlo check: PREDICT at x + δ with ANCER's θ (N = {s.n:,}, α = {s.alpha})",
-        disabled=st.session_state.get("running", False),
+        disabled=st.session_state.get(keys.RUNNING, False),
     ):
         with st.spinner("sampling…"), resources.job_lock():
             model = resources.model(res.model, str(resources.device()))

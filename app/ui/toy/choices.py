@@ -16,6 +16,8 @@ import torch
 import ancer_core as ac
 from ancer_core import teaching as T
 
+from .. import keys
+
 GRID = np.geomspace(0.02, 2.0, 36)
 SPAN = np.linspace(-2.8, 2.8, 121)
 NOISES = (ac.GAUSSIAN, ac.UNIFORM)
@@ -92,7 +94,7 @@ def point_ui() -> tuple[float, float, float]:
     """The point to certify (typed, or the last click on the regions figure) and the ellipse's rotation."""
     st.session_state.setdefault("toy_x1", 1.1)
     st.session_state.setdefault("toy_x2", 0.0)
-    sel = st.session_state.get("toy_click")
+    sel = st.session_state.get(keys.TOY_CLICK)
     if sel and sel.get("selection", {}).get("points"):
         p = sel["selection"]["points"][0]
         if (p.get("x"), p.get("y")) != st.session_state.get("toy_last_click"):

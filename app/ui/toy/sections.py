@@ -10,7 +10,7 @@ import torch
 import ancer_core as ac
 from ancer_core import teaching as T
 
-from .. import display, figures
+from .. import display, figures, keys
 from .choices import GRID, NOISES, SPAN, ToyChoice, ancer_path, rotation_for
 
 
@@ -33,7 +33,7 @@ def optimal_regions(pl: dict, data, f1: np.ndarray, x1: float, x2: float, rotati
     )
     display.show(
         figures.toy_regions_figure(SPAN, SPAN, f1, X, y, (x1, x2), panels),
-        key="toy_click",
+        key=keys.TOY_CLICK,
         on_select="rerun",
         selection_mode="points",
     )
