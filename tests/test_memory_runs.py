@@ -89,7 +89,7 @@ def test_memory_file_refuses_a_plain_run_and_back(constructed, tmp_path, capsys)
     out = tmp_path / "r.tsv"
     assert certify(out, thetas, "0:2", memory=True) == 0
     assert certify(out, thetas, "0:3", memory=False) == 2
-    assert "memory-based run and a plain one never share a file" in capsys.readouterr().err
+    assert "memory-based and plain runs, sequential and fixed sampling, never share a file" in capsys.readouterr().err
 
 
 def test_replay_equals_certify_with_memory(constructed, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,15 @@ import torch
 from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
+from ..core.protocol import certify_method
 from ..core.settings import METHODS, SAMPLINGS
-from ..core.smoothing import certify
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
 from ..data.results import ResultWriter, accuracy_table, format_row, read_results
 from ..data.thetas import load_theta
 from . import distributed
-from .common import PRESET_VALUE, Job, add_image_options, announce_estimate, job_record, optimize_images, setup
+from .common import PRESET_VALUE, Job, add_image_options, announce_estimate, job_record, setup
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -106,7 +105,7 @@ def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
     return torch.from_numpy(np.stack([load_theta(folder, i) for i in part])).float()
 
 
-def _check_thetas(args, model_name: str) -> dict | None:
+def _check_thetas(args, model_name: str) -> dict | None:  # before setup: the flags as given
     """The settings of the `optimize` run behind --thetas; refuses θ made for another model, norm,
     method, σ or uniform convention (the rows would describe θ that is not what they used)."""
     path = Path(args.thetas) / "settings.json"
@@ -134,19 +133,19 @@ def _check_thetas(args, model_name: str) -> dict | None:
     return made
 
 
-def _restore_memory(memory: CertificationMemory, args, job: Job, table) -> None:
+def _restore_memory(memory: CertificationMemory, job: Job, thetas: str | None, table) -> None:
     """Rebuild the memory of an interrupted run from its rows, in the order they were written: each
     row's region is centred at its image, with the θ of the image named in ``theta_of`` (its own, or
     the earlier image's whose region it was revised into), its gap and its class — the regions the
     memory held, not each image's own θ."""
-    if args.method != "fixed" and not args.thetas:
+    if job.method != "fixed" and not thetas:
         raise AncerInputError(
             "resuming a --memory run needs the θ of the finished rows: run `optimize` and pass --thetas"
         )
     rows = zip(table["idx"].tolist(), table["predict"].tolist(), table["gap"].tolist(), table["theta_of"].tolist())
     for i, pred, gap, theta_of in rows:
         if pred >= 0:
-            th = job.theta0 if args.method == "fixed" else load_theta(args.thetas, theta_of)
+            th = job.theta0 if job.method == "fixed" else load_theta(thetas, theta_of)
             memory.store(job.x[i].numpy(), th, gap, pred, theta_of)
 
 
@@ -174,7 +173,6 @@ def run(args) -> int:
         max_batch=args.batch if args.batch == "auto" else int(args.batch),
     )
     meta = job_record(
-        args,
         job,
         certify_model=job.certify_model,
         memory=args.memory,
@@ -191,65 +189,63 @@ def run(args) -> int:
     announce_estimate(job, len([i for i in job.indices if i not in done]), stages or ("fixed",))  # may refuse
     lock = OutputLock(out).acquire()
     try:
-        return _certify_all(args, job, cfg, meta, out)
+        return _certify_all(job, cfg, meta, out, final=args.out, thetas=args.thetas, memory=args.memory)
     finally:
         lock.release()
 
 
-def _certify_all(args, job: Job, cfg, meta: dict, out) -> int:
+def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | None, memory: bool) -> int:
+    """Certify this rank's images into ``out`` (its shard of ``final``), resuming; with ``thetas`` the θ of an
+    `optimize` folder, with ``memory`` through :class:`CertificationMemory`."""
     settings, device = job.settings, job.device
     rule = settings.sampling_rule()
     sequential = rule is not None
-    writer = ResultWriter(out, meta, memory=args.memory, sequential=sequential)
-    memory = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if args.memory else None
+    writer = ResultWriter(out, meta, memory=memory, sequential=sequential)
+    kept = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if memory else None
     idx = job.indices
     todo = [i for i in idx if i not in writer.done]
-    if memory is not None and writer.done:
-        _restore_memory(memory, args, job, writer.table)
-    bar = Progress(len(idx), f"certify {args.method}")
+    if kept is not None and writer.done:
+        _restore_memory(kept, job, thetas, writer.table)
+    bar = Progress(len(idx), f"certify {job.method}")
     bar.update(len(idx) - len(todo))
     try:
         for s in range(0, len(todo), job.chunk):
             part = todo[s : s + job.chunk]
             xb = job.x[part].to(device)
-            if args.method == "fixed":
-                theta = job.theta0
-            elif args.thetas:
-                theta = _load_thetas(Path(args.thetas), part).to(device)
-            else:
-                theta = optimize_images(args, job, xb, part)[args.method]
-            t0 = time.time()
-            certs = certify(
-                job.certify_model,
+            if job.channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            res = certify_method(
+                job.model,
                 xb,
-                theta,
                 job.noise,
-                settings.n0,
-                settings.n,
-                settings.alpha,
-                seed=args.seed,
+                job.method,
+                job.theta0,
+                settings,
+                theta=_load_thetas(Path(thetas), part).to(device) if thetas else None,
+                seed=job.seed,
                 indices=part,
                 config=cfg,
-                sampling=rule,
+                certify_model=job.certify_model,
+                optimizer_autocast=job.optimizer_autocast(),
             )
-            per = (time.time() - t0) / len(part)
-            for k, (i, cert) in enumerate(zip(part, certs)):
-                if memory is not None:
-                    cert = memory.admit(xb[k].cpu().numpy(), cert, key=i)
-                writer.write(format_row(i, int(job.y[i]), cert, per, memory=memory is not None, sequential=sequential))
+            per = res.stage_seconds["certify"] / len(part)
+            for k, (i, cert) in enumerate(zip(part, res.certificates)):
+                if kept is not None:
+                    cert = kept.admit(xb[k].cpu().numpy(), cert, key=i)
+                writer.write(format_row(i, int(job.y[i]), cert, per, memory=kept is not None, sequential=sequential))
             bar.update(len(idx) - len(todo) + s + len(part))
     finally:
         writer.close()
-    if memory is not None:
-        print(f"memory-based certification: {memory.revised} of {memory.size} certificates revised", file=sys.stderr)
+    if kept is not None:
+        print(f"memory-based certification: {kept.revised} of {kept.size} certificates revised", file=sys.stderr)
     if job.world_size > 1:
         distributed.barrier()
         if job.rank == 0:
-            distributed.merge(args.out, job.world_size)
+            distributed.merge(final, job.world_size)
         distributed.barrier()
-    print(f"wrote {args.out}" if job.rank == 0 else f"rank {job.rank}: shard done", file=sys.stderr)
+    print(f"wrote {final}" if job.rank == 0 else f"rank {job.rank}: shard done", file=sys.stderr)
     if settings.radii is not None and job.rank == 0:
-        print(table_mode_summary(read_results(args.out), settings))
+        print(table_mode_summary(read_results(final), settings))
     return 0
 
 

@@ -243,7 +243,7 @@ def settings_from_args(args) -> Settings:
     return preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Job:
     """A loaded image command: model, data and this rank's share of the images."""
 
@@ -260,6 +260,18 @@ class Job:
     rank: int
     world_size: int
     certify_model: torch.nn.Module  # the network CERTIFY samples: ``model``, or its int8 version
+    # what the command line chose, so that nothing after setup reads the argparse namespace
+    method: str
+    sigma: float  # --sigma, the std the run starts from (θ0 is its θ)
+    preset: str
+    seed: int
+    precision: str  # CERTIFY's network: fp32, bf16, fp16 or int8
+    optimizer_precision: str  # the optimizers' autocast (resolved: --optimizer-precision or the default)
+    channels_last: bool
+    uniform_convention: str
+
+    def optimizer_autocast(self) -> torch.dtype | None:
+        return autocast_dtype(self.optimizer_precision)
 
 
 def setup(args) -> Job:
@@ -301,7 +313,27 @@ def setup(args) -> Job:
     theta0 = float(noise.theta_from_sigma(args.sigma, args.uniform_convention))
     chunk = args.chunk or (128 if device.type == "cuda" else 16)
     return Job(
-        settings, device, name, model, noise, x, y, idx[rank::size], theta0, chunk, rank, size, certify_model or model
+        settings=settings,
+        device=device,
+        model_name=name,
+        model=model,
+        noise=noise,
+        x=x,
+        y=y,
+        indices=idx[rank::size],
+        theta0=theta0,
+        chunk=chunk,
+        rank=rank,
+        world_size=size,
+        certify_model=certify_model or model,
+        method=args.method,
+        sigma=args.sigma,
+        preset=args.preset,
+        seed=args.seed,
+        precision=args.precision,
+        optimizer_precision=optimizer_precision(args),
+        channels_last=args.channels_last,
+        uniform_convention=args.uniform_convention,
     )
 
 
@@ -338,25 +370,25 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
     return seconds
 
 
-def optimize_images(args, job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:
+def optimize_images(job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:
     """θ of each stage for the images ``part``, in the precision and layout the command asked for
     (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused)."""
-    if args.channels_last:
+    if job.channels_last:
         xb = xb.contiguous(memory_format=torch.channels_last)
     return optimize_theta_split(
         job.model,
         xb,
         job.noise,
-        args.method,
+        job.method,
         job.theta0,
         job.settings,
-        seed=args.seed,
+        seed=job.seed,
         indices=part,
-        optimizer_autocast=autocast_dtype(optimizer_precision(args)),
+        optimizer_autocast=job.optimizer_autocast(),
     )
 
 
-def job_record(args, job: Job, certify_model: torch.nn.Module | None = None, **extra) -> dict:
+def job_record(job: Job, certify_model: torch.nn.Module | None = None, **extra) -> dict:
     """The run record (:func:`~ancer_core.data.records.run_record`) of a command's job, with what only
     that command has in ``extra``."""
     return run_record(
@@ -364,20 +396,20 @@ def job_record(args, job: Job, certify_model: torch.nn.Module | None = None, **e
         model_name=job.model_name,
         model=job.model,
         norm=job.noise.norm,
-        sigma=args.sigma,
+        sigma=job.sigma,
         theta0=job.theta0,
         settings=job.settings,
-        preset=args.preset,
-        seed=args.seed,
-        precision=args.precision,
-        optimizer_precision=optimizer_precision(args),  # the setting (no optimizer runs for fixed or --thetas)
+        preset=job.preset,
+        seed=job.seed,
+        precision=job.precision,
+        optimizer_precision=job.optimizer_precision,  # the setting (no optimizer runs for fixed or --thetas)
         device=str(job.device),
         # the CPU and its instruction sets: an int8 network's kernels (and so its votes, slightly) depend on them
         hardware=hardware(job.device),
         certify_model=certify_model,
-        method=args.method,
-        uniform_convention=args.uniform_convention,
-        channels_last=args.channels_last,
+        method=job.method,
+        uniform_convention=job.uniform_convention,
+        channels_last=job.channels_last,
         world_size=job.world_size,
         **extra,
     )

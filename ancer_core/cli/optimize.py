@@ -27,7 +27,7 @@ def add_arguments(o: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     out = prepare_output(args.out, "folder")
     job = setup(args)
-    meta = job_record(args, job)
+    meta = job_record(job)
     meta_path = out / "settings.json"
     if theta_indices(out):  # every rank reads the same folder, so every rank stops here
         if not meta_path.is_file():
@@ -42,32 +42,32 @@ def run(args) -> int:
                 f"{out} holds θ made with other settings (then → now: {describe_diff(diff)}); choose another --out or "
                 "empty it"
             )
-    announce_estimate(job, sum(not theta_file(out, i).is_file() for i in job.indices), (args.method,), certify=False)
+    announce_estimate(job, sum(not theta_file(out, i).is_file() for i in job.indices), (job.method,), certify=False)
     out.mkdir(parents=True, exist_ok=True)
     lock = OutputLock(out).acquire() if job.rank == 0 else None  # ranks share the folder: rank 0 holds it
     try:
         distributed.barrier()  # all ranks have read settings.json before rank 0 rewrites it
         if job.rank == 0:
             meta_path.write_text(json.dumps(meta, indent=2))
-        _optimize_all(args, job, out)
+        _optimize_all(job, out)
     finally:
         if lock is not None:
             lock.release()
     return 0
 
 
-def _optimize_all(args, job, out: Path) -> None:
+def _optimize_all(job, out: Path) -> None:
     idx = job.indices
     todo = [i for i in idx if not theta_file(out, i).is_file()]
-    bar = Progress(len(idx), f"optimize {args.method}")
+    bar = Progress(len(idx), f"optimize {job.method}")
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), job.chunk):
         part = todo[s : s + job.chunk]
-        res = optimize_images(args, job, job.x[part].to(job.device), part)
-        theta = res[args.method].cpu().numpy().astype(np.float32)
+        res = optimize_images(job, job.x[part].to(job.device), part)
+        theta = res[job.method].cpu().numpy().astype(np.float32)
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):
-            if iso is not None and args.method == "ancer":
+            if iso is not None and job.method == "ancer":
                 save_theta(out, i, iso[k], stage="iso")
             save_theta(out, i, theta[k])
         bar.update(len(idx) - len(todo) + s + len(part))

@@ -160,6 +160,70 @@ class MethodResult:
     snapshots: dict[str, dict] = field(default_factory=dict)
 
 
+def certify_theta(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    theta,
+    norm: str | Noise,
+    settings: Settings,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    config: SamplingConfig = SamplingConfig(),
+    progress=None,
+) -> list[Certificate]:
+    """CERTIFY of ``theta`` with the run's N0, N, α and sampling (fixed or sequential): the one call every
+    method's certificates come from."""
+    return certify(
+        model,
+        x,
+        theta,
+        norm,
+        settings.n0,
+        settings.n,
+        settings.alpha,
+        seed=seed,
+        indices=indices,
+        config=config,
+        progress=progress,
+        sampling=settings.sampling_rule(),
+    )
+
+
+def certify_method(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    norm: str | Noise,
+    method: str,
+    theta0: float,
+    settings: Settings,
+    *,
+    theta: torch.Tensor | None = None,
+    seed: int = 0,
+    indices: Sequence[int],
+    config: SamplingConfig = SamplingConfig(),
+    certify_model: torch.nn.Module | None = None,
+    optimizer_autocast: torch.dtype | None = None,
+) -> MethodResult:
+    """One method's certificates for a batch of a data set run: θ as given (``theta``: θ from an `optimize`
+    folder), θ0 for fixed σ, or optimized here (:func:`optimize_theta_split`: split on out-of-memory, a
+    non-finite θ refused); then :func:`certify_theta`. ``stage_seconds`` holds the optimization's and
+    CERTIFY's wall times."""
+    t0 = _synchronized_clock(x.device)
+    times = {}
+    if theta is None and method == "fixed":
+        theta = torch.full((x.shape[0],), float(theta0), device=x.device)
+    elif theta is None:
+        theta = optimize_theta_split(
+            model, x, norm, method, theta0, settings, seed=seed, indices=indices, optimizer_autocast=optimizer_autocast
+        )[method]
+        times["optimization"] = _synchronized_clock(x.device) - t0
+    t1 = _synchronized_clock(x.device)
+    certs = certify_theta(certify_model or model, x, theta, norm, settings, seed=seed, indices=indices, config=config)
+    times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
+    return MethodResult(method, theta, certs, t2 - t0, {}, times)
+
+
 def _synchronized_clock(device: torch.device) -> float:
     """perf_counter after the device's queued work is done (CUDA runs asynchronously)."""
     if device.type == "cuda":
@@ -223,19 +287,16 @@ def run_all_methods(
         times = {"optimization": t1 - t0} if new else {}
         theta = stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
-        certs = certify(
+        certs = certify_theta(
             certify_model or model,
             x,
             theta,
             norm,
-            settings.n0,
-            settings.n,
-            settings.alpha,
+            settings,
             seed=seed,
             indices=indices,
             config=config,
             progress=prog,
-            sampling=settings.sampling_rule(),
         )
         times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}
