@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import original_style  # beside this file (Python puts a script's own folder first on the import path)
 import peer  # the authors' packages, when installed
@@ -89,12 +90,13 @@ class OptimizerSections:
         )
         d = self.device
 
-        def ours(fast: bool = False, int8: bool = False, bf16_optimizers: bool = False):
+        def ours(fast: bool = False, int8: bool = False, bf16_optimizers: bool = False, early: bool = False):
             """fast: bf16 autocast (optimizers and CERTIFY's forward passes), channels-last model and
             images, 16,000 noisy images per CERTIFY forward pass — what ``--precision bf16
             --channels-last --batch 16000`` does in the CLI. int8: CERTIFY on the int8 network,
             the optimizers in fp32 — what ``--precision int8`` does; with ``bf16_optimizers`` they
-            run in bf16 autocast — ``--precision int8 --optimizer-precision bf16``."""
+            run in bf16 autocast — ``--precision int8 --optimizer-precision bf16``. early: sequential CERTIFY
+            (tolerance 0.03) and ANCER's early stop (patience 8) — ``--sampling sequential --ancer-patience 8``."""
             model = self.cl_model if fast else self.model
             xx = x.contiguous(memory_format=torch.channels_last) if fast else x
             cfg = (
@@ -110,7 +112,7 @@ class OptimizerSections:
                     xx,
                     "l2",
                     p.sigma,
-                    st,
+                    replace(st, sampling="sequential", ancer_patience=8) if early else st,
                     config=cfg,
                     certify_model=load_int8(self.model_name) if int8 else None,
                     optimizer_autocast=torch.bfloat16 if bf16_optimizers else None,
@@ -161,6 +163,13 @@ class OptimizerSections:
             paths.insert(1, ("ours, int8 CERTIFY", lambda: ours(int8=True)))
             if native_bf16("cpu"):  # the optimizers' passes in bf16 too
                 paths.insert(2, ("ours, int8 CERTIFY + bf16 optimizers", lambda: ours(int8=True, bf16_optimizers=True)))
+                paths.insert(
+                    3,
+                    (
+                        "ours, int8 + bf16 + sequential CERTIFY + ANCER early stop",
+                        lambda: ours(int8=True, bf16_optimizers=True, early=True),
+                    ),
+                )
         if peer.load() is not None:  # the authors' packages, when installed for benchmarking
             paths.append((PEER, lambda: peer.end_to_end(self.nchw_model, x, p.sigma, st, d, k)))
         else:

@@ -124,6 +124,7 @@ def replay(d, rule: SequentialRule | None) -> dict:
         "radius": np.where(correct, gap * d["min_theta"], 0.0),
         "proxy": np.where(correct, gap * np.exp(d["log_gm_theta"]), 0.0),
         "correct": correct,
+        "abstained": p_low <= 0.5,
         "seconds": used * float(d["seconds_per_sample"]),
     }
 
@@ -151,6 +152,51 @@ def report(tolerances) -> str:
     return "\n".join(lines)
 
 
+def summary(tolerances) -> str:
+    """One Markdown row per model and method: fewer samples (×) and the change in ACR for each rule, and
+    for the table mode the largest change in certified accuracy at any of its radii (points)."""
+    rules = {"abstain only": SequentialRule(tolerance=None)} | {
+        f"tol. {t:g}": SequentialRule(tolerance=t) for t in tolerances
+    }
+    head = (
+        "| model, method | abstain | fixed: ACR, s/image | "
+        + " | ".join(f"{k}: fewer, Δ ACR" for k in rules)
+        + " | table mode: fewer, largest Δ cert. acc. |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    total = {k: [0.0, 0.0] for k in [*rules, "table"]}
+    for path in sorted(OUT.glob("*.npz")):
+        d = np.load(path)
+        radii = RADII[str(d["norm"])]
+        base = replay(d, None)
+        cells = []
+        for k, rule in rules.items():
+            r = replay(d, rule)
+            total[k][0] += base["samples"].sum()
+            total[k][1] += r["samples"].sum()
+            fewer, gained = base["samples"].mean() / r["samples"].mean(), r["radius"].mean() - base["radius"].mean()
+            cells.append(f"×{fewer:.2f}, {gained:+.3f}")
+        t = replay(d, SequentialRule(radii=radii))
+        total["table"][0] += base["samples"].sum()
+        total["table"][1] += t["samples"].sum()
+        worst = max(
+            abs(np.mean(t["correct"] & (t["radius"] >= r)) - np.mean(base["correct"] & (base["radius"] >= r)))
+            for r in radii
+        )
+        abstain, acr, secs = 100 * base["abstained"].mean(), base["radius"].mean(), base["seconds"].mean()
+        lines.append(
+            f"| {', '.join(path.stem.rsplit('.', 1))} | {abstain:.0f} % | {acr:.3f}, {secs:.2f} | "
+            + " | ".join(cells)
+            + f" | ×{base['samples'].mean() / t['samples'].mean():.2f}, {100 * worst:.1f} |"
+        )
+    lines.append(
+        "| **all** | | | "
+        + " | ".join(f"×{total[k][0] / total[k][1]:.2f}" for k in rules)
+        + f" | ×{total['table'][0] / total['table'][1]:.2f} |"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="step", required=True)
@@ -160,11 +206,13 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=1)
     q = sub.add_parser("report")
     q.add_argument("--tolerances", default="0.01,0.03,0.1")
+    q.add_argument("--markdown", action="store_true", help="one summary row per model and method")
     a = p.parse_args()
     if a.step == "record":
         record(a.models, a.images, a.threads)
     else:
-        print(report([float(t) for t in a.tolerances.split(",")]))
+        tolerances = [float(t) for t in a.tolerances.split(",")]
+        print(summary(tolerances) if a.markdown else report(tolerances))
 
 
 if __name__ == "__main__":
