@@ -31,6 +31,17 @@ def linear_model():
 
 
 @pytest.fixture(scope="module")
+def ckpt(tmp_path_factory) -> str:
+    """A randomly initialised small CNN saved as a checkpoint: the command-line tests' model."""
+    from ancer_core.models import build_model, save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "tiny.pt"
+    save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "random init, for tests"}, path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
 def work(tmp_path_factory):
     """The bad-input tests' folder of bad files (tests/badinput.py)."""
     from badinput import make_work

@@ -12,14 +12,6 @@ from ancer_core.data.results import COLUMNS, read_results
 from ancer_core.models import build_model, save_checkpoint
 
 
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "tiny.pt"
-    save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "random init, for tests"}, path)
-    return str(path)
-
-
 def run(*argv):
     return main([str(a) for a in argv])
 

@@ -19,7 +19,6 @@ from ancer_core.cli import main
 from ancer_core.core.sequential import SequentialRule, simulate, unsound_rule
 from ancer_core.core.stats import lower_confidence_bound, samples_to_certify, upper_confidence_bound
 from ancer_core.data.results import HEADER, read_results
-from ancer_core.models import build_model, save_checkpoint
 
 ALPHA, N, PATHS = 0.01, 10_000, 100_000
 LIMIT = ALPHA + 4 * np.sqrt(ALPHA * (1 - ALPHA) / PATHS)
@@ -157,14 +156,6 @@ def test_table_mode_decides_every_radius_its_certificate_reports(half_and_half):
         if c.extra["stop"] == "radii":  # each radius: reached by the certificate, or out of the upper bound's reach
             assert all(c.radius >= r or up < r for r in radii)
     assert sum(c.extra["stop"] == "radii" for c in certs) >= 2
-
-
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "tiny.pt"
-    save_checkpoint(build_model("small-cnn").eval(), "small-cnn", {"note": "random init, for tests"}, path)
-    return str(path)
 
 
 def certify_cli(ckpt, out, *extra) -> int:

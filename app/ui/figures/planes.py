@@ -31,6 +31,21 @@ def region_slice_figure(
     return fig
 
 
+def _probability_map(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, label: str, **style) -> go.Heatmap:
+    """A probability over a plane, red (0) to blue (1), as every toy and landscape figure draws it."""
+    return go.Heatmap(
+        x=xs,
+        y=ys,
+        z=z,
+        colorscale="RdBu",
+        zmin=0,
+        zmax=1,
+        colorbar=dict(title=label),
+        hovertemplate=f"{label}=%{{z:.3f}}<extra></extra>",
+        **style,
+    )
+
+
 def _toy_points(X: np.ndarray, y: np.ndarray, size: float, counts: bool = False, **kwargs) -> list[go.Scatter]:
     """The two classes' points as every toy figure draws them: class 0 black circles, class 1 white
     diamonds (``counts``: their numbers in the legend)."""
@@ -86,17 +101,7 @@ def toy_regions_figure(
     for k, title in enumerate(titles):
         r, c = k // cols + 1, k % cols + 1
         fig.add_trace(
-            go.Heatmap(
-                x=xs,
-                y=ys,
-                z=f1,
-                colorscale="RdBu",
-                zmin=0,
-                zmax=1,
-                showscale=k == 0,
-                colorbar=dict(title="f¹(x)"),
-                hovertemplate="f¹=%{z:.3f}<extra></extra>",
-            ),
+            _probability_map(xs, ys, f1, "f¹", showscale=k == 0),
             r,
             c,
         )
@@ -237,18 +242,7 @@ def landscape_figure(
     zlabel: str,
 ) -> go.Figure:
     """A landscape on a plane through x (heatmap) with region slices drawn on it."""
-    fig = go.Figure(
-        go.Heatmap(
-            x=coords,
-            y=coords,
-            z=z,
-            colorscale="RdBu",
-            zmin=0,
-            zmax=1,
-            colorbar=dict(title=zlabel),
-            hovertemplate=f"{zlabel}=%{{z:.3f}}<extra></extra>",
-        )
-    )
+    fig = go.Figure(_probability_map(coords, coords, z, zlabel))
     for name, (a, b) in curves.items():
         fig.add_trace(go.Scatter(x=a, y=b, mode="lines", name=name, line=dict(width=3, color=METHOD_COLORS.get(name))))
     fig.add_trace(
@@ -281,19 +275,7 @@ def toy_overlap_figure(
     ``points`` (m, 2), ``color``, optional ``width``, ``dash``, ``legend``) and marked points (dict: ``name``,
     ``x``, ``y``, ``symbol``, ``color``); ``pickable``: points (k, 2) a click selects (Streamlit selection
     events fire on markers only)."""
-    fig = go.Figure(
-        go.Heatmap(
-            x=xs,
-            y=ys,
-            z=f1,
-            colorscale="RdBu",
-            zmin=0,
-            zmax=1,
-            opacity=0.55,
-            showscale=False,
-            hovertemplate="f¹=%{z:.3f}<extra></extra>",
-        )
-    )
+    fig = go.Figure(_probability_map(xs, ys, f1, "f¹", opacity=0.55, showscale=False))
     for trace in _toy_points(X, y, 4, hoverinfo="skip"):
         fig.add_trace(trace)
     for o in outlines:

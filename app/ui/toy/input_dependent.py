@@ -53,6 +53,18 @@ def _outline(r: ID.Regions, i: int, **style) -> dict:
     return {"name": f"class {cls} regions", "group": f"c{cls}", "points": pts, "color": CLASS_COLORS[cls]} | style
 
 
+def _point_mark(r: ID.Regions, i: int, text: str) -> dict:
+    return {
+        "name": f"point {i}",
+        "x": r.centres[i, 0],
+        "y": r.centres[i, 1],
+        "color": "white",
+        "symbol": "circle",
+        "size": 10,
+        "text": text,
+    }
+
+
 def _all_outlines(r: ID.Regions, width: float = 0.8) -> list[dict]:
     shown, out = set(), []
     for i in np.flatnonzero(r.gap > 0):
@@ -126,24 +138,8 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
         ]
         marks = [
             {"name": "where they meet (z)", "x": z[0], "y": z[1], "color": "gold"},
-            {
-                "name": f"point {i}",
-                "x": r.centres[i, 0],
-                "y": r.centres[i, 1],
-                "color": "white",
-                "symbol": "circle",
-                "size": 10,
-                "text": str(i),
-            },
-            {
-                "name": f"point {j}",
-                "x": r.centres[j, 0],
-                "y": r.centres[j, 1],
-                "color": "white",
-                "symbol": "circle",
-                "size": 10,
-                "text": str(j),
-            },
+            _point_mark(r, i, str(i)),
+            _point_mark(r, j, str(j)),
         ]
     display.show(
         figures.toy_overlap_figure(SPAN, SPAN, f1, X, y, outlines, marks, r.centres),
@@ -217,17 +213,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
                     "width": 3,
                 }
             )
-        marks.append(
-            {
-                "name": f"point {i}",
-                "x": r.centres[i, 0],
-                "y": r.centres[i, 1],
-                "color": "white",
-                "symbol": "circle",
-                "size": 10,
-                "text": f"{s['step'] + 1}",
-            }
-        )
+        marks.append(_point_mark(r, i, f"{s['step'] + 1}"))
     display.show(figures.toy_overlap_figure(SPAN, SPAN, f1, X, y, outlines, marks), key="mem_fig")
     words = {
         "kept": "kept as certified",
