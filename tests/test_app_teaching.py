@@ -95,3 +95,16 @@ def test_toy_page_shows_contradicting_certificates_memory_and_the_certified_sele
     assert any("the memory revises" in c for c in captions)
     at.radio(key="dd_kind").set_value("anisotropic").run()
     assert not at.exception, at.exception
+
+
+def test_toy_memory_steps_through_the_picked_points_in_order():
+    """The points a student clicked (kept in the session, in order) are certified in that order."""
+    at = _page("toy", 300)
+    at.session_state["toy_picks"] = [20, 3, 35]
+    at.run()
+    assert not at.exception, at.exception
+    steps = at.dataframe[-2].value  # the memory's table (the selector's comparison is the last)
+    assert list(steps["point"]) == [20, 3, 35] and list(steps["step"]) == [1, 2, 3]
+    assert any(c.value.startswith("Order: your picks.") for c in at.caption)
+    said = [m.value.lower() for m in list(at.info) + list(at.warning)]
+    assert any("points 3 and 35" in m for m in said), said  # the last two picks, tested as a pair
