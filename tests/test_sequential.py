@@ -101,6 +101,8 @@ def test_bounds_match_the_beta_quantiles():
     assert np.allclose(lower_confidence_bound(n_a, n, a), np.where(n_a == 0, 0.0, beta.ppf(a, n_a, n - n_a + 1)))
     many = np.random.default_rng(0).integers(0, n + 1, 500)  # the per-distinct-count path
     assert np.allclose(lower_confidence_bound(many, n, a), np.nan_to_num(beta.ppf(a, many, n - many + 1)))
+    sizes = np.random.default_rng(1).integers(n, 5 * n, many.size)  # one n per count: no sharing across counts
+    assert np.allclose(lower_confidence_bound(many, sizes, a), np.nan_to_num(beta.ppf(a, many, sizes - many + 1)))
 
 
 def test_samples_to_certify_is_the_smallest_n_found_by_brute_force():

@@ -20,7 +20,7 @@ def lower_confidence_bound(n_a, n: int, alpha: float) -> np.ndarray:
     from statsmodels.stats.proportion import proportion_confint
 
     check_alpha(alpha)
-    return _per_distinct(lambda k: proportion_confint(k, n, alpha=2 * alpha, method="beta")[0], n_a, 0.0)
+    return _per_distinct(lambda k: proportion_confint(k, n, alpha=2 * alpha, method="beta")[0], n_a, n, 0.0)
 
 
 def upper_confidence_bound(n_a, n, alpha: float) -> np.ndarray:
@@ -29,14 +29,15 @@ def upper_confidence_bound(n_a, n, alpha: float) -> np.ndarray:
     from statsmodels.stats.proportion import proportion_confint
 
     check_alpha(alpha)
-    return _per_distinct(lambda k: proportion_confint(k, n, alpha=2 * alpha, method="beta")[1], n_a, 1.0)
+    return _per_distinct(lambda k: proportion_confint(k, n, alpha=2 * alpha, method="beta")[1], n_a, n, 1.0)
 
 
-def _per_distinct(bound, n_a, at_edge: float) -> np.ndarray:
-    """``bound`` evaluated once per distinct count (a batch of simulated or sampled counts repeats many),
-    NaN (nA = 0 for the lower bound, nA = n for the upper) replaced by ``at_edge``."""
+def _per_distinct(bound, n_a, n, at_edge: float) -> np.ndarray:
+    """``bound`` evaluated once per distinct count when every count shares one ``n`` (a batch of simulated or
+    sampled counts repeats many), else once per count; NaN (nA = 0 for the lower bound, nA = n for the upper)
+    replaced by ``at_edge``."""
     n_a = np.asarray(n_a, dtype=np.float64)
-    if n_a.ndim == 0 or n_a.size < 64:
+    if n_a.ndim == 0 or n_a.size < 64 or np.ndim(n) > 0:
         return np.nan_to_num(np.asarray(bound(n_a), dtype=np.float64), nan=at_edge)
     distinct, where = np.unique(n_a, return_inverse=True)
     return np.nan_to_num(np.asarray(bound(distinct), dtype=np.float64), nan=at_edge)[where.reshape(n_a.shape)]
