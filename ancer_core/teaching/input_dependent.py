@@ -48,6 +48,7 @@ class Regions:
     gap: np.ndarray  # (M,)
     p: np.ndarray  # (M,) the exact probability of ``cls`` under the point's own noise
     cls: np.ndarray  # (M,)
+    anisotropic: bool = False  # θ searched per axis (ANCER's optimum) rather than one θ for both
 
     def __len__(self) -> int:
         return len(self.gap)
@@ -99,7 +100,7 @@ def data_dependent_regions(
         theta = np.where(better[:, None], pairs[j], theta)
         out_gap = np.where(better, ga[rows, j], out_gap)
         out_p = np.where(better, np.minimum(pa[rows, j], P_CAP), out_p)
-    return Regions(noise.norm, pts, theta, out_gap, out_p, cls)
+    return Regions(noise.norm, pts, theta, out_gap, out_p, cls, anisotropic)
 
 
 def fixed_regions(model: nn.Module, points, norm: str | Noise, theta: float, k: int = 64) -> Regions:
@@ -146,9 +147,7 @@ def conflicts(regions: Regions, min_depth: float = 0.1) -> list[dict]:
         return []
     u = _unit_ball_nodes(noise)
     z = regions.centres[i][:, None] + u[None] * (regions.theta[i] * regions.gap[i][:, None])[:, None]  # in region i
-    dj = 1 - noise.region_norm((z - regions.centres[j][:, None]) / regions.theta[j][:, None]) / regions.gap[j][:, None]
-    di = 1 - noise.region_norm(u)[None]
-    both = np.minimum(di, dj)
+    both = np.minimum(1 - noise.region_norm(u)[None], depth(regions, j[:, None], z))  # depth in i, in j
     k = both.argmax(1)
     rows = np.arange(len(i))
     deep = both[rows, k] > min_depth
@@ -167,9 +166,7 @@ def disagreement(model: nn.Module, regions: Regions, i: int, j: int, z, k: int =
     z = np.asarray(z, dtype=np.float64).reshape(1, 2)
     p_i = float(class_probability(model, z, regions.theta[i], regions.norm, k, cls=int(regions.cls[i]))[0])
     p_j = float(class_probability(model, z, regions.theta[j], regions.norm, k, cls=int(regions.cls[j]))[0])
-    own = data_dependent_regions(
-        model, z, regions.norm, anisotropic=bool((regions.theta[:, 0] != regions.theta[:, 1]).any())
-    )
+    own = data_dependent_regions(model, z, regions.norm, anisotropic=regions.anisotropic)
     h = int(own.cls[0]) if own.gap[0] > 0 else -1
     return {
         "p_i": p_i,

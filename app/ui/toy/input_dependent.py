@@ -281,7 +281,7 @@ def certified_selector(name: str, noise: float, hidden: int, f1: np.ndarray, r: 
     for label, reg, n_conf in (
         (f"fixed θ = {fixed.theta[0, 0]:g} (the best level here)", fixed, len(ID.conflicts(fixed, min_depth=0.0))),
         (
-            f"data-dependent ({'anisotropic' if (r.theta[:, 0] != r.theta[:, 1]).any() else 'isotropic'})",
+            f"data-dependent ({'anisotropic' if r.anisotropic else 'isotropic'})",
             r,
             len(ID.conflicts(r)),
         ),
