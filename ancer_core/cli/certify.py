@@ -198,8 +198,7 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
     """Certify this rank's images into ``out`` (its shard of ``final``), resuming; with ``thetas`` the θ of an
     `optimize` folder, with ``memory`` through :class:`CertificationMemory`."""
     settings, device = job.settings, job.device
-    rule = settings.sampling_rule()
-    sequential = rule is not None
+    sequential = settings.sampling == "sequential"
     writer = ResultWriter(out, meta, memory=memory, sequential=sequential)
     kept = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if memory else None
     idx = job.indices
@@ -211,9 +210,7 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
     try:
         for s in range(0, len(todo), job.chunk):
             part = todo[s : s + job.chunk]
-            xb = job.x[part].to(device)
-            if job.channels_last:
-                xb = xb.contiguous(memory_format=torch.channels_last)
+            xb = job.batch(part)
             res = certify_method(
                 job.model,
                 xb,

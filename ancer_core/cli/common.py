@@ -273,6 +273,11 @@ class Job:
     def optimizer_autocast(self) -> torch.dtype | None:
         return autocast_dtype(self.optimizer_precision)
 
+    def batch(self, part: list[int]) -> torch.Tensor:
+        """The test images ``part`` on the device, in the layout the command asked for."""
+        xb = self.x[part].to(self.device)
+        return xb.contiguous(memory_format=torch.channels_last) if self.channels_last else xb
+
 
 def setup(args) -> Job:
     """Validate everything cheap first, then load model and data. Under torchrun, join the process
@@ -371,10 +376,8 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
 
 
 def optimize_images(job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:
-    """θ of each stage for the images ``part``, in the precision and layout the command asked for
-    (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused)."""
-    if job.channels_last:
-        xb = xb.contiguous(memory_format=torch.channels_last)
+    """θ of each stage for the images ``xb`` (:meth:`Job.batch`) = ``part``, in the precision the command asked
+    for (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused)."""
     return optimize_theta_split(
         job.model,
         xb,

@@ -63,7 +63,7 @@ def _optimize_all(job, out: Path) -> None:
     bar.update(len(idx) - len(todo))
     for s in range(0, len(todo), job.chunk):
         part = todo[s : s + job.chunk]
-        res = optimize_images(job, job.x[part].to(job.device), part)
+        res = optimize_images(job, job.batch(part), part)
         theta = res[job.method].cpu().numpy().astype(np.float32)
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):
