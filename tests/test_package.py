@@ -3,6 +3,7 @@ environment outside it, starts with `ancer app` and serves the live page with it
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,5 +59,7 @@ def test_a_wheel_installed_elsewhere_serves_the_app_with_ancer_app(tmp_path):
     finally:
         server.terminate()
         server.wait(30)
+    with socket.socket() as probe:  # stopping `ancer app` stopped the server: nothing listens on its port
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
     assert session.certificates_at is not None and not session.exceptions and not session.errors, log.read_text()
     assert "Traceback" not in log.read_text()

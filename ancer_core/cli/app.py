@@ -63,4 +63,9 @@ def command(args) -> tuple[list[str], dict[str, str], Path]:
 def run(args) -> int:
     argv, env, folder = command(args)
     print(f"starting the ANCER explorer on port {args.port} (Ctrl+C stops it)", file=sys.stderr)
+    if os.name == "posix":
+        # become the server (exec): a signal to stop `ancer app` — from a terminal, a service manager or a
+        # test — then stops the server itself, which as a child process would have outlived its parent
+        os.chdir(folder)
+        os.execve(sys.executable, argv, env)
     return subprocess.call(argv, env=env, cwd=folder)
