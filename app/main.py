@@ -1,16 +1,20 @@
 """ANCER explorer — `streamlit run app/main.py` from the repository root (with `pip install -e .` done).
 
 This file only routes, and holds the two settings every page shares (presenter mode and the format
-of figure downloads). Each page is a module in ``pages/``; what they share is the ``ui`` package
-beside this file (Streamlit puts this folder on the import path).
+of figure downloads). Each page is a module in ``screens/``; what they share is the ``ui`` package
+beside this file. Both are imported as ``ancer_app`` (the package this folder installs as, editable
+in a checkout), so a checkout and an installed wheel run the same modules under the same names. The
+folder is not called ``pages/``: Streamlit would take that for an old-style multipage app and, on a
+just-started server, show its file names as the navigation.
 """
 
 from pathlib import Path
 
 import streamlit as st
-from ui import display
 
-PAGES = Path(__file__).parent / "pages"
+from ancer_app.ui import display
+
+PAGES = Path(__file__).parent / "screens"
 
 st.set_page_config(page_title="ANCER explorer", page_icon="🛡️", layout="wide")
 page = st.navigation(

@@ -95,12 +95,13 @@ def wait_until_healthy(port: int, proc: subprocess.Popen, log: Path, timeout: fl
         time.sleep(0.5)
 
 
-def _rerun(query: str, page_hash: str, widgets: list | None = None) -> bytes:
+def _rerun(query: str, page_hash: str, widgets: list | None = None, page_name: str = "") -> bytes:
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     msg = BackMsg()
     msg.rerun_script.query_string = query
     msg.rerun_script.page_script_hash = page_hash
+    msg.rerun_script.page_name = page_name
     for w in widgets or []:
         msg.rerun_script.widget_states.widgets.append(w)
     return msg.SerializeToString()
@@ -175,6 +176,37 @@ async def one_session(
             if log.certificates_at is not None or log.errors or log.exceptions:
                 break
     return log
+
+
+async def open_page(url: str, page: str, timeout: float = 240) -> list[str]:
+    """Open one page of the app (its URL path, e.g. ``toy``; ``""`` for the live page) as a browser does,
+    read it until its script has finished, and return every exception and error it showed ("EXCEPTION
+    Type: message" for an exception)."""
+    import websockets
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    problems: list[str] = []
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as ws:
+        await ws.send(_rerun("", "", page_name=page))
+        deadline = time.time() + timeout
+        while True:
+            if time.time() > deadline:
+                return problems + [f"EXCEPTION Timeout: /{page} still running after {timeout:g} s"]
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=1)
+            except asyncio.TimeoutError:
+                continue
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "script_finished":
+                return problems
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                if el.WhichOneof("type") == "exception":
+                    problems.extend(t for t in _texts(el))
+                elif el.WhichOneof("type") == "alert" and el.alert.format == 1:  # st.error
+                    problems.append("ERROR " + el.alert.body)
 
 
 async def classroom(url: str, images: list[int], spread: float, timeout: float) -> list[SessionLog]:

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ac.shipped_models(), reas
 def _page(name: str, timeout: int) -> AppTest:
     """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
     at = AppTest.from_file(APP, default_timeout=timeout).run()
-    return at.switch_page(f"pages/{name}.py").run()
+    return at.switch_page(f"screens/{name}.py").run()
 
 
 def _certificates(at):
@@ -304,10 +304,7 @@ def test_when_the_bound_binds_the_page_says_so_and_runs_the_papers_objective_bes
 def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fresh_one():
     """Two students, one image: the second's Run is answered from the server's memory (no computation), and
     its certificates equal those of a fresh computation of the same run."""
-    import sys
-
-    sys.path.insert(0, str(Path(APP).parent))
-    import ui.resources as resources
+    import ancer_app.ui.resources as resources
 
     def session():
         at = AppTest.from_file(APP, default_timeout=300)

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ac.shipped_models(), reas
 def _page(name: str, timeout: int) -> AppTest:
     """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
     at = AppTest.from_file(APP, default_timeout=timeout).run()
-    return at.switch_page(f"pages/{name}.py").run()
+    return at.switch_page(f"screens/{name}.py").run()
 
 
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
@@ -50,7 +50,7 @@ def test_hessian_page_computes_on_click_and_reuses_the_live_run():
 
     _tiny(at).run()  # test image 0 with the default Gaussian model, as the Hessian page starts
     next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
-    at.switch_page("pages/hessian.py").run()
+    at.switch_page("screens/hessian.py").run()
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)
@@ -70,7 +70,7 @@ def test_toy_page_runs_on_drawn_points_from_its_link():
         at = AppTest.from_file(APP, default_timeout=300)
         at.query_params["points"] = link
         at.run()
-        at.switch_page("pages/toy.py").run()
+        at.switch_page("screens/toy.py").run()
         assert not at.exception, at.exception
         heads = [s.value for s in at.subheader]
         if ok:

@@ -209,7 +209,7 @@ def test_results_page_keeps_two_uploads_of_one_name(monkeypatch):
     """Two files called fixed.tsv: both are read and the second is renamed, with a warning (the page's
     upload section, given the streams as Streamlit hands them over)."""
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "app"))
-    from ui.results import one_model
+    from ancer_app.ui.results import one_model
 
     rows = HEADER + "\n" + ROW
     streams = [io.BytesIO(rows.encode()), io.BytesIO(rows.replace("\t0.5\t0.5\t", "\t0.7\t0.7\t").encode())]

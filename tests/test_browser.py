@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -43,7 +42,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(reason is not None, reason=re
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import classroom  # the load test's server start: streamlit run app/main.py, headless, waited for
 
     port = classroom.free_port()

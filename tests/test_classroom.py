@@ -3,15 +3,13 @@ sessions on the same image share one computation, a session on another image see
 queue, nobody sees an exception. ``benchmarks/classroom.py`` runs the same with thirty sessions."""
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 websockets = pytest.importorskip("websockets", reason="the protocol client needs the websockets package")
-import classroom  # noqa: E402
+import classroom  # noqa: E402  (after the importorskip above)
 
 pytestmark = pytest.mark.slow
 

@@ -297,3 +297,32 @@ def test_progress_says_eta_dash_until_it_can_estimate():
     assert "eta      –" in stream.getvalue() and "nan" not in stream.getvalue()
     bar.update(6)
     assert stream.getvalue().splitlines()[-1].split("eta")[1].strip().endswith("s")
+
+
+def test_ancer_app_leaves_streamlits_own_settings_to_streamlit(monkeypatch):
+    """Only the flags given become Streamlit flags: its environment (STREAMLIT_SERVER_PORT, …) and config
+    files decide the rest; Streamlit's own flags pass through after --; the port said is the one used."""
+    from ancer_core.cli import build_parser
+    from ancer_core.cli.app import command, listening_port
+
+    def argv_env(*words):
+        return command(build_parser(["app", *words]).parse_args(["app", *words]))[:2]
+
+    monkeypatch.setenv("STREAMLIT_SERVER_PORT", "8765")
+    argv, env = argv_env("--headless")
+    assert not any(a.startswith("--server.port") or a.startswith("--server.address") for a in argv)
+    assert env["STREAMLIT_SERVER_PORT"] == "8765" and listening_port(argv, env) == "8765"
+    argv, env = argv_env("--port", "9000", "--address", "0.0.0.0", "--base-url", "ancer")
+    assert argv[-6:] == ["--server.port", "9000", "--server.address", "0.0.0.0", "--server.baseUrlPath", "ancer"]
+    assert listening_port(argv, env) == "9000"
+    argv, env = argv_env("--", "--server.port=7000", "--theme.base", "dark")
+    assert argv[-3:] == ["--server.port=7000", "--theme.base", "dark"] and listening_port(argv, env) == "7000"
+    with pytest.raises(ac.AncerInputError, match="long ones"):
+        argv_env("--", "-x")
+
+
+def test_usage_names_the_command_as_it_was_called(monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["/venv/bin/ancer", "--help"])
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: ancer ")

@@ -83,11 +83,9 @@ def test_objectives_comparison_reads_both_readings_of_the_shipped_grid(tmp_path)
     `small-gaussian-1.00` files is the one `analyze --grid` reports (Isotropic DD r = 0: 49 → 9 %), so
     the target fails there for the paper's objective."""
     import shutil
-    import sys
 
     import ancer_core as ac
 
-    sys.path.insert(0, str(ROOT / "scripts"))
     spec = importlib.util.spec_from_file_location("compare_objectives", ROOT / "scripts" / "compare_objectives.py")
     co = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(co)

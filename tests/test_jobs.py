@@ -1,15 +1,12 @@
 """The server's job board: identical runs computed once and shared, a first-come first-served queue that
 says where each session stands, leaving it, and a bounded memory (threads, no Streamlit)."""
 
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
-from ui.jobs import JobBoard  # noqa: E402
+from ancer_app.ui.jobs import JobBoard
 
 
 def _threads(n, target):

@@ -84,7 +84,6 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta(solver):
 
 
 def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(linear_model):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import original_style
 
     x = torch.rand(2, 3, 4, 4)

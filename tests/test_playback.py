@@ -1,15 +1,10 @@
 """The live page's playback: frames from a run's snapshots, the sentence, and the animated figure."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 
 import ancer_core as ac
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
-from ui.figures import Frame, playback_figure  # noqa: E402
+from ancer_app.ui.figures import Frame, playback_figure
 
 
 def test_playback_figure_has_one_frame_per_step_and_opens_at_the_chosen_one():
@@ -31,8 +26,8 @@ def test_playback_figure_has_one_frame_per_step_and_opens_at_the_chosen_one():
 
 
 def test_frames_and_sentence_from_a_run():
-    from ui.live.playback import frames_of, what_happened
-    from ui.session import Run
+    from ancer_app.ui.live.playback import frames_of, what_happened
+    from ancer_app.ui.session import Run
 
     torch.manual_seed(0)
     model = ac.build_model("small-cnn").eval()

@@ -221,11 +221,6 @@ def test_sequential_with_memory_and_analyze_reports_the_samples(ckpt, tmp_path, 
 def test_the_grid_measurement_replays_and_abstaining_early_changes_no_certificate():
     """The shipped draws of docs/performance.md (results/remedies/sequential): every file replays, and on
     each the abstain-only rule gives fixed sampling's radii exactly, with fewer or as many samples."""
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root / "scripts"))
     import measure_sequential as ms
 
     files = sorted(ms.OUT.glob("*.npz"))

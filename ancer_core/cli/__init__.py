@@ -40,10 +40,15 @@ EPILOG = """examples:
 λ = √3·σ (Yang et al. 2020). --uniform-convention ancer-original uses the original code's λ = σ/√3."""  # noqa: E501
 
 
+def program_name() -> str:
+    """How the user called us: ``ancer`` (the installed command) or ``python -m ancer_core``."""
+    return "ancer" if os.path.basename(sys.argv[0]) in ("ancer", "ancer.exe") else "python -m ancer_core"
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the command named in ``argv`` (the first word that is one) gets its options."""
     p = argparse.ArgumentParser(
-        prog="python -m ancer_core",
+        prog=program_name(),
         description="ANCER: anisotropic certification via "
         "sample-wise volume maximization (Eiras, Alfarra et al., TMLR 2022).",
         epilog=EPILOG,

@@ -1,2 +1,2 @@
-"""The live page's sections (``pages/live.py`` is their outline): choices, image, run, certificates,
+"""The live page's sections (``screens/live.py`` is their outline): choices, image, run, certificates,
 views of a run, attack."""

@@ -1,1 +1,1 @@
-"""The toy page's parts (``pages/toy.py`` is their outline): choices, sections, your own drawn data."""
+"""The toy page's parts (``screens/toy.py`` is their outline): choices, sections, your own drawn data."""

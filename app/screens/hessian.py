@@ -7,10 +7,10 @@ import time
 import numpy as np
 import streamlit as st
 import torch
-from ui import display, figures, keys, resources
-from ui.session import last_run
 
 import ancer_core as ac
+from ancer_app.ui import display, figures, keys, resources
+from ancer_app.ui.session import last_run
 from ancer_core.teaching import eigen_decomposition, input_hessian, plane_landscape, slice_boundary
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 from scipy.special import gammaln
-from ui import display, figures
 
+from ancer_app.ui import display, figures
 from ancer_core import GAUSSIAN, Certificate
 from ancer_core.core import lower_confidence_bound
 
@@ -152,7 +152,7 @@ def main() -> None:
         "capped by R_σ."
     )
     st.page_link(
-        "pages/toy.py",
+        "screens/toy.py",
         label="See all three on the toy plane: contradicting certificates, memory step by step, the certified "
         "selector (Toy 2D, at the bottom)",
         icon="🎯",

@@ -7,7 +7,8 @@ across σ, and one model's files (or uploaded ones) with their curves, tables an
 from __future__ import annotations
 
 import streamlit as st
-from ui.results import across, grid, one_model
+
+from ancer_app.ui.results import across, grid, one_model
 
 
 def main() -> None:

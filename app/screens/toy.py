@@ -10,9 +10,9 @@ certified selector.
 from __future__ import annotations
 
 import streamlit as st
-from ui.toy import choices, input_dependent, sections
-from ui.toy.drawing import drawing
 
+from ancer_app.ui.toy import choices, input_dependent, sections
+from ancer_app.ui.toy.drawing import drawing
 from ancer_core import teaching as T
 
 

@@ -8,11 +8,11 @@ the export, the trace and the comparison of runs.
 from __future__ import annotations
 
 import streamlit as st
-from ui import display, figures, keys, resources
-from ui.live import attack, bound, certificates, choices, images, playback, run, views
-from ui.session import last_run
 
 import ancer_core as ac
+from ancer_app.ui import display, figures, keys, resources
+from ancer_app.ui.live import attack, bound, certificates, choices, images, playback, run, views
+from ancer_app.ui.session import last_run
 
 
 def main() -> None:
