@@ -23,9 +23,10 @@ _CORE = (
     "ancer certify "
     "describe_surrogate "
     "fixed_theta isotropic_dd isotropic_dd_scalar noise_for optimize_theta predict preset run_all_methods "
-    "smoothing_theta uniform_half_width warm_up work_estimate"
+    "smoothing_theta stage_work uniform_half_width warm_up work_estimate"
 )
 _EXPORTS = {name: ".core" for name in _CORE.split()} | {
+    "Progress": ".console",
     "CLASSES": ".data",
     "export_results": ".data",
     "load_cifar10": ".data",

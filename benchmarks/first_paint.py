@@ -89,6 +89,21 @@ def time_students(url: str, students: int, label: str = RUN_BUTTON) -> list[floa
     return out
 
 
+def settle(url: str, timeout: float = 300) -> None:
+    """Open ``url`` and stay until its script has finished (the status widget is gone): the server's first-page
+    work (the speed probes, the warm-up after the Run button) is then done, as when a class arrives."""
+    with tempfile.TemporaryDirectory(prefix="settle-") as profile:
+        drv = new_browser(Path(profile))
+        try:
+            usable_button_s(drv, url, RUN_BUTTON, timeout)
+            deadline = time.time() + timeout
+            time.sleep(1)
+            while drv.find_elements("css selector", '[data-testid="stStatusWidget"]') and time.time() < deadline:
+                time.sleep(0.5)
+        finally:
+            drv.quit()
+
+
 def start_bare_server(folder: Path, port: int) -> subprocess.Popen:
     """The floor: a one-button Streamlit page, served as the app is (headless, no file watcher)."""
     script = folder / "bare.py"
@@ -122,8 +137,7 @@ def measure(students: int, cold: bool, query: str = "image=3&preset=quick&norm=l
         url = f"http://127.0.0.1:{app_port}/?{query}"
         try:
             first = time_students(url, 1) if cold else []  # a just-started server's first student
-            if not cold:
-                time_students(url, 1)
+            settle(url)
             warm = time_students(url, students)
         finally:
             app.terminate()

@@ -93,6 +93,9 @@ def test_gallery_class_filter_and_bad_query_parameters():
     at.selectbox(key="class_filter").set_value("ship").run()
     idx = at.number_input(key="image_index").value
     assert ac.load_cifar10("test")[1][idx].item() == ac.CLASSES.index("ship")
+    assert not any(b.label == "pick" for b in at.button)  # a closed gallery sends nothing
+    at.session_state["gallery_open"] = True  # opened, as a click on the expander does
+    at.run()
     pick = next(b for b in at.button if b.label == "pick" and b.key != f"pick{idx}")
     pick.click().run()
     assert at.number_input(key="image_index").value == int(pick.key[4:])

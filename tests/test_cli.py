@@ -299,6 +299,27 @@ def test_progress_says_eta_dash_until_it_can_estimate():
     assert stream.getvalue().splitlines()[-1].split("eta")[1].strip().endswith("s")
 
 
+def test_progress_moves_within_a_batch_through_its_stages(linear_model):
+    """The bar moves with each optimizer iteration and noise batch, not once per batch of images: a run of
+    two images as one batch reports dozens of increasing positions, the first within the first stage."""
+    import io
+    import re
+
+    import ancer_core as ac
+
+    torch.manual_seed(0)
+    model = linear_model(torch.randn(3 * 32 * 32) * 0.01, 0.3).eval()
+    settings = ac.preset("quick", n0=64, n=512, ancer_iterations=4, iso_samples=8, ancer_samples=8)
+    work = ac.stage_work(settings)
+    assert list(work) == ["certify fixed", "isotropic-dd", "certify isotropic-dd", "ancer", "certify ancer"]
+    stream = io.StringIO()
+    bar = ac.Progress(2, "run", every=0, stream=stream)
+    x = torch.rand(2, 3, 32, 32)
+    ac.run_all_methods(model, x, "l2", 0.25, settings, indices=[0, 1], callback=bar.stages(work))
+    shares = [float(m) for m in re.findall(r"(\d+\.\d)%", stream.getvalue())]
+    assert len(shares) > 20 and shares == sorted(shares) and 0 < shares[0] < 10 and shares[-1] == 100.0
+
+
 def test_ancer_app_leaves_streamlits_own_settings_to_streamlit(monkeypatch):
     """Only the flags given become Streamlit flags: its environment (STREAMLIT_SERVER_PORT, …) and config
     files decide the rest; Streamlit's own flags pass through after --; the port said is the one used."""

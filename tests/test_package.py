@@ -30,7 +30,8 @@ def test_a_wheel_installed_elsewhere_serves_the_app_with_ancer_app(tmp_path):
         shutil.copy(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels)],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q"]
+        + ["-w", str(wheels)],
         check=True,
         capture_output=True,
     )

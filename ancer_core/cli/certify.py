@@ -13,7 +13,7 @@ from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
 from ..core.protocol import certify_method
-from ..core.settings import METHODS, SAMPLINGS
+from ..core.settings import METHODS, SAMPLINGS, stage_work
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
@@ -207,6 +207,9 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
         _restore_memory(kept, job, thetas, writer.table)
     bar = Progress(len(idx), f"certify {job.method}")
     bar.update(len(idx) - len(todo))
+    work = stage_work(settings, [job.method])
+    if thetas:  # θ read from an `optimize` folder: CERTIFY is all the work
+        work = {k: v for k, v in work.items() if k.startswith("certify")}
     try:
         for s in range(0, len(todo), job.chunk):
             part = todo[s : s + job.chunk]
@@ -224,6 +227,7 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
                 config=cfg,
                 certify_model=job.certify_model,
                 optimizer_autocast=job.optimizer_autocast(),
+                callback=bar.stages(work, len(part), before=len(idx) - len(todo) + s),
             )
             per = res.stage_seconds["certify"] / len(part)
             for k, (i, cert) in enumerate(zip(part, res.certificates)):

@@ -375,9 +375,10 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
     return seconds
 
 
-def optimize_images(job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, torch.Tensor]:
+def optimize_images(job: Job, xb: torch.Tensor, part: list[int], callback=None) -> dict[str, torch.Tensor]:
     """θ of each stage for the images ``xb`` (:meth:`Job.batch`) = ``part``, in the precision the command asked
-    for (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused)."""
+    for (:func:`optimize_theta_split`: split on out-of-memory, a non-finite θ refused); ``callback`` reports
+    each optimizer iteration."""
     return optimize_theta_split(
         job.model,
         xb,
@@ -388,6 +389,7 @@ def optimize_images(job: Job, xb: torch.Tensor, part: list[int]) -> dict[str, to
         seed=job.seed,
         indices=part,
         optimizer_autocast=job.optimizer_autocast(),
+        callback=callback,
     )
 
 

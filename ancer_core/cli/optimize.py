@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..console import Progress
-from ..core.settings import METHODS
+from ..core.settings import METHODS, stage_work
 from ..core.validation import AncerInputError
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, describe_diff, settings_diff
@@ -61,9 +61,10 @@ def _optimize_all(job, out: Path) -> None:
     todo = [i for i in idx if not theta_file(out, i).is_file()]
     bar = Progress(len(idx), f"optimize {job.method}")
     bar.update(len(idx) - len(todo))
+    work = {k: v for k, v in stage_work(job.settings, [job.method]).items() if not k.startswith("certify")}
     for s in range(0, len(todo), job.chunk):
         part = todo[s : s + job.chunk]
-        res = optimize_images(job, job.batch(part), part)
+        res = optimize_images(job, job.batch(part), part, bar.stages(work, len(part), before=len(idx) - len(todo) + s))
         theta = res[job.method].cpu().numpy().astype(np.float32)
         iso = res["isotropic-dd"].cpu().numpy().astype(np.float32) if "isotropic-dd" in res else None
         for k, i in enumerate(part):

@@ -47,6 +47,7 @@ _EXPORTS = {
     "run_all_methods": ".protocol",
     "warm_up": ".protocol",
     "work_estimate": ".settings",
+    "stage_work": ".settings",
     "SamplingConfig": ".precision",
     "certify": ".smoothing",
     "predict": ".smoothing",

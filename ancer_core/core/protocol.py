@@ -103,6 +103,7 @@ def optimize_theta_split(
     seed: int = 0,
     indices: Sequence[int],
     optimizer_autocast: torch.dtype | None = None,
+    callback: StageCallback | None = None,
 ) -> dict[str, torch.Tensor]:
     """θ of each stage of :func:`optimize_theta` (fp32) for the images ``indices`` (one row of ``x``
     each), the optimizers under ``optimizer_autocast``; on out-of-memory the batch is split in halves
@@ -110,7 +111,9 @@ def optimize_theta_split(
     change any θ. A non-finite θ is refused (:func:`check_finite_theta`)."""
     try:
         with autocast(x.device, optimizer_autocast):
-            stages = optimize_theta(model, x, norm, method, theta0, settings, seed=seed, indices=indices)
+            stages = optimize_theta(
+                model, x, norm, method, theta0, settings, seed=seed, indices=indices, callback=callback
+            )
         out = {k: r.theta.float() for k, r in stages.items()}
         for k, v in out.items():
             check_finite_theta(k, v, indices, optimizer_autocast)
@@ -125,7 +128,7 @@ def optimize_theta_split(
     if x.device.type == "cuda":
         torch.cuda.empty_cache()
     h = x.shape[0] // 2
-    half = dict(seed=seed, optimizer_autocast=optimizer_autocast)
+    half = dict(seed=seed, optimizer_autocast=optimizer_autocast, callback=callback)
     a = optimize_theta_split(model, x[:h], norm, method, theta0, settings, indices=list(indices)[:h], **half)
     b = optimize_theta_split(model, x[h:], norm, method, theta0, settings, indices=list(indices)[h:], **half)
     return {k: torch.cat([a[k], b[k]]) for k in a}
@@ -204,22 +207,36 @@ def certify_method(
     config: SamplingConfig = SamplingConfig(),
     certify_model: torch.nn.Module | None = None,
     optimizer_autocast: torch.dtype | None = None,
+    callback: StageCallback | None = None,
 ) -> MethodResult:
     """One method's certificates for a batch of a data set run: θ as given (``theta``: θ from an `optimize`
     folder), θ0 for fixed σ, or optimized here (:func:`optimize_theta_split`: split on out-of-memory, a
     non-finite θ refused); then :func:`certify_theta`. ``stage_seconds`` holds the optimization's and
-    CERTIFY's wall times."""
+    CERTIFY's wall times. ``callback`` reports progress as :func:`run_all_methods` does (the optimizers'
+    stages per iteration, "certify METHOD" per noise batch)."""
     t0 = _synchronized_clock(x.device)
     times = {}
     if theta is None and method == "fixed":
         theta = torch.full((x.shape[0],), float(theta0), device=x.device)
     elif theta is None:
         theta = optimize_theta_split(
-            model, x, norm, method, theta0, settings, seed=seed, indices=indices, optimizer_autocast=optimizer_autocast
+            model,
+            x,
+            norm,
+            method,
+            theta0,
+            settings,
+            seed=seed,
+            indices=indices,
+            optimizer_autocast=optimizer_autocast,
+            callback=callback,
         )[method]
         times["optimization"] = _synchronized_clock(x.device) - t0
     t1 = _synchronized_clock(x.device)
-    certs = certify_theta(certify_model or model, x, theta, norm, settings, seed=seed, indices=indices, config=config)
+    prog = None if callback is None else (lambda d, t: callback(f"certify {method}", d, t, {}))
+    certs = certify_theta(
+        certify_model or model, x, theta, norm, settings, seed=seed, indices=indices, config=config, progress=prog
+    )
     times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
     return MethodResult(method, theta, certs, t2 - t0, {}, times)
 

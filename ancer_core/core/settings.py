@@ -151,6 +151,27 @@ def preset(name: str, **overrides) -> Settings:
     return replace(PRESETS[name], **overrides).validate()
 
 
+BACKWARD_COST = 2.0  # a backward pass counted as this many forward passes, for progress shares only
+
+
+def stage_work(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, float]:
+    """Each stage of :func:`run_all_methods` (``methods`` in its order) with its work per image in forward-pass
+    equivalents, in the order the stages run: "isotropic-dd" and "ancer" (the optimizers, once each) and
+    "certify METHOD". Progress bars move through a batch by these shares; they are estimates (an int8 or bf16
+    network changes the cost of a pass), and a bar's ETA is revised from the time each share took."""
+    out: dict[str, float] = {}
+    for method in methods:
+        if method in ("isotropic-dd", "ancer") and "isotropic-dd" not in out:
+            if settings.iso_solver == "scalar":
+                out["isotropic-dd"] = float(scalar_evaluations(theta_max_ratio=settings.bound) * settings.iso_samples)
+            else:
+                out["isotropic-dd"] = (1 + BACKWARD_COST) * settings.iso_iterations * settings.iso_samples
+        if method == "ancer":
+            out["ancer"] = (1 + BACKWARD_COST) * settings.ancer_iterations * settings.ancer_samples
+        out[f"certify {method}"] = float(settings.n0 + settings.n)
+    return out
+
+
 def work_estimate(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str, int]:
     """Noisy images the network sees, per certified image, in :func:`run_all_methods`:
     ``forward`` (CERTIFY: N0 + N per method, and the scalar Isotropic DD solver's evaluations; no

@@ -31,17 +31,18 @@ def main() -> None:
     x_all, y_all = resources.test_split()
     choices.init_from_url(len(y_all))
     choice = choices.sidebar(cards, y_all)
+    gallery = st.container()  # above the image, filled after the Run button is on its way to the browser
     if choice.source == "own":
         image = images.own_image(st)
     else:
-        if not display.presenter():
-            images.gallery(choice.pool, choice.cls, y_all)
         image = images.test_image(choice.idx, x_all, y_all)
     if image is None:
         return
     c1, c2 = st.columns([1, 3])
     title = image.name if image.label is None else f"#{image.idx}: {ac.CLASSES[image.label]}"
-    display.show(figures.image_figure(image.x[0].numpy(), title), "image", c1, config={"displayModeBar": False})
+    # a plain image, not a figure: Plotly's code (megabytes a new browser has not cached) waits until below;
+    # enlarged pixel by pixel, as the browser would blur a 32×32 image it scaled itself
+    c1.image(figures.rgb(image.x[0].numpy()).repeat(8, 0).repeat(8, 1), caption=title, width=256)
     if choice.settings_error is not None:
         c2.error(f"These settings make no sense: {choice.settings_error}")
     go = c2.button(
@@ -50,6 +51,8 @@ def main() -> None:
         disabled=choice.settings_error is not None or st.session_state.get(keys.RUNNING, False),
     )
     go = (st.session_state.pop(bound.RUN_REQUESTED, False) and choice.settings_error is None) or go
+    if choice.source != "own" and not display.presenter():
+        images.gallery(gallery, choice.pool, choice.cls, y_all)
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
     if choice.settings is not None and not go and loadable:
         run.show_estimate(c2, choice)

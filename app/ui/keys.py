@@ -7,3 +7,4 @@ OBJECTIVE = "objective"  # the optimizers' objective (advanced settings); the bo
 THETA_BOUND = "theta_bound"  # the bound on θ (advanced settings); the bound note's button sets the objective's own
 SAMPLING = "sampling"  # CERTIFY's sampling (advanced settings), also read from and written to the link
 TOY_CLICK = "toy_click"  # the toy page's last click on its regions figure
+GALLERY_OPEN = "gallery_open"  # the live page's gallery expander: filled only while open

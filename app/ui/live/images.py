@@ -24,8 +24,13 @@ def pick(i: int):
     st.session_state[keys.IMAGE_INDEX] = int(i)
 
 
-def gallery(pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -> None:
-    with st.expander(f"gallery: {len(pool):,} images ({cls})", expanded=False):
+def gallery(where, pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int = 24) -> None:
+    """The test images of the class filter, 24 a page, each with a pick button; filled only while open (a
+    closed gallery sends nothing to the browser, so a student's first page is not waiting for it)."""
+    box = where.expander(f"gallery: {len(pool):,} images ({cls})", key=keys.GALLERY_OPEN, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         pages = max(1, (len(pool) + per_page - 1) // per_page)
         page = int(st.number_input("gallery page", 1, pages, 1, help=f"{pages} pages of {per_page}")) - 1
         cols = st.columns(8)
