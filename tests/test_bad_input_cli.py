@@ -29,11 +29,13 @@ class Case:
 
 CLI_CASES = [
     # numbers where they enter
-    Case("sigma-negative", CERTIFY + OUT + " --sigma -1", ("--sigma", "> 0")),
-    Case("sigma-zero", CERTIFY + OUT + " --sigma 0", ("--sigma", "> 0")),
-    Case("sigma-nan", CERTIFY + OUT + " --sigma nan", ("--sigma", "> 0")),
-    Case("sigma-inf", CERTIFY + OUT + " --sigma inf", ("--sigma", "> 0")),
+    Case("sigma-negative", CERTIFY + OUT + " --sigma -1", ("--sigma", "from 1e-06 to 1e+06")),
+    Case("sigma-zero", CERTIFY + OUT + " --sigma 0", ("--sigma", "from 1e-06 to 1e+06")),
+    Case("sigma-nan", CERTIFY + OUT + " --sigma nan", ("--sigma", "from 1e-06 to 1e+06")),
+    Case("sigma-inf", CERTIFY + OUT + " --sigma inf", ("--sigma", "from 1e-06 to 1e+06")),
     Case("sigma-text", CERTIFY + OUT + " --sigma abc", ("--sigma", "abc")),
+    Case("sigma-huge", CERTIFY + OUT + " --sigma 1e300", ("--sigma", "from 1e-06 to 1e+06")),
+    Case("sigma-tiny", CERTIFY + OUT + " --sigma 1e-300", ("--sigma", "from 1e-06 to 1e+06")),
     Case("N-zero", CERTIFY + OUT + " --N 0", ("N=0", "≥ 1")),
     Case("N-negative", CERTIFY + OUT + " --N -3", ("N=-3",)),
     Case("N0-zero", CERTIFY + OUT + " --N0 0", ("N0=0",)),

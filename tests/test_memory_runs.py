@@ -126,7 +126,10 @@ def test_a_file_without_rows_takes_the_columns_of_the_run(tmp_path):
 
     out = tmp_path / "r.tsv"
     out.write_text(HEADER + "\n")  # a plain run killed before its first row
-    ResultWriter(out, {"method": "ancer"}, memory=True).close()
+    writer = ResultWriter(out, {"method": "ancer"}, memory=True)
+    assert out.read_text() == HEADER + "\n" and not (tmp_path / "r.tsv.json").exists()  # nothing before a row
+    writer.write("0\t3\t3\t0.1\t0.1\t1\t0.25\t0.5\t0.7\t0.4\t0")
+    writer.close()
     assert read_results(out).columns.keys() >= {"theta_of"}
 
 

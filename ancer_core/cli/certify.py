@@ -185,6 +185,10 @@ def run(args) -> int:
     )
     out = distributed.shard_path(args.out, job.rank, job.world_size)
     done = set(read_results(out)["idx"].tolist()) if out.is_file() and out.stat().st_size else set()
+    if args.memory and done and args.method != "fixed" and not args.thetas:  # refused before anything is written
+        raise AncerInputError(
+            f"resuming the --memory run in {out} needs the θ of its finished rows: run `optimize` and pass --thetas"
+        )
     stages = () if args.thetas or args.method == "fixed" else (args.method,)
     announce_estimate(job, len([i for i in job.indices if i not in done]), stages or ("fixed",))  # may refuse
     lock = OutputLock(out).acquire()

@@ -7,7 +7,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..core.noise import UNIFORM_CONVENTIONS, Noise, noise_for
@@ -279,11 +278,17 @@ class Job:
         return xb.contiguous(memory_format=torch.channels_last) if self.channels_last else xb
 
 
+SIGMA_RANGE = (1e-6, 1e6)  # a noise std on images in [0, 1] that float32 still represents and adds
+
+
 def setup(args) -> Job:
     """Validate everything cheap first, then load model and data. Under torchrun, join the process
     group and keep this rank's shard idx[rank::size] of the indices."""
-    if not (args.sigma > 0 and np.isfinite(args.sigma)):
-        raise AncerInputError(f"--sigma {args.sigma} must be a finite number > 0 (e.g. 0.25)")
+    if not (SIGMA_RANGE[0] <= args.sigma <= SIGMA_RANGE[1]):  # NaN fails too
+        raise AncerInputError(
+            f"--sigma {args.sigma:g}: use a noise std from {SIGMA_RANGE[0]:g} to {SIGMA_RANGE[1]:g} for images in "
+            "[0, 1] (e.g. 0.25; the paper's are 0.12–1.0); outside it the noise is lost in float32 or drowns the image"
+        )
     check_seed(args.seed, "--seed")
     if args.chunk is not None:
         check_count("--chunk", args.chunk)

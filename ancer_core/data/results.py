@@ -84,24 +84,26 @@ class ResultWriter:
 
     def __init__(self, path: str | Path, settings: dict, memory: bool = False, sequential: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
         self.done: set[int] = set()
-        header = header_for(memory, sequential)
+        self.header = header_for(memory, sequential)
         self.table = None
+        self._fh = None
+        self._fresh = True  # the file gets this run's header when its first row is written
+        # every check first, writing nothing: a run refused here, or before its first row, leaves the
+        # file and its settings as they were (a new output is only made with its first row)
         if self.path.is_file() and self.path.stat().st_size:
             self.table = read_results(self.path, repair=True)
-            if tuple(self.table.columns) != tuple(header.split("\t")):
+            if tuple(self.table.columns) != tuple(self.header.split("\t")):
                 if len(self.table):
                     raise AncerInputError(
                         f"{self.path} has the columns {list(self.table.columns)}, not those of this run "
-                        f"({header.split()}): memory-based and plain runs, sequential and fixed sampling, never "
+                        f"({self.header.split()}): memory-based and plain runs, sequential and fixed sampling, never "
                         "share a file; choose another --out"
                     )
-                self.path.write_text(header + "\n")  # no row yet: this run's header
-                self.table = read_results(self.path)
+            else:
+                self._fresh = False
             self.done = set(int(i) for i in self.table["idx"])
-        else:
-            self.path.write_text(header + "\n")
         meta = settings_path(self.path)
         if self.done and not meta.is_file():
             # without them nothing says which settings made the rows: resuming could mix two runs in one file
@@ -110,23 +112,32 @@ class ResultWriter:
                 "missing, so nothing says which settings made them; restore that file, or choose another --out, "
                 f"or delete {self.path.name} to start over"
             )
-        if meta.is_file():
+        if meta.is_file() and self.done:
             diff = settings_diff(read_settings(self.path), settings, RESUME_KEYS)
-            if diff and self.done:
+            if diff:
                 raise AncerInputError(
                     f"{self.path} was made with other settings (then → now: {describe_diff(diff)}); choose another "
                     "--out or delete the file to start over"
                 )
-        meta.write_text(json.dumps(settings, indent=2, default=str))
+
+    def _begin(self) -> None:
+        """The first row goes ahead: the header (a new or row-less file), the settings file, the handle."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._fresh:
+            self.path.write_text(self.header + "\n", encoding="utf-8")
+        settings_path(self.path).write_text(json.dumps(self.settings, indent=2, default=str), encoding="utf-8")
         self._fh = open(self.path, "a", encoding="utf-8")
 
     def write(self, line: str) -> None:
+        if self._fh is None:
+            self._begin()
         self._fh.write(line + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fh is not None:
+            self._fh.close()
 
 
 def sort_rows(path: str | Path) -> bool:
