@@ -72,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     except AncerInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `… | head`: the reader has what it wanted (before OSError, its parent)
+        try:  # as Python's docs advise: no second error when the interpreter flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # a stdout with no file behind it (io.UnsupportedOperation is a ValueError)
+            pass
+        return 0
     except OSError as e:  # the machine's, not the input's: a full disk, a folder removed while running
         where = f" ({e.filename})" if e.filename else ""
         print(
@@ -85,6 +91,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-    except BrokenPipeError:  # `… | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs advise: no flush error
-        return 0

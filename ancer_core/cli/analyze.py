@@ -22,10 +22,21 @@ def add_arguments(a: argparse.ArgumentParser) -> None:
         help="a results grid (one folder per model with fixed/isotropic-dd/ancer.tsv, e.g. results): the "
         "paper's Tables 1/2 across σ (top-1 over the σ grid), the per-σ tables and Tables 4/5",
     )
-    a.add_argument("--radii", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
+    a.add_argument("--radii", type=radius, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5])
     a.add_argument(
         "--reference", default=None, help="file compared with the others in the superset table (default: the last file)"
     )
+
+
+def radius(text: str) -> float:
+    """One --radii value: a finite number ≥ 0."""
+    try:
+        r = float(text)
+    except ValueError:
+        r = float("nan")
+    if not (np.isfinite(r) and r >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give finite radii ≥ 0, e.g. --radii 0 0.25 0.5")
+    return r
 
 
 def run(args) -> int:
@@ -39,6 +50,8 @@ def run(args) -> int:
         while key in files:
             key += "'"
         files[key] = read_results(f)
+        if not len(files[key]):
+            raise AncerInputError(f"{f} holds no rows yet (only its header); give a file `certify` has written rows to")
     print("Certified accuracy (%) at radius r (radius = min θ·gap, the largest enclosed isotropic ℓp ball);")
     print("ACR = mean radius·[correct]; ACR~ = mean proxy radius·[correct] (Tables 1/2)\n")
     print(accuracy_table(files, args.radii))

@@ -31,6 +31,7 @@ import numpy as np
 from ..core.protocol import MethodResult
 from ..core.sequential import STOP_REASONS
 from ..core.validation import AncerInputError
+from .cifar10 import CLASSES
 from .records import RESUME_KEYS, describe_diff, read_settings, settings_diff, settings_path
 
 COLUMNS = ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "time")
@@ -179,13 +180,17 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     upload). ``repair`` (paths only) truncates a torn last line in place."""
     if hasattr(source, "read"):
         raw, path = source.read(), Path(getattr(source, "name", "upload"))
-        raw = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         repair = False
     else:
         path = Path(source)
+        if path.is_dir():
+            raise AncerInputError(f"{str(path)!r} is a folder, not a result file; give a TSV `certify` wrote")
+        if path.exists() and not path.is_file():
+            raise AncerInputError(f"{str(path)!r} is not a regular file; give the path of a TSV `certify` wrote")
         if not path.is_file():
             raise AncerInputError(f"result file {str(path)!r} does not exist; give the path of a TSV `certify` wrote")
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+    raw = _text(raw, path)
     lines = raw.split("\n")
     header = lines[0].split("\t")
     if tuple(header[:8]) != COLUMNS:
@@ -193,12 +198,14 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
             f"{path} is not a certify result file: its header is {header[:8]}, expected {list(COLUMNS)}"
         )
     body = lines[1:]
-    torn = bool(body) and body[-1] != "" and (not raw.endswith("\n"))
-    if torn:
+    if raw.endswith("\n"):
         body = body[:-1]
+    elif body and not _complete(body[-1], header):
+        body = body[:-1]  # torn by a killed run: the row being written when it stopped
         if repair:
-            keep = raw[: raw.rstrip("\n").rfind("\n") + 1] if not raw.endswith("\n") else raw
-            path.write_text(keep, encoding="utf-8")
+            path.write_text(raw[: raw.rfind("\n") + 1], encoding="utf-8")
+    elif body and repair:  # a complete last row without its newline: the next row must start a line
+        path.write_text(raw + "\n", encoding="utf-8")
     rows = [r.split("\t") for r in body if r.strip()]
     if any(len(r) != len(header) for r in rows):
         raise AncerInputError(f"{path}: some rows do not have {len(header)} columns (corrupt file)")
@@ -219,6 +226,38 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
     return Table(cols)
 
 
+MAX_RESULT_BYTES = 512 * 2**20  # a result row is < 200 bytes: 10,000 images are 2 MB
+
+
+def _text(raw: bytes | str, path) -> str:
+    """A result file's text: refused when it is not text (a checkpoint, an image: NUL bytes or not UTF-8),
+    with a byte-order mark and Windows line ends (CRLF) read as a clean file."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_RESULT_BYTES:
+            raise AncerInputError(f"{path} is {len(raw) / 2**20:.0f} MB, not a result file; give a TSV `certify` wrote")
+        if b"\x00" in raw[:65536]:
+            raise AncerInputError(f"{path} is not a text file (a checkpoint or an image?); give a TSV `certify` wrote")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise AncerInputError(f"{path} is not UTF-8 text (byte {e.start}); give a TSV `certify` wrote") from None
+    return raw.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def _complete(line: str, header: list[str]) -> bool:
+    """Whether a last line without its newline is a whole row (all its columns, numbers where numbers go)."""
+    cells = line.split("\t")
+    if len(cells) != len(header):
+        return False
+    try:
+        for name, v in zip(header, cells):
+            if name not in TEXT_COLUMNS:
+                float(v)
+    except ValueError:
+        return False
+    return True
+
+
 def check_rows(t: Table, path) -> None:
     """Refuse rows that cannot be a certificate: a duplicated image, a negative index or label, a
     prediction below −1 (abstain), a radius, proxy radius or min θ that is NaN, infinite or negative
@@ -236,14 +275,33 @@ def check_rows(t: Table, path) -> None:
         problems.append("a negative index or label")
     if (t["predict"] < -1).any():
         problems.append("a prediction below −1 (−1 is abstain)")
+    for c in ("label", "predict"):
+        if (t[c] >= len(CLASSES)).any():
+            problems.append(f"a {c} of {int(t[c].max())}, outside CIFAR-10's classes 0–{len(CLASSES) - 1}")
     for c in ("radius", "radius_proxy", "time"):
         v = t[c]
         if not (np.isfinite(v) & (v >= 0)).all():
             problems.append(f"a {c} that is NaN, infinite or negative")
-    if not (np.isfinite(t[MIN_THETA_COLUMN]) & (t[MIN_THETA_COLUMN] > 0)).all():
-        problems.append(f"a {MIN_THETA_COLUMN} (min θ) that is not a finite number > 0")
+    if not (np.isfinite(t[MIN_THETA_COLUMN]) & (t[MIN_THETA_COLUMN] > 0) & (t[MIN_THETA_COLUMN] <= 1e6)).all():
+        problems.append(f"a {MIN_THETA_COLUMN} (min θ) that is not a number in (0, 1e6] (noise on images in [0, 1])")
     if not np.isin(t["correct"], (0, 1)).all() or (t["correct"] != (t["predict"] == t["label"])).any():
         problems.append("a correct column that disagrees with predict = label")
+    slack = 1e-4  # the file's 6 significant digits
+    if (t["radius_proxy"] < t["radius"] * (1 - slack) - 1e-6).any():
+        k = int(np.argmax(t["radius_proxy"] < t["radius"] * (1 - slack) - 1e-6))
+        problems.append(
+            f"image {int(idx[k])}: a proxy radius {t['radius_proxy'][k]:g} below its radius {t['radius'][k]:g} "
+            "(the proxy radius of a region is at least the radius of the largest ball inside it)"
+        )
+    if "gap" in t.columns:
+        bound = t[MIN_THETA_COLUMN] * np.maximum(t["gap"], 0)
+        over = t["radius"] > bound * (1 + slack) + 1e-6
+        if over.any():
+            k = int(np.argmax(over))
+            problems.append(
+                f"image {int(idx[k])}: a radius {t['radius'][k]:g} above min θ · gap = {bound[k]:g} (Corollaries 1 "
+                "and 2: the radius is min θ · gap)"
+            )
     if "p_lower" in t.columns:
         p = t["p_lower"]
         if ((p < 0) | (p > 1)).any() or (np.isnan(p) & ("theta_of" not in t.columns)).any():

@@ -93,8 +93,9 @@ def check_toy(X, y) -> tuple[np.ndarray, np.ndarray]:
         raise AncerInputError("a toy point has a coordinate that is not a number; remove it")
     if np.abs(X).max(initial=0) > TOY_LIMIT:
         raise AncerInputError(f"toy points must lie in [-{TOY_LIMIT}, {TOY_LIMIT}]² (the plane the page draws)")
-    if not np.isin(y, (0, 1)).all() or not np.array_equal(y, np.round(y)):
-        raise AncerInputError("toy labels are 0 or 1 (two classes)")
+    if not np.isin(y, (0, 1)).all():
+        bad = y[~np.isin(y, (0, 1))][0]
+        raise AncerInputError(f"toy labels are 0 or 1 (two classes); one is {bad!r}: make it 0 or 1")
     counts = np.bincount(y.astype(np.int64), minlength=2)
     if counts.min() < 2:
         raise AncerInputError(
@@ -127,7 +128,7 @@ def parse_toy_csv(text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
         raise AncerInputError(f"a toy CSV line is not three numbers x1,x2,label ({e})") from None
     if arr.shape[1] != 3:
         raise AncerInputError(f"a toy CSV has three columns x1,x2,label; this one has {arr.shape[1]}")
-    return arr[:, :2].astype(np.float32), arr[:, 2].astype(np.int64)
+    return check_toy(arr[:, :2], arr[:, 2])  # a label 0.4 or 1.7 is refused, never rounded to a class
 
 
 def encode_points(X, y) -> str:
@@ -139,20 +140,33 @@ def encode_points(X, y) -> str:
     return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
 
 
+_MAX_RAW = 2 + 4 * MAX_TOY_POINTS + -(-MAX_TOY_POINTS // 8)  # the bytes of the largest set a link holds
+_MAX_LINK = 4 * (_MAX_RAW + 64) // 3 + 8  # its base64 text, even if zlib could not shrink it at all
+
+
 def decode_points(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """The set :func:`encode_points` wrote (a damaged or truncated link is an error that says so)."""
+    """The set :func:`encode_points` wrote (a damaged, truncated, padded or oversized link is an error that
+    says so; the text and what it inflates to are bounded before any work, so no link can take memory)."""
+    if len(text) > _MAX_LINK:
+        raise AncerInputError(
+            f"the drawn points in this link are {len(text):,} characters, more than {MAX_TOY_POINTS} points take "
+            f"({_MAX_LINK:,}); draw them again or load a CSV"
+        )
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), _MAX_RAW + 1)
+        if len(raw) > _MAX_RAW or inflate.unconsumed_tail:
+            raise ValueError(f"it inflates beyond the {MAX_TOY_POINTS} points a link may hold")
         n = int.from_bytes(raw[:2], "little")
+        if len(raw) != 2 + 4 * n + -(-n // 8):
+            raise ValueError(f"{len(raw)} bytes for {n} points")
         q = np.frombuffer(raw[2 : 2 + 4 * n], dtype="<i2").reshape(n, 2)
         y = np.unpackbits(np.frombuffer(raw[2 + 4 * n :], dtype=np.uint8))[:n]
-        if len(y) != n:
-            raise ValueError("too few labels")
     except (binascii.Error, zlib.error, ValueError) as e:
         raise AncerInputError(
             f"the drawn points in this link are damaged ({e}); draw them again or load a CSV"
         ) from None
-    return check_toy(q.astype(np.float64) * _STEP, y)
+    return check_toy(q.astype(np.float64) / round(1 / _STEP), y)  # 280 / 100 is 2.8; 280 × 0.01 is just above
 
 
 def write_toy_files(folder: str | Path) -> None:
