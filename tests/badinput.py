@@ -65,6 +65,10 @@ def make_work(d: Path) -> Path:
     save_checkpoint(model, "small-cnn", {"note": "NaN weights, as a diverged training leaves them"}, d / "nan.pt")
     torch.save({"arch": "small-cnn", "state_dict": {"x": Planted(d / "RAN-checkpoint")}}, d / "evil.pt")
     (d / "text.pt").write_text("not a checkpoint\n")
+    state = build_model("small-cnn").state_dict()
+    torch.save({"arch": "small-cnn", "state_dict": dict(state, extra="a string, not a tensor")}, d / "nontensor.pt")
+    torch.save({"arch": "small-cnn", "state_dict": state, "card": "a card as a string"}, d / "strcard.pt")
+    torch.save([1, 2, 3], d / "list.pt")
     (d / "a-file").write_text("a file, not a folder\n")
     (d / "folder").mkdir()
     # θ folders: corrupt settings, an object array planted as θ, a negative θ

@@ -80,6 +80,16 @@ API_CASES = {
     "n-float": (lambda: ac.certify(_tiny_model(), X, 0.25, "l2", 4, 8.5, 0.01), ("n=8.5",)),
     "alpha-string": (lambda: ac.certify(_tiny_model(), X, 0.25, "l2", 4, 8, "0.01"), ("alpha='0.01'",)),
     "theta-negative": (lambda: ac.certify(_tiny_model(), X, -0.25, "l2", 4, 8, 0.01), ("theta",)),
+    "theta-string": (lambda: ac.certify(_tiny_model(), X, "0.25", "l2", 4, 8, 0.01), ("theta", "'0.25'")),
+    "theta-bool": (lambda: ac.certify(_tiny_model(), X, True, "l2", 4, 8, 0.01), ("theta", "True")),
+    "theta-bool-tensor": (
+        lambda: ac.certify(_tiny_model(), X, torch.ones(2, dtype=torch.bool), "l2", 4, 8, 0.01),
+        ("bool",),
+    ),
+    "methods-none": (
+        lambda: ac.run_all_methods(_tiny_model(), X, "l2", 0.25, ac.preset("quick"), methods=()),
+        ("methods=()", "fixed"),
+    ),
     "kappa-negative": (lambda: ac.ancer(_tiny_model(), X, 0.25, "l2", iterations=1, samples=2, kappa=-1), ("kappa",)),
     "preset-overrides": (lambda: ac.preset("quick", n=0), ("N=0",)),
     "settings-lr": (lambda: ac.Settings(iso_lr=float("nan")).validate(), ("iso_lr",)),
@@ -105,6 +115,30 @@ def test_api_refuses_bad_input(name):
     assert "\n" not in message
     for word in expect:
         assert word.lower() in message.lower(), f"{word!r} not in {message!r}"
+
+
+def test_a_float64_batch_is_certified_as_its_float32_images():
+    model = _tiny_model()
+    a = ac.certify(model, X.double(), 0.25, "l2", 4, 64, 0.01)
+    b = ac.certify(model, X, 0.25, "l2", 4, 64, 0.01)
+    assert [(c.prediction, c.p_lower) for c in a] == [(c.prediction, c.p_lower) for c in b]
+
+
+def test_an_empty_ancer_cache_is_the_default_not_the_current_folder(monkeypatch, tmp_path):
+    from ancer_core.data import cifar10
+
+    monkeypatch.setenv("ANCER_CACHE", "")
+    monkeypatch.chdir(tmp_path)
+    assert cifar10.cache_dir().resolve() != tmp_path.resolve()
+
+
+def test_output_on_a_terminal_that_cannot_show_greek_letters(tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    done = subprocess.run([sys.executable, "-m", "ancer_core", "models"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr and "\\u03c3" in done.stdout + done.stderr
 
 
 def test_numpy_scalars_are_numbers():
@@ -208,11 +242,11 @@ def test_live_page_names_a_nan_checkpoint_not_theta(work):
 def test_results_page_keeps_two_uploads_of_one_name(monkeypatch):
     """Two files called fixed.tsv: both are read and the second is renamed, with a warning (the page's
     upload section, given the streams as Streamlit hands them over)."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "app"))
     from ancer_app.ui.results import one_model
 
     rows = HEADER + "\n" + ROW
-    streams = [io.BytesIO(rows.encode()), io.BytesIO(rows.replace("\t0.5\t0.5\t", "\t0.7\t0.7\t").encode())]
+    other = rows.replace("\t0.5\t0.5\t", "\t0.7\t0.7\t").replace("\t2\n", "\t2.8\n")  # radius = min θ · gap
+    streams = [io.BytesIO(rows.encode()), io.BytesIO(other.encode())]
     for s in streams:
         s.name = "fixed.tsv"
     said = []

@@ -66,6 +66,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # σ, θ, ℓ₂ on a terminal that cannot show them: σ becomes \u03c3
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser(argv).parse_args(argv)
     try:
         return args.run(args)

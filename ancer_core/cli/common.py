@@ -239,7 +239,13 @@ def settings_from_args(args) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     if getattr(args, "tolerance", PRESET_VALUE) != PRESET_VALUE:
         given["tolerance"] = args.tolerance  # None ("none") is a value here: stop early only to abstain
-    return preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
+    settings = preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
+    if "tolerance" in given and settings.sampling == "fixed":
+        raise AncerInputError(
+            "--tolerance applies to sequential sampling only, and this run samples all N (fixed); add --sampling "
+            "sequential or leave --tolerance out"
+        )
+    return settings
 
 
 @dataclass(kw_only=True)

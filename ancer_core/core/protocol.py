@@ -276,6 +276,8 @@ def run_all_methods(
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
     iteration) and "certify <method>" (done/total noise samples)."""
     settings.validate()
+    if not methods or any(m not in METHODS for m in methods):
+        raise AncerInputError(f"methods={tuple(methods)!r}: give one or more of {', '.join(METHODS)}")
     out: dict[str, MethodResult] = {}
     stages: dict[str, OptimizationResult] = {}
     for method in methods:

@@ -100,6 +100,8 @@ def check_images(x: torch.Tensor, name: str = "x") -> torch.Tensor:
         )
     if not x.is_floating_point():
         raise AncerInputError(f"{name} must be floating point in [0, 1], got dtype {x.dtype}")
+    if x.dtype == torch.float64:  # the networks run in float32 (or lower, under autocast): the same images
+        x = x.float()
     if not torch.isfinite(x).all():
         raise AncerInputError(f"{name} contains NaN or infinite values")
     if x.dim() == 4:  # images live in [0, 1] pixel space, where the noise is added
@@ -127,6 +129,9 @@ def check_model_input(model: torch.nn.Module, x: torch.Tensor, name: str = "x") 
     return x
 
 
+_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
 def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor, name: str = "theta") -> torch.Tensor:
     """Broadcast θ to one of the two supported layouts and validate it.
 
@@ -135,7 +140,16 @@ def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor, 
     Returns a float tensor on ``x.device`` of shape ``(B,)`` or ``(B, C, H, W)``.
     """
     b = x.shape[0]
-    t = torch.as_tensor(theta, dtype=x.dtype, device=x.device)
+    bad = f"{name} must be a number > 0 or a tensor of them (one per image, or per pixel and channel), got"
+    if isinstance(theta, (str, bytes, bool)):
+        raise AncerInputError(f"{bad} {theta!r}")
+    try:
+        t = torch.as_tensor(theta)
+    except (TypeError, ValueError, RuntimeError):
+        raise AncerInputError(f"{bad} {type(theta).__name__} {str(theta)[:40]!r}") from None
+    if t.dtype == torch.bool or t.is_complex() or not (t.is_floating_point() or t.dtype in _INTEGER_DTYPES):
+        raise AncerInputError(f"{bad} a tensor of dtype {t.dtype}")
+    t = t.to(dtype=x.dtype, device=x.device)
     if t.dim() == 0:
         t = t.expand(b).clone()
     elif t.dim() == 1 and t.shape[0] == b:

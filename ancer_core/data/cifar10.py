@@ -33,7 +33,7 @@ SPLITS = ("test", "train")
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("ANCER_CACHE", Path.home() / ".cache" / "ancer"))
+    d = Path(os.environ.get("ANCER_CACHE") or Path.home() / ".cache" / "ancer")  # set but empty: the default
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -82,11 +82,19 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
             f"could not read checkpoint {str(path)!r}: {why}; give a file that `train` or "
             "torch.save({'arch': …, 'state_dict': …}) wrote"
         ) from None
+    fix = "give a file that `train` or torch.save({'arch': NAME, 'state_dict': model.state_dict()}) wrote"
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise AncerInputError(
             f"{str(path)!r} is not a checkpoint dict with a 'state_dict' key "
             "(expected {'arch': NAME, 'state_dict': …})"
         )
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items()):
+        raise AncerInputError(f"{str(path)!r}: its 'state_dict' is not a mapping of names to tensors; {fix}")
+    if not isinstance(ckpt.get("card", {}), dict):
+        raise AncerInputError(f"{str(path)!r}: its 'card' is a {type(ckpt['card']).__name__}, not a dict; {fix}")
+    if "arch" in ckpt and not isinstance(ckpt["arch"], str):
+        raise AncerInputError(f"{str(path)!r}: its 'arch' is not a name; {fix}")
     return ckpt
 
 

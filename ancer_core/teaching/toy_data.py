@@ -157,6 +157,8 @@ def decode_points(text: str) -> tuple[np.ndarray, np.ndarray]:
         raw = inflate.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), _MAX_RAW + 1)
         if len(raw) > _MAX_RAW or inflate.unconsumed_tail:
             raise ValueError(f"it inflates beyond the {MAX_TOY_POINTS} points a link may hold")
+        if not inflate.eof:
+            raise ValueError("it is cut short")
         n = int.from_bytes(raw[:2], "little")
         if len(raw) != 2 + 4 * n + -(-n // 8):
             raise ValueError(f"{len(raw)} bytes for {n} points")
