@@ -95,7 +95,21 @@ API_CASES = {
     "settings-lr": (lambda: ac.Settings(iso_lr=float("nan")).validate(), ("iso_lr",)),
     "toy-csv-header-only": (lambda: ac.teaching.parse_toy_csv("x1,x2,label\n"), ("no point",)),
     "float-image-upload": (lambda: ac.data.prepare_image(_float_tiff_as_png()), ("PNG",)),
+    "strip-image-upload": (lambda: ac.data.prepare_image(_strip_png()), ("40,000,000 × 1", "at least 8")),
 }
+
+
+def _strip_png() -> bytes:
+    """A valid 40,000,000 × 1 PNG (39 KB): its header says so, and Pillow would decode it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 40_000_000, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 40_000_001, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def _float_tiff_as_png() -> bytes:
@@ -237,6 +251,17 @@ def test_live_page_names_a_nan_checkpoint_not_theta(work):
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "NaN or infinite weights" in errors and "nan.pt" in errors
+
+
+def test_live_page_with_checkpoint_path_chosen_and_none_typed_yet():
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+    at = AppTest.from_file(app, default_timeout=120).run()
+    at.selectbox(key="model-l2").set_value("checkpoint path…").run()
+    assert not at.exception  # was: PosixPath('.') has an empty name
+    next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
+    assert not at.exception and "path of a checkpoint" in " ".join(e.value for e in at.error)
 
 
 def test_results_page_keeps_two_uploads_of_one_name(monkeypatch):

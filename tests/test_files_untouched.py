@@ -58,6 +58,7 @@ CASES = {
     "theta-empty": "--method ancer --thetas {t}/empty --out {r}/new/empty.tsv",
     "theta-huge": "--method ancer --thetas {t}/huge --out {r}/new/huge.tsv",
     "theta-one-channel": "--method ancer --thetas {t}/one-channel --out {r}/new/one.tsv",
+    "theta-mixed-shapes": "--method ancer --thetas {t}/mixed --out {r}/new/mixed.tsv",
     "sigma-huge": "--sigma 1e300 --out {r}/new/sigma.tsv",
     "sigma-tiny": "--sigma 1e-300 --out {r}/new/tiny.tsv",
     "other-settings": "--N 32 --out {r}/fixed.tsv",
@@ -70,6 +71,7 @@ def test_a_refused_run_changes_nothing_and_leaves_nothing(case, finished, work, 
     theta_folder(t / "empty", work, np.zeros((0,), np.float32))
     theta_folder(t / "huge", work, np.full((3, 32, 32), 1e300))
     theta_folder(t / "one-channel", work, np.full((1, 32, 32), 0.25, np.float32))
+    np.save(theta_folder(t / "mixed", work, np.full((3, 32, 32), 0.25, np.float32)) / "theta_00001.npy", np.ones(1))
     before = snapshot(finished)
     argv = CERTIFY.format(d=work).replace("--method fixed ", "").replace("--sigma 0.25", "")
     extra = CASES[case].format(r=finished / "r", t=t)

@@ -105,6 +105,20 @@ def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
     return torch.from_numpy(np.stack([load_theta(folder, i) for i in part])).float()
 
 
+def _check_theta_shapes(folder: str, indices: list[int], image: tuple[int, ...]) -> None:
+    """Every θ of the run read (12 KB each), all of one shape: one value (isotropic) or one per pixel and channel."""
+    shapes: dict[tuple, int] = {}
+    for i in indices:
+        shapes.setdefault(load_theta(folder, i).shape, i)
+    fits = [s for s in shapes if s not in ((), (1,), image)]
+    if fits or len(shapes) > 1:
+        said = ", ".join(f"{s} (image {i})" for s, i in shapes.items())
+        raise AncerInputError(
+            f"--thetas {folder} holds θ of shapes {said}; each must be one value or {image} (one per pixel and "
+            "channel), all alike: run `optimize` again into an empty folder"
+        )
+
+
 def _check_thetas(args, model_name: str) -> dict | None:  # before setup: the flags as given
     """The settings of the `optimize` run behind --thetas; refuses θ made for another model, norm,
     method, σ or uniform convention (the rows would describe θ that is not what they used)."""
@@ -162,9 +176,8 @@ def run(args) -> int:
     prepare_output(args.out)
     job = setup(args)
     theta_meta = _check_thetas(args, job.model_name) if args.thetas else None
-    if args.thetas:  # every θ readable before the result file is touched (12 KB each)
-        for i in job.indices:
-            load_theta(args.thetas, i)
+    if args.thetas:  # every θ readable, and of one shape that fits the images, before the result file is touched
+        _check_theta_shapes(args.thetas, job.indices, tuple(job.x.shape[1:]))
     device = job.device
     cfg = certify_config(
         args.precision,

@@ -28,6 +28,10 @@ class PreparedImage:
     notes: list[str] = field(default_factory=list)  # conversions made, in words
 
 
+MIN_SIDE = 8  # pixels: a smaller image has next to nothing to show at 32 × 32
+MAX_ASPECT = 16  # a longer strip keeps a sliver of itself in the centre crop
+
+
 def prepare_image(data: bytes, size: int = 32) -> PreparedImage:
     """Decode a PNG/JPEG, refuse what is not a single still image or is too large, convert
     grayscale (copied to R, G, B) and transparency (composited on white) with a note, centre-crop
@@ -44,6 +48,12 @@ def prepare_image(data: bytes, size: int = 32) -> PreparedImage:
         w, h = im.size
         if w * h > MAX_PIXELS:
             raise AncerInputError(f"the image has {w * h:,} pixels; {too_big}")
+        if min(w, h) < MIN_SIDE or max(w, h) > MAX_ASPECT * min(w, h):
+            raise AncerInputError(
+                f"the image is {w:,} × {h:,} pixels: its centre square ({min(w, h)} × {min(w, h)}) would be "
+                f"{'too small' if min(w, h) < MIN_SIDE else 'a sliver of it'}; use an image at least {MIN_SIDE} pixels "
+                f"on each side whose sides differ by at most ×{MAX_ASPECT}"
+            )
         im.load()
     except Image.DecompressionBombError:
         raise AncerInputError(f"the image is too large to decode safely; {too_big}") from None

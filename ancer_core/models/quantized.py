@@ -72,6 +72,8 @@ def _convert(prepared: torch.nn.Module) -> torch.nn.Module:
 def int8_path(name_or_path: str | os.PathLike) -> Path:
     """Where the int8 weights of a shipped model (by name) or of a checkpoint (by path) live."""
     name = str(name_or_path)
+    if not name.strip():
+        raise AncerInputError("no model given: choose a shipped model or give the path of a checkpoint (.pt)")
     base = MODEL_DIR / f"{name}.pt" if (MODEL_DIR / f"{name}.pt").is_file() else Path(name)
     return base.with_suffix(".int8.pt")
 
@@ -79,6 +81,8 @@ def int8_path(name_or_path: str | os.PathLike) -> Path:
 def int8_ready(name_or_path: str | os.PathLike) -> bool:
     """Whether the int8 network of this model can run here: PyTorch's x86 quantized engine and the
     model's calibration file (``python -m ancer_core quantize``)."""
+    if not str(name_or_path).strip():  # no path typed yet: nothing to calibrate
+        return False
     return engine_available() and int8_path(name_or_path).is_file()
 
 
