@@ -3,6 +3,7 @@ code, the work folder of bad files, and how a command's refusal is checked (docs
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -117,11 +118,13 @@ def make_work(d: Path) -> Path:
 
 
 def snapshot(d: Path) -> dict:
-    """Every file's size and time, and every folder (a folder's own time moves with a lock taken and
-    given back, which leaves no file behind)."""
+    """Every file's size, time and hash, and every folder (a folder's own time moves with a lock taken and
+    given back, which leaves no file behind): equal before and after a refused run."""
     return {
-        str(p.relative_to(d)): (p.stat().st_size, p.stat().st_mtime_ns) if p.is_file() else "folder"
-        for p in d.rglob("*")
+        str(p.relative_to(d)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        if p.is_file()
+        else "folder"
+        for p in sorted(d.rglob("*"))
     }
 
 

@@ -3,7 +3,6 @@ before and after), and one writer per output whatever name it is reached by (doc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -14,19 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from badinput import CERTIFY, run_cli
+from badinput import CERTIFY, run_cli, snapshot
 
 import ancer_core as ac
 from ancer_core.data.files import OutputLock
-
-
-def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
-    """Every file and folder under ``folder``: its size and hash (folders: ``(-1, "")``)."""
-    out = {}
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        out[rel] = (-1, "") if p.is_dir() else (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
-    return out
 
 
 def theta_folder(path: Path, work: Path, theta: np.ndarray, indices=(0, 1)) -> Path:
