@@ -17,7 +17,8 @@ alone loads neither PyTorch nor SciPy.
 from ._lazy import lazy_exports
 
 _CORE = (
-    "ABSTAIN DEFAULT_THETA_MAX_RATIO GAUSSIAN ISO_SOLVERS METHODS OBJECTIVE_BOUND OBJECTIVES PRESETS UNIFORM "
+    "ABSTAIN DEFAULT_THETA_MAX_RATIO GAUSSIAN ISO_SOLVERS METHOD_LABELS METHODS "
+    "OBJECTIVE_BOUND OBJECTIVES PRESETS UNIFORM "
     "AncerInputError "
     "Certificate CertificationMemory MethodResult NonFiniteOutputError Noise SamplingConfig SequentialRule Settings "
     "ancer certify "

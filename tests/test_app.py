@@ -44,7 +44,7 @@ def test_live_page_runs_and_shows_results():
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     table = _certificates(at)
-    assert list(table["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert list(table["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]  # display names; ids stay in files
     assert {"p̲A", "gap", "proxy radius", "⊇ isotropic DD?"} <= set(table.columns)
     assert np.isfinite(table["p̲A"]).all()
     assert any("Per-pixel θ" in s.value for s in at.subheader)
@@ -149,6 +149,28 @@ def test_live_page_shows_the_noisy_copies_and_the_attack_holds_or_says_why():
     assert any("budget ‖δ/θ‖2 ≤" in c.value for c in at.caption)
 
 
+def test_the_attack_runs_for_every_classifier_in_every_regions_shape():
+    """Each (attacked classifier × region shape) pair: a scalar θ (fixed σ, Isotropic DD) with an image-shaped
+    δ crashed the verdict, and only ANCER in ANCER's region was tried."""
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    next(w for w in at.number_input if w.label.startswith("test image index")).set_value(7)
+    _run_tiny(at)
+    at.number_input(key="atk_steps").set_value(1)
+    at.number_input(key="atk_samples").set_value(2)
+    at.run()
+    methods = at.selectbox(key="atk_method").options
+    assert "Isotropic DD" in methods and "ANCER" in methods  # display names (an abstaining method is left out)
+    ids = [m for m, label in ac.METHOD_LABELS.items() if label in methods]
+    for attacked in ids:
+        for budget in ids:
+            at.selectbox(key="atk_method").set_value(attacked)
+            at.selectbox(key="atk_budget").set_value(budget).run()
+            next(b for b in at.button if b.label.startswith("⚔ Attack")).click().run()
+            assert not at.exception, (attacked, budget, at.exception)
+            said = " ".join(m.value for m in list(at.success) + list(at.error))
+            assert "certified region" in said, (attacked, budget, said)
+
+
 def test_own_image_runs_without_a_label_and_two_runs_compare():
     at = AppTest.from_file(APP, default_timeout=180).run()
     _run_tiny(at)  # a test image first, for the comparison
@@ -159,7 +181,7 @@ def test_own_image_runs_without_a_label_and_two_runs_compare():
     assert not at.exception and not at.error, [e.value for e in at.error]
     next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
     assert not at.exception, at.exception
-    assert list(_certificates(at)["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert list(_certificates(at)["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]
     assert any(s.value == "Compare runs" for s in at.subheader)
     cmp = at.dataframe[-1].value  # the comparison table
     assert set(cmp["run"]) == {"1", "2"} and len(cmp) == 6
@@ -343,5 +365,5 @@ def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain
     assert {"samples", "stopped"} <= set(table.columns)
     assert all(s.endswith("of 32") for s in table["samples"])
     said = [m.value for m in at.info]
-    assert any("Why it abstains." in m and "**fixed**:" in m and "p̂A =" in m for m in said), said
+    assert any("Why it abstains." in m and "**fixed σ**:" in m and "p̂A =" in m for m in said), said
     assert at.query_params["sampling"] in ("sequential", ["sequential"])

@@ -109,6 +109,15 @@ def test_attack_stays_in_a_cross_polytope_budget(linear_model):
         assert res.trace.shape == (15,)
 
 
+def test_verdict_of_an_isotropic_certificate_on_an_image_shaped_perturbation():
+    """A scalar θ (fixed σ, Isotropic DD) and δ shaped like the image, as the live page's attack hands it over."""
+    cert = ac.Certificate.from_bound("l2", 0.25, 3, 0.99, dim=3 * 32 * 32, n=1000, alpha=0.001)
+    small, big = np.full((3, 32, 32), 1e-3), np.full((3, 32, 32), 0.1)
+    assert cert.contains(small[None]).tolist() == [True] and cert.contains(big[None]).tolist() == [False]
+    assert cert.contains(np.stack([small, big])).tolist() == [True, False] and bool(cert.contains(small))
+    assert verdict(cert, small, 3, 1000, 0.001, [str(k) for k in range(10)]).inside
+
+
 def test_verdict_says_what_the_outcome_means():
     cert = ac.Certificate.from_bound("l2", 0.5, 3, 0.99, dim=4, n=1000, alpha=0.001)
     classes = [str(k) for k in range(10)]

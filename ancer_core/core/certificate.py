@@ -127,14 +127,18 @@ class Certificate:
 
     # ----- geometry ---------------------------------------------------------------------------
     def contains(self, delta) -> np.ndarray:
-        """Whether perturbation(s) δ lie in the certified region. ``delta``: (..., *theta.shape)
-        or (..., dim). Returns a boolean array over the leading dimensions."""
+        """Whether perturbation(s) δ lie in the certified region. ``delta``: (..., *theta.shape),
+        (..., dim), or (..., *input_shape) for an isotropic θ (trailing axes holding ``dim`` values, e.g.
+        (B, 3, 32, 32) for a CIFAR-10 image). Returns a boolean array over the leading dimensions."""
         d = np.asarray(delta, dtype=np.float64)
         k = self.theta.ndim
+        trailing = [j for j in range(d.ndim) if int(np.prod(d.shape[j:])) == self.dim]
         if k > 0 and d.shape[d.ndim - k :] == self.theta.shape:
             lead = d.shape[: d.ndim - k]
         elif d.ndim >= 1 and d.shape[-1] == self.dim:
             lead = d.shape[:-1]
+        elif k == 0 and trailing:  # one θ for every pixel: the image's own axes are the trailing ones
+            lead = d.shape[: trailing[-1]]
         else:
             raise AncerInputError(
                 f"delta has shape {d.shape}; expected (..., {self.dim}) or (..., *{self.theta.shape})"

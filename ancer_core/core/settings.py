@@ -12,6 +12,8 @@ from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
+# what a person reads (tables, legends, menus); the ids above stay in files, flags and links
+METHOD_LABELS = {"fixed": "fixed σ", "isotropic-dd": "Isotropic DD", "ancer": "ANCER"}
 SAMPLINGS = ("fixed", "sequential")
 # the settings of sequential CERTIFY; a fixed-sampling run's record leaves them out (as before they existed)
 SEQUENTIAL_FIELDS = ("sampling", "tolerance", "radii")

@@ -9,31 +9,43 @@ from plotly.subplots import make_subplots
 METHOD_COLORS = {"fixed": "#7f7f7f", "isotropic-dd": "#1f77b4", "ancer": "#d62728"}
 
 
+STAGE_LABELS = {"isotropic-dd": "Isotropic DD", "ancer": "ANCER"}
+
+
 def trace_figure(traces: dict[str, dict[str, np.ndarray]], image: int = 0) -> go.Figure:
-    """Optimization traces per iteration: objective, gap estimate and proxy radius, per stage.
+    """Optimization traces per iteration, per stage: each stage's own objective in its own panel (Isotropic
+    DD's and ANCER's are different functions, on different scales), then the Monte Carlo gap estimate and
+    the surrogate's proxy radius, which mean the same for both. A proxy radius is never negative: where the
+    estimated gap is ≤ 0 the surrogate certifies nothing, drawn as 0.
 
     ``traces``: stage → {"objective": (iters, B), "gap": …, "proxy_radius": …}."""
-    fig = make_subplots(
-        rows=1, cols=3, subplot_titles=("objective", "gap estimate (MC, not certified)", "proxy radius R̃ = GM(θ)·gap")
-    )
+    stages = [k for k in traces if len(traces[k].get("objective", []))]
+    titles = [f"{STAGE_LABELS.get(k, k)}'s objective" for k in stages]
+    titles += ["gap estimate (Monte Carlo, not certified)", "surrogate proxy radius R̃ = GM(θ)·max(gap, 0)"]
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
     for stage, tr in traces.items():
-        for col, key in enumerate(("objective", "gap", "proxy_radius"), start=1):
+        name = STAGE_LABELS.get(stage, stage)
+        panels = [(stages.index(stage) + 1, "objective")] if stage in stages else []
+        panels += [(len(stages) + 1, "gap"), (len(stages) + 2, "proxy_radius")]
+        for col, key in panels:
             if key in tr and len(tr[key]):
                 y = np.asarray(tr[key])[:, image]
+                if key == "proxy_radius":
+                    y = np.maximum(y, 0.0)
                 fig.add_trace(
                     go.Scatter(
                         y=y,
                         mode="lines",
-                        name=stage,
+                        name=name,
                         legendgroup=stage,
-                        showlegend=col == 1,
+                        showlegend=col == len(stages) + 1,
                         line=dict(color=METHOD_COLORS.get(stage)),
                     ),
                     row=1,
                     col=col,
                 )
     fig.update_xaxes(title_text="iteration")
-    fig.update_layout(height=300, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=320, margin=dict(l=40, r=10, t=60, b=40), legend=dict(orientation="h", y=-0.3))
     return fig
 
 

@@ -58,7 +58,8 @@ def playback_figure(
     def title(f: Frame) -> str:
         top = classes[int(np.argmax(f.probs))]
         return (
-            f"{f.label}: mean {theta_symbol} = {f.theta.mean():.3f}, top class {top}, proxy radius {f.proxy_radius:.3f}"
+            f"{f.label}: mean {theta_symbol} = {f.theta.mean():.3f}, top class {top}, surrogate proxy radius "
+            f"{max(f.proxy_radius, 0.0):.3f} (Monte Carlo, not certified)"
         )
 
     fig = make_subplots(

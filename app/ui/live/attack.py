@@ -31,12 +31,19 @@ def try_to_break_it(res: Run) -> None:
         st.info("Every method abstained on this image: there is no certified region to attack.")
         return
     a1, a2, a3 = st.columns(3)
-    attacked = a1.selectbox("attack the smoothed classifier of", methods, index=len(methods) - 1, key="atk_method")
+    attacked = a1.selectbox(
+        "attack the smoothed classifier of",
+        methods,
+        index=len(methods) - 1,
+        key="atk_method",
+        format_func=ac.METHOD_LABELS.get,
+    )
     budget = a2.selectbox(
         "inside a region shaped like the certificate of",
         methods,
         index=len(methods) - 1,
         key="atk_budget",
+        format_func=ac.METHOD_LABELS.get,
         help="Choose Isotropic DD's classifier inside ANCER's region to see where the isotropic "
         "certificate ends and ANCER's still holds.",
     )
@@ -100,7 +107,19 @@ def try_to_break_it(res: Run) -> None:
     delta = out.delta.cpu().numpy()
     v = ac.teaching.verdict(cert, delta, pred, s.n, s.alpha, list(ac.CLASSES))
     (st.success if v.held in (True, None) else st.error)(v.text)
+    moved = int((np.abs(delta) > 1e-8).sum())
     amplify = 0.5 / max(float(np.abs(delta).max()), 1e-6)
+    if moved == 0:
+        st.info(
+            "δ is 0 everywhere: no step of the attack moved the image (the estimated gradient was 0, or every "
+            "step was clipped back to a valid image), so its panel is flat grey. More noise samples per step, "
+            "more steps or another seed may find a direction."
+        )
+    elif moved < 0.02 * delta.size:
+        st.caption(
+            f"δ changes {moved:,} of {delta.size:,} values: an ℓ1 budget is spent on a few pixels (the "
+            "cross-polytope's corners), so the δ panel is grey but for those few."
+        )
     display.show(
         figures.perturbation_figure(
             res.x[0].numpy(),
@@ -112,8 +131,9 @@ def try_to_break_it(res: Run) -> None:
     )
     p = res.noise.p
     st.caption(
-        f"Attacked: {attacked}'s smoothed classifier (its certificate: {ac.CLASSES[cert.prediction]}, radius "
-        f"{cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with θ of {budget} ({scale:g} × its gap "
+        f"Attacked: {ac.METHOD_LABELS[attacked]}'s smoothed classifier (its certificate: "
+        f"{ac.CLASSES[cert.prediction]}, radius {cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with "
+        f"θ of {ac.METHOD_LABELS[budget]} ({scale:g} × its gap "
         f"{bcert.gap:.4f}); reached {out.budget_norm:.4f}; ‖δ‖{p} = {float(res.noise.region_norm(delta.ravel())):.4f}. "
         f"Target: {ac.CLASSES[out.target]}; its estimated smoothed probability went from {out.trace[0]:.3f} to "
         f"{out.trace[-1]:.3f} in {len(out.trace)} steps × {samples} samples. PREDICT's votes: "

@@ -28,18 +28,19 @@ def certificates_table(res: Run) -> None:
     rows = []
     for m, r in results.items():
         c = r.certificates[0]
+        itself = m == "isotropic-dd"
         rows.append(
             {
-                "method": m,
+                "method": ac.METHOD_LABELS[m],
                 "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
                 "p̲A": c.p_lower,
-                "gap": c.gap,
+                "gap": c.gap if not c.abstained else None,
                 f"{unit} radius": c.radius,
-                "proxy radius": c.proxy_radius,
+                "proxy radius": c.proxy_radius if not c.abstained else 0.0,  # an abstain certifies nothing
                 "log-volume ratio to isotropic DD": c.log_volume - iso_cert.log_volume
                 if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume)
-                else float("nan"),
-                "⊇ isotropic DD?": "yes" if c.is_superset_of(iso_cert) else "no",
+                else None,
+                "⊇ isotropic DD?": "— (itself)" if itself else ("yes" if c.is_superset_of(iso_cert) else "no"),
                 "samples": f"{c.extra.get('samples', c.n):,} of {s.n:,}",
                 "stopped": STOP_WORDS.get(c.extra.get("stop", "fixed"), "?"),
                 "time (s)": r.seconds,
@@ -55,7 +56,9 @@ def certificates_table(res: Run) -> None:
         "Each certificate holds with probability ≥ 1 − α."
     )
     # a static table: three rows need no data grid, and the grid's canvas is what a 2-core laptop draws last
-    st.table(pd.DataFrame(rows).set_index("method").style.format(_FORMATS | {f"{unit} radius": "{:.4f}"}))
+    table = pd.DataFrame(rows).set_index("method")
+    # "—" where a number means nothing (an abstain has no region): never "nan"
+    st.table(table.style.format(_FORMATS | {f"{unit} radius": "{:.4f}"}, na_rep="—"))
     st.caption(
         f"**p̲A**: one-sided Clopper–Pearson lower bound on the top class's probability under noise. **gap**: "
         f"{'Φ⁻¹(p̲A)' if res.noise.p == 2 else '2(p̲A − ½)'} (Corollaries 1, 2). **{unit} radius**: the largest "
@@ -66,7 +69,8 @@ def certificates_table(res: Run) -> None:
         "**stopped**: why it drew no more (sequential sampling stops early; fixed always draws N). **time**: "
         "optimization + CERTIFY; ANCER's excludes the Isotropic DD stage it starts from."
     )
-    lines = [w for m, r in results.items() if (w := abstain_words(m, r.certificates[0], s.alpha))]
+    trained = ac.shipped_models().get(res.model, {}).get("sigma")
+    lines = [w for m, r in results.items() if (w := abstain_words(m, r.certificates[0], s.alpha, res.sigma, trained))]
     gap_formula = "Φ⁻¹(p̲A)" if res.noise.p == 2 else "2(p̲A − ½)"
     if lines:
         st.info(
@@ -87,22 +91,33 @@ STOP_WORDS = {
 }
 
 
-def abstain_words(method: str, c: ac.Certificate, alpha: float) -> str | None:
+def abstain_words(
+    method: str, c: ac.Certificate, alpha: float, sigma: float | None = None, trained: float | None = None
+) -> str | None:
     """Why ``method``'s certificate abstains, in one line for a student: the top class's share of the noisy
-    votes, its lower bound against ½, and about how many samples that share would need to certify at α."""
+    votes, its lower bound against ½, and about how many samples that share would need to certify at α.
+    ``sigma``: the run's σ; ``trained``: the σ the model was trained with (None: not known), so that the
+    advice never suggests the model the student already has."""
     if not c.abstained or "n_a" not in c.extra or not c.n:
         return None
     n, n_a = int(c.extra.get("samples", c.n)), int(c.extra["n_a"])
     counts0 = c.extra.get("counts0") or []
     p_hat, name = n_a / n, ac.CLASSES[int(np.argmax(counts0))] if counts0 else "the top class"
     head = (
-        f"**{method}**: {n_a:,} of {n:,} noisy copies were called *{name}* (the class the first {sum(counts0):,} "
+        f"**{ac.METHOD_LABELS.get(method, method)}**: {n_a:,} of {n:,} noisy copies were called *{name}* (the "
+        f"class the first {sum(counts0):,} "
         f"copies chose): p̂A = {p_hat:.3f}, p̲A = {c.p_lower:.3f} ≤ ½."
     )
     if p_hat <= 0.5:
+        if trained is not None and sigma is not None and abs(trained - sigma) <= 1e-9:
+            advice = f"this model was trained at this σ = {sigma:g}: a smaller σ, with a model trained for it, may help"
+        elif trained is not None and sigma is not None:
+            advice = f"this model was trained at σ = {trained:g}, not {sigma:g}: its own σ, or a smaller one, may help"
+        else:
+            advice = "a smaller σ, or a model trained at this σ, may help"
         return head + (
             " At this rate no number of samples would certify: the top class is not a majority of the noise. "
-            "The noise is too strong for this image; a smaller σ, or a model trained at this σ, may help."
+            f"The noise is too strong for this image; {advice}."
         )
     need = float(ac.core.samples_to_certify(p_hat, alpha))
     if np.isfinite(need):

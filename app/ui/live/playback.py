@@ -88,3 +88,14 @@ def playback(res: Run) -> None:
         "classifier the optimizers maximise (the mean softmax over their noise samples at that step); right: the "
         "image plus one fixed noise draw scaled by that step's θ. Press play, or drag the slider."
     )
+    last = res.results["ancer"].certificates[0]
+    st.caption(
+        f"The title's proxy radius is the optimizers' own estimate, from their {res.settings.ancer_samples} noise "
+        "samples a step (the surrogate: mean softmax, not hard votes): a guide to where θ goes, not a certificate. "
+        f"ANCER's certified proxy radius for its final θ is **{last.proxy_radius:.4f}** (CERTIFY: N = "
+        f"{res.settings.n:,} hard votes, α = {res.settings.alpha:g}, in the certificates table); the two differ "
+        "because they count different things from different samples."
+        if not last.abstained
+        else "The title's proxy radius is the optimizers' own estimate (the surrogate), not a certificate; CERTIFY "
+        "abstained on ANCER's final θ, so there is no certified radius for it."
+    )
