@@ -33,3 +33,24 @@ def test_three_sessions_share_one_run_and_a_fourth_waits_its_turn(tmp_path):
     assert any("started exactly this run" in m for g in same for m in g.queue_messages)
     other = next(g for g in logs if g.image == 200)
     assert any("in the queue" in m for m in other.queue_messages)
+
+
+def test_five_pages_opened_at_once_on_a_just_started_server_break_none(tmp_path):
+    """Every page at the same moment, the first requests the server ever gets: each renders without an
+    exception (the live page's model folding its BatchNorm once traced with torch.fx, which patched every
+    module call of the process and broke the toy page training beside it), and each shows its own page."""
+    port = classroom.free_port()
+    log = tmp_path / "server.log"
+    server = classroom.start_server(port, log)
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+
+    async def all_at_once():
+        return await asyncio.gather(*(classroom.open_page(url, p) for p in ("", "toy", "hessian", "theory", "results")))
+
+    try:
+        problems = asyncio.run(all_at_once())
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert problems == [[]] * 5, log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text()

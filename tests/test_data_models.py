@@ -271,3 +271,46 @@ def test_weights_fingerprint_names_the_weights_not_the_card(tmp_path):
     with torch.no_grad():
         a[1][0].weight[0, 0, 0, 0] += 1e-3
     assert weights_fingerprint(a) != a.card["weights_sha256"]
+
+
+def test_a_model_runs_in_another_thread_while_torch_fx_traces():
+    """The int8 network is built by tracing (torch.fx), which patches every module call of the process; a
+    model another thread runs meanwhile (another page of the app) must run as usual."""
+    import threading
+
+    import torch.fx
+
+    from ancer_core.models import fx_threads
+
+    fx_threads.install()
+    tracing, ran = threading.Event(), threading.Event()
+
+    class Slow(torch.nn.Module):  # holds the trace open until the other thread's model has run
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            tracing.set()
+            ran.wait(10)
+            return self.lin(x)
+
+    other = build_model("small-cnn").eval()
+    x = torch.rand(2, 3, 32, 32)
+    expected = other(x)
+    out, errors = {}, []
+
+    def run_other():
+        tracing.wait(10)
+        try:
+            out["y"] = other(x)
+        except Exception as e:  # what the unpatched tracer raised: NameError
+            errors.append(e)
+        ran.set()
+
+    t = threading.Thread(target=run_other)
+    t.start()
+    graph = torch.fx.symbolic_trace(Slow())
+    t.join()
+    assert not errors and torch.equal(out["y"], expected)
+    assert any(n.op == "call_module" and n.target == "lin" for n in graph.graph.nodes)  # the trace itself is whole

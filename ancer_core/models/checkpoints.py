@@ -7,6 +7,7 @@ beside it as JSON. The shipped models live in ``weights/`` inside this package.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -98,17 +99,44 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     return ckpt
 
 
+# modules whose forward applies each ``bnK`` right after ``convK`` (and nothing between): their pairs fold
+_ATTRIBUTE_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("conv3", "bn3"))
+_FOLDABLE = {
+    ("ancer_core.models.architectures", "_CifarBasicBlock"),
+    ("ancer_core.models.architectures", "CifarResNet"),
+    ("torchvision.models.resnet", "BasicBlock"),
+    ("torchvision.models.resnet", "Bottleneck"),
+    ("torchvision.models.resnet", "ResNet"),
+}
+
+
 def fold_batchnorm(model: nn.Module) -> nn.Module:
     """A copy of an eval-mode ``model`` with every BatchNorm folded into the convolution before it
-    (``torch.fx.experimental.optimization.fuse``): the same function up to float rounding (logits
+    (``torch.nn.utils.fusion.fuse_conv_bn_eval``): the same function up to float rounding (logits
     differ by ~1e-6), one memory pass fewer per layer (faster forward and input-gradient passes; see
     docs/performance.md). For inference and θ optimization only: the copy has no BatchNorm left to
-    train. Returns ``model`` itself if it cannot be traced."""
-    from torch.fx.experimental.optimization import fuse
+    train. Folded where the structure says a BatchNorm follows its convolution directly: consecutive
+    children of an ``nn.Sequential``, and the ``convK``/``bnK`` pairs of the ResNet blocks here. No
+    tracing: ``torch.fx`` patches ``nn.Module.__call__`` for the whole process while it traces, which broke
+    another page's model running at that moment in the app's server."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-    try:
-        fused = fuse(model.eval(), inplace=False)
-    except Exception:  # an architecture torch.fx cannot trace: run it as it is
+    fused = copy.deepcopy(model).eval()
+    folded = 0
+    for module in list(fused.modules()):
+        pairs = []
+        if isinstance(module, nn.Sequential):
+            names = list(module._modules)
+            pairs = list(zip(names, names[1:]))
+        elif (type(module).__module__, type(module).__name__) in _FOLDABLE:
+            pairs = list(_ATTRIBUTE_PAIRS)
+        for conv_name, bn_name in pairs:
+            conv, bn = getattr(module, conv_name, None), getattr(module, bn_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(module, conv_name, fuse_conv_bn_eval(conv, bn))
+                setattr(module, bn_name, nn.Identity())
+                folded += 1
+    if not folded:
         return model
     fused.card = dict(getattr(model, "card", {}), batchnorm_folded=True)
     if hasattr(model, "input_shape"):

@@ -21,6 +21,7 @@ import torch
 
 from ..core.noise import noise_for
 from ..core.validation import AncerInputError
+from . import fx_threads
 from .checkpoints import MODEL_DIR, load_model
 
 ENGINE = "x86"  # oneDNN/FBGEMM kernels: VNNI and AMX where the CPU has them, AVX2 otherwise
@@ -47,6 +48,7 @@ def _check_engine() -> None:
 
 
 def _fx():
+    fx_threads.install()  # tracing here must not break a model another thread of the app runs meanwhile
     with warnings.catch_warnings():  # the FX quantization API is stable but marked for migration
         warnings.simplefilter("ignore")
         from torch.ao.quantization import get_default_qconfig_mapping
