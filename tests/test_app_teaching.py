@@ -1,5 +1,6 @@
 """The teaching pages (toy 2D, Hessian, theory) driven headless with streamlit.testing.v1.AppTest, on CPU."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,30 @@ def test_teaching_pages_render(page):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert at.title and "ANCER" in at.title[0].value
+
+
+RAW_MATH = re.compile(r"\\text|_\{|\^\{|\b10\^|\bg_[θσ(]|\bR_[σc]\b")
+
+
+def _outside_math(text: str) -> str:
+    """The text a reader sees as text: $…$ spans are typeset by KaTeX, everything else is shown as written."""
+    return re.sub(r"\$[^$]+\$", " ", re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S))
+
+
+@pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
+def test_every_formula_renders(page):
+    """No raw LaTeX outside $…$ in the page's text, and no control character (a "\t" that ate the t of
+    "\text") inside its typeset formulas."""
+    at = _page(page, 180)
+    texts = [e.value for kind in ("markdown", "caption", "info", "warning", "success") for e in getattr(at, kind)]
+    raw = [t for t in texts if RAW_MATH.search(_outside_math(t))]
+    assert not raw, raw
+    formulas = [e.value for e in at.latex]  # st.latex: "$$\n…\n$$"
+    assert not [f for f in formulas if any(ord(ch) < 32 and ch != "\n" for ch in f)], formulas
+    if page == "theory":
+        said = " ".join(texts)
+        assert "\\overline{p_B} = 1-\\underline{p_A}" in said and "the **gap** of the tables" in said
+        assert any("\\ge" in f and "since" in f for f in formulas)  # Corollary 1: ≥ in general, = for CERTIFY's choice
 
 
 def test_toy_page_certifies_a_typed_point_and_searches_rotations():

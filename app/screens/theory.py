@@ -74,8 +74,12 @@ def main() -> None:
     )
     st.latex(
         r"\mathcal{R} = \{\delta:\ \|\Sigma^{-1/2}\delta\|_2 \le r\},\qquad "
-        r"r = \tfrac12\big(\Phi^{-1}(\underline{p_A}) "
-        r"- \Phi^{-1}(\overline{p_B})\big) \;\ge\; \Phi^{-1}(\underline{p_A})\ \ (\overline{p_B} = 1-\underline{p_A})"
+        r"r = \tfrac12\big(\Phi^{-1}(\underline{p_A}) - \Phi^{-1}(\overline{p_B})\big) \;\ge\; "
+        r"\Phi^{-1}(\underline{p_A})\quad\text{since } \overline{p_B} \le 1-\underline{p_A}"
+    )
+    st.markdown(
+        "CERTIFY bounds only the top class and takes $\\overline{p_B} = 1-\\underline{p_A}$, where the bound is "
+        "tight: $r = \\Phi^{-1}(\\underline{p_A})$, the **gap** of the tables."
     )
     st.markdown("**Corollary 2 (uniform, ℓ1^Λ generalized cross-polytope).** With ε ~ 𝒰[−λ, λ] per coordinate:")
     st.latex(
@@ -107,7 +111,7 @@ def main() -> None:
         f"Isotropic σ = 0.25: proxy radius {iso.proxy_radius:.4f}, ln Vol = {iso.log_volume:.1f}. "
         f"Half the σᵢ at 0.5: proxy radius **{an.proxy_radius:.4f}** (× {an.proxy_radius / iso.proxy_radius:.3f} "
         f"= 2^½), ln Vol = {an.log_volume:.1f}: the volume is "
-        f"10^{(an.log_volume - iso.log_volume) / np.log(10):.1f} times "
+        f"$10^{{{(an.log_volume - iso.log_volume) / np.log(10):.1f}}}$ times "
         f"larger (2^(n/2)), while the enclosed ball (radius {an.radius:.4f}) is unchanged. ln Γ(n/2+1) = "
         f"{gammaln(dim / 2 + 1):.1f}: in 3,072 dimensions volumes are only comparable in log space."
     )
@@ -128,17 +132,17 @@ def main() -> None:
 
     st.header("6. When every input picks its own θ")
     st.markdown(
-        "A certificate is a statement about **one** smoothed classifier g_θ. With a fixed σ every certificate "
-        "describes the same g_σ, and g_σ has one answer at every point, so two certificates can never "
-        "contradict each other: if they overlap, they name the same class."
+        "A certificate is a statement about **one** smoothed classifier $g_\\theta$. With a fixed σ every "
+        "certificate describes the same $g_\\sigma$, and $g_\\sigma$ has one answer at every point, so two "
+        "certificates can never contradict each other: if they overlap, they name the same class."
     )
-    st.latex(r"h(x) = g_{\theta(x)}(x)\qquad	ext{(each input smoothed with its own }\theta\text{)}")
+    st.latex(r"h(x) = g_{\theta(x)}(x)\qquad\text{(each input smoothed with its own }\theta\text{)}")
     st.markdown(
-        "Isotropic DD and ANCER choose θ per input. The certificate at x is true of g_{θ(x)}, but a neighbour x′ "
-        "is answered by g_{θ(x′)}, another classifier. So two inputs can hold certificates that overlap and name "
-        "different classes; at a point z in both, h(z) is one class, and at least one certificate is wrong — "
-        "however many samples were drawn. Súkeník et al. (ICML 2022) show how slowly θ(x) would have to vary "
-        "for such certificates to hold. Two sound ways out:"
+        "Isotropic DD and ANCER choose θ per input. The certificate at x is true of $g_{\\theta(x)}$, but a "
+        "neighbour x′ is answered by $g_{\\theta(x')}$, another classifier. So two inputs can hold certificates "
+        "that overlap and name different classes; at a point z in both, h(z) is one class, and at least one "
+        "certificate is wrong — however many samples were drawn. Súkeník et al. (ICML 2022) show how slowly "
+        "θ(x) would have to vary for such certificates to hold. Two sound ways out:"
     )
     st.markdown(
         "- **Memory** (Alfarra et al.; the ANCER paper): certify inputs in order and remember every region. A new "
@@ -146,10 +150,10 @@ def main() -> None:
         "cut back. The answers become one function again. *Cost:* the answer depends on the order, and later "
         "regions shrink — on CIFAR-10 the results explorer's *with memory* reading shows by how much.\n"
         "- **A certified selector** (Dual Randomized Smoothing, ICLR 2026): θ is one of a few levels, chosen by a "
-        "selector that is itself smoothed with noise τ and certified: within R_σ it keeps its level. The "
-        "classifier at that level certifies R_c, and the region is the ball of radius min(R_σ, R_c). The two "
-        "statements share α (α_σ + α_c, by a union bound). *Cost:* the selector's own samples, and a radius "
-        "capped by R_σ."
+        "selector that is itself smoothed with noise τ and certified: within $R_\\sigma$ it keeps its level. "
+        "The classifier at that level certifies $R_c$, and the region is the ball of radius "
+        "$\\min(R_\\sigma, R_c)$. The two statements share α ($\\alpha_\\sigma + \\alpha_c$, by a union "
+        "bound). *Cost:* the selector's own samples, and a radius capped by $R_\\sigma$."
     )
     st.page_link(
         "screens/toy.py",
