@@ -235,6 +235,7 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     # the memory reading: the same views, replayed with memory-based certification
     at.radio(key="reading").set_value("with memory").run()
     assert not at.exception, at.exception
+    assert any("Memory-based certification revised" in c.value for c in at.caption)  # never silently identical
     assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 import ancer_core as ac
-from ancer_app.ui import display, figures, keys, resources
+from ancer_app.ui import captions, display, figures, keys, resources
 from ancer_app.ui.session import last_run
 from ancer_core.teaching import eigen_decomposition, input_hessian, plane_landscape, slice_boundary
 
@@ -117,6 +117,7 @@ def main() -> None:
 
     c1, c2 = st.columns(2)
     n = len(w)
+    said = []
     for col, (default_i, default_j), key in ((c1, (1, 2), "a"), (c2, (1, n), "b")):
         i = int(col.number_input("first eigenvector ν", 1, n, default_i, key=f"hess_i{key}"))
         j = int(col.number_input("second eigenvector ν", 1, n, default_j, key=f"hess_j{key}"))
@@ -138,11 +139,13 @@ def main() -> None:
             ),
             key=f"land{key}",
         )
+        said.append(captions.slice_reach(curves, i, j))
     st.caption(
         "Each panel: f^y on the plane {x + a·νi + b·νj} (41 × 41 forward passes; pixels may leave [0, 1]); the "
-        "curves are the exact slices of the certified regions through x. The paper's Figure 7: along the "
-        "highest-curvature pair (ν1, ν2) the isotropic ball is nearly optimal; along (ν1, ν3072) the ellipsoid "
-        "stretches where the landscape is flat."
+        "curves are the exact slices of the certified regions through x. "
+        + (" ".join(s for s in said if s) or "Run the methods above to draw their regions.")
+        + " The paper's Figure 7 found the isotropic ball nearly optimal along the highest-curvature pair and the "
+        "ellipsoid stretching where the landscape is flat; the sentences before say what this image and model show."
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 
 import streamlit as st
@@ -51,6 +52,10 @@ def show_estimate(where, c: Choice) -> None:
     settings, precision = c.settings, c.precision
     found = estimate_seconds(c)
     if found is None:
+        where.caption(
+            "The device is running another session's job now, so this run's time cannot be estimated fairly: "
+            "it will start when that job is done (the queue shows your place)."
+        )
         return
     work, rate = found
     where.caption(
@@ -60,7 +65,21 @@ def show_estimate(where, c: Choice) -> None:
         + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
         + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
         f"**{resources.duration(_seconds(work, rate))}** of computation on this device (a rough estimate from its "
-        f"measured speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)."
+        f"measured speed: {rate['forward']:,.0f} and {rate['gradient']:,.0f} images/s)." + busy_words()
+    )
+
+
+def busy_words() -> str:
+    """What else the server's CPUs are doing now, which the estimate (measured on a quiet device) cannot know."""
+    try:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    except (AttributeError, OSError):  # no load average on this system: say that it is not known
+        return " Whether other work slows this device now is not known here."
+    if load <= 0.5 * cores:
+        return ""
+    return (
+        f" The server is busy (load {load:.1f} on {cores} cores, other sessions' runs or other programs): "
+        f"expect up to ×{1 + load / cores:.1f} as long."
     )
 
 
@@ -85,7 +104,12 @@ def run_key(c: Choice, image: Image, weights: str | None) -> tuple:
 
 
 def _queue_words(q: QueueState) -> str:
-    wait = "" if q.wait_s is None else f", about {resources.duration(q.wait_s)} to go"
+    if q.wait_s is None:
+        wait = ""
+    elif q.wait_s < 1.5:  # the estimate is spent: say so rather than count "0 s to go" for as long as it lasts
+        wait = ", past its estimate: the run ahead is taking longer than this device's measured speed says"
+    else:
+        wait = f", about {resources.duration(q.wait_s)} to go"
     if q.sharing:
         where = "it is running now" if q.ahead == 0 else f"it is number {q.position} in the queue"
         return (
@@ -110,13 +134,13 @@ def run_methods(where, c: Choice, image: Image) -> None:
         key = run_key(c, image, getattr(model, "card", {}).get("weights_sha256"))
         found = estimate_seconds(c)
         t_start = time.time()
-        queue = where.empty()
+        queue, leave = where.empty(), where.empty()
         said = {"leave": False, "text": ""}
 
         def on_wait(q: QueueState) -> None:  # a click anywhere (the button included) reruns and leaves the queue
             if not said["leave"]:
                 said["leave"] = True
-                where.button("✕ Leave the queue", key=f"leave-{t_start}")
+                leave.button("✕ Leave the queue", key=f"leave-{t_start}")
             text = _queue_words(q)
             if text != said["text"]:  # redraw only what changed: thirty waiting pages are thirty redraws a tick
                 said["text"] = text
@@ -124,6 +148,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
 
         def compute() -> dict:
             queue.empty()
+            leave.empty()  # our turn: there is no queue left to leave
             with resources.job_lock():
                 return _compute(where, c, model, x, theta0, image.idx)
 
@@ -131,6 +156,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
             key, compute, estimate_s=None if found is None else _seconds(*found), on_wait=on_wait
         )
         queue.empty()
+        leave.empty()
         if shared:
             where.success(
                 f"Certificates shared from an identical run (same model, image, norm, σ, settings, seed and "

@@ -44,6 +44,14 @@ def perturbed_images(res: Run) -> None:
     if an_cert.abstained or iso.certificates[0].abstained:
         st.info("A method abstained on this image, so there is no region to draw a perturbation from.")
         return
+    if iso.certificates[0].is_superset_of(an_cert):  # no δ lies in ANCER's region and outside Isotropic DD's
+        st.info(
+            "Here ANCER's region lies inside Isotropic DD's (Definition 1, exact test): ANCER kept θ where Isotropic "
+            "DD left it, or its gap shrank. No perturbation can be inside ANCER's region and outside the isotropic "
+            "one, whatever the seed: there is no Figure 2 for this image. Try an image where the certificates "
+            "table says ⊇ isotropic DD? yes for ANCER."
+        )
+        return
     p1, p2 = st.columns(2)
     amplify = p1.slider("amplify δ for display", 1.0, 50.0, 10.0, 1.0)
     pseed = int(p2.number_input("perturbation seed", 0, 10_000, 0))
@@ -60,7 +68,8 @@ def perturbed_images(res: Run) -> None:
         f"certified radius **{info['inner_radius']:.4f}**: δ is "
         f"{'inside' if info['inside_outer'] else 'NOT inside'} ANCER's region and "
         f"{'outside' if info['outside_inner_region'] else 'inside'} the isotropic one"
-        f"{'' if ok else ' (try another seed)'}. δ = θ^{info['weight_power']} ⊙ z (z Gaussian), "
+        f"{'' if ok else ' (this draw missed the thin part where the regions differ: try another seed)'}. "
+        f"δ = θ^{info['weight_power']} ⊙ z (z Gaussian), "
         f"scaled to {info['fraction']:.0%} of the way to ANCER's boundary, then clipped to valid pixels."
     )
     if st.button(
@@ -139,7 +148,7 @@ def smoothed_classifier_sees(res: Run) -> None:
         top = c.prediction if c.prediction >= 0 else int(counts.argmax())
         second = ac.teaching.runner_up(c)
         v1, v2 = st.columns([3, 2])
-        v1.markdown(f"**{m}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
+        v1.markdown(f"**{ac.METHOD_LABELS[m]}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
         # small images as images: a Plotly heatmap per copy would add hover and zoom nobody needs here
         v1.image(
             [np.clip(c.transpose(1, 2, 0), 0, 1) for c in copies.cpu().numpy()],

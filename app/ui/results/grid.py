@@ -10,7 +10,7 @@ import streamlit as st
 
 import ancer_core as ac
 from ancer_core import AncerInputError
-from ancer_core.data import GridModel, grid_with_memory, load_grid
+from ancer_core.data import GridModel, grid_with_memory, load_grid, revised_rows
 
 from .. import resources
 
@@ -113,10 +113,31 @@ def choose_grid() -> dict[str, GridModel]:
         )
         return {}
     try:
-        return load_reading(root, reading)
+        grid = load_reading(root, reading)
     except AncerInputError as e:
         st.error(f"Could not read the shipped results: {e}")
         return {}
+    if reading != "as run":
+        st.caption(memory_revisions(load_grid(root), grid))
+    return grid
+
+
+def memory_revisions(as_run: dict[str, GridModel], with_memory: dict[str, GridModel]) -> str:
+    """How many certificates the memory changed (class or radius), per method over the grid's models: said
+    plainly, so that tables identical to the first reading are explained, not puzzling."""
+    changed: dict[str, list[int]] = {}
+    for name, g in with_memory.items():
+        for method, table in g.tables.items():
+            before = as_run[name].tables[method]
+            n = changed.setdefault(method, [0, 0])
+            n[0] += int(revised_rows(before, table).sum())
+            n[1] += len(table)
+    total = sum(v[0] for v in changed.values())
+    per = "; ".join(f"{ac.METHOD_LABELS.get(m, m)} {a:,} of {b:,}" for m, (a, b) in changed.items())
+    head = f"Memory-based certification revised **{total:,}** certificates ({per})."
+    if total == 0:
+        return head + " Every table below is the same as in the first reading: on these images no two regions met."
+    return head + " The tables below differ from the first reading only in those rows."
 
 
 def choose_source(grid: dict[str, GridModel]) -> str:
