@@ -41,6 +41,7 @@ _EXPORTS = {name: ".core" for name in _CORE.split()} | {
     "data": ".data",
     "models": ".models",
     "teaching": ".teaching",
+    "lectures": ".lectures",
     "cli": ".cli",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

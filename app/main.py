@@ -12,20 +12,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from ancer_app.ui import display
+from ancer_app.ui import display, lecture
 
 PAGES = Path(__file__).parent / "screens"
 
 st.set_page_config(page_title="ANCER explorer", page_icon="🛡️", layout="wide")
-page = st.navigation(
-    [
-        st.Page(PAGES / "live.py", title="Live ANCER on CIFAR-10", icon="🖼️", default=True),
-        st.Page(PAGES / "toy.py", title="Toy 2D (Figure 1)", icon="🎯", url_path="toy"),
-        st.Page(PAGES / "hessian.py", title="Hessian projections (Figure 7)", icon="⛰️", url_path="hessian"),
-        st.Page(PAGES / "theory.py", title="Theory", icon="📐", url_path="theory"),
-        st.Page(PAGES / "results.py", title="Results explorer (Figures 3–5)", icon="📊", url_path="results"),
-    ]
-)
+pages = {
+    "live": st.Page(PAGES / "live.py", title="Live ANCER on CIFAR-10", icon="🖼️", default=True),
+    "toy": st.Page(PAGES / "toy.py", title="Toy 2D (Figure 1)", icon="🎯", url_path="toy"),
+    "hessian": st.Page(PAGES / "hessian.py", title="Hessian projections (Figure 7)", icon="⛰️", url_path="hessian"),
+    "theory": st.Page(PAGES / "theory.py", title="Theory", icon="📐", url_path="theory"),
+    "results": st.Page(PAGES / "results.py", title="Results explorer (Figures 3–5)", icon="📊", url_path="results"),
+}
+page = st.navigation(list(pages.values()))
 display.presenter_toggle()
 display.download_format_choice()
+lecture.bar(pages)  # /?lecture=NAME: the step's note, Previous and Next
 page.run()
+lecture.prefetch_next()

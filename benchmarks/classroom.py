@@ -51,8 +51,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """``streamlit run app/main.py`` headless on ``port``; returns once its health check answers."""
+def start_server(port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``streamlit run app/main.py`` headless on ``port`` (with ``env`` added to this process's environment);
+    returns once its health check answers."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -70,6 +71,7 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
             "none",
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=open(log, "w"),
         stderr=subprocess.STDOUT,
     )

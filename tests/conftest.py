@@ -7,8 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-# never touch the user's cache from the tests
+# never touch the user's cache from the tests; a result store of this test run's own (servers started by the
+# tests inherit it), and one per test for the tests that run in this process
 os.environ.setdefault("ANCER_CACHE", os.path.join(tempfile.gettempdir(), "ancer-test-cache"))
+os.environ["ANCER_STORE"] = os.path.join(tempfile.mkdtemp(prefix="ancer-store-"), "results.sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _own_result_store(tmp_path, monkeypatch):
+    """Each test starts with an empty result store: a run another test made is never served from it."""
+    monkeypatch.setenv("ANCER_STORE", str(tmp_path / "results.sqlite"))
+
+
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 

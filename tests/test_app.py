@@ -327,9 +327,10 @@ def test_when_the_bound_binds_the_page_says_so_and_runs_the_papers_objective_bes
     assert any(s.value == "Compare runs" for s in at.subheader)
 
 
-def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fresh_one():
+def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fresh_one(monkeypatch, tmp_path):
     """Two students, one image: the second's Run is answered from the server's memory (no computation), and
-    its certificates equal those of a fresh computation of the same run."""
+    its certificates equal those of a fresh computation of the same run. After a restart of the server (a
+    new job board, the store opened again) the run comes from the result store on disk."""
     import ancer_app.ui.resources as resources
 
     def session():
@@ -349,10 +350,15 @@ def test_a_second_session_gets_the_first_sessions_run_shared_and_equal_to_a_fres
     second_at = session()
     second = run(second_at)
     assert board.computed == computed  # nothing was computed for the second session
-    assert any("shared from an identical run" in s.value for s in second_at.success)
+    assert any("from the result store" in s.value for s in second_at.success)
     assert second == first
-    resources.job_board.clear()  # a fresh board: the same run computed again gives the same certificates
-    assert run(session()) == first
+    resources.job_board.clear()  # the server restarted: its memory is gone, the store on disk is not
+    resources._store.clear()
+    third_at = session()
+    assert run(third_at) == first and resources.job_board().computed == 0
+    assert any("from the result store" in s.value for s in third_at.success)
+    monkeypatch.setenv("ANCER_STORE", str(tmp_path / "fresh.sqlite"))  # nothing stored: computed again, the same
+    assert run(session()) == first and resources.job_board().computed == 1
 
 
 def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain():

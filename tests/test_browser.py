@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -41,11 +42,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(reason is not None, reason=re
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def store(tmp_path_factory) -> Path:
+    """The server's result store (what `ancer lecture prepare` fills for it)."""
+    return tmp_path_factory.mktemp("store") / "results.sqlite"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, store):
     import classroom  # the load test's server start: streamlit run app/main.py, headless, waited for
 
     port = classroom.free_port()
-    proc = classroom.start_server(port, tmp_path_factory.mktemp("streamlit") / "server.log")
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    proc = classroom.start_server(port, log, env={"ANCER_STORE": str(store)})
     url = f"http://127.0.0.1:{port}"
     yield url
     proc.terminate()
@@ -247,6 +255,51 @@ def test_a_new_students_first_page_comes_close_to_a_bare_page(shots):
     # garbage collection were moved out of the way: running 2.3–4.6 s, just started 7.7 s)
     assert running <= floor + 1.5, report
     assert cold <= floor + 5.5, report
+
+
+def test_a_prepared_lecture_plays_in_a_new_browser(server, store, shots, tmp_path):
+    """The shipped example lecture, prepared with the command line into the server's store, opened at
+    /?lecture=intro in a browser that has never seen the app: every live step shows its certificates
+    without a Run, Next moves through all six steps, each step's note is on screen. The seconds from each
+    Next to a live step's certificates go into timing.json."""
+    import first_paint
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ancer_core", "lecture", "prepare", "intro", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lecture = __import__("ancer_core").lectures.read_lecture("intro")
+    drv = first_paint.new_browser(tmp_path / "profile")
+    try:
+        drv.get(f"{server}/?lecture=intro")
+        _wait_text(drv, "step 1 of 6", 120)
+        _wait_css(drv, '[data-testid="stTable"]', 120)  # step 1's certificates, never computed here
+        assert "Press Run" not in drv.find_element("tag name", "body").text
+        _no_exception(drv)
+        drv.save_screenshot(str(shots / "lecture-step1.png"))
+        seconds = []
+        for k in range(2, len(lecture.steps) + 1):
+            t0 = time.time()
+            _find_button(drv, "Next", 30).click()
+            _wait_text(drv, f"step {k} of 6", 60)
+            if lecture.steps[k - 1].page == "live":
+                image = lecture.steps[k - 1].params["image"]
+                _wait_text(drv, f"#{image}: ", 60)  # the step's own image, not the last one's
+                _wait_css(drv, '[data-testid="stTable"]', 60)
+                seconds.append(time.time() - t0)
+            _idle(drv, 120)
+            _no_exception(drv)
+            assert lecture.steps[k - 1].note[:40] in drv.find_element("tag name", "body").text
+            drv.save_screenshot(str(shots / f"lecture-step{k}.png"))
+    finally:
+        drv.quit()
+    timing = shots / "timing.json"
+    old = json.loads(timing.read_text()) if timing.exists() else {}
+    timing.write_text(json.dumps({**old, "lecture_next_click_to_certificates_s": seconds}, indent=2))
+    assert len(seconds) == 2 and max(seconds) <= 6.0, seconds  # a prepared step: no computation, no queue
 
 
 def _click_text(drv, text: str, timeout: float):

@@ -27,6 +27,7 @@ COMMANDS = {
         ".quantize",
     ),
     "app": ("start the ANCER explorer, the Streamlit app (pip install 'ancer[app]')", ".app"),
+    "lecture": ("prepare a lecture's views before the class, so the app shows each without waiting", ".lecture"),
 }
 
 EPILOG = """examples:

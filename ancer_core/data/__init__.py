@@ -36,9 +36,15 @@ from .results import (
     superset_shares,
     superset_table,
 )
+from .store import ResultStore, decode_results, default_store_path, encode_results, store_key
 from .thetas import load_theta, save_theta, theta_file, theta_indices
 
 __all__ = [
+    "ResultStore",
+    "decode_results",
+    "default_store_path",
+    "encode_results",
+    "store_key",
     "CLASSES",
     "load_cifar10",
     "load_cifar10_arrays",

@@ -7,6 +7,7 @@ from .attack import AttackResult, Verdict, attack_smoothed, runner_up, verdict
 from .attractors import AttractorProfile, attractor_profile
 from .bound import BoundReport, bound_report, bound_sentence, heavy_noise_answer
 from .hessian import eigen_decomposition, input_hessian, plane_landscape
+from .live import PLAYBACK_SNAPSHOTS, LiveRun, default_precision
 from .regions import boundary_scale, perturbation_outside, slice_boundary, slice_directions
 from .smoothed_views import noisy_copies
 from .smoothing2d import (
@@ -40,6 +41,9 @@ from .toy_data import (
 
 __all__ = [
     "input_dependent",
+    "PLAYBACK_SNAPSHOTS",
+    "LiveRun",
+    "default_precision",
     "AttractorProfile",
     "attractor_profile",
     "BoundReport",

@@ -54,7 +54,10 @@ def main() -> None:
     if choice.source != "own" and not display.presenter():
         images.gallery(gallery, choice.pool, choice.cls, y_all)
     loadable = choice.model_name in cards or choice.model_name.endswith((".pt", ".pth"))
-    if choice.settings is not None and not go and loadable:
+    ready = choice.settings is not None and not go and loadable
+    if ready and st.query_params.get("lecture"):
+        lecture_step(c2, choice, image)  # a lecture's step: its prepared run, without a click
+    elif ready:
         run.show_estimate(c2, choice)
     if go:
         run.run_methods(c2, choice, image)
@@ -73,6 +76,18 @@ def main() -> None:
         certificates.compare_runs(res)
     else:
         c2.info("Press Run to certify this image with the three methods.")
+
+
+def lecture_step(where, choice, image) -> None:
+    """In a lecture: the step's prepared run shown at once, or what to do when it was not prepared."""
+    res = last_run()
+    if res and res.matches(image.name, choice.norm, choice.model_name):
+        return
+    if not run.show_prepared(choice, image):
+        where.caption(
+            f"This view was not prepared: `ancer lecture prepare {st.query_params.get('lecture')}` computes every "
+            "step of the lecture before the class. Press Run to compute it now."
+        )
 
 
 main()

@@ -61,6 +61,17 @@ def job_board() -> JobBoard:
     return JobBoard(max_entries=64, max_bytes=256 * 2**20, size_of=_result_bytes)
 
 
+def result_store() -> ac.data.ResultStore:
+    """The result store the job board reads and writes (``$ANCER_STORE``, else ``results.sqlite`` in the
+    cache folder): prepared lectures, and every finished run, across restarts of the server."""
+    return _store(str(ac.data.default_store_path()))
+
+
+@st.cache_resource
+def _store(path: str) -> ac.data.ResultStore:
+    return ac.data.ResultStore(path)
+
+
 @st.cache_resource
 def job_lock() -> threading.Lock:
     """One certification job at a time on this server: other sessions wait in line."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 
@@ -17,7 +16,6 @@ from ..session import Run, set_last_run
 from .choices import Choice
 from .images import Image
 
-PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the playback (ui.live.playback)
 BAR_EVERY_S = 0.5  # the progress bar's redraw interval during a run
 
 
@@ -83,23 +81,20 @@ def busy_words() -> str:
     )
 
 
-def run_key(c: Choice, image: Image, weights: str | None) -> tuple:
-    """Everything the result of a run depends on: the same key, the same certificates, for every session."""
-    pixels = hashlib.sha256(image.x.detach().cpu().float().numpy().tobytes()).hexdigest()
-    return (
-        "live-run",
-        c.model_name,
-        weights,
-        pixels,
-        image.idx,  # the run's noise is seeded by (seed, index)
-        c.norm,
-        float(c.sigma),
-        c.settings,
-        c.seed,
-        c.precision,
-        c.optimizer_precision,
-        PLAYBACK_SNAPSHOTS,
-        str(resources.device()),
+def live_run(c: Choice, image: Image, weights: str | None) -> ac.teaching.LiveRun:
+    """Everything the result of a run depends on (the library's definition, shared with ``ancer lecture
+    prepare``): the same run, the same key, the same certificates, for every session and server."""
+    return ac.teaching.LiveRun(
+        model=c.model_name,
+        weights=weights,
+        idx=image.idx,
+        norm=c.norm,
+        sigma=float(c.sigma),
+        settings=c.settings,
+        seed=c.seed,
+        precision=c.precision,
+        optimizer_precision=c.optimizer_precision,
+        device=str(resources.device()),
     )
 
 
@@ -131,7 +126,13 @@ def run_methods(where, c: Choice, image: Image) -> None:
     try:
         model = resources.model(c.model_name, str(resources.device()))
         theta0 = ac.smoothing_theta(c.norm, c.sigma)
-        key = run_key(c, image, getattr(model, "card", {}).get("weights_sha256"))
+        spec = live_run(c, image, getattr(model, "card", {}).get("weights_sha256"))
+        key = spec.key(x)
+        prepared = resources.result_store().get(key)  # computed before: by a lecture's preparation, or any run
+        if prepared is not None:
+            _remember(prepared, c, image, theta0, time.time())
+            where.success("Certificates from the result store: this exact run was computed before.", icon="📦")
+            return
         found = estimate_seconds(c)
         t_start = time.time()
         queue, leave = where.empty(), where.empty()
@@ -150,7 +151,9 @@ def run_methods(where, c: Choice, image: Image) -> None:
             queue.empty()
             leave.empty()  # our turn: there is no queue left to leave
             with resources.job_lock():
-                return _compute(where, c, model, x, theta0, image.idx)
+                results = _compute(where, c, spec, model, x)
+            resources.result_store().put(key, results)  # kept across restarts of the server
+            return results
 
         results, shared = resources.job_board().run(
             key, compute, estimate_s=None if found is None else _seconds(*found), on_wait=on_wait
@@ -163,26 +166,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
                 f"precisions) — ready after {time.time() - t_start:.1f} s.",
                 icon="🤝",
             )
-        set_last_run(
-            Run(
-                results=results,
-                image=image.name,
-                idx=image.idx,
-                x=x.cpu(),
-                label=image.label,
-                norm=c.norm,
-                model=c.model_name,
-                sigma=c.sigma,
-                settings=c.settings,
-                theta0=theta0,
-                seed=c.seed,
-                preset=c.preset,
-                precision=c.precision,
-                seconds=time.time() - t_start,
-                key=f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
-                optimizer_precision=c.optimizer_precision,
-            )
-        )
+        _remember(results, c, image, theta0, t_start)
     except AncerInputError as e:
         st.error(f"Could not run: {e}")
     except Exception as e:  # e.g. out of memory: keep the app alive, say what happened
@@ -191,7 +175,42 @@ def run_methods(where, c: Choice, image: Image) -> None:
         st.session_state[keys.RUNNING] = False
 
 
-def _compute(where, c: Choice, model, x, theta0: float, index: int) -> dict:
+def _remember(results: dict, c: Choice, image: Image, theta0: float, t_start: float) -> None:
+    """The run, as this tab's last run (what the rest of the page and the other pages show)."""
+    set_last_run(
+        Run(
+            results=results,
+            image=image.name,
+            idx=image.idx,
+            x=image.x.cpu(),
+            label=image.label,
+            norm=c.norm,
+            model=c.model_name,
+            sigma=c.sigma,
+            settings=c.settings,
+            theta0=theta0,
+            seed=c.seed,
+            preset=c.preset,
+            precision=c.precision,
+            seconds=time.time() - t_start,
+            key=f"{image.idx}-{c.norm}-{c.model_name}-{time.time()}",
+            optimizer_precision=c.optimizer_precision,
+        )
+    )
+
+
+def show_prepared(c: Choice, image: Image) -> bool:
+    """A prepared run of exactly these settings, shown without a click (a lecture's step): whether one was found."""
+    model = resources.model(c.model_name, str(resources.device()))
+    spec = live_run(c, image, getattr(model, "card", {}).get("weights_sha256"))
+    prepared = resources.result_store().get(spec.key(image.x))
+    if prepared is None:
+        return False
+    _remember(prepared, c, image, ac.smoothing_theta(c.norm, c.sigma), time.time())
+    return True
+
+
+def _compute(where, c: Choice, spec, model, x) -> dict:
     """The three methods on the device, with a progress bar and the optimizers' trace redrawn as they go."""
     status = where.status("running…", expanded=True)
     bar = status.progress(0.0)
@@ -206,19 +225,7 @@ def _compute(where, c: Choice, model, x, theta0: float, index: int) -> dict:
             shown["bar"] = now
             bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
 
-    results = ac.run_all_methods(
-        model,
-        x.to(resources.device()),
-        c.norm,
-        theta0,
-        c.settings,
-        seed=c.seed,
-        indices=[index],
-        callback=on_progress,
-        config=ac.core.certify_config(c.precision),
-        certify_model=resources.int8_model(c.model_name) if c.precision == "int8" else None,
-        optimizer_autocast=ac.core.autocast_dtype(c.optimizer_precision),
-        snapshots=PLAYBACK_SNAPSHOTS,
-    )
+    certify_model = resources.int8_model(c.model_name) if c.precision == "int8" else None
+    results = spec.compute(model, x.to(resources.device()), certify_model, on_progress)
     status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
     return results
