@@ -131,7 +131,7 @@ for name, idx in plan.items():
     except AncerInputError as e:  # another network or other settings: never mixed into one file
         sys.exit(f"error: {e}\nTo make this model's grid again from the start, delete {folder}/")
     thetas = folder / "ancer-thetas"
-    thetas.mkdir(exist_ok=True)
+    thetas.mkdir(parents=True, exist_ok=True)
     last = a.methods[-1]  # written last for each image: an image missing from it is not finished
     todo = [
         i for i in idx if i not in writers[last].done or ("ancer" in a.methods and not theta_file(thetas, i).is_file())

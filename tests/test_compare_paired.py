@@ -18,7 +18,11 @@ SETTINGS = {"norm": "l2", "sigma": 0.5, "N0": 100, "N": 10000, "alpha": 0.001, "
 
 
 def write(path: Path, idx, radius, correct, **settings) -> str:
-    rows = [f"{i}\t0\t{0 if c else 1}\t{r}\t{r}\t{int(c)}\t0.5\t1.0\t0.9\t1.0" for i, r, c in zip(idx, radius, correct)]
+    # min θ 0.5 and gap 2r/… so that radius = min θ · gap, as every certificate's is
+    rows = [
+        f"{i}\t0\t{0 if c else 1}\t{r}\t{r}\t{int(c)}\t0.5\t1.0\t0.9\t{2 * r:g}"
+        for i, r, c in zip(idx, radius, correct)
+    ]
     path.write_text(HEADER + "\n" + "".join(row + "\n" for row in rows))
     path.with_name(path.name + ".json").write_text(json.dumps({**SETTINGS, **settings}))
     return str(path)
