@@ -119,3 +119,17 @@ def fake_grid():
         return rows
 
     return make
+
+
+def tiny_live_run(at):
+    """The live page's advanced settings at a class's smallest (N0 = 4, N = 32, two optimizer steps of four
+    samples), in an AppTest; returns it for chaining."""
+    for label, value in (
+        ("N0 (selection samples)", 4),
+        ("N (estimation samples)", 32),
+        ("Isotropic DD iterations", 2),
+        ("ANCER iterations", 2),
+        ("samples per iteration", 4),
+    ):
+        next(w for w in at.number_input if w.label == label).set_value(value)
+    return at

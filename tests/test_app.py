@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_live_run
 from streamlit.testing.v1 import AppTest
 
 import ancer_core as ac
@@ -23,16 +24,7 @@ def _certificates(at):
     return at.table[0].value.reset_index()
 
 
-def _tiny(at):
-    for label, value in (
-        ("N0 (selection samples)", 4),
-        ("N (estimation samples)", 32),
-        ("Isotropic DD iterations", 2),
-        ("ANCER iterations", 2),
-        ("samples per iteration", 4),
-    ):
-        next(w for w in at.number_input if w.label == label).set_value(value)
-    return at
+_tiny = tiny_live_run
 
 
 def test_live_page_runs_and_shows_results():

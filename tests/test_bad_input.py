@@ -81,6 +81,10 @@ API_CASES = {
     "alpha-string": (lambda: ac.certify(_tiny_model(), X, 0.25, "l2", 4, 8, "0.01"), ("alpha='0.01'",)),
     "theta-negative": (lambda: ac.certify(_tiny_model(), X, -0.25, "l2", 4, 8, 0.01), ("theta",)),
     "theta-string": (lambda: ac.certify(_tiny_model(), X, "0.25", "l2", 4, 8, 0.01), ("theta", "'0.25'")),
+    "theta-one-image-infinite": (
+        lambda: ac.certify(_tiny_model(), X, torch.tensor([0.25, float("inf")]), "l2", 4, 8, 0.01),
+        ("image 1", "infinite"),
+    ),
     "theta-bool": (lambda: ac.certify(_tiny_model(), X, True, "l2", 4, 8, 0.01), ("theta", "True")),
     "theta-bool-tensor": (
         lambda: ac.certify(_tiny_model(), X, torch.ones(2, dtype=torch.bool), "l2", 4, 8, 0.01),

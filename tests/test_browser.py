@@ -66,26 +66,10 @@ def server(tmp_path_factory, store):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    """One browser for the module's tests (its profile keeps what it loaded, as a returning student's)."""
+    import first_paint
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1500,2200",
-        f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
-    ):
-        opts.add_argument(a)
-    drv = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    drv = first_paint.new_browser(tmp_path_factory.mktemp("chrome"))
     yield drv
     drv.quit()
 

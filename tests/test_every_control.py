@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import tiny_live_run
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
@@ -22,16 +23,7 @@ SIZES = ("N0", "N (", "iterations", "samples", "steps", "noise samples")
 SKIP_BUTTONS = ("▶ Run", "⚔ Attack", "Compute the Hessian", "Run Isotropic DD and ANCER here", "Train on these")
 
 
-def _tiny(at: AppTest) -> AppTest:
-    for label, value in (
-        ("N0 (selection samples)", 4),
-        ("N (estimation samples)", 32),
-        ("Isotropic DD iterations", 2),
-        ("ANCER iterations", 2),
-        ("samples per iteration", 4),
-    ):
-        next(w for w in at.number_input if w.label == label).set_value(value)
-    return at
+_tiny = tiny_live_run
 
 
 class Label(str):

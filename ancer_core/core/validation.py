@@ -161,6 +161,14 @@ def check_theta(theta: torch.Tensor | float | Sequence[float], x: torch.Tensor, 
             f"{name} has shape {tuple(t.shape)}; expected a scalar, ({b},) or "
             f"{tuple(x.shape)} (one value per pixel and channel) for x of shape {tuple(x.shape)}"
         )
-    if not torch.isfinite(t).all() or (t <= 0).any():
-        raise AncerInputError(f"{name} must be finite and > 0 everywhere (min={t.min().item():.4g})")
+    bad = ~(torch.isfinite(t) & (t > 0)).reshape(t.shape[0], -1).all(1)
+    if bad.any():
+        k = int(bad.nonzero()[0, 0])
+        row = t[k].reshape(-1)
+        worst = row[~(torch.isfinite(row) & (row > 0))][0].item()
+        said = "infinite in float32 (above 3.4e38)" if worst == float("inf") else f"{worst:.4g}"
+        raise AncerInputError(
+            f"{name} must be finite and > 0 everywhere; image {k} of the batch holds {said} "
+            f"({int(bad.sum())} image(s) in all): give θ > 0 that float32 represents"
+        )
     return t

@@ -41,6 +41,8 @@ def load_theta(folder: str | Path, index: int) -> np.ndarray:
         raise AncerInputError(f"{path} is not a θ file `optimize` wrote ({type(e).__name__}); {fix}") from None
     if not isinstance(theta, np.ndarray) or theta.dtype.kind != "f" or not (np.isfinite(theta) & (theta > 0)).all():
         raise AncerInputError(f"{path} does not hold a θ (finite floats > 0); {fix}")
+    if theta.size and float(theta.max()) > float(np.finfo(np.float32).max):  # noise is drawn in float32
+        raise AncerInputError(f"{path} holds θ up to {float(theta.max()):.3g}, beyond float32; {fix}")
     return theta
 
 
