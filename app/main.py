@@ -27,6 +27,6 @@ pages = {
 page = st.navigation(list(pages.values()))
 display.presenter_toggle()
 display.download_format_choice()
-lecture.bar(pages)  # /?lecture=NAME: the step's note, Previous and Next
+at = lecture.bar(pages)  # /?lecture=NAME: the step's note, Previous and Next
 page.run()
-lecture.prefetch_next()
+lecture.prefetch_next(at)

@@ -33,17 +33,19 @@ def run(args) -> int:
     t0 = time.time()
     live = [s for s in lecture.steps if s.page == "live"]
     bar = Progress(max(1, len(live)), "lecture")
-    state = {"started": 0}  # live steps begun: prepare says one line as each begins
+    state = {"started": 0, "report": None}  # live steps begun: prepare says one line as each begins
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
+        k = state["started"]
         state["started"] += 1
         if text.endswith("already prepared"):
             bar.update(state["started"])
+        else:  # this step's stages and their shares, once per step rather than once per progress report
+            state["report"] = bar.stages(stage_work(live_run(live[k].params, None).settings), 1, before=k)
 
     def callback(stage, done, total, stats):  # within a step: its share of the three methods' work
-        k = state["started"] - 1
-        bar.stages(stage_work(live_run(live[k].params, None).settings), 1, before=k)(stage, done, total, stats)
+        state["report"](stage, done, total, stats)
 
     out = prepare(lecture, store, say=say, callback=callback if live else None)
     made = sum(new for _, _, new in out)

@@ -61,12 +61,12 @@ def _go(pages: dict, lecture: ac.lectures.Lecture, k: int) -> None:
     st.switch_page(pages[step.page], query_params=query)
 
 
-def bar(pages: dict) -> None:
+def bar(pages: dict) -> tuple[ac.lectures.Lecture, int] | None:
     """The lecture's bar above the page: where the class is, the note, Previous and Next. ``pages``: page name
-    (``live``, ``toy``, …) → its ``st.Page``."""
+    (``live``, ``toy``, …) → its ``st.Page``. Returns the lecture and step shown (None outside a lecture)."""
     found = active()
     if found is None:
-        return
+        return None
     lecture, k = found
     if st.session_state.get(AT) != (lecture.name, k):  # arrived from a link: open the step as it was prepared
         _go(pages, lecture, k)
@@ -77,11 +77,12 @@ def bar(pages: dict) -> None:
     forward = c3.button("Next ▶", disabled=k == len(lecture.steps), key="lecture_next", use_container_width=True)
     if back or forward:
         _go(pages, lecture, k - 1 if back else k + 1)
+    return found
 
 
-def prefetch_next() -> None:
-    """After the page is drawn: load the next live step's model, so that Next shows its certificates at once."""
-    found = active()
+def prefetch_next(found: tuple[ac.lectures.Lecture, int] | None) -> None:
+    """After the page is drawn: load the next live step's model, so that Next shows its certificates at once.
+    ``found``: what :func:`bar` returned (the lecture is read once a rerun)."""
     if found is None:
         return
     lecture, k = found

@@ -124,15 +124,13 @@ def run_methods(where, c: Choice, image: Image) -> None:
     x = image.x
     st.session_state[keys.RUNNING] = True
     try:
+        if show_prepared(c, image):  # computed before: by a lecture's preparation, or any run
+            where.success("Certificates from the result store: this exact run was computed before.", icon="📦")
+            return
         model = resources.model(c.model_name, str(resources.device()))
         theta0 = ac.smoothing_theta(c.norm, c.sigma)
         spec = live_run(c, image, getattr(model, "card", {}).get("weights_sha256"))
         key = spec.key(x)
-        prepared = resources.result_store().get(key)  # computed before: by a lecture's preparation, or any run
-        if prepared is not None:
-            _remember(prepared, c, image, theta0, time.time())
-            where.success("Certificates from the result store: this exact run was computed before.", icon="📦")
-            return
         found = estimate_seconds(c)
         t_start = time.time()
         queue, leave = where.empty(), where.empty()
