@@ -51,16 +51,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """``streamlit run app/main.py`` headless on ``port`` (with ``env`` added to this process's environment);
-    returns once its health check answers."""
+def start_server(port: int, log: Path, env: dict[str, str] | None = None, root: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run app/main.py`` of the checkout at ``root`` headless on ``port`` (with ``env`` added to
+    this process's environment); returns once its health check answers."""
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app" / "main.py"),
+            str(root / "app" / "main.py"),
             "--server.port",
             str(port),
             "--server.headless",
@@ -70,7 +70,7 @@ def start_server(port: int, log: Path, env: dict[str, str] | None = None) -> sub
             "--server.fileWatcherType",
             "none",
         ],
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, **(env or {})},
         stdout=open(log, "w"),
         stderr=subprocess.STDOUT,

@@ -132,6 +132,27 @@ def _full_page(drv, path: Path):
     drv.save_screenshot(str(path))
 
 
+CERTIFIED_ROWS_JS = """
+const t = document.querySelector('[data-testid="stTable"]');
+if (!t) return 0;
+const said = r => r.cells.length > 1 ? r.cells[1].textContent.trim() : '';
+return [...t.querySelectorAll('tbody tr')].filter(r => said(r) !== '' && said(r) !== 'running…').length;
+"""
+
+
+def _certificate_rows_s(drv, timeout: float) -> list[float]:
+    """Seconds from now until the certificates table first shows 1, 2 and 3 certified rows (polled every
+    0.1 s with one cheap query)."""
+    t0, seen = time.time(), []
+    while len(seen) < 3:
+        assert time.time() - t0 < timeout, f"only {len(seen)} certificate rows after {timeout} s"
+        n = drv.execute_script(CERTIFIED_ROWS_JS)
+        while len(seen) < n:
+            seen.append(round(time.time() - t0, 2))
+        time.sleep(0.1)
+    return seen
+
+
 def _drive_playback(drv, shots: Path):
     """The playback figure: choose an early step on its slider, then play; its title follows the step."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -177,7 +198,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     button = _find_button(browser, "Run fixed", 60)
     t0 = time.time()
     button.click()
-    _wait_css(browser, '[data-testid="stTable"]', 300)  # the certificates: the page's first table
+    rows_s = _certificate_rows_s(browser, 300)  # each row as it appears: fixed σ's first, then one by one
     seconds = time.time() - t0
     _wait_text(browser, "Per-pixel θ of ANCER", 300)
     page_s = time.time() - t0
@@ -189,6 +210,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
     _full_page(browser, shots / "live-after-run.png")
     assert "What the smoothed classifier sees" in browser.find_element("tag name", "body").text
     _drive_playback(browser, shots)
+    _no_toolbar_overlap(browser, at_least=6)  # θ maps, slices, votes ×3, the playback
     attack = _find_button(browser, "Attack", 60)
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", attack)
     t1 = time.time()
@@ -209,6 +231,7 @@ def test_live_page_quick_preset_in_chromium(server, browser, shots):
             {
                 **old,
                 "quick_preset_click_to_certificates_s": seconds,
+                "quick_preset_click_to_each_certificate_row_s": rows_s,
                 "quick_preset_click_to_theta_maps_s": page_s,
                 "quick_preset_click_to_page_idle_s": idle_s,
                 "attack_click_to_verdict_s": attack_s,
@@ -320,8 +343,12 @@ def test_presenter_mode_in_chromium(server, browser, shots):
     _wait_text(browser, "Try to break it", 300)
     _no_exception(browser)
     assert "advanced settings" not in browser.find_element("tag name", "body").text
+    _click_text(browser, "steps (slider and play)", 30)
+    _wait_text(browser, "surrogate's class probabilities", 60)
+    _idle(browser, 60)
     time.sleep(2)
     _full_page(browser, shots / "live-presenter.png")
+    _no_toolbar_overlap(browser, at_least=5)
 
 
 def test_an_abstain_explained_with_sequential_sampling_in_chromium(server, browser, shots):
@@ -358,10 +385,13 @@ def test_a_per_input_theta_on_the_toy_page_in_chromium(server, browser, shots):
         browser.save_screenshot(str(shots / f"{name}.png"))
 
 
+@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
-def test_teaching_pages_render_in_chromium(server, browser, shots, page):
+def test_teaching_pages_render_in_chromium(server, browser, shots, page, presenter):
+    """Each page opened from its link (normal and presenter mode): no exception, no toolbar over a label,
+    a screenshot of the whole page."""
     browser.set_window_size(1500, 2200)
-    browser.get(f"{server}/{page}")
+    browser.get(f"{server}/{page}" + ("?presenter=1" if presenter else ""))
     time.sleep(1)
     _wait_text(browser, "ANCER", 90)  # every page names the method in its title or caption
     deadline = time.time() + 120
@@ -372,8 +402,46 @@ def test_teaching_pages_render_in_chromium(server, browser, shots, page):
         _find_button(browser, "Compute the Hessian", 60).click()
         _wait_text(browser, "eigen-decomposition in", 300)
         _no_exception(browser)
+    _idle(browser, 300)
     time.sleep(2)
-    _full_page(browser, shots / f"{page}.png")
+    _full_page(browser, shots / f"{page}{'-presenter' if presenter else ''}.png")
+    _no_toolbar_overlap(browser, at_least={"toy": 5, "hessian": 2, "theory": 1, "results": 2}[page])
+
+
+TOOLBAR_OVERLAPS_JS = """
+// Every Plotly figure's toolbar rectangle against its title, legend, colour bars, slider, buttons,
+// annotations (subplot titles) and axis titles: each overlap found, and how many figures there were.
+const out = {figures: 0, overlaps: []};
+const inter = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+                        Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+const kinds = {'.gtitle': 'title', '.legend': 'legend', '.colorbar': 'colour bar', '.slider-container': 'slider',
+               '.updatemenu-container': 'buttons', '.annotation': 'annotation', '.g-xtitle': 'x title',
+               '.g-ytitle': 'y title'};
+for (const fig of document.querySelectorAll('.js-plotly-plot')) {
+  const bar = fig.querySelector('.modebar');
+  if (!bar) continue;
+  out.figures += 1;
+  const b = bar.getBoundingClientRect();
+  const at = q => [q.left, q.top, q.right, q.bottom].map(Math.round);
+  for (const [sel, kind] of Object.entries(kinds)) {
+    for (const el of fig.querySelectorAll(sel)) {
+      const r = el.getBoundingClientRect();
+      const what = `${kind} '${(el.textContent || '').slice(0, 50)}'`;
+      if (r.width > 0 && inter(b, r)) out.overlaps.push(`${what} at ${at(r)}, toolbar at ${at(b)}`);
+    }
+  }
+}
+return out;
+"""
+
+
+def _no_toolbar_overlap(drv, at_least: int = 1) -> int:
+    """Plotly's toolbar covers no title, legend, colour bar, slider or label of any figure on the page
+    (measured from the elements' rectangles as drawn). Returns how many figures were checked."""
+    found = drv.execute_script(TOOLBAR_OVERLAPS_JS)
+    assert found["figures"] >= at_least, found
+    assert not found["overlaps"], found["overlaps"]
+    return found["figures"]
 
 
 def _idle(drv, timeout: float):
@@ -438,3 +506,43 @@ def test_drawn_toy_data_in_chromium(server, browser, shots):
     (shots / "timing-toy.json").write_text(
         json.dumps({"toy_link_to_page_s": opened, "toy_train_click_to_page_s": trained, "cpu_threads": os.cpu_count()})
     )
+
+
+def test_a_figure_exported_for_a_slide(server, tmp_path):
+    """'for slides' in the sidebar, then the figure's camera button: a 1600 × 900 PNG lands in the
+    downloads, drawn in the slide's large type (the page's figure shows the same type)."""
+    import first_paint
+    from PIL import Image
+
+    drv = first_paint.new_browser(tmp_path / "profile")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    drv.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    try:
+        drv.get(f"{server}/theory")
+        _wait_css(drv, ".js-plotly-plot", 120)
+        _idle(drv, 120)
+        drv.find_element("xpath", "//*[contains(@data-testid, 'stSidebar')]//div[@data-baseweb='select']").click()
+        time.sleep(0.5)
+        drv.find_element("xpath", "//li[contains(., 'for slides')]").click()
+        _idle(drv, 60)
+        time.sleep(2)
+        fig = _wait_css(drv, ".js-plotly-plot", 60)[0]
+        size = drv.execute_script(
+            "return parseFloat(getComputedStyle(arguments[0]).fontSize)", fig.find_element("css selector", ".gtitle")
+        )
+        assert size >= 28, size  # the title in a slide's type
+        _no_toolbar_overlap(drv)
+        drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", fig)
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(drv).move_to_element(fig).perform()
+        time.sleep(1)
+        fig.find_element("css selector", ".modebar-btn[data-title^='Download plot']").click()
+        deadline = time.time() + 30
+        while time.time() < deadline and not list(downloads.glob("*.png")):
+            time.sleep(0.5)
+        (png,) = downloads.glob("*.png")
+        assert Image.open(png).size == (1600, 900)
+    finally:
+        drv.quit()

@@ -36,6 +36,27 @@ def test_the_default_set_has_overlapping_certificates_whose_classifiers_disagree
     assert d["h"] in (0, 1) and len(d["wrong"]) == 1
 
 
+def test_search_ends_counts_the_certified_points_whose_theta_is_an_end_of_the_grid(radial):
+    model, pts = radial
+    for aniso in (False, True):
+        r = ID.data_dependent_regions(model, pts, "l2", anisotropic=aniso)
+        ends = ID.search_ends(r)
+        grid = ID.ANISO_SIGMAS if aniso else ID.SIGMAS
+        assert (ends["lo"], ends["hi"], ends["values"]) == (grid[0], grid[-1], len(grid))
+        # brute force: the same counts by comparing each chosen θ with every grid value's index
+        idx = np.abs(r.theta[..., None] - grid).argmin(-1)
+        ok = r.gap > 0
+        assert ends["at_hi"] == int((ok & (idx == len(grid) - 1).any(1)).sum())
+        assert ends["at_lo"] == int((ok & (idx == 0).any(1)).sum())
+    # a region forced to the top of the grid is counted; an abstain never is
+    r.theta[0] = ID.ANISO_SIGMAS[-1]
+    r.gap[0], r.gap[1] = 1.0, 0.0
+    r.theta[1] = ID.ANISO_SIGMAS[-1]
+    base = ID.search_ends(r)["at_hi"]
+    r.theta[0] = ID.ANISO_SIGMAS[3]
+    assert ID.search_ends(r)["at_hi"] == base - 1
+
+
 @pytest.mark.slow
 def test_each_points_theta_is_the_best_radius_found_by_the_plane_search(radial):
     model, pts = radial

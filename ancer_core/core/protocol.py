@@ -263,6 +263,7 @@ def run_all_methods(
     certify_model: torch.nn.Module | None = None,
     optimizer_autocast: torch.dtype | None = None,
     snapshots: int = 0,
+    on_result: Callable[[str, MethodResult], None] | None = None,
 ) -> dict[str, MethodResult]:
     """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
     reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
@@ -274,7 +275,9 @@ def run_all_methods(
     proxy radius; the last is the θ CERTIFY uses) in ``MethodResult.snapshots``.
 
     ``callback(stage, done, total, stats)`` reports progress: stages "isotropic-dd", "ancer" (per
-    iteration) and "certify <method>" (done/total noise samples)."""
+    iteration) and "certify <method>" (done/total noise samples); ``on_result(method, result)`` receives
+    each method's result as soon as it is certified (in the order of ``methods``), so that a page can
+    show it while the next one runs."""
     settings.validate()
     if not methods or any(m not in METHODS for m in methods):
         raise AncerInputError(f"methods={tuple(methods)!r}: give one or more of {', '.join(METHODS)}")
@@ -321,6 +324,8 @@ def run_all_methods(
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}
         snaps = {k: r.snapshots for k, r in new.items() if r.snapshots}
         out[method] = MethodResult(method, theta, certs, t2 - t0, traces, times, snaps)
+        if on_result is not None:
+            on_result(method, out[method])
     return out
 
 

@@ -61,6 +61,18 @@ class Regions:
         return self.theta.min(1) * self.gap
 
 
+def search_ends(r: Regions) -> dict:
+    """Where :func:`data_dependent_regions`' θ search ends: its grid's two ends and how many certified
+    points chose an end on some axis (their optimum may lie beyond it, so their region is a lower bound
+    on what an unbounded search would give)."""
+    grid = ANISO_SIGMAS if r.anisotropic else SIGMAS
+    lo, hi = float(grid[0]), float(grid[-1])
+    certified = r.gap > 0
+    at_hi = certified & np.isclose(r.theta, hi).any(1)
+    at_lo = certified & np.isclose(r.theta, lo).any(1)
+    return {"lo": lo, "hi": hi, "values": len(grid), "at_hi": int(at_hi.sum()), "at_lo": int(at_lo.sum())}
+
+
 @torch.inference_mode()
 def base_prediction(model: nn.Module, points) -> np.ndarray:
     return model(torch.as_tensor(np.asarray(points), dtype=torch.float32).reshape(-1, 2)).argmax(1).numpy()

@@ -73,9 +73,10 @@ class LiveRun:
         x: torch.Tensor,
         certify_model: torch.nn.Module | None = None,
         callback: Callable[[str, int, int, dict], None] | None = None,
+        on_result: Callable[[str, MethodResult], None] | None = None,
     ) -> dict[str, MethodResult]:
         """The three methods on ``x`` (1×3×32×32, on the model's device); ``certify_model``: the int8 network
-        when ``precision`` is int8."""
+        when ``precision`` is int8; ``on_result``: each method's result as soon as it is certified."""
         return run_all_methods(
             model,
             x,
@@ -89,4 +90,5 @@ class LiveRun:
             certify_model=certify_model if self.precision == "int8" else None,
             optimizer_autocast=autocast_dtype(self.optimizer_precision),
             snapshots=self.snapshots,
+            on_result=on_result,
         )

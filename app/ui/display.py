@@ -8,12 +8,23 @@ import streamlit as st
 
 from . import figures
 
-DOWNLOAD_FORMATS = {"png": "PNG (4× screen resolution)", "svg": "SVG (vector)"}
+DOWNLOAD_FORMATS = {
+    "png": "PNG (4× screen resolution)",
+    "svg": "SVG (vector)",
+    "slides": "for slides: PNG 1600 × 900, large type",
+}
+SLIDE_SIZE = (1600, 900)
 PRESENTER_CSS = """<style>
 .stMarkdown p, .stMarkdown li, [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p,
 .stAlert p, button p {font-size: 1.35rem !important; line-height: 1.5 !important;}
 [data-testid="stHeading"] h1 {font-size: 3.2rem !important;}
 [data-testid="stHeading"] h2, [data-testid="stHeading"] h3 {font-size: 2.4rem !important;}
+[data-testid="stTable"] th, [data-testid="stTable"] td, [data-testid="stMarkdown"] table {font-size: 1.3rem !important;}
+[data-testid="stDataFrame"] {zoom: 1.35;}
+[data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div {font-size: 1.2rem !important;}
+[data-baseweb="select"] div, [data-testid="stNumberInput"] input, [data-testid="stTextInput"] input,
+[data-testid="stMetricValue"] div {font-size: 1.3rem !important;}
+[data-testid="stImageCaption"], [data-testid="caption"] {font-size: 1.2rem !important;}
 </style>"""
 
 
@@ -44,20 +55,24 @@ def download_format_choice() -> None:
         list(DOWNLOAD_FORMATS),
         format_func=DOWNLOAD_FORMATS.get,
         key="figure_format",
+        help="For slides: every figure on the page takes a slide's large type, and 📷 saves it as a 1600 × 900 "
+        "PNG (Plotly's export never draws the toolbar).",
     )
 
 
 def show(fig: go.Figure, key: str, where=st, **kwargs):
-    """``st.plotly_chart`` with the download button set to the chosen format at print resolution,
-    and the projector style in presenter mode."""
+    """``st.plotly_chart`` with the download button set to the chosen format (for a slide: the figure in
+    large type, exported at 1600 × 900), the projector style in presenter mode, and the toolbar in a band
+    of its own along the top edge (nothing else beneath it)."""
     fmt = st.session_state.get("figure_format", "png")
-    config = {
-        "displaylogo": False,
-        "displayModeBar": "hover",  # shown while the pointer is over the figure, not over titles and labels
-        "toImageButtonOptions": {"format": fmt, "filename": f"ancer-{key}", "scale": 4 if fmt == "png" else 1},
-    }
+    image = {"format": "svg" if fmt == "svg" else "png", "filename": f"ancer-{key}"}
+    image |= {"png": {"scale": 4}, "svg": {}, "slides": {"width": SLIDE_SIZE[0], "height": SLIDE_SIZE[1], "scale": 1}}[
+        fmt
+    ]
+    config = {"displaylogo": False, "displayModeBar": "hover", "toImageButtonOptions": image}
     config.update(kwargs.pop("config", {}))
-    fig.update_layout(modebar_orientation="v")  # down the right edge: a row along the top covered the titles
-    if presenter():
+    if fmt == "slides":
+        fig = figures.for_slides(fig)
+    elif presenter():
         fig = figures.for_projector(fig)
-    return where.plotly_chart(fig, key=key, config=config, **kwargs)
+    return where.plotly_chart(figures.clear_of_toolbar(fig), key=key, config=config, **kwargs)

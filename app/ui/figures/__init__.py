@@ -1,14 +1,14 @@
 """Pure plot builders for the app: data in, plotly figure out (testable without Streamlit)."""
 
+from . import palette
 from .charts import (
-    METHOD_COLORS,
-    for_projector,
     histogram_figure,
     line_figure,
     radius_axis,
     trace_figure,
     votes_figure,
 )
+from .frame import clear_of_toolbar, for_projector, for_slides
 from .images import image_figure, image_strip_figure, perturbation_figure, rgb, theta_map_figure, theta_maps_figure
 from .planes import (
     drawing_figure,
@@ -38,7 +38,9 @@ __all__ = [
     "objective_plane_figure",
     "drawing_figure",
     "landscape_figure",
-    "METHOD_COLORS",
+    "palette",
+    "clear_of_toolbar",
+    "for_slides",
     "Frame",
     "playback_figure",
     "radius_axis",

@@ -1,4 +1,4 @@
-"""Charts: optimization traces, lines, histograms, vote counts, and the projector style."""
+"""Charts: optimization traces, lines, histograms, vote counts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-METHOD_COLORS = {"fixed": "#7f7f7f", "isotropic-dd": "#1f77b4", "ancer": "#d62728"}
-
+from . import palette
 
 STAGE_LABELS = {"isotropic-dd": "Isotropic DD", "ancer": "ANCER"}
 
@@ -39,7 +38,7 @@ def trace_figure(traces: dict[str, dict[str, np.ndarray]], image: int = 0) -> go
                         name=name,
                         legendgroup=stage,
                         showlegend=col == len(stages) + 1,
-                        line=dict(color=METHOD_COLORS.get(stage)),
+                        line=dict(color=palette.method_color(stage)),
                     ),
                     row=1,
                     col=col,
@@ -63,7 +62,7 @@ def line_figure(
     only ({name: (x, y)}), e.g. published reference figures."""
     fig = go.Figure()
     for name, yv in series.items():
-        fig.add_trace(go.Scatter(x=x, y=yv, mode=mode, name=name, line=dict(color=METHOD_COLORS.get(name))))
+        fig.add_trace(go.Scatter(x=x, y=yv, mode=mode, name=name, line=dict(color=palette.method_color(name))))
     for k, (name, (mx, my)) in enumerate((markers or {}).items()):
         symbol = ("diamond-open", "square-open", "circle-open")[k % 3]
         fig.add_trace(
@@ -79,7 +78,7 @@ def histogram_figure(series: dict[str, np.ndarray], xlabel: str, bins: int = 30)
     """Overlaid histograms, one per series."""
     fig = go.Figure()
     for name, v in series.items():
-        fig.add_trace(go.Histogram(x=v, nbinsx=bins, name=name, opacity=0.6, marker_color=METHOD_COLORS.get(name)))
+        fig.add_trace(go.Histogram(x=v, nbinsx=bins, name=name, opacity=0.6, marker_color=palette.method_color(name)))
     fig.update_layout(barmode="overlay", height=320, margin=dict(l=50, r=10, t=30, b=50))
     fig.update_xaxes(title_text=xlabel)
     fig.update_yaxes(title_text="images")
@@ -88,7 +87,7 @@ def histogram_figure(series: dict[str, np.ndarray], xlabel: str, bins: int = 30)
 
 def votes_figure(counts: np.ndarray, classes: list[str], top: int, runner: int, title: str) -> go.Figure:
     """CERTIFY's votes over the classes: the certified (top) class and the runner-up highlighted."""
-    colors = ["#d62728" if c == top else "#ff9896" if c == runner else "#c7c7c7" for c in range(len(classes))]
+    colors = palette.vote_colors(len(classes), top, runner)
     fig = go.Figure(go.Bar(x=list(classes), y=counts, marker_color=colors, text=counts, textposition="outside"))
     fig.update_layout(
         title=title,
@@ -97,14 +96,6 @@ def votes_figure(counts: np.ndarray, classes: list[str], top: int, runner: int, 
         yaxis_title="votes",
         yaxis_range=[0, max(1, float(np.max(counts))) * 1.18],
     )
-    return fig
-
-
-def for_projector(fig: go.Figure) -> go.Figure:
-    """The same figure for a lecture hall: larger type, thicker lines, taller."""
-    fig.update_layout(font_size=20, height=int((fig.layout.height or 400) * 1.4))
-    fig.update_annotations(font_size=22)
-    fig.update_traces(line_width=4, selector=dict(type="scatter"))
     return fig
 
 

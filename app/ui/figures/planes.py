@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import METHOD_COLORS
+from . import palette
 
 
 def region_slice_figure(
@@ -21,7 +21,13 @@ def region_slice_figure(
     for name, (a, b) in curves.items():
         fig.add_trace(
             go.Scatter(
-                x=a, y=b, mode="lines", name=name, fill="toself", opacity=0.55, line=dict(color=METHOD_COLORS.get(name))
+                x=a,
+                y=b,
+                mode="lines",
+                name=name,
+                fill="toself",
+                opacity=0.55,
+                line=dict(color=palette.method_color(name)),
             )
         )
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="x (the image)", marker=dict(color="black")))
@@ -32,12 +38,12 @@ def region_slice_figure(
 
 
 def _probability_map(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, label: str, **style) -> go.Heatmap:
-    """A probability over a plane, red (0) to blue (1), as every toy and landscape figure draws it."""
+    """A probability over a plane, purple (0) to green (1), as every toy and landscape figure draws it."""
     return go.Heatmap(
         x=xs,
         y=ys,
         z=z,
-        colorscale="RdBu",
+        colorscale=palette.PROBABILITY_SCALE,
         zmin=0,
         zmax=1,
         colorbar=dict(title=label),
@@ -97,7 +103,7 @@ def toy_regions_figure(
     titles = list(panels)
     rows, cols = (2, 2) if len(titles) == 4 else (1, len(titles))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.06, vertical_spacing=0.08)
-    colors = {"isotropic": "#1f77b4", "anisotropic": "#d62728", "fixed": "#2ca02c", "rotated": "#9467bd"}
+    colors = palette.REGION | {"rotated": palette.ROTATED}
     for k, title in enumerate(titles):
         r, c = k // cols + 1, k % cols + 1
         fig.add_trace(
@@ -193,7 +199,9 @@ def objective_plane_figure(
             y=[i[1]],
             mode="markers",
             name="best isotropic",
-            marker=dict(size=13, color="#1f77b4", symbol="circle", line=dict(width=2, color="white")),
+            marker=dict(
+                size=13, color=palette.METHOD["isotropic-dd"], symbol="circle", line=dict(width=2, color="white")
+            ),
         )
     )
     fig.add_trace(
@@ -202,7 +210,7 @@ def objective_plane_figure(
             y=[a[1]],
             mode="markers",
             name="global optimum (θ ≥ θ_iso)",
-            marker=dict(size=15, color="#d62728", symbol="star", line=dict(width=1, color="white")),
+            marker=dict(size=15, color=palette.METHOD["ancer"], symbol="star", line=dict(width=1, color="white")),
         )
     )
     if path is not None and len(path):
@@ -212,8 +220,8 @@ def objective_plane_figure(
                 y=path[:, 1],
                 mode="lines+markers",
                 name="ANCER's gradient steps",
-                marker=dict(size=4, color="orange"),
-                line=dict(color="orange"),
+                marker=dict(size=4, color=palette.PATH),
+                line=dict(color=palette.PATH),
             )
         )
     if fixed is not None:
@@ -223,7 +231,7 @@ def objective_plane_figure(
                 y=[fixed[1]],
                 mode="markers",
                 name="your fixed θ",
-                marker=dict(size=12, color="#2ca02c", symbol="x"),
+                marker=dict(size=12, color=palette.METHOD["fixed"], symbol="x"),
             )
         )
     lo, hi = float(np.log10(g[0])), float(np.log10(g[-1]))
@@ -244,7 +252,9 @@ def landscape_figure(
     """A landscape on a plane through x (heatmap) with region slices drawn on it."""
     fig = go.Figure(_probability_map(coords, coords, z, zlabel))
     for name, (a, b) in curves.items():
-        fig.add_trace(go.Scatter(x=a, y=b, mode="lines", name=name, line=dict(width=3, color=METHOD_COLORS.get(name))))
+        fig.add_trace(
+            go.Scatter(x=a, y=b, mode="lines", name=name, line=dict(width=3, color=palette.method_color(name)))
+        )
     fig.add_trace(
         go.Scatter(
             x=[0],
@@ -272,9 +282,9 @@ def toy_overlap_figure(
     height: int = 560,
 ) -> go.Figure:
     """The toy plane with many certified regions: the landscape f¹, the data, each outline (dict: ``name``,
-    ``points`` (m, 2), ``color``, optional ``width``, ``dash``, ``legend``) and marked points (dict: ``name``,
-    ``x``, ``y``, ``symbol``, ``color``); ``pickable``: points (k, 2) a click selects (Streamlit selection
-    events fire on markers only)."""
+    ``points`` (m, 2), ``color``, optional ``width``, ``dash``, ``legend``, ``opacity``) and marked points
+    (dict: ``name``, ``x``, ``y``, ``symbol``, ``color``); ``pickable``: points (k, 2) a click
+    selects (Streamlit selection events fire on markers only)."""
     fig = go.Figure(_probability_map(xs, ys, f1, "f¹", opacity=0.55, showscale=False))
     for trace in _toy_points(X, y, 4, hoverinfo="skip"):
         fig.add_trace(trace)
@@ -288,6 +298,7 @@ def toy_overlap_figure(
                 legendgroup=o.get("group", o["name"]),
                 showlegend=o.get("legend", True),
                 hoverinfo="skip",
+                opacity=o.get("opacity", 1.0),
                 line=dict(color=o["color"], width=o.get("width", 1.0), dash=o.get("dash")),
             )
         )

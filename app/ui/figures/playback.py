@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import palette
 from .images import rgb
 
 
@@ -41,7 +42,7 @@ def playback_figure(
 
     def traces(f: Frame) -> list:
         top = int(np.argmax(f.probs))
-        colors = ["#d62728" if c == top else "#c7c7c7" for c in range(len(classes))]
+        colors = palette.vote_colors(len(classes), top)
         return [
             go.Heatmap(
                 z=f.theta.mean(0),
@@ -77,16 +78,16 @@ def playback_figure(
     ]
     step = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
-        title=dict(text=title(frames[start]), y=0.98, font_size=14),
+        title=dict(text=title(frames[start]), font_size=14),
         height=height,
-        margin=dict(l=70, r=10, t=110, b=10),
+        margin=dict(l=70, r=10, t=70, b=150),  # the slider and play button below the panels and their labels
         showlegend=False,
         yaxis2=dict(range=[0, 1]),
         sliders=[
             {
                 "active": start,
                 "currentvalue": {"visible": False},
-                "pad": {"t": 5},
+                "pad": {"t": 75},  # below the class names under the middle panel
                 "steps": [
                     {
                         "label": f.label.split(" step ")[-1],
@@ -95,8 +96,8 @@ def playback_figure(
                     }
                     for k, f in enumerate(frames)
                 ],
-                "y": 1.18,
-                "yanchor": "bottom",
+                "y": 0,
+                "yanchor": "top",
                 "len": 0.85,
                 "x": 0.15,
             }
@@ -105,8 +106,9 @@ def playback_figure(
             {
                 "type": "buttons",
                 "x": 0.0,
-                "y": 1.18,
-                "yanchor": "bottom",
+                "y": 0,
+                "yanchor": "top",
+                "pad": {"t": 80},
                 "xanchor": "left",
                 "buttons": [
                     {

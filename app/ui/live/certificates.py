@@ -21,12 +21,19 @@ _FORMATS = {
 }
 
 
-def certificates_table(res: Run) -> None:
-    results, s = res.results, res.settings
-    iso_cert = results["isotropic-dd"].certificates[0]
-    unit = res.noise.norm_symbol
+RUNNING = "running…"
+
+
+def certificate_rows(results: dict, settings: ac.Settings, unit: str, methods=ac.METHODS) -> list[dict]:
+    """One row per method of ``methods``; a method not in ``results`` yet (the run is still working on it)
+    is a row that says so. The comparisons with Isotropic DD wait for its certificate."""
+    iso = results["isotropic-dd"].certificates[0] if "isotropic-dd" in results else None
     rows = []
-    for m, r in results.items():
+    for m in methods:
+        if m not in results:
+            rows.append({"method": ac.METHOD_LABELS[m], "prediction": RUNNING})
+            continue
+        r = results[m]
         c = r.certificates[0]
         itself = m == "isotropic-dd"
         rows.append(
@@ -37,15 +44,33 @@ def certificates_table(res: Run) -> None:
                 "gap": c.gap if not c.abstained else None,
                 f"{unit} radius": c.radius,
                 "proxy radius": c.proxy_radius if not c.abstained else 0.0,  # an abstain certifies nothing
-                "log-volume ratio to isotropic DD": c.log_volume - iso_cert.log_volume
-                if np.isfinite(c.log_volume) and np.isfinite(iso_cert.log_volume)
+                "log-volume ratio to isotropic DD": c.log_volume - iso.log_volume
+                if iso is not None and np.isfinite(c.log_volume) and np.isfinite(iso.log_volume)
                 else None,
-                "⊇ isotropic DD?": "— (itself)" if itself else ("yes" if c.is_superset_of(iso_cert) else "no"),
-                "samples": f"{c.extra.get('samples', c.n):,} of {s.n:,}",
+                "⊇ isotropic DD?": "— (itself)"
+                if itself
+                else ("yes" if c.is_superset_of(iso) else "no")
+                if iso is not None
+                else None,
+                "samples": f"{c.extra.get('samples', c.n):,} of {settings.n:,}",
                 "stopped": STOP_WORDS.get(c.extra.get("stop", "fixed"), "?"),
                 "time (s)": r.seconds,
             }
         )
+    return rows
+
+
+def rows_table(where, rows: list[dict], unit: str) -> None:
+    """The certificates as a static table: three rows need no data grid, and the grid's canvas is what a
+    2-core laptop draws last; "—" where a number means nothing (an abstain has no region), never "nan"."""
+    table = pd.DataFrame(rows).set_index("method")
+    where.table(table.style.format(_FORMATS | {f"{unit} radius": "{:.4f}"}, na_rep="—"))
+
+
+def certificates_table(res: Run) -> None:
+    results, s = res.results, res.settings
+    unit = res.noise.norm_symbol
+    rows = certificate_rows(results, s, unit, methods=list(results))
     st.subheader("Certificates")
     st.caption(
         f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}; CERTIFY "
@@ -55,10 +80,7 @@ def certificates_table(res: Run) -> None:
         "CERTIFY counts the network's hard votes either way. "
         "Each certificate holds with probability ≥ 1 − α."
     )
-    # a static table: three rows need no data grid, and the grid's canvas is what a 2-core laptop draws last
-    table = pd.DataFrame(rows).set_index("method")
-    # "—" where a number means nothing (an abstain has no region): never "nan"
-    st.table(table.style.format(_FORMATS | {f"{unit} radius": "{:.4f}"}, na_rep="—"))
+    rows_table(st, rows, unit)
     st.caption(
         f"**p̲A**: one-sided Clopper–Pearson lower bound on the top class's probability under noise. **gap**: "
         f"{'Φ⁻¹(p̲A)' if res.noise.p == 2 else '2(p̲A − ½)'} (Corollaries 1, 2). **{unit} radius**: the largest "

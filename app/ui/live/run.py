@@ -13,6 +13,7 @@ from ancer_core import AncerInputError
 from .. import keys, resources
 from ..jobs import QueueState
 from ..session import Run, set_last_run
+from . import certificates
 from .choices import Choice
 from .images import Image
 
@@ -210,9 +211,23 @@ def show_prepared(c: Choice, image: Image) -> bool:
 
 def _compute(where, c: Choice, spec, model, x) -> dict:
     """The three methods on the device, with a progress bar and the optimizers' trace redrawn as they go."""
+    rows = where.empty()  # each method's certificate as soon as it exists, before the next one has run
     status = where.status("running…", expanded=True)
     bar = status.progress(0.0)
     t_start = time.time()
+    done: dict = {}
+    unit = ac.noise_for(c.norm).norm_symbol
+
+    def on_result(method, result):
+        done[method] = result
+        with rows.container():
+            st.markdown(
+                f"**Certificates so far**: {len(done)} of {len(ac.METHODS)} methods after "
+                f"{time.time() - t_start:.1f} s "
+                f"({unit}, initial σ = {c.sigma:g}, N = {c.settings.n:,}, α = {c.settings.alpha:g})"
+            )
+            certificates.rows_table(st, certificates.certificate_rows(done, c.settings, unit), unit)
+
     shown = {"bar": 0.0}  # the last redraw: throttled, and only a bar — on a 2-core machine whatever the browser
     # redraws during the run competes with the computation for the same cores (a live chart cost seconds); the
     # optimizers' trace is drawn once, after the run ("Optimization trace")
@@ -224,6 +239,7 @@ def _compute(where, c: Choice, spec, model, x) -> dict:
             bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
 
     certify_model = resources.int8_model(c.model_name) if c.precision == "int8" else None
-    results = spec.compute(model, x.to(resources.device()), certify_model, on_progress)
+    results = spec.compute(model, x.to(resources.device()), certify_model, on_progress, on_result)
     status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
+    rows.empty()  # the page's Certificates section shows them all next
     return results

@@ -127,6 +127,9 @@ def region_slices(res: Run) -> None:
         display.show(figures.region_slice_figure(curves, f"a along {ulab}", f"b along {vlab}"), "slices", r2)
 
 
+NOISY_COPY_PX = {False: 64, True: 112}  # four copies fill the column in presenter mode
+
+
 def smoothed_classifier_sees(res: Run) -> None:
     """Noisy copies as the base classifier receives them, and CERTIFY's votes, for each method's θ."""
     st.subheader("What the smoothed classifier sees")
@@ -153,7 +156,7 @@ def smoothed_classifier_sees(res: Run) -> None:
         v1.image(
             [np.clip(c.transpose(1, 2, 0), 0, 1) for c in copies.cpu().numpy()],
             caption=[ac.CLASSES[int(i)] for i in labels],
-            width=64,
+            width=NOISY_COPY_PX[display.presenter()],
         )
         said = "abstains" if c.abstained else f"certifies **{ac.CLASSES[top]}**"
         title = f"N = {c.n:,} votes; p̲A = {c.p_lower:.4f}"

@@ -202,7 +202,11 @@ def theta_browser(g: GridModel, labels: dict[int, int], iso: dict[int, float]) -
         )
         k = int(np.searchsorted(idx, pick))
         c1, c2 = st.columns([1, 3])
-        c1.plotly_chart(figures.image_figure(x[pick].numpy(), f"#{pick}: {CLASSES[labels.get(int(pick), 0)]}"))
+        display.show(
+            figures.image_figure(x[pick].numpy(), f"#{pick}: {CLASSES[labels.get(int(pick), 0)]}"),
+            "theta_image_fig",
+            c1,
+        )
         display.show(
             where=c2,
             fig=figures.theta_map_figure(thetas[k], iso.get(int(pick), float("nan")), sym),

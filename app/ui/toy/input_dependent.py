@@ -17,7 +17,6 @@ ID = T.input_dependent  # the section's math: overlaps, memory steps, the certif
 
 PICKS = "toy_picks"  # the points the student clicked, in order (indices into the section's points)
 POINTS_SHOWN = 40  # every k-th point of the set, about this many: each costs a (θ1, θ2) search
-CLASS_COLORS = {0: "#222222", 1: "#d62728"}
 LEVEL_WORDS = "levels θ ∈ {{{}}}"
 
 
@@ -50,7 +49,12 @@ def fixed_regions(name: str, noise: float, hidden: int, norm: str, levels: tuple
 def _outline(r: ID.Regions, i: int, **style) -> dict:
     pts = ac.teaching.region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
     cls = int(r.cls[i])
-    return {"name": f"class {cls} regions", "group": f"c{cls}", "points": pts, "color": CLASS_COLORS[cls]} | style
+    return {
+        "name": f"class {cls} regions",
+        "group": f"c{cls}",
+        "points": pts,
+        "color": figures.palette.CLASS[cls],
+    } | style
 
 
 def _point_mark(r: ID.Regions, i: int, text: str) -> dict:
@@ -65,13 +69,28 @@ def _point_mark(r: ID.Regions, i: int, text: str) -> dict:
     }
 
 
-def _all_outlines(r: ID.Regions, width: float = 0.8) -> list[dict]:
+def _all_outlines(r: ID.Regions, width: float = 0.8, opacity: float = 1.0) -> list[dict]:
     shown, out = set(), []
     for i in np.flatnonzero(r.gap > 0):
         cls = int(r.cls[i])
-        out.append(_outline(r, i, width=width, legend=cls not in shown))
+        out.append(_outline(r, i, width=width, legend=cls not in shown, opacity=opacity))
         shown.add(cls)
     return out
+
+
+def _search_words(r: ID.Regions) -> str:
+    """Where each point's θ search ends, and how many certified points stopped at an end of it."""
+    e = ID.search_ends(r)
+    axes = "each axis's θ" if r.anisotropic else "θ"
+    said = f"The search tries {e['values']} values of {axes} from {e['lo']:g} to {e['hi']:g} (geometric)"
+    if not e["at_hi"] and not e["at_lo"]:
+        return said + ": every certified point's optimum lies inside it."
+    ends = []
+    if e["at_hi"]:
+        ends.append(f"**{e['at_hi']}** at its top ({e['hi']:g}: a larger θ might certify more there)")
+    if e["at_lo"]:
+        ends.append(f"**{e['at_lo']}** at its bottom ({e['lo']:g})")
+    return said + "; certified points whose θ ends at an end of it: " + " and ".join(ends) + "."
 
 
 def _picked(clicked_key: str, n: int) -> list[int]:
@@ -129,7 +148,8 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
             st.info(f"Points {i} and {j} {said}: no contradiction there. The deepest overlap found is shown instead.")
     if pair is None and found:
         pair, chosen = found[0], "the deepest overlap found"
-    outlines, marks = _all_outlines(r, 0.6), []
+    faint = 0.3 if found else 1.0  # the pair the text talks about stands out; the rest are context
+    outlines, marks = _all_outlines(r, 0.6, faint), []
     if pair is not None:
         i, j, z = pair["i"], pair["j"], pair["point"]
         outlines += [
@@ -137,7 +157,7 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
             _outline(r, j, width=3, dash="dash", name=f"point {j}'s region", legend=True),
         ]
         marks = [
-            {"name": "where they meet (z)", "x": z[0], "y": z[1], "color": "gold"},
+            {"name": "where they meet (z)", "x": z[0], "y": z[1], "color": figures.palette.MEETING_POINT},
             _point_mark(r, i, str(i)),
             _point_mark(r, j, str(j)),
         ]
@@ -150,8 +170,8 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
     st.caption(
         f"{len(r)} points of the set (every {max(1, len(X) // POINTS_SHOWN)}-th), each with its own optimal {kind} "
         f"{'ℓ2' if norm == 'l2' else 'ℓ1'} certificate (exact p, capped at {ac.teaching.P_CAP:.5f}); outlines coloured "
-        f"by the class they certify. Pairs of different classes that overlap: **{len(found)}**. Click two points "
-        "to test a pair."
+        f"by the class they certify (faint; the pair discussed below drawn strong, solid and dashed). Pairs of "
+        f"different classes that overlap: **{len(found)}**. Click two points to test a pair. " + _search_words(r)
     )
     if pair is None:
         st.success(
@@ -198,7 +218,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
             {
                 "name": f"step {s['step'] + 1}: point {i}'s own region",
                 "points": own,
-                "color": CLASS_COLORS[int(r.cls[i])],
+                "color": figures.palette.CLASS[int(r.cls[i])],
                 "dash": "dot",
                 "width": 1,
             }
@@ -209,7 +229,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
                 {
                     "name": f"step {s['step'] + 1}: issued ({s['what']})",
                     "points": kept,
-                    "color": CLASS_COLORS[int(s["class"])],
+                    "color": figures.palette.CLASS[int(s["class"])],
                     "width": 3,
                 }
             )

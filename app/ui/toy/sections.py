@@ -142,7 +142,7 @@ def what_smoothing_does(
         x=samples[:, 0],
         y=samples[:, 1],
         mode="markers",
-        marker=dict(size=3, color="orange"),
+        marker=dict(size=3, color=figures.palette.NOISE_SAMPLES),
         name="x + ε (300 samples)",
     )
     display.show(where=s1, fig=f_s, key="samples")
