@@ -174,6 +174,28 @@ def test_work_estimate_counts_what_the_pipeline_really_runs(methods):
     assert model.seen == {"forward": want["forward"] + len(methods), "gradient": want["gradient"]}
 
 
+def test_each_methods_result_is_handed_over_as_soon_as_it_is_certified():
+    """on_result sees each method once, in order, before the next method's first network pass, and gets
+    the very result the run returns."""
+    from ancer_core.core.protocol import run_all_methods
+
+    model = CountingModel(_tiny_cnn())
+    st = Settings(n0=5, n=37, iso_iterations=3, iso_samples=7, ancer_iterations=2, ancer_samples=11)
+    handed, passes = {}, []
+
+    def on_result(method, result):
+        handed[method] = result
+        passes.append((method, dict(model.seen)))
+
+    out = run_all_methods(model, torch.rand(1, 3, 8, 8), "l2", 0.25, st, on_result=on_result)
+    assert list(handed) == list(out) == ["fixed", "isotropic-dd", "ancer"]
+    assert all(handed[m] is out[m] for m in out)
+    # fixed σ is handed over after its CERTIFY alone: no optimizer had run yet
+    assert passes[0][1] == {"forward": st.n0 + st.n + 1, "gradient": 0}
+    # Isotropic DD (its scalar solver: forward passes only) before ANCER's gradient steps
+    assert passes[1][1]["forward"] > passes[0][1]["forward"] and passes[1][1]["gradient"] < passes[2][1]["gradient"]
+
+
 def test_warm_up_runs_the_pipeline_lightly_and_changes_no_later_result():
     from dataclasses import replace
 
