@@ -123,3 +123,44 @@ def test_prepare_fills_the_store_under_the_key_the_app_computes(tmp_path, capsys
     assert key in ResultStore(store)
     assert main(["lecture", "show", str(path), "--store", str(store)]) == 0
     assert ": prepared" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_prepared_toy_view_opens_the_toy_page_without_training_or_searching(tmp_path, monkeypatch):
+    """`ancer lecture prepare` on a toy step fills the store with what the toy page computes when it opens;
+    the page then opens with the training and every plane and region search refused (they would raise),
+    and what the store returns equals a fresh computation."""
+    from streamlit.testing.v1 import AppTest
+
+    from ancer_core.teaching import toy_views as TV
+
+    path = tmp_path / "toy.json"
+    path.write_text(json.dumps({"steps": [{"page": "toy", "note": "the plane"}, {"page": "toy"}]}))
+    store = tmp_path / "store.sqlite"
+    monkeypatch.setenv("ANCER_STORE", str(store))
+    assert main(["lecture", "prepare", str(path), "--store", str(store)]) == 0
+    fresh = TV.planes(None, "radial", 0.1, 64, 1.1, 0.0, 0.0)
+    kept = TV.planes(ResultStore(store), "radial", 0.1, 64, 1.1, 0.0, 0.0)
+    for norm in fresh:
+        np.testing.assert_array_equal(fresh[norm][0]["proxy_radius"], kept[norm][0]["proxy_radius"])
+        assert fresh[norm][1]["anisotropic"]["proxy_radius"] == kept[norm][1]["anisotropic"]["proxy_radius"]
+
+    def refused(*a, **k):
+        raise AssertionError("computed although the lecture prepared it")
+
+    for name in ("train_toy", "objective_plane", "ancer"):
+        monkeypatch.setattr(TV, name, refused)
+    for name in ("certified_selector", "fixed_regions"):
+        monkeypatch.setattr(TV.ID, name, refused)
+    one_point = TV.ID.data_dependent_regions  # the meeting point's own θ, asked live: one point is cheap
+
+    def only_one(model, points, *a, **k):
+        assert len(np.atleast_2d(points)) == 1, "the shown points' regions computed although prepared"
+        return one_point(model, points, *a, **k)
+
+    monkeypatch.setattr(TV.ID, "data_dependent_regions", only_one)
+    app = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app" / "main.py")
+    at = AppTest.from_file(app, default_timeout=300).run()
+    at = at.switch_page("screens/toy.py").run()
+    assert not at.exception, [e.stack_trace for e in at.exception]
+    assert any("A θ that is certified itself" in s.value for s in at.subheader)

@@ -11,7 +11,7 @@ import time
 from ..console import Progress
 from ..core.settings import stage_work
 from ..data.store import ResultStore, default_store_path
-from ..lectures import live_run, prepare, read_lecture
+from ..lectures import live_run, prepare, prepare_toy_steps, read_lecture
 
 
 def add_arguments(a: argparse.ArgumentParser) -> None:
@@ -48,9 +48,11 @@ def run(args) -> int:
         state["report"](stage, done, total, stats)
 
     out = prepare(lecture, store, say=say, callback=callback if live else None)
+    toy = prepare_toy_steps(lecture, store, say=lambda text: print(text, file=sys.stderr, flush=True))
     made = sum(new for _, _, new in out)
     print(
-        f"prepared {len(out)} live step(s) ({made} computed now, {len(out) - made} already there) in "
+        f"prepared {len(out)} live step(s) ({made} computed now, {len(out) - made} already there) and {toy} toy "
+        f"view(s) in "
         f"{time.time() - t0:.0f} s; open /?lecture={lecture.name} in the app (the same store: "
         f"ANCER_STORE={store.path} if it is not the default)",
         file=sys.stderr,

@@ -12,7 +12,9 @@ from .lecture import (
     live_params,
     live_run,
     prepare,
+    prepare_toy_steps,
     read_lecture,
+    toy_view,
 )
 
 __all__ = [
@@ -24,5 +26,7 @@ __all__ = [
     "live_params",
     "live_run",
     "prepare",
+    "prepare_toy_steps",
     "read_lecture",
+    "toy_view",
 ]

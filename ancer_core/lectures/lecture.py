@@ -9,7 +9,9 @@ small JSON file, and the runs behind its live-page views computed ahead of time 
 A live step names the test image and may name the model (default: the shipped one trained nearest its σ
 for its noise), norm (l2), σ (the model's), preset (quick), sampling (fixed), seed (0) and CERTIFY's
 precision (default: the fastest this device offers, int8 where calibrated). Other pages take their page
-name and a note; any other keys of theirs are passed to the page as its link's parameters. The app opens a
+name and a note; any other keys of theirs are passed to the page as its link's parameters (a toy step's
+``points``: a drawn set's link code; its view is otherwise the page's opening one, which
+:func:`prepare_toy_steps` computes ahead like the live runs). The app opens a
 lecture at ``/?lecture=NAME`` (a shipped lecture, or a file in ``$ANCER_LECTURES``).
 """
 
@@ -34,6 +36,7 @@ from ..core import (
 from ..data.cifar10 import load_cifar10
 from ..data.store import ResultStore
 from ..models import int8_ready, load_int8, load_model, shipped_models
+from ..teaching import toy_views
 from ..teaching.live import LiveRun, default_precision
 
 PAGES = ("live", "toy", "hessian", "theory", "results")
@@ -191,3 +194,19 @@ def prepare(
         store.put(key, results)
         done.append((k, key, True))
     return done
+
+
+def toy_view(step: Step) -> toy_views.ToyView:
+    """The toy page's opening view for a toy step: its drawn set (``points``) or the default one."""
+    points = step.params.get("points")
+    return toy_views.ToyView(data=str(points)) if points else toy_views.ToyView()
+
+
+def prepare_toy_steps(lecture: Lecture, store: ResultStore, say: Callable[[str], None] = print) -> int:
+    """Compute what the toy page computes when it opens on each toy step (its network, the planes at its
+    point, ANCER's path, the per-input sections) into ``store``; returns how many distinct views there were."""
+    views = list(dict.fromkeys(toy_view(s) for s in lecture.steps if s.page == "toy"))
+    for k, view in enumerate(views, start=1):
+        say(f"toy view {k} of {len(views)}: the {view.data if view.data in toy_views.TOY_DATASETS else 'drawn'} set…")
+        toy_views.prepare(store, view)
+    return len(views)

@@ -2,7 +2,7 @@
 (exact optimal certificates, Figure 1), the geometry of certified regions for display (slices,
 Figure 2's perturbations) and the input Hessian (Appendix A, Figure 7)."""
 
-from . import input_dependent
+from . import input_dependent, toy_views
 from .attack import AttackResult, Verdict, attack_smoothed, runner_up, verdict
 from .attractors import AttractorProfile, attractor_profile
 from .bound import BoundReport, bound_report, bound_sentence, heavy_noise_answer
@@ -41,6 +41,7 @@ from .toy_data import (
 
 __all__ = [
     "input_dependent",
+    "toy_views",
     "PLAYBACK_SNAPSHOTS",
     "LiveRun",
     "default_precision",

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
-import torch
 
 import ancer_core as ac
 from ancer_core import teaching as T
 
-from .. import keys
+from .. import keys, resources
 
-GRID = np.geomspace(0.02, 2.0, 36)
-SPAN = np.linspace(-2.8, 2.8, 121)
+TV = T.toy_views  # the page's computations, kept in the result store (a lecture prepares them)
+GRID, SPAN, DEFAULT = TV.GRID, TV.SPAN, TV.ToyView()
 NOISES = (ac.GAUSSIAN, ac.UNIFORM)
 DRAWN = "drawn"  # the sidebar's choice of your own data
 
@@ -33,15 +32,12 @@ class ToyChoice:
     hidden: int
 
 
-def toy_data(key: str) -> tuple[np.ndarray, np.ndarray]:
-    """The set a key names: a shipped set, or a drawn one's link code."""
-    return T.load_toy(key) if key in T.TOY_DATASETS else T.decode_points(key)
+toy_data = TV.toy_data
 
 
 @st.cache_resource(show_spinner="training the toy classifier…", max_entries=16)
 def toy_model(name: str, noise: float, hidden: int):
-    X, y = toy_data(name)
-    return T.train_toy(X, y, hidden=hidden, noise_sigma=noise, seed=0)
+    return TV.toy_model(resources.result_store(), name, noise, hidden)
 
 
 def rotation_for(noise: ac.Noise, rotation: float) -> float:
@@ -50,29 +46,12 @@ def rotation_for(noise: ac.Noise, rotation: float) -> float:
 
 @st.cache_data(show_spinner="optimizing over the (θ1, θ2) plane…")
 def planes(name: str, noise_sigma: float, hidden: int, x1: float, x2: float, rotation: float) -> dict:
-    m = toy_model(name, noise_sigma, hidden)
-    out = {}
-    for noise in NOISES:
-        plane = T.objective_plane(m, [x1, x2], noise, GRID, rotation=rotation_for(noise, rotation))
-        out[noise.norm] = (plane, T.optimal_certificates(plane))
-    return out
+    return TV.planes(resources.result_store(), name, noise_sigma, hidden, x1, x2, rotation)
 
 
 @st.cache_data(show_spinner="running ANCER's gradient steps…")
 def ancer_path(name: str, noise_sigma: float, hidden: int, x1: float, x2: float, norm: str, theta_iso: float):
-    m = toy_model(name, noise_sigma, hidden)
-    res = ac.ancer(
-        m,
-        torch.tensor([[x1, x2]], dtype=torch.float32),
-        theta_iso,
-        norm,
-        iterations=100,
-        samples=400,
-        lr=0.04,
-        seed=0,
-        record_theta=True,
-    )
-    return res.trace["theta"][:, 0, :], res.theta[0].numpy()
+    return TV.ancer_path(resources.result_store(), name, noise_sigma, hidden, x1, x2, norm, theta_iso)
 
 
 def sidebar() -> ToyChoice:
@@ -85,15 +64,15 @@ def sidebar() -> ToyChoice:
         )
         if name != DRAWN:
             st.query_params.pop("points", None)
-        noise = st.slider("training noise σ (Gaussian augmentation)", 0.0, 0.5, 0.1, 0.05)
-        hidden = st.select_slider("hidden units", [16, 32, 64, 128], 64)
+        noise = st.slider("training noise σ (Gaussian augmentation)", 0.0, 0.5, DEFAULT.noise, 0.05)
+        hidden = st.select_slider("hidden units", [16, 32, 64, 128], DEFAULT.hidden)
     return ToyChoice(name, noise, hidden)
 
 
 def point_ui() -> tuple[float, float, float]:
     """The point to certify (typed, or the last click on the regions figure) and the ellipse's rotation."""
-    st.session_state.setdefault("toy_x1", 1.1)
-    st.session_state.setdefault("toy_x2", 0.0)
+    st.session_state.setdefault("toy_x1", DEFAULT.x1)
+    st.session_state.setdefault("toy_x2", DEFAULT.x2)
     sel = st.session_state.get(keys.TOY_CLICK)
     if sel and sel.get("selection", {}).get("points"):
         p = sel["selection"]["points"][0]

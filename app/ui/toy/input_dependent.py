@@ -10,40 +10,29 @@ import streamlit as st
 import ancer_core as ac
 from ancer_core import teaching as T
 
-from .. import display, figures
-from .choices import SPAN, toy_data, toy_model
+from .. import display, figures, resources
+from .choices import SPAN, TV, toy_data, toy_model
 
 ID = T.input_dependent  # the section's math: overlaps, memory steps, the certified selector
 
 PICKS = "toy_picks"  # the points the student clicked, in order (indices into the section's points)
-POINTS_SHOWN = 40  # every k-th point of the set, about this many: each costs a (θ1, θ2) search
 LEVEL_WORDS = "levels θ ∈ {{{}}}"
-
-
-def _subsample(X: np.ndarray) -> np.ndarray:
-    return X[:: max(1, len(X) // POINTS_SHOWN)]
 
 
 @st.cache_data(show_spinner="each point's own optimal certificate…", max_entries=16)
 def regions_for(name: str, noise: float, hidden: int, norm: str, anisotropic: bool) -> ID.Regions:
-    X, _ = toy_data(name)
-    return ID.data_dependent_regions(toy_model(name, noise, hidden), _subsample(X), norm, anisotropic)
+    return TV.data_dependent_regions(resources.result_store(), name, noise, hidden, norm, anisotropic)
 
 
 @st.cache_data(show_spinner="the level selector over the plane…", max_entries=8)
 def selector_regions(name: str, noise: float, hidden: int, norm: str, levels: tuple, tau: float) -> ID.SelectorRegions:
-    X, _ = toy_data(name)
-    model = toy_model(name, noise, hidden)
-    selector = ID.LevelSelector(model, norm, levels, SPAN[::2])
-    return ID.certified_selector(model, _subsample(X), selector, tau)
+    return TV.selector_regions(resources.result_store(), name, noise, hidden, norm, levels, tau)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def fixed_regions(name: str, noise: float, hidden: int, norm: str, levels: tuple) -> ID.Regions:
     """The fixed-θ regions of the level with the largest mean radius over the section's points."""
-    X, _ = toy_data(name)
-    model = toy_model(name, noise, hidden)
-    return max((ID.fixed_regions(model, _subsample(X), norm, t) for t in levels), key=lambda g: g.radius.mean())
+    return TV.fixed_regions(resources.result_store(), name, noise, hidden, norm, levels)
 
 
 def _outline(r: ID.Regions, i: int, **style) -> dict:
@@ -168,7 +157,7 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
         selection_mode="points",
     )
     st.caption(
-        f"{len(r)} points of the set (every {max(1, len(X) // POINTS_SHOWN)}-th), each with its own optimal {kind} "
+        f"{len(r)} points of the set (every {max(1, len(X) // TV.POINTS_SHOWN)}-th), each with its own optimal {kind} "
         f"{'ℓ2' if norm == 'l2' else 'ℓ1'} certificate (exact p, capped at {ac.teaching.P_CAP:.5f}); outlines coloured "
         f"by the class they certify (faint; the pair discussed below drawn strong, solid and dashed). Pairs of "
         f"different classes that overlap: **{len(found)}**. Click two points to test a pair. " + _search_words(r)
@@ -290,9 +279,9 @@ def certified_selector(name: str, noise: float, hidden: int, f1: np.ndarray, r: 
     X, y = toy_data(name)
     c1, c2 = st.columns(2)
     norm = r.norm
-    base = (0.1, 0.2, 0.4, 0.8) if norm == "l2" else (0.15, 0.3, 0.6, 1.2)
+    base, tau0 = TV.selector_defaults(norm)
     levels = tuple(c1.multiselect("levels θ", [0.05, *base, 1.6], default=list(base), key=f"levels-{norm}")) or base
-    tau = c2.slider("selector noise τ", 0.05, 0.8, 0.2 if norm == "l2" else 0.3, 0.05, key=f"tau-{norm}")
+    tau = c2.slider("selector noise τ", 0.05, 0.8, tau0, 0.05, key=f"tau-{norm}")
     s = selector_regions(name, noise, hidden, norm, tuple(sorted(levels)), float(tau))
     overlaps = ID.conflicts(s, min_depth=0.0)
     outlines = _all_outlines(s, 1.2)
