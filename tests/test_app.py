@@ -210,7 +210,7 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     heads = [h.value for h in at.subheader]
     assert any(h.startswith("Table 1") for h in heads) and any(h.startswith("Table 2") for h in heads)
     env = at.dataframe[0].value  # Table 1, then which σ, Table 2, which σ, Tables 4/5
-    assert list(env["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert list(env["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]  # display names
     assert "on the 2 test images every model certified with every method" in " ".join(c.value for c in at.caption)
     # the fake files predate the surrogate's keys: the paper's objective as the original ran it
     assert "the optimizers maximised the paper objective, θ unbounded" in " ".join(c.value for c in at.caption)
@@ -223,12 +223,12 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     at.radio(key="theta_mode").set_value("mean per class").run()
     assert not at.exception, at.exception
     lost = next(d.value for d in at.dataframe if "lost at r = 0" in d.value.columns)  # against fixed σ
-    assert list(lost["method"]) == ["isotropic-dd", "ancer"] and (lost["images"] == 4).all()
+    assert list(lost["method"]) == ["Isotropic DD", "ANCER"] and (lost["images"] == 4).all()
     # the memory reading: the same views, replayed with memory-based certification
     at.radio(key="reading").set_value("with memory").run()
     assert not at.exception, at.exception
     assert any("Memory-based certification revised" in c.value for c in at.caption)  # never silently identical
-    assert list(at.dataframe[0].value["method"]) == ["fixed", "isotropic-dd", "ancer"]
+    assert list(at.dataframe[0].value["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]
 
 
 def test_results_page_offers_a_grid_kept_inside_the_shipped_one(tmp_path, monkeypatch, fake_grid):

@@ -27,7 +27,7 @@ def test_teaching_pages_render(page):
     assert at.title and "ANCER" in at.title[0].value
 
 
-RAW_MATH = re.compile(r"\\text|_\{|\^\{|\b10\^|\bg_[θσ(]|\bR_[σc]\b")
+RAW_MATH = re.compile(r"\\text|_\{|\^\{|\b10\^|\bg_[θσ(]|\bR_[σc]\b|[A-Za-z)]\^[A-Za-z0-9]|\)_[A-Za-z]\b")
 
 
 def _outside_math(text: str) -> str:

@@ -287,17 +287,23 @@ def test_a_prepared_lecture_plays_in_a_new_browser(server, store, shots, tmp_pat
         assert "Press Run" not in drv.find_element("tag name", "body").text
         _no_exception(drv)
         drv.save_screenshot(str(shots / "lecture-step1.png"))
-        seconds = []
+        seconds, toy_s = [], []
+        drv.set_script_timeout(90)
         for k in range(2, len(lecture.steps) + 1):
-            t0 = time.time()
-            _find_button(drv, "Next", 30).click()
-            _wait_text(drv, f"step {k} of 6", 60)
+            _idle(drv, 120)
+            time.sleep(2)  # the lecturer speaks before the next click
             if lecture.steps[k - 1].page == "live":
                 image = lecture.steps[k - 1].params["image"]
-                _wait_text(drv, f"#{image}: ", 60)  # the step's own image, not the last one's
-                _wait_css(drv, '[data-testid="stTable"]', 60)
-                seconds.append(time.time() - t0)
+                marks = drv.execute_async_script(NEXT_STEP_JS, k, image, 60)
+                assert "table" in marks, marks
+                seconds.append(marks["table"])
+            else:
+                t0 = time.time()
+                _find_button(drv, "Next", 30).click()
+            _wait_text(drv, f"step {k} of 6", 60)
             _idle(drv, 120)
+            if lecture.steps[k - 1].page == "toy":  # prepared too: no training, no plane search
+                toy_s.append(time.time() - t0)
             _no_exception(drv)
             assert lecture.steps[k - 1].note[:40] in drv.find_element("tag name", "body").text
             drv.save_screenshot(str(shots / f"lecture-step{k}.png"))
@@ -305,8 +311,29 @@ def test_a_prepared_lecture_plays_in_a_new_browser(server, store, shots, tmp_pat
         drv.quit()
     timing = shots / "timing.json"
     old = json.loads(timing.read_text()) if timing.exists() else {}
-    timing.write_text(json.dumps({**old, "lecture_next_click_to_certificates_s": seconds}, indent=2))
-    assert len(seconds) == 2 and max(seconds) <= 6.0, seconds  # a prepared step: no computation, no queue
+    timing.write_text(
+        json.dumps(
+            {**old, "lecture_next_click_to_certificates_s": seconds, "lecture_next_click_to_toy_page_idle_s": toy_s},
+            indent=2,
+        )
+    )
+    # a prepared step: no computation, no queue (quiet 2-core EPYC: 0.3–0.5 s; the target is ≤ 1 s, and a
+    # loaded CI machine gets some room)
+    assert len(seconds) == 2 and max(seconds) <= 1.5, seconds
+
+
+NEXT_STEP_JS = """const [k, img, timeout, done] = arguments; const t0 = performance.now(); const marks = {};
+const next = [...document.querySelectorAll('button')].find(b => b.textContent.includes('Next'));
+next.click();
+(function poll() {  // every 20 ms in the page: the step's note, its own image, then its certificates
+  const txt = document.body.textContent;
+  if (!marks.step && txt.includes(`step ${k} of 6`)) marks.step = (performance.now() - t0) / 1000;
+  if (!marks.image && txt.includes(`#${img}: `)) marks.image = (performance.now() - t0) / 1000;
+  if (marks.image && document.querySelector('[data-testid="stTable"]') && !txt.includes('Press Run'))
+    marks.table = (performance.now() - t0) / 1000;
+  if (marks.table || performance.now() - t0 > timeout * 1000) return done(marks);
+  setTimeout(poll, 20);
+})();"""
 
 
 def _click_text(drv, text: str, timeout: float):
@@ -522,9 +549,9 @@ def test_a_figure_exported_for_a_slide(server, tmp_path):
         drv.get(f"{server}/theory")
         _wait_css(drv, ".js-plotly-plot", 120)
         _idle(drv, 120)
-        drv.find_element("xpath", "//*[contains(@data-testid, 'stSidebar')]//div[@data-baseweb='select']").click()
+        _wait_css(drv, "input[aria-label^='figure downloads']", 60)[0].click()
         time.sleep(0.5)
-        drv.find_element("xpath", "//li[contains(., 'for slides')]").click()
+        drv.find_element("xpath", "//*[@role='option'][contains(., 'for slides')]").click()
         _idle(drv, 60)
         time.sleep(2)
         fig = _wait_css(drv, ".js-plotly-plot", 60)[0]

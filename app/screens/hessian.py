@@ -36,10 +36,11 @@ def main() -> None:
     """The page: the image and model, the decomposition on click, the spectrum and two landscapes."""
     st.title("Hessian projections (ANCER, Appendix A / Figure 7)")
     st.caption(
-        "The Hessian of f^y(x) = softmax(model(x))_y with respect to the 3,072 input values, computed exactly with "
-        "batched Hessian–vector products, and its eigenvectors ν1 … ν3072 ordered by |eigenvalue|. The landscape "
-        "of f^y on the plane through x spanned by two eigenvectors shows where the decision boundary is close "
-        "(high curvature) and where it is far — and how the isotropic ball and ANCER's ellipsoid fit in it."
+        "The Hessian of $f^y(x) = \\mathrm{softmax}(\\mathrm{model}(x))_y$ with respect to the 3,072 input values, "
+        "computed exactly with batched Hessian–vector products, and its eigenvectors ν1 … ν3072 ordered by "
+        "|eigenvalue|. The landscape of $f^y$ on the plane through x spanned by two eigenvectors shows where the "
+        "decision boundary is close (high curvature) and where it is far — and how the isotropic ball and ANCER's "
+        "ellipsoid fit in it."
     )
 
     cards = {n: c for n, c in ac.shipped_models().items() if c.get("noise") == ac.GAUSSIAN.name}
@@ -135,13 +136,13 @@ def main() -> None:
                 curves,
                 f"along ν{i} (λ = {w[i - 1]:.2e})",
                 f"along ν{j} (λ = {w[j - 1]:.2e})",
-                f"f^{ac.CLASSES[label]}",
+                f"f<sup>{ac.CLASSES[label]}</sup>",
             ),
             key=f"land{key}",
         )
         said.append(captions.slice_reach(curves, i, j))
     st.caption(
-        "Each panel: f^y on the plane {x + a·νi + b·νj} (41 × 41 forward passes; pixels may leave [0, 1]); the "
+        "Each panel: $f^y$ on the plane {x + a·νi + b·νj} (41 × 41 forward passes; pixels may leave [0, 1]); the "
         "curves are the exact slices of the certified regions through x. "
         + (" ".join(s for s in said if s) or "Run the methods above to draw their regions.")
         + " The paper's Figure 7 found the isotropic ball nearly optimal along the highest-curvature pair and the "

@@ -31,7 +31,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
         st.dataframe(
             [
                 {
-                    "method": m,
+                    "method": ac.METHOD_LABELS.get(m, m),
                     **{f"{unit} r={r:g} (%)": 100 * a for r, a in zip(TABLE_RADII, e.accuracy)},
                     "ACR": e.acr,
                     "AC R̃": e.acr_proxy,
@@ -44,7 +44,10 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
         with st.expander("which σ attains each entry"):
             st.dataframe(
                 [
-                    {"method": m, **{f"r={r:g}": f"σ={s:g}" for r, s in zip(TABLE_RADII, e.best_sigma)}}
+                    {
+                        "method": ac.METHOD_LABELS.get(m, m),
+                        **{f"r={r:g}": f"σ={s:g}" for r, s in zip(TABLE_RADII, e.best_sigma)},
+                    }
                     for m, e in envs.items()
                 ],
                 hide_index=True,
@@ -57,7 +60,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             (c1, "radius", f"{unit} radius (largest enclosed ball: min θ·gap)", "radius"),
             (c2, "radius_proxy", f"{unit} proxy radius R̃ = GM(θ)·gap", "proxy"),
         ):
-            curves = {m: 100 * e.accuracy for m, e in envelopes(models, radii, column).items()}
+            curves = {ac.METHOD_LABELS.get(m, m): 100 * e.accuracy for m, e in envelopes(models, radii, column).items()}
             fig = figures.line_figure(radii, curves, xlabel, "top-1 certified accuracy across σ (%)")
             display.show(where=where, fig=fig, key=f"envelope_{norm}_{key}")
         st.caption(f"Top-1 certified accuracy across σ at each radius.{beyond_axis(beyond, largest)}")

@@ -25,6 +25,14 @@ ACROSS = "across σ (the whole grid)"
 UPLOAD = "upload files…"
 TABLE_RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
 ORDER = {m: k for k, m in enumerate(ac.METHODS)}
+
+
+def named(by_method: dict) -> dict:
+    """The same entries keyed by each method's display name ('Isotropic DD'), as a reader sees them; ids stay
+    in files and in what ``analyze`` prints."""
+    return {ac.METHOD_LABELS.get(k, k): v for k, v in by_method.items()}
+
+
 READINGS = {
     "as run": "as run (each certificate on its own)",
     "with memory": "with memory-based certification (replayed over the files in certification order)",

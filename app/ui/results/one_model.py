@@ -28,7 +28,7 @@ from ancer_core.data import (
 )
 
 from .. import display, figures, resources
-from .grid import ORDER, TABLE_RADII, beyond_axis, settings_line, surrogates_line
+from .grid import ORDER, TABLE_RADII, beyond_axis, named, settings_line, surrogates_line
 
 
 def uploaded_tables() -> dict[str, Table]:
@@ -91,7 +91,7 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
         where=c1,
         fig=figures.line_figure(
             radii,
-            {k: 100 * certified_accuracy(t, radii) for k, t in tables.items()},
+            named({k: 100 * certified_accuracy(t, radii) for k, t in tables.items()}),
             f"{unit} radius (largest enclosed ball: min θ·gap)",
             "certified accuracy (%)",
             markers=published,
@@ -102,7 +102,7 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
         where=c2,
         fig=figures.line_figure(
             radii,
-            {k: 100 * certified_accuracy(t, radii, "radius_proxy") for k, t in tables.items()},
+            named({k: 100 * certified_accuracy(t, radii, "radius_proxy") for k, t in tables.items()}),
             f"{unit} proxy radius R̃ = GM(θ)·gap",
             "certified accuracy (%)",
         ),
@@ -125,7 +125,7 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
 def accuracy_tables(tables: dict[str, Table]) -> None:
     """Tables 1/2 for this σ, and the same as ``analyze`` prints them."""
     st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
-    st.dataframe(accuracy_rows(tables, TABLE_RADII), hide_index=True, key="acc_table")
+    st.dataframe(accuracy_rows(named(tables), TABLE_RADII), hide_index=True, key="acc_table")
     with st.expander("as `python -m ancer_core analyze` prints it"):
         st.code(accuracy_table(tables, TABLE_RADII))
         if "ancer" in tables and len(tables) > 1:
@@ -134,7 +134,9 @@ def accuracy_tables(tables: dict[str, Table]) -> None:
 
 def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> None:
     """Image by image against fixed σ (:func:`ancer_core.data.lost_and_gained_rows`)."""
-    rows = lost_and_gained_rows(tables, theta0)
+    rows = [
+        r | {"method": ac.METHOD_LABELS.get(r["method"], r["method"])} for r in lost_and_gained_rows(tables, theta0)
+    ]
     if rows:
         bound = f"{ac.DEFAULT_THETA_MAX_RATIO:g}"
         st.subheader("Against fixed σ, image by image")
@@ -155,7 +157,7 @@ def figure5(tables: dict[str, Table], theta0: float | None) -> None:
         display.show(
             where=h1,
             fig=figures.histogram_figure(
-                {k: t[MIN_THETA_COLUMN] / theta0 for k, t in tables.items() if k != "fixed"},
+                named({k: t[MIN_THETA_COLUMN] / theta0 for k, t in tables.items() if k != "fixed"}),
                 f"min θ / θ₀ (θ₀ = {theta0:g}, the model's σ)",
             ),
             key="theta_factor",
@@ -163,7 +165,7 @@ def figure5(tables: dict[str, Table], theta0: float | None) -> None:
     display.show(
         where=h2,
         fig=figures.histogram_figure(
-            {k: t["gap"] for k, t in tables.items()}, "certified gap (Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1)"
+            named({k: t["gap"] for k, t in tables.items()}), "certified gap (Φ⁻¹(p̲A) for ℓ2, 2(p̲A − ½) for ℓ1)"
         ),
         key="gaps",
     )
