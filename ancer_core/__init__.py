@@ -17,7 +17,7 @@ alone loads neither PyTorch nor SciPy.
 from ._lazy import lazy_exports
 
 _CORE = (
-    "ABSTAIN DEFAULT_THETA_MAX_RATIO GAUSSIAN ISO_SOLVERS METHOD_LABELS METHODS "
+    "ABSTAIN DEFAULT_THETA_MAX_RATIO GAUSSIAN ISO_SOLVERS METHOD_LABELS METHODS OPTIMIZED SAMPLINGS "
     "OBJECTIVE_BOUND OBJECTIVES PRESETS UNIFORM "
     "AncerInputError "
     "Certificate CertificationMemory MethodResult NonFiniteOutputError Noise SamplingConfig SequentialRule Settings "

@@ -16,7 +16,7 @@ import torch
 
 import ancer_core as ac
 from ancer_core.core import offered_precisions
-from ancer_core.models import cpu_features, cpu_name, int8_ready, isa_caps, load_int8
+from ancer_core.models import cpu_features, cpu_name, int8_ready, isa_caps
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 ap.add_argument("--model", default="small-gaussian-0.25")
@@ -71,9 +71,7 @@ for (cert_prec, opt_prec), solver in ((p, s) for p in precisions for s in a.iso_
         theta0,
         settings,
         indices=[a.index],
-        config=ac.core.certify_config(cert_prec),
-        certify_model=load_int8(a.model) if cert_prec == "int8" else None,
-        optimizer_autocast=ac.core.autocast_dtype(opt_prec),
+        **ac.models.certifying(a.model, cert_prec, opt_prec).run_options(),
     )
     out[prec] = {
         "total_s": time.perf_counter() - t,

@@ -10,11 +10,20 @@ import peer  # the authors' packages, when installed
 import torch
 from plan import DEFAULT, E2E_SETTINGS, PEER, strict_fp32
 
-from ancer_core.core import SamplingConfig, ancer, autocast, certify, native_bf16, predict, run_all_methods
+from ancer_core.core import (
+    OPTIMIZED,
+    SamplingConfig,
+    ancer,
+    autocast,
+    certify,
+    native_bf16,
+    predict,
+    run_all_methods,
+)
 from ancer_core.models import (
+    certifying,
     engine_available,
     int8_path,
-    load_int8,
     timed,
 )
 from ancer_core.teaching import attack_smoothed, runner_up
@@ -104,8 +113,9 @@ class OptimizerSections:
                 if fast
                 else SamplingConfig()
             )
-            if int8:
-                cfg = SamplingConfig(channels_last=True)
+            decided = certifying(self.model_name, "int8") if int8 else None
+            if decided is not None:
+                cfg = decided.config
             with autocast(d, torch.bfloat16 if fast else None):
                 res = run_all_methods(
                     model,
@@ -114,7 +124,7 @@ class OptimizerSections:
                     p.sigma,
                     replace(st, sampling="sequential", ancer_patience=8) if early else st,
                     config=cfg,
-                    certify_model=load_int8(self.model_name) if int8 else None,
+                    certify_model=None if decided is None else decided.network,
                     optimizer_autocast=torch.bfloat16 if bf16_optimizers else None,
                 )
             t = {"certify " + m: r.stage_seconds["certify"] for m, r in res.items()}
@@ -194,7 +204,7 @@ class OptimizerSections:
         (0.95×) on ANCER's smoothed classifier, then PREDICT at x + δ with the preset's N and α."""
         p, st = self.plan, E2E_SETTINGS[self.plan.e2e]
         x = self.x[:1]
-        res = run_all_methods(self.model, x, "l2", p.sigma, st, methods=("isotropic-dd", "ancer"))
+        res = run_all_methods(self.model, x, "l2", p.sigma, st, methods=OPTIMIZED)
         an = res["ancer"]
         cert = an.certificates[0]
         print(f"attack ({p.attack_steps} steps × {p.attack_samples} samples, then PREDICT N = {st.n:,}) on 1 image")

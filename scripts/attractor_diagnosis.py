@@ -66,7 +66,7 @@ for name, g in grid.items():
         "majority_accuracy": np.round(prof.accuracy, 4).tolist(),
         "methods": {},
     }
-    for m in ("isotropic-dd", "ancer"):
+    for m in ac.core.OPTIMIZED:
         if m not in g.tables or "fixed" not in g.tables:
             continue
         lg = lost_and_gained(g.tables["fixed"], g.tables[m])

@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_paired import compare  # noqa: E402
 from doc_markers import between_markers  # noqa: E402
 
-from ancer_core.data import Table, read_results, replay_memory, settings_path, theta_source  # noqa: E402
+from ancer_core.core import OPTIMIZED  # noqa: E402
+from ancer_core.data import THETA_FOLDER, Table, read_results, replay_memory, settings_path, theta_source  # noqa: E402
 from ancer_core.data.results import average_certified_radius, certified_accuracy  # noqa: E402
 
 RADII = (0.0, 0.25, 0.5, 1.0)
-DATA_DEPENDENT = ("isotropic-dd", "ancer")
+DATA_DEPENDENT = OPTIMIZED
 MARKER = "objectives-comparison"
 
 
@@ -51,7 +52,7 @@ def _side(path: Path, whole: Table, keep: np.ndarray, images: np.ndarray | None)
         return table
     meta = json.loads(settings_path(path).read_text())
     method = path.stem
-    return replay_memory(table, meta, images, theta_source(method, meta, table, path.parent / "ancer-thetas"))
+    return replay_memory(table, meta, images, theta_source(method, meta, table, path.parent / THETA_FOLDER))
 
 
 def _summary(t: Table) -> dict:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import bootstrap
 
-from ancer_core.data import Table, certified, read_results, replay_memory, settings_path, theta_source
+from ancer_core.data import THETA_FOLDER, Table, certified, read_results, replay_memory, settings_path, theta_source
 
 RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
 SAME = ("norm", "sigma", "N0", "N", "alpha", "seed", "precision")
@@ -36,7 +36,7 @@ def with_memory(path: str, table: Table, meta: dict) -> Table:
     import ancer_core as ac
 
     method = meta.get("method", "fixed")
-    folder = meta.get("thetas") or Path(path).parent / "ancer-thetas"
+    folder = meta.get("thetas") or Path(path).parent / THETA_FOLDER
     return replay_memory(table, meta, ac.load_cifar10("test")[0].numpy(), theta_source(method, meta, table, folder))
 
 

@@ -27,9 +27,10 @@ import numpy as np
 
 import ancer_core as ac
 from ancer_core.cli.common import theta_max_ratio
-from ancer_core.core import autocast_dtype, certify_config, default_optimizer_precision
+from ancer_core.core import default_optimizer_precision
 from ancer_core.core.validation import AncerInputError
 from ancer_core.data import (
+    THETA_FOLDER,
     ResultWriter,
     format_row,
     parse_indices,
@@ -39,7 +40,7 @@ from ancer_core.data import (
     sort_rows,
     theta_file,
 )
-from ancer_core.models import load_int8
+from ancer_core.models import certifying
 from ancer_core.models.speed import hardware
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,8 +102,7 @@ for name, idx in plan.items():
     noise = ac.noise_for(card["noise"])
     theta0 = float(noise.theta_from_sigma(card["sigma"]))
     model = ac.load_model(name, "cpu")
-    certify_model = load_int8(name) if a.precision == "int8" else model
-    config = certify_config(a.precision)
+    decided = certifying(name, a.precision, a.optimizer_precision)
     folder = out_root / name
     meta = run_record(
         command=f"python scripts/make_shipped_results.py --models {name} --preset {a.preset} "
@@ -122,7 +122,7 @@ for name, idx in plan.items():
         optimizer_precision=a.optimizer_precision,
         device="cpu",
         hardware=hardware(),
-        certify_model=certify_model if a.precision == "int8" else None,
+        certify_model=decided.network,
         uniform_convention="std",
         indices=images[name],
     )
@@ -130,7 +130,7 @@ for name, idx in plan.items():
         writers = {m: ResultWriter(result_path(folder, m), dict(meta, method=m)) for m in a.methods}
     except AncerInputError as e:  # another network or other settings: never mixed into one file
         sys.exit(f"error: {e}\nTo make this model's grid again from the start, delete {folder}/")
-    thetas = folder / "ancer-thetas"
+    thetas = folder / THETA_FOLDER
     thetas.mkdir(parents=True, exist_ok=True)
     last = a.methods[-1]  # written last for each image: an image missing from it is not finished
     todo = [
@@ -149,9 +149,7 @@ for name, idx in plan.items():
             settings,
             seed=0,
             indices=part,
-            config=config,
-            certify_model=certify_model,
-            optimizer_autocast=autocast_dtype(a.optimizer_precision),
+            **decided.run_options(),
             methods=a.methods,
         )
         if a.budget:

@@ -29,13 +29,12 @@ import numpy as np
 import torch
 
 import ancer_core as ac
-from ancer_core.core.precision import certify_config
 from ancer_core.core.sequential import SequentialRule
 from ancer_core.core.smoothing import make_generators, sample_counts
 from ancer_core.core.stats import lower_confidence_bound
 from ancer_core.data import read_results
-from ancer_core.data.thetas import load_theta
-from ancer_core.models import load_int8
+from ancer_core.data.thetas import THETA_FOLDER, load_theta
+from ancer_core.models import certifying
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "remedies" / "sequential"
@@ -65,14 +64,14 @@ def record(models, images: int, threads: int) -> None:
             meta = json.loads((grid / f"{method}.tsv.json").read_text())
             table = read_results(grid / f"{method}.tsv")
             idx = table["idx"][:images]
-            net = load_int8(name) if meta.get("precision") == "int8" else ac.load_model(name)
-            cfg = certify_config(meta.get("precision", "fp32"))
+            decided = certifying(name, meta.get("precision", "fp32"), meta.get("optimizer_precision"))
+            net, cfg = decided.sampled(ac.load_model(name)), decided.config
             if method == "fixed":
                 theta = torch.full((len(idx),), float(meta["theta0"]))
             elif method == "isotropic-dd":
                 theta = torch.as_tensor(table["min_sigma"][:images], dtype=torch.float32)
             else:
-                theta = torch.from_numpy(np.stack([load_theta(grid / "ancer-thetas", int(i)) for i in idx]))
+                theta = torch.from_numpy(np.stack([load_theta(grid / THETA_FOLDER, int(i)) for i in idx]))
             s, n0, n, seed = meta["settings"], meta["N0"], meta["N"], meta["seed"]
             looks = SequentialRule().looks(n)
             x = x_all[idx]

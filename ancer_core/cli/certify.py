@@ -215,7 +215,7 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
     """Certify this rank's images into ``out`` (its shard of ``final``), resuming; with ``thetas`` the θ of an
     `optimize` folder, with ``memory`` through :class:`CertificationMemory`."""
     settings, device = job.settings, job.device
-    sequential = settings.sampling == "sequential"
+    sequential = settings.sequential
     writer = ResultWriter(out, meta, memory=memory, sequential=sequential)
     kept = CertificationMemory(job.noise.norm, int(np.prod(job.x.shape[1:]))) if memory else None
     idx = job.indices

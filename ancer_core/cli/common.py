@@ -14,7 +14,6 @@ from ..core.precision import (
     OPTIMIZER_PRECISIONS,
     PRECISIONS,
     autocast_dtype,
-    check_precisions,
     default_device,
     default_optimizer_precision,
 )
@@ -24,8 +23,8 @@ from ..core.surrogate import OBJECTIVE_BOUND, OBJECTIVES
 from ..core.validation import NORMS, AncerInputError, check_count, check_seed
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..data.records import run_record
+from ..models.certifying_network import certifying
 from ..models.checkpoints import default_model_name, load_model
-from ..models.quantized import load_int8
 from ..models.speed import duration, hardware, measure_throughput
 from . import distributed
 
@@ -320,8 +319,7 @@ def setup(args) -> Job:
             "--memory certifies images in order, one after another; it cannot be sharded over "
             "torchrun ranks — run it in one process"
         )
-    check_precisions(args.precision, optimizer_precision(args), device)
-    certify_model = load_int8(name) if args.precision == "int8" else None  # before the slow part: it may refuse
+    decided = certifying(name, args.precision, optimizer_precision(args), device)  # before the slow part: it may refuse
     device = distributed.init(device)
     model = load_model(name, device)
     if args.channels_last:
@@ -341,7 +339,7 @@ def setup(args) -> Job:
         chunk=chunk,
         rank=rank,
         world_size=size,
-        certify_model=certify_model or model,
+        certify_model=decided.sampled(model),
         method=args.method,
         sigma=args.sigma,
         preset=args.preset,
@@ -377,7 +375,7 @@ def announce_estimate(job: Job, images: int, stages: tuple[str, ...], certify: b
     if job.rank == 0:
         at_most = (
             " (at most: sequential sampling stops each image as soon as it can)"
-            if certify and job.settings.sampling == "sequential"
+            if certify and job.settings.sequential
             else ""
         )
         print(

@@ -38,6 +38,7 @@ _EXPORTS = {
     "OBJECTIVE_WORDS": ".surrogate",
     "ISO_SOLVERS": ".settings",
     "METHODS": ".settings",
+    "OPTIMIZED": ".settings",
     "METHOD_LABELS": ".settings",
     "PRESETS": ".settings",
     "MethodResult": ".protocol",

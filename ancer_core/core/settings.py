@@ -12,6 +12,7 @@ from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive
 
 METHODS = ("fixed", "isotropic-dd", "ancer")
+OPTIMIZED = ("isotropic-dd", "ancer")  # the methods whose θ is optimized per input (data-dependent)
 # what a person reads (tables, legends, menus); the ids above stay in files, flags and links
 METHOD_LABELS = {"fixed": "fixed σ", "isotropic-dd": "Isotropic DD", "ancer": "ANCER"}
 SAMPLINGS = ("fixed", "sequential")
@@ -58,6 +59,11 @@ class Settings:
     def __post_init__(self):
         if self.radii is not None and not isinstance(self.radii, tuple):  # a list from a file or a caller
             object.__setattr__(self, "radii", tuple(self.radii))
+
+    @property
+    def sequential(self) -> bool:
+        """Whether CERTIFY samples sequentially (stops as soon as it can) rather than draws all of N."""
+        return self.sampling == "sequential"
 
     def sampling_rule(self) -> SequentialRule | None:
         """CERTIFY's stopping rule: None for fixed sampling."""
@@ -163,7 +169,7 @@ def stage_work(settings: Settings, methods: Sequence[str] = METHODS) -> dict[str
     network changes the cost of a pass), and a bar's ETA is revised from the time each share took."""
     out: dict[str, float] = {}
     for method in methods:
-        if method in ("isotropic-dd", "ancer") and "isotropic-dd" not in out:
+        if method in OPTIMIZED and "isotropic-dd" not in out:
             if settings.iso_solver == "scalar":
                 out["isotropic-dd"] = float(scalar_evaluations(theta_max_ratio=settings.bound) * settings.iso_samples)
             else:

@@ -37,7 +37,7 @@ from .results import (
     superset_table,
 )
 from .store import ResultStore, decode_results, default_store_path, encode_results, store_key
-from .thetas import load_theta, save_theta, theta_file, theta_indices
+from .thetas import THETA_FOLDER, load_theta, save_theta, theta_file, theta_indices
 
 __all__ = [
     "ResultStore",
@@ -76,6 +76,7 @@ __all__ = [
     "envelopes",
     "load_grid",
     "superset_rows",
+    "THETA_FOLDER",
     "class_mean_thetas",
     "load_thetas",
     "models_by_table",

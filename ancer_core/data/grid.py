@@ -27,7 +27,7 @@ from .results import (
     restrict,
     superset_shares,
 )
-from .thetas import load_theta, theta_indices
+from .thetas import THETA_FOLDER, load_theta, theta_indices
 
 
 @dataclass
@@ -52,7 +52,7 @@ class GridModel:
     @property
     def theta_folder(self) -> Path:
         """Where ANCER's θ per image is kept (``theta_IDX.npy``)."""
-        return self.folder / "ancer-thetas"
+        return self.folder / THETA_FOLDER
 
 
 def load_grid(root: str | Path) -> dict[str, GridModel]:

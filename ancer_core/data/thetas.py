@@ -14,6 +14,8 @@ import numpy as np
 
 from ..core.validation import AncerInputError
 
+THETA_FOLDER = "ancer-thetas"  # the results grid's folder of ANCER's θ, beside the model's result files
+
 
 def theta_file(folder: str | Path, index: int, stage: str = "") -> Path:
     """Where image ``index``'s θ is kept; ``stage="iso"``: the Isotropic DD θ an ANCER run started from."""

@@ -35,7 +35,7 @@ from ..core import (
 )
 from ..data.cifar10 import load_cifar10
 from ..data.store import ResultStore
-from ..models import int8_ready, load_int8, load_model, shipped_models
+from ..models import certifying, int8_ready, load_model, shipped_models
 from ..teaching import toy_views
 from ..teaching.live import LiveRun, default_precision
 
@@ -189,8 +189,8 @@ def prepare(
             done.append((k, key, False))
             continue
         say(f"step {k}: image {p['image']} on {p['model']} ({p['norm']}, σ = {p['sigma']:g}, {p['precision']})…")
-        certify_model = load_int8(p["model"]) if p["precision"] == "int8" else None
-        results: dict[str, MethodResult] = run.compute(model, x, certify_model, callback)
+        network = certifying(p["model"], p["precision"], device=device).network
+        results: dict[str, MethodResult] = run.compute(model, x, network, callback)
         store.put(key, results)
         done.append((k, key, True))
     return done

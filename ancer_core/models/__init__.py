@@ -21,6 +21,8 @@ _EXPORTS = {
     "load_model": ".checkpoints",
     "save_checkpoint": ".checkpoints",
     "weights_fingerprint": ".checkpoints",
+    "Certifying": ".certifying_network",
+    "certifying": ".certifying_network",
     "calibrate_int8": ".quantized",
     "engine_available": ".quantized",
     "int8_path": ".quantized",

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from ..console import Progress
 from ..core.noise import noise_for
-from ..core.precision import autocast
+from ..core.precision import autocast, autocast_dtype
 from ..core.validation import (
     AncerInputError,
     NonFiniteOutputError,
@@ -42,7 +42,7 @@ NOISES = ("gaussian", "uniform")
 MIN_SCHEDULE_STEPS = 8  # the one-cycle schedule's warm-up (a quarter of the steps) needs at least 2 of them
 
 
-TRAINING_AUTOCAST = {"fp32": None, "bf16": torch.bfloat16}  # the forward/backward passes' autocast
+TRAINING_PRECISIONS = ("fp32", "bf16")  # the forward/backward passes' autocast (core.precision maps them)
 
 
 @dataclass
@@ -108,7 +108,7 @@ def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
         noisy = add_noise(xb.repeat(m, 1, 1, 1), cfg.noise, cfg.sigma, gen)
         if cfg.channels_last:
             noisy = noisy.contiguous(memory_format=torch.channels_last)
-        with autocast(xb.device, TRAINING_AUTOCAST[cfg.precision]):
+        with autocast(xb.device, autocast_dtype(cfg.precision)):
             logits = model(noisy).float()
         return consistency_loss(
             logits.view(m, len(xb), -1), yb, cfg.consistency_weight, cfg.consistency_entropy, cfg.label_smoothing
@@ -119,7 +119,7 @@ def _loss(model, xb, yb, cfg: TrainConfig, gen) -> torch.Tensor:
             xb.contiguous(memory_format=torch.channels_last),
             noisy.contiguous(memory_format=torch.channels_last),
         )
-    with autocast(xb.device, TRAINING_AUTOCAST[cfg.precision]):
+    with autocast(xb.device, autocast_dtype(cfg.precision)):
         if cfg.stability_weight > 0:
             clean, nz = model(torch.cat([xb, noisy])).float().chunk(2)
             kl = F.kl_div(F.log_softmax(nz, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
@@ -187,8 +187,8 @@ def check_config(cfg: TrainConfig) -> None:
     """Every number of a training recipe, before anything is loaded."""
     if cfg.noise not in NOISES:
         raise AncerInputError(f"noise={cfg.noise!r}; use one of {NOISES}")
-    if cfg.precision not in TRAINING_AUTOCAST:
-        raise AncerInputError(f"precision={cfg.precision!r}; use {' or '.join(TRAINING_AUTOCAST)}")
+    if cfg.precision not in TRAINING_PRECISIONS:
+        raise AncerInputError(f"precision={cfg.precision!r}; use {' or '.join(TRAINING_PRECISIONS)}")
     check_positive("sigma", cfg.sigma)
     check_positive("lr", cfg.lr)
     check_count("epochs", cfg.epochs)

@@ -75,8 +75,9 @@ class LiveRun:
         callback: Callable[[str, int, int, dict], None] | None = None,
         on_result: Callable[[str, MethodResult], None] | None = None,
     ) -> dict[str, MethodResult]:
-        """The three methods on ``x`` (1×3×32×32, on the model's device); ``certify_model``: the int8 network
-        when ``precision`` is int8; ``on_result``: each method's result as soon as it is certified."""
+        """The three methods on ``x`` (1×3×32×32, on the model's device); ``certify_model``: the network the
+        precision has CERTIFY sample instead of ``model`` (``models.certifying(...).network``: the int8 one, or
+        None); ``on_result``: each method's result as soon as it is certified."""
         return run_all_methods(
             model,
             x,
@@ -87,7 +88,7 @@ class LiveRun:
             indices=[self.idx],
             callback=callback,
             config=certify_config(self.precision),
-            certify_model=certify_model if self.precision == "int8" else None,
+            certify_model=certify_model,
             optimizer_autocast=autocast_dtype(self.optimizer_precision),
             snapshots=self.snapshots,
             on_result=on_result,

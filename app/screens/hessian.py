@@ -97,7 +97,7 @@ def main() -> None:
     res = last_run()
     certs = None
     if res and res.matches(idx, ac.GAUSSIAN.norm, model_name):
-        certs = {m: r.certificates[0] for m, r in res.results.items() if m in ("isotropic-dd", "ancer")}
+        certs = {m: r.certificates[0] for m, r in res.results.items() if m in ac.core.OPTIMIZED}
         st.caption(
             f"Regions: from the live page's run on this image and model (N = {res.settings.n:,}, "
             f"α = {res.settings.alpha})."
@@ -111,7 +111,7 @@ def main() -> None:
                 cards[model_name]["sigma"],
                 ac.PRESETS["quick"],
                 indices=[idx],
-                methods=("isotropic-dd", "ancer"),
+                methods=ac.core.OPTIMIZED,
             )
         st.session_state[f"hess_certs_{model_name}_{idx}"] = {m: r.certificates[0] for m, r in out.items()}
     certs = certs or st.session_state.get(f"hess_certs_{model_name}_{idx}")

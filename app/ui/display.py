@@ -21,8 +21,8 @@ PRESENTER_CSS = """<style>
 [data-testid="stHeading"] h2, [data-testid="stHeading"] h3 {font-size: 2.4rem !important;}
 [data-testid="stTable"] th, [data-testid="stTable"] td, [data-testid="stMarkdown"] table {font-size: 1.3rem !important;}
 [data-testid="stDataFrame"] {zoom: 1.35; max-width: 74%;}
-[data-testid="stRadio"] p, [data-testid="stCheckbox"] p, [data-testid="stToggle"] p, [data-testid="stExpander"] summary p
-{font-size: 1.3rem !important;}
+[data-testid="stRadio"] p, [data-testid="stCheckbox"] p, [data-testid="stToggle"] p,
+[data-testid="stExpander"] summary p {font-size: 1.3rem !important;}
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div {font-size: 1.2rem !important;}
 [data-testid="stSelectbox"] input, [data-testid="stMultiSelect"] span, [data-testid="stNumberInput"] input,
 [data-testid="stTextInput"] input, [role="option"],

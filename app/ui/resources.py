@@ -115,6 +115,12 @@ def int8_model(name: str):
     return ac.models.load_int8(name)
 
 
+def certifying(name: str, precision: str, optimizer_precision: str | None = None) -> ac.models.Certifying:
+    """What ``precision`` decides for model ``name`` on this server's device (:func:`ancer_core.models.certifying`),
+    the int8 network loaded once per server."""
+    return ac.models.certifying(name, precision, optimizer_precision, device(), load=int8_model)
+
+
 def offered_precisions(name: str) -> list[str]:
     """The precisions CERTIFY runs well here: fp32 always; on a CPU, bf16 where it has native bf16 units
     and int8 where the model has a calibration (and PyTorch the x86 quantized engine)."""
@@ -141,9 +147,7 @@ def warmed_up(name: str, device: str, norm: str, precision: str, optimizer_preci
         norm,
         ac.smoothing_theta(norm, 0.25),
         settings,
-        config=ac.core.certify_config(precision),
-        certify_model=int8_model(name) if precision == "int8" else None,
-        optimizer_autocast=ac.core.autocast_dtype(optimizer_precision),
+        **certifying(name, precision, optimizer_precision).run_options(),
         device=device,
     )
 
@@ -156,7 +160,7 @@ def precision_speeds(name: str, device: str) -> dict[str, float]:
         if p == "fp32":
             out[p] = throughput(name, device)["forward"]
         else:
-            net = int8_model(name) if p == "int8" else model(name, device)
+            net = certifying(name, p).sampled(model(name, device))
             out[p] = ac.measure_throughput(net, device, autocast=ac.core.autocast_dtype(p), gradient=False)["forward"]
     _measured_speeds()[(name, device)] = out
     return out

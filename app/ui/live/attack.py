@@ -86,8 +86,9 @@ def try_to_break_it(res: Run) -> None:
             bar.progress(1.0, text="PREDICT at x + δ…")
             # the certificate is a statement about the network CERTIFY sampled (int8 or autocast where chosen):
             # PREDICT asks that same smoothed classifier; the attack's gradients need the float network
+            decided = resources.certifying(res.model, res.precision, res.optimizer_precision)
             pred, votes = ac.predict(
-                resources.int8_model(res.model) if res.precision == "int8" else model,
+                decided.sampled(model),
                 (res.x.to(dev) + out.delta[None]),
                 target_r.theta.to(dev),
                 res.norm,
@@ -96,7 +97,7 @@ def try_to_break_it(res: Run) -> None:
                 seed=aseed + 1,
                 indices=[res.idx],
                 return_counts=True,
-                config=ac.core.certify_config(res.precision),
+                config=decided.config,
             )
         bar.empty()
         st.session_state["attack"] = (run_key, out, int(pred[0]), votes[0], time.time() - t0)

@@ -168,7 +168,7 @@ def export(res: Run) -> None:
         optimizer_precision=res.optimizer_precision,
         device=resources.device_label(),
         hardware=ac.models.hardware(dev),
-        certify_model=resources.int8_model(res.model) if res.precision == "int8" else None,
+        certify_model=resources.certifying(res.model, res.precision, res.optimizer_precision).network,
         image_index=idx,
         image=res.image,
         label=res.label,

@@ -74,7 +74,7 @@ def init_from_url(n_images: int) -> None:
     st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
     st.session_state.setdefault("url_model", qp.get("model"))
     st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
-    st.session_state.setdefault(keys.SAMPLING, "sequential" if qp.get("sampling") == "sequential" else "fixed")
+    st.session_state.setdefault(keys.SAMPLING, qp.get("sampling") if qp.get("sampling") in ac.SAMPLINGS else "fixed")
 
 
 def model_choice(cards: dict, norm: str) -> tuple[str, float]:

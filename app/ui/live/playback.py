@@ -20,7 +20,7 @@ def frames_of(res: Run) -> list[Frame]:
     """Every snapshot of the run, Isotropic DD's then ANCER's, θ as a C×H×W map."""
     shape = tuple(res.x.shape[1:])
     frames = []
-    for stage in ("isotropic-dd", "ancer"):
+    for stage in ac.core.OPTIMIZED:
         snaps = next((r.snapshots[stage] for r in res.results.values() if stage in r.snapshots), None)
         if not snaps:
             continue

@@ -60,7 +60,7 @@ def show_estimate(where, c: Choice) -> None:
     where.caption(
         f"This run: {work['forward']:,} noisy images through the network without gradients (the three "
         f"CERTIFY calls in {precision}"
-        + (", at most: sequential sampling stops each as soon as it can" if settings.sampling == "sequential" else "")
+        + (", at most: sequential sampling stops each as soon as it can" if settings.sequential else "")
         + (", the scalar Isotropic DD solver's grid" if settings.iso_solver == "scalar" else "")
         + f") and {work['gradient']:,} forward + backward passes for the optimizers — about "
         f"**{resources.duration(_seconds(work, rate))}** of computation on this device (a rough estimate from its "
@@ -238,8 +238,8 @@ def _compute(where, c: Choice, spec, model, x) -> dict:
             shown["bar"] = now
             bar.progress(min(1.0, done / max(total, 1)), text=f"{stage}: {done}/{total} · {now - t_start:.1f} s")
 
-    certify_model = resources.int8_model(c.model_name) if c.precision == "int8" else None
-    results = spec.compute(model, x.to(resources.device()), certify_model, on_progress, on_result)
+    network = resources.certifying(c.model_name, c.precision, c.optimizer_precision).network
+    results = spec.compute(model, x.to(resources.device()), network, on_progress, on_result)
     status.update(label=f"done in {time.time() - t_start:.1f} s", state="complete", expanded=False)
     rows.empty()  # the page's Certificates section shows them all next
     return results
