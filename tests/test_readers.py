@@ -192,6 +192,14 @@ def test_a_damaged_file_gives_the_same_table_or_a_clear_error(tmp_path, rows, hu
         assert (table["radius"] <= table["min_sigma"] * np.maximum(table["gap"], 0) * (1 + 1e-4) + 1e-6).all()
 
 
+@pytest.mark.parametrize("column", ["g\x01ap", "gapp", "p_lower"])
+def test_a_header_with_a_column_no_result_file_has_or_one_twice_is_refused(tmp_path, column):
+    """Found by the property above: a byte inside "gap" renamed the column, and the file read without it."""
+    text = file_of([(0, 0, 1.0, 1.9375, 1.0)]).replace("\tgap\n", f"\t{column}\n", 1)
+    with pytest.raises(ac.AncerInputError, match="header names"):
+        read(text, tmp_path)
+
+
 # --- the toy page's files and links ---------------------------------------------------------------------
 
 TOY = [[-1.0, -1.0], [-1.2, -0.5], [1.0, 1.0], [1.2, 0.6]], [0, 0, 1, 1]

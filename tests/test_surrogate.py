@@ -7,7 +7,7 @@ import torch
 from scipy.special import expit, ndtri
 
 import ancer_core as ac
-from ancer_core.core.scalar import isotropic_dd_scalar
+from ancer_core.core.isotropic_dd_solver import isotropic_dd_scalar
 from ancer_core.core.smoothing import STREAM_ISOTROPIC_DD, make_generators
 from ancer_core.core.surrogate import Surrogate, gap_pair, unit_draws
 
@@ -58,7 +58,7 @@ def test_scalar_solver_finds_the_closed_form_optimum(search):
 
 def test_local_search_stops_at_the_first_maximum_global_takes_the_best():
     # a two-humped curve: the first maximum near θ₀, a higher one far away (an attractor's basin)
-    from ancer_core.core.scalar import _climb
+    from ancer_core.core.isotropic_dd_solver import _climb
 
     f = torch.tensor([[0.0, 1.0, 2.0, 1.5, 1.0, 3.0, 4.0, 3.0]])
     assert int(_climb(f, 1)) == 2 and int(f.argmax()) == 6
@@ -147,7 +147,7 @@ def test_scalar_solver_snapshots_follow_its_climb_and_end_at_the_certified_theta
     """The scalar solver's playback: step 0 is θ₀, the climb's steps are grid points (their proxy radius
     the grid's objective there) moving one grid step at a time away from θ₀, the last step the θ that
     CERTIFY used."""
-    from ancer_core.core.scalar import isotropic_dd_scalar
+    from ancer_core.core.isotropic_dd_solver import isotropic_dd_scalar
 
     torch.manual_seed(0)
     model = ac.build_model("small-cnn").eval()

@@ -13,7 +13,8 @@ from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
 from ..core.protocol import certify_method
-from ..core.settings import METHODS, SAMPLINGS, stage_work
+from ..core.sequential import check_radii, check_tolerance
+from ..core.settings import METHODS, OPTIMIZED, SAMPLINGS, stage_work
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
@@ -80,12 +81,9 @@ def tolerance(text: str) -> float | None:
     if text.strip().lower() == "none":
         return None
     try:
-        value = float(text)
-    except ValueError:
+        return check_tolerance(float(text))
+    except (ValueError, AncerInputError):
         raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none") from None
-    if not (value >= 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none")
-    return value
 
 
 def radii(text: str) -> tuple[float, ...]:
@@ -96,9 +94,10 @@ def radii(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give radii as numbers separated by commas, e.g. 0,0.25,0.5"
         ) from None
-    if not values or not all(0 <= v < float("inf") for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5")
-    return values
+    try:
+        return check_radii(values)
+    except AncerInputError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5") from None
 
 
 def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:
@@ -152,19 +151,19 @@ def _restore_memory(memory: CertificationMemory, job: Job, thetas: str | None, t
     row's region is centred at its image, with the θ of the image named in ``theta_of`` (its own, or
     the earlier image's whose region it was revised into), its gap and its class — the regions the
     memory held, not each image's own θ."""
-    if job.method != "fixed" and not thetas:
+    if job.method in OPTIMIZED and not thetas:
         raise AncerInputError(
             "resuming a --memory run needs the θ of the finished rows: run `optimize` and pass --thetas"
         )
     rows = zip(table["idx"].tolist(), table["predict"].tolist(), table["gap"].tolist(), table["theta_of"].tolist())
     for i, pred, gap, theta_of in rows:
         if pred >= 0:
-            th = job.theta0 if job.method == "fixed" else load_theta(thetas, theta_of)
+            th = load_theta(thetas, theta_of) if job.method in OPTIMIZED else job.theta0
             memory.store(job.x[i].numpy(), th, gap, pred, theta_of)
 
 
 def run(args) -> int:
-    if args.thetas and args.method == "fixed":
+    if args.thetas and args.method not in OPTIMIZED:
         raise AncerInputError("--thetas is for --method isotropic-dd or ancer; fixed uses --sigma")
     if args.thetas and not Path(args.thetas).is_dir():
         raise AncerInputError(
@@ -198,11 +197,11 @@ def run(args) -> int:
     )
     out = distributed.shard_path(args.out, job.rank, job.world_size)
     done = set(read_results(out)["idx"].tolist()) if out.is_file() and out.stat().st_size else set()
-    if args.memory and done and args.method != "fixed" and not args.thetas:  # refused before anything is written
+    if args.memory and done and args.method in OPTIMIZED and not args.thetas:  # refused before anything is written
         raise AncerInputError(
             f"resuming the --memory run in {out} needs the θ of its finished rows: run `optimize` and pass --thetas"
         )
-    stages = () if args.thetas or args.method == "fixed" else (args.method,)
+    stages = (args.method,) if args.method in OPTIMIZED and not args.thetas else ()
     announce_estimate(job, len([i for i in job.indices if i not in done]), stages or ("fixed",))  # may refuse
     lock = OutputLock(out).acquire()
     try:

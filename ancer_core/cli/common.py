@@ -239,7 +239,7 @@ def settings_from_args(args) -> Settings:
     if getattr(args, "tolerance", PRESET_VALUE) != PRESET_VALUE:
         given["tolerance"] = args.tolerance  # None ("none") is a value here: stop early only to abstain
     settings = preset(args.preset, **given, theta_max_ratio=args.theta_max_ratio)
-    if "tolerance" in given and settings.sampling == "fixed":
+    if "tolerance" in given and not settings.sequential:
         raise AncerInputError(
             "--tolerance applies to sequential sampling only, and this run samples all N (fixed); add --sampling "
             "sequential or leave --tolerance out"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..console import Progress
-from ..core.settings import METHODS, stage_work
+from ..core.settings import OPTIMIZED, stage_work
 from ..core.validation import AncerInputError
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, describe_diff, settings_diff
@@ -20,7 +20,7 @@ from .common import add_image_options, announce_estimate, job_record, optimize_i
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:
-    add_image_options(o, tuple(m for m in METHODS if m != "fixed"))
+    add_image_options(o, OPTIMIZED)
     o.add_argument("--out", required=True, help="output folder for θ files (resumable: existing ones are kept)")
 
 

@@ -32,7 +32,7 @@ _EXPORTS = {
     "ancer": ".optimize",
     "fixed_theta": ".optimize",
     "isotropic_dd": ".optimize",
-    "isotropic_dd_scalar": ".scalar",
+    "isotropic_dd_scalar": ".isotropic_dd_solver",
     "DEFAULT_THETA_MAX_RATIO": ".surrogate",
     "OBJECTIVE_BOUND": ".surrogate",
     "OBJECTIVE_WORDS": ".surrogate",

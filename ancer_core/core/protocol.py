@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from .certificate import Certificate
+from .isotropic_dd_solver import isotropic_dd_scalar
 from .noise import Noise
 from .optimize import OptimizationResult, ancer, fixed_theta, isotropic_dd
 from .precision import SamplingConfig, autocast
-from .scalar import isotropic_dd_scalar
 from .settings import METHODS, Settings
 from .smoothing import certify
 from .snapshots import snapshot_steps

@@ -45,6 +45,24 @@ STOP_REASONS = {
 }
 
 
+def check_tolerance(value: float | None) -> float | None:
+    """A radius rule's tolerance: a relative radius gain ≥ 0, or None (stop early only to abstain)."""
+    if value is not None and not (np.isfinite(value) and value >= 0):
+        raise AncerInputError(f"tolerance {value!r}: use a relative radius gain ≥ 0 (e.g. 0.03), or none")
+    return value
+
+
+def check_radii(values) -> tuple[float, ...]:
+    """Table mode's radii: one or more finite radii ≥ 0, as given (in order, repeats kept)."""
+    try:
+        r = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        r = ()
+    if not r or not all(np.isfinite(v) and v >= 0 for v in r):
+        raise AncerInputError(f"radii {values!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5")
+    return r
+
+
 @dataclass(frozen=True)
 class SequentialRule:
     """When sequential CERTIFY stops (module docstring). ``tolerance``: relative radius gain below which
@@ -59,13 +77,9 @@ class SequentialRule:
     first_look: int = 128
 
     def __post_init__(self):
-        if self.tolerance is not None and not (np.isfinite(self.tolerance) and self.tolerance >= 0):
-            raise AncerInputError(f"tolerance={self.tolerance!r}; use a relative radius gain ≥ 0 (e.g. 0.03)")
+        check_tolerance(self.tolerance)
         if self.radii is not None:
-            r = tuple(float(v) for v in self.radii)
-            if not r or not all(np.isfinite(v) and v >= 0 for v in r):
-                raise AncerInputError(f"radii={self.radii!r}; give one or more finite radii ≥ 0")
-            object.__setattr__(self, "radii", tuple(sorted(set(r))))
+            object.__setattr__(self, "radii", tuple(sorted(set(check_radii(self.radii)))))
         if self.early_share is not None and not (0 <= self.early_share < 1):
             raise AncerInputError(f"early_share={self.early_share!r}; use a share of α in [0, 1)")
         check_count("first_look", self.first_look)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 
-from .scalar import scalar_evaluations
+from .isotropic_dd_solver import scalar_evaluations
 from .sequential import SequentialRule
 from .surrogate import OBJECTIVE_BOUND, Surrogate, bound_ratio, check_objective
 from .validation import AncerInputError, check_alpha, check_count, check_nonnegative, check_positive

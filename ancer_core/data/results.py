@@ -197,6 +197,13 @@ def read_results(source: str | os.PathLike | IO, repair: bool = False) -> Table:
         raise AncerInputError(
             f"{path} is not a certify result file: its header is {header[:8]}, expected {list(COLUMNS)}"
         )
+    known = set(COLUMNS + EXTRA_COLUMNS + MEMORY_COLUMNS + SEQUENTIAL_COLUMNS)
+    odd = [name for name in header[8:] if name not in known]
+    if odd or len(set(header)) != len(header):
+        raise AncerInputError(
+            f"{path}: its header names {odd or 'a column twice'}, which a certify result file does not have "
+            f"(a damaged header?); the columns after {list(COLUMNS)} are some of {sorted(known - set(COLUMNS))}"
+        )
     body = lines[1:]
     if raw.endswith("\n"):
         body = body[:-1]

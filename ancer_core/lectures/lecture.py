@@ -30,12 +30,11 @@ from ..core import (
     MethodResult,
     default_device,
     default_optimizer_precision,
-    noise_for,
     preset,
 )
 from ..data.cifar10 import load_cifar10
 from ..data.store import ResultStore
-from ..models import certifying, int8_ready, load_model, shipped_models
+from ..models import certifying, default_model_name, int8_ready, load_model, shipped_models
 from ..teaching import toy_views
 from ..teaching.live import LiveRun, default_precision
 
@@ -125,10 +124,7 @@ def live_params(p: dict, where: str = "") -> dict:
     norm = p.get("norm", "l2")
     if norm not in ("l2", "l1"):
         raise AncerInputError(f"{where}: norm {norm!r}; use l2 or l1")
-    noise = noise_for(norm).name
-    model = p.get("model") or min(
-        (n for n, c in cards.items() if c["noise"] == noise), key=lambda n: abs(cards[n]["sigma"] - 0.25)
-    )
+    model = p.get("model") or default_model_name(norm)[0]
     if model not in cards:
         raise AncerInputError(f"{where}: model {model!r} is not shipped; use one of {', '.join(cards)}")
     out = dict(p, norm=norm, model=model)

@@ -49,18 +49,36 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def default_model_name(norm: str, sigma: float) -> tuple[str, float]:
-    """The shipped small model (``small-<noise>-<σ>``) trained with the noise of ``norm`` and the σ
-    nearest to ``sigma``."""
+DEFAULT_SIGMA = 0.25  # the σ a page or a lecture starts from when none is named
+
+
+def ranked_models(norm: str, sigma: float = DEFAULT_SIGMA) -> list[str]:
+    """The shipped models in the order of preference for ``norm`` at ``sigma``: trained with ``norm``'s
+    noise first, the small models first, then the σ nearest to ``sigma`` (the smaller on a tie). The
+    command line's, the app's and a lecture's default model is the first."""
+    noise, cards = noise_for(norm).name, shipped_models()
+    return sorted(
+        cards,
+        key=lambda n: (
+            cards[n].get("noise") != noise,
+            not n.startswith("small-"),
+            abs(cards[n]["sigma"] - sigma),
+            cards[n]["sigma"],
+        ),
+    )
+
+
+def default_model_name(norm: str, sigma: float = DEFAULT_SIGMA) -> tuple[str, float]:
+    """The first of :func:`ranked_models` for ``norm`` at ``sigma`` if it was trained with ``norm``'s noise,
+    and its training σ."""
     noise = noise_for(norm).name
-    cands = {n: c for n, c in shipped_models().items() if c.get("noise") == noise and n.startswith("small-")}
-    if not cands:
+    ranked = [n for n in ranked_models(norm, sigma) if shipped_models()[n].get("noise") == noise]
+    if not ranked:
         raise AncerInputError(
             f"no shipped model for {noise} noise in {MODEL_DIR}; train one with "
             "`python -m ancer_core train` and pass --model PATH"
         )
-    name = min(cands, key=lambda n: (abs(cands[n]["sigma"] - sigma), cands[n]["sigma"]))
-    return name, float(cands[name]["sigma"])
+    return ranked[0], float(shipped_models()[ranked[0]]["sigma"])
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:

@@ -33,7 +33,8 @@ def decomposition(model_name: str, idx: int, cls: int):
 
 
 def main() -> None:
-    """The page: the image and model, the decomposition on click, the spectrum and two landscapes."""
+    """The page's outline: the image and model, the decomposition on click, the spectrum, the regions and
+    two landscapes."""
     st.title("Hessian projections (ANCER, Appendix A / Figure 7)")
     st.caption(
         "The Hessian of $f^y(x) = \\mathrm{softmax}(\\mathrm{model}(x))_y$ with respect to the 3,072 input values, "
@@ -42,9 +43,19 @@ def main() -> None:
         "decision boundary is close (high curvature) and where it is far — and how the isotropic ball and ANCER's "
         "ellipsoid fit in it."
     )
-
     cards = {n: c for n, c in ac.shipped_models().items() if c.get("noise") == ac.GAUSSIAN.name}
+    idx, model_name = image_and_model(cards)
     x_all, y_all = resources.test_split()
+    label, x = int(y_all[idx]), x_all[idx]
+    model = resources.model(model_name, str(resources.device()))
+    w, v = spectrum(model, model_name, idx, x, label)
+    certs = regions(model, model_name, cards[model_name]["sigma"], idx, x)
+    landscapes(model, x, label, w, v, certs)
+
+
+def image_and_model(cards: dict) -> tuple[int, str]:
+    """The sidebar: the test image and the shipped Gaussian model (the page stops when there is none)."""
+    _, y_all = resources.test_split()
     with st.sidebar:
         st.header("Image and model")
         idx = int(
@@ -52,18 +63,17 @@ def main() -> None:
                 "test image index", 0, len(y_all) - 1, int(st.session_state.get(keys.IMAGE_INDEX, 0)), key="hess_index"
             )
         )
-        names = sorted(cards, key=lambda n: abs(cards[n]["sigma"] - 0.25))
+        names = [n for n in ac.models.ranked_models("l2") if n in cards]
         model_name = st.selectbox("model (Gaussian noise, ℓ2)", names, key="hess_model")
         st.caption(f"device: **{resources.device_label()}**")
-
     if not names:
         st.error("No shipped Gaussian model found; train one with `python -m ancer_core train`.")
         st.stop()
+    return idx, model_name
 
-    label = int(y_all[idx])
-    x = x_all[idx]
-    model = resources.model(model_name, str(resources.device()))
 
+def spectrum(model, model_name: str, idx: int, x, label: int):
+    """The prediction, the decomposition on a click (cached) and the spectrum of |eigenvalues|."""
     with torch.inference_mode():
         pred = int(model(x[None].to(resources.device())).argmax(1))
     st.markdown(
@@ -92,30 +102,37 @@ def main() -> None:
         ),
         key="spectrum",
     )
+    return w, v
 
-    # regions from the live page's run on the same image and model, or a quick run here
+
+def regions(model, model_name: str, sigma: float, idx: int, x) -> dict | None:
+    """Isotropic DD's and ANCER's certificates: from the live page's run on the same image and model, or a
+    Quick run here on a click."""
     res = last_run()
-    certs = None
     if res and res.matches(idx, ac.GAUSSIAN.norm, model_name):
-        certs = {m: r.certificates[0] for m, r in res.results.items() if m in ac.core.OPTIMIZED}
         st.caption(
             f"Regions: from the live page's run on this image and model (N = {res.settings.n:,}, "
             f"α = {res.settings.alpha})."
         )
-    elif st.button("Run Isotropic DD and ANCER here (Quick preset) to draw their regions"):
+        return {m: r.certificates[0] for m, r in res.results.items() if m in ac.core.OPTIMIZED}
+    if st.button("Run Isotropic DD and ANCER here (Quick preset) to draw their regions"):
         with st.spinner("optimizing and certifying…"), resources.job_lock():
             out = ac.run_all_methods(
                 model,
                 x[None].to(resources.device()),
                 ac.GAUSSIAN,
-                cards[model_name]["sigma"],
+                sigma,
                 ac.PRESETS["quick"],
                 indices=[idx],
                 methods=ac.core.OPTIMIZED,
             )
         st.session_state[f"hess_certs_{model_name}_{idx}"] = {m: r.certificates[0] for m, r in out.items()}
-    certs = certs or st.session_state.get(f"hess_certs_{model_name}_{idx}")
+    return st.session_state.get(f"hess_certs_{model_name}_{idx}")
 
+
+def landscapes(model, x, label: int, w, v, certs: dict | None) -> None:
+    """Two planes through x spanned by chosen eigenvectors: f^y on each, the regions' exact slices, and a
+    caption computed from them."""
     c1, c2 = st.columns(2)
     n = len(w)
     said = []

@@ -12,13 +12,22 @@ from ancer_core.core import lower_confidence_bound
 
 
 def main() -> None:
-    """The page: five sections, each with live numbers."""
+    """The page's outline: six sections, each with live numbers."""
     st.title("Theory of randomized smoothing and ANCER")
     st.caption(
         "Formulas as in Eiras, Alfarra et al. (TMLR 2022), §4–5, and Cohen et al. (2019). Every number below is "
         "computed live by the ancer_core library."
     )
+    smoothed_classifier()
+    clopper_pearson()
+    anisotropic_certificates()
+    volume_and_proxy_radius()
+    supersets()
+    input_dependent_theta()
 
+
+def smoothed_classifier() -> None:
+    """§1: the smoothed classifier g and its noise, isotropic or per pixel."""
     st.header("1. The smoothed classifier")
     st.markdown(
         "A base classifier f maps an image to class scores. Randomized smoothing classifies the *noisy* "
@@ -33,6 +42,9 @@ def main() -> None:
         "channel have its own θᵢ (σᵢ or λᵢ): Σ = diag(σ²), Λ = diag(λ)."
     )
 
+
+def clopper_pearson() -> None:
+    """§2: p_A estimated from N votes with the Clopper–Pearson bound, live."""
     st.header("2. Estimating p_A: Clopper–Pearson")
     st.markdown(
         "p_A = P[f(x+ε) = c_A] is unknown; CERTIFY draws N noisy copies, counts n_A votes for the top class and "
@@ -68,6 +80,9 @@ def main() -> None:
         key="cp_curves",
     )
 
+
+def anisotropic_certificates() -> None:
+    """§3: the certified regions of Corollaries 1 and 2."""
     st.header("3. Anisotropic certificates (Corollaries 1 and 2)")
     st.markdown(
         "**Corollary 1 (Gaussian, ℓ2^Σ ellipsoid).** With ε ~ 𝒩(0, Σ), Σ = diag(σ²), g's prediction is constant on"
@@ -91,6 +106,9 @@ def main() -> None:
         "The largest isotropic ball inside has radius min θᵢ · r — the **radius** column of the tables."
     )
 
+
+def volume_and_proxy_radius() -> None:
+    """§4: a region's volume and the proxy radius, live."""
     st.header("4. Volume and the proxy radius")
     st.latex(
         r"\mathrm{Vol}(\ell_2^\Sigma) = \frac{r^n\,\pi^{n/2}}{\Gamma(n/2+1)}\prod_i \sigma_i,\qquad "
@@ -116,6 +134,9 @@ def main() -> None:
         f"{gammaln(dim / 2 + 1):.1f}: in 3,072 dimensions volumes are only comparable in log space."
     )
 
+
+def supersets() -> None:
+    """§5: Definition 1, when one region contains another."""
     st.header("5. Definition 1: supersets")
     st.markdown(
         "ANCER's region should *contain* the isotropic one, so it certifies everything the isotropic "
@@ -130,6 +151,9 @@ def main() -> None:
         "superset property is checked after certification (the ⊇ column on the live page, Tables 4/5)."
     )
 
+
+def input_dependent_theta() -> None:
+    """§6: what a per-input θ costs, and the two sound answers."""
     st.header("6. When every input picks its own θ")
     st.markdown(
         "A certificate is a statement about **one** smoothed classifier $g_\\theta$. With a fixed σ every "

@@ -80,8 +80,8 @@ def init_from_url(n_images: int) -> None:
 def model_choice(cards: dict, norm: str) -> tuple[str, float]:
     """The model select box (shipped models of this noise first, σ = 0.25 first) → (name, training σ)."""
     noise = ac.noise_for(norm).name
-    names = [n for n, c in cards.items() if c["noise"] == noise] or list(cards)
-    names = sorted(names, key=lambda n: (cards[n]["noise"] != noise, abs(cards[n]["sigma"] - 0.25)))
+    ranked = [n for n in ac.models.ranked_models(norm) if n in cards]
+    names = [n for n in ranked if cards[n]["noise"] == noise] or ranked
     if st.session_state.get(f"model-{norm}") not in names + [CHECKPOINT]:
         url = st.session_state.pop("url_model", None)
         st.session_state[f"model-{norm}"] = url if url in names else names[0]

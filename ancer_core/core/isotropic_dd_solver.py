@@ -104,81 +104,16 @@ def isotropic_dd_scalar(
     log_grid = theta0.log().unsqueeze(1) + step * ks.to(theta0).unsqueeze(0)  # (B, K)
     log_hi = math.log(surrogate.theta_max) if surrogate.theta_max is not None else math.inf
     log_grid = log_grid.clamp(math.log(THETA_FLOOR), log_hi)
-
-    def value(log_theta: torch.Tensor, anchor, start_col: int | None = None) -> tuple[torch.Tensor, torch.Tensor, dict]:
-        c = class_curves(model, x, log_theta.exp(), u, surrogate.temperature)
-        if start_col is not None:  # the grid: its start column decides the anchored class when none is given
-            anchor = surrogate.anchor_classes(anchor, c["probs"][:, start_col])
-        pair = gap_pair(c["probs"], None if anchor is None else anchor.view(-1, 1).expand(log_theta.shape))
-        gap = noise.certified_gap_estimate(noise.gap_estimate(pair.reshape(-1, 2)).view(log_theta.shape))
-        return log_theta.exp() * gap, gap, c | {"anchor": anchor}
-
-    def improve(pt, fv, probs_pt):
-        nonlocal best_log, best_f, best_probs
-        better = fv > best_f
-        best_log, best_f = torch.where(better, pt, best_log), torch.where(better, fv, best_f)
-        best_probs = torch.where(better.unsqueeze(1), probs_pt, best_probs)
-
-    # the grid ends at the bound: columns past it are the bound again (clamped), so each row's curve is
-    # evaluated up to its first column on the bound and that column's values stand for the rest
-    on_bound = (log_grid >= log_hi).int()
-    last = torch.where(on_bound.any(1), on_bound.argmax(1), log_grid.shape[1] - 1)
-    cut = int(last.max()) + 1
-    f_grid, _, grid = value(log_grid[:, :cut], anchor, start)
-    if cut < log_grid.shape[1]:
-        f_grid, grid = (
-            _extend(f_grid, cut, log_grid.shape[1]),
-            {k: _extend(v, cut, log_grid.shape[1]) if k in ("probs", "votes") else v for k, v in grid.items()},
-        )
+    value = _objective(model, x, u, noise, surrogate)
+    f_grid, grid = _grid_values(value, log_grid, log_hi, anchor, start)
     anchor = grid["anchor"]
     best = f_grid.argmax(1) if search == "global" else _climb(f_grid, start)
     rows = torch.arange(x.shape[0], device=x.device)
     lo = log_grid[rows, (best - 1).clamp(min=0)]
     hi = log_grid[rows, (best + 1).clamp(max=log_grid.shape[1] - 1)]
-    best_log, best_f, best_probs = log_grid[rows, best], f_grid[rows, best], grid["probs"][rows, best]
+    found = [log_grid[rows, best], f_grid[rows, best], grid["probs"][rows, best]]
     trace: dict = {}
-    refined = []  # (log θ, objective, probabilities) of the best point after each golden step
-
-    def point(log_theta):
-        f, _, c = value(log_theta.unsqueeze(1), anchor)
-        return f[:, 0], c["probs"][:, 0]
-
-    # golden section keeps two interior points; each step evaluates one new point per image
-    a, b = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
-    (fa, pa), (fb, pb) = point(a), point(b)
-    for it in range(refine):
-        improve(a, fa, pa)
-        improve(b, fb, pb)
-        left = fa >= fb  # the maximum lies in [lo, b]
-        hi, lo = torch.where(left, b, hi), torch.where(left, lo, a)
-        a_new, b_new = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
-        probe = torch.where(left, a_new, b_new)
-        f_probe, p_probe = point(probe)
-        keep = left.unsqueeze(1)
-        a, fa, pa, b, fb, pb = (
-            torch.where(left, a_new, b),
-            torch.where(left, f_probe, fb),
-            torch.where(keep, p_probe, pb),
-            torch.where(left, a, b_new),
-            torch.where(left, fa, f_probe),
-            torch.where(keep, pa, p_probe),
-        )
-        refined.append((best_log, best_f, best_probs))
-        theta = best_log.exp()
-        stats = record_step(
-            trace,
-            callback is not None,
-            objective=best_f,
-            gap=best_f / theta,
-            radius=best_f,
-            proxy_radius=best_f,
-            theta_mean=theta,
-        )
-        if callback is not None:
-            callback(it + 1, refine, stats)
-    improve(a, fa, pa)
-    improve(b, fb, pb)
-    refined.append((best_log, best_f, best_probs))
+    refined = _golden(value, anchor, lo, hi, found, refine, trace, callback)
     snaps = _path_snapshots(log_grid, f_grid, grid["probs"], start, best, refined, snapshots) if snapshots else {}
     curves = {
         "theta": log_grid.exp().cpu().numpy(),
@@ -191,7 +126,89 @@ def isotropic_dd_scalar(
     settings = {"method": "isotropic-dd", "solver": "scalar", "search": search, "samples": samples}
     settings.update(low=low, high=high)
     settings.update(step=step, refine=refine, seed=seed, **surrogate.as_dict())
-    return OptimizationResult(best_log.exp(), finish_trace(trace) if trace else {}, settings, curves, snaps)
+    return OptimizationResult(found[0].exp(), finish_trace(trace) if trace else {}, settings, curves, snaps)
+
+
+def _objective(model, x, u, noise: Noise, surrogate: Surrogate):
+    """θ·gap at log θ (B, K) on the common draws ``u``: (objective, gap, the class curves with the anchor)."""
+
+    def value(log_theta: torch.Tensor, anchor, start_col: int | None = None) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        c = class_curves(model, x, log_theta.exp(), u, surrogate.temperature)
+        if start_col is not None:  # the grid: its start column decides the anchored class when none is given
+            anchor = surrogate.anchor_classes(anchor, c["probs"][:, start_col])
+        pair = gap_pair(c["probs"], None if anchor is None else anchor.view(-1, 1).expand(log_theta.shape))
+        gap = noise.certified_gap_estimate(noise.gap_estimate(pair.reshape(-1, 2)).view(log_theta.shape))
+        return log_theta.exp() * gap, gap, c | {"anchor": anchor}
+
+    return value
+
+
+def _grid_values(value, log_grid: torch.Tensor, log_hi: float, anchor, start: int) -> tuple[torch.Tensor, dict]:
+    """The objective over the grid and its class curves. The grid ends at the bound: columns past it are the
+    bound again (clamped), so each row's curve is evaluated up to its first column on the bound and that
+    column's values stand for the rest."""
+    on_bound = (log_grid >= log_hi).int()
+    last = torch.where(on_bound.any(1), on_bound.argmax(1), log_grid.shape[1] - 1)
+    cut = int(last.max()) + 1
+    f_grid, _, grid = value(log_grid[:, :cut], anchor, start)
+    if cut < log_grid.shape[1]:
+        f_grid, grid = (
+            _extend(f_grid, cut, log_grid.shape[1]),
+            {k: _extend(v, cut, log_grid.shape[1]) if k in ("probs", "votes") else v for k, v in grid.items()},
+        )
+    return f_grid, grid
+
+
+def _golden(value, anchor, lo, hi, found: list, refine: int, trace: dict, callback) -> list:
+    """``refine`` golden-section steps on log θ in [lo, hi] (one new point per image and step, on the same
+    draws). ``found`` = [log θ, objective, probabilities] of the best point so far, updated in place; returns
+    that best point after each step (and once more at the end)."""
+
+    def point(log_theta):
+        f, _, c = value(log_theta.unsqueeze(1), anchor)
+        return f[:, 0], c["probs"][:, 0]
+
+    def improve(pt, fv, probs_pt):
+        better = fv > found[1]
+        found[0], found[1] = torch.where(better, pt, found[0]), torch.where(better, fv, found[1])
+        found[2] = torch.where(better.unsqueeze(1), probs_pt, found[2])
+
+    refined = []
+    a, b = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)  # the two interior points
+    (fa, pa), (fb, pb) = point(a), point(b)
+    for it in range(refine):
+        improve(a, fa, pa)
+        improve(b, fb, pb)
+        left = fa >= fb  # the maximum lies in [lo, b]
+        hi, lo = torch.where(left, b, hi), torch.where(left, lo, a)
+        a_new, b_new = lo + (1 - GOLDEN) * (hi - lo), lo + GOLDEN * (hi - lo)
+        f_probe, p_probe = point(torch.where(left, a_new, b_new))
+        keep = left.unsqueeze(1)
+        a, fa, pa, b, fb, pb = (
+            torch.where(left, a_new, b),
+            torch.where(left, f_probe, fb),
+            torch.where(keep, p_probe, pb),
+            torch.where(left, a, b_new),
+            torch.where(left, fa, f_probe),
+            torch.where(keep, pa, p_probe),
+        )
+        refined.append(tuple(found))
+        theta = found[0].exp()
+        stats = record_step(
+            trace,
+            callback is not None,
+            objective=found[1],
+            gap=found[1] / theta,
+            radius=found[1],
+            proxy_radius=found[1],
+            theta_mean=theta,
+        )
+        if callback is not None:
+            callback(it + 1, refine, stats)
+    improve(a, fa, pa)
+    improve(b, fb, pb)
+    refined.append(tuple(found))
+    return refined
 
 
 def _extend(values: torch.Tensor, cut: int, k: int) -> torch.Tensor:
