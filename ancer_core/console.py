@@ -38,7 +38,7 @@ class Progress:
 
     def stages(self, work: dict[str, float], images: int | None = None, before: float = 0.0):
         """A stage callback (``callback(stage, done, total, stats)``, as :func:`run_all_methods` and
-        :func:`certify_method` report) for a batch of ``images`` images (default: all) of which ``before``
+        :func:`run_all_methods` report) for a batch of ``images`` images (default: all) of which ``before``
         were done earlier: each report moves the bar through the batch by the stage's share of ``work``
         (stage → work, in the order the stages run, e.g. :func:`ancer_core.stage_work`)."""
         images = self.total if images is None else images

@@ -31,7 +31,7 @@ from doc_markers import between_markers  # noqa: E402
 
 from ancer_core.core import OPTIMIZED  # noqa: E402
 from ancer_core.data import THETA_FOLDER, Table, read_results, replay_memory, settings_path, theta_source  # noqa: E402
-from ancer_core.data.results import average_certified_radius, certified_accuracy  # noqa: E402
+from ancer_core.data.tables import average_certified_radius, certified_accuracy  # noqa: E402
 
 RADII = (0.0, 0.25, 0.5, 1.0)
 DATA_DEPENDENT = OPTIMIZED

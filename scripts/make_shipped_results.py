@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import ancer_core as ac
-from ancer_core.cli.common import theta_max_ratio
+from ancer_core.cli.options import theta_max_ratio
 from ancer_core.core import default_optimizer_precision
 from ancer_core.core.validation import AncerInputError
 from ancer_core.data import (

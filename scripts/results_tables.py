@@ -24,7 +24,7 @@ from ancer_core.data import (
     revised_rows,
     superset_shares,
 )
-from ancer_core.data.results import common_indices, restrict
+from ancer_core.data.tables import common_indices, restrict
 
 ROOT = Path(__file__).resolve().parents[1]
 RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]

@@ -83,6 +83,26 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta(solver):
         optimize_theta_split(LimitedMemory(model, limit=4), x, "l2", "ancer", 0.25, st, seed=3, indices=[0, 1, 2, 3])
 
 
+def test_the_one_route_splits_the_optimizers_batch_on_oom_with_the_same_certificates():
+    """run_all_methods (what the command line, the app and the scripts call) out of memory in the optimizers:
+    the same θ and certificates as with memory to spare; ANCER still starts from Isotropic DD's θ."""
+    from ancer_core.core.protocol import run_all_methods
+
+    model = _tiny_cnn()
+    x = torch.rand(4, 3, 8, 8)
+    st = Settings(
+        n0=8, n=64, iso_iterations=3, iso_samples=8, ancer_iterations=3, ancer_samples=8, iso_solver="gradient"
+    )
+    options = dict(seed=3, indices=[10, 11, 12, 13], config=SamplingConfig(noise_batch=8, max_batch=8))
+    want = run_all_methods(model, x, "l2", 0.25, st, **options)
+    limited = LimitedMemory(model, limit=16)  # two images × 8 samples
+    got = run_all_methods(limited, x, "l2", 0.25, st, certify_model=model, **options)
+    assert limited.refused >= 1
+    for m in want:
+        torch.testing.assert_close(got[m].theta, want[m].theta, rtol=0, atol=1e-6)
+        assert [c.p_lower for c in got[m].certificates] == [c.p_lower for c in want[m].certificates]
+
+
 def test_original_style_certify_matches_ours_when_the_answer_is_deterministic(linear_model):
     import original_style
 

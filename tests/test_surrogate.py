@@ -240,7 +240,7 @@ def test_the_objective_decides_its_bound_in_one_place():
 
 def test_the_command_line_spells_unbounded_none_and_leaves_the_bound_to_the_objective():
     from ancer_core.cli import build_parser
-    from ancer_core.cli.common import settings_from_args
+    from ancer_core.cli.options import settings_from_args
 
     def settings(*flags):
         argv = ["certify", "--norm", "l2", "--method", "ancer", "--sigma", "0.25", "--out", "x.tsv", *flags]

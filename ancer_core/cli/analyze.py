@@ -11,7 +11,8 @@ from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10
 from ..data.grid import envelope_table, load_grid, models_by_table, superset_rows
 from ..data.memory_replay import grid_with_memory, revised_rows
-from ..data.results import accuracy_table, certified_accuracy, read_results, superset_table
+from ..data.results import read_results
+from ..data.tables import accuracy_table, certified_accuracy, superset_table
 
 
 def add_arguments(a: argparse.ArgumentParser) -> None:

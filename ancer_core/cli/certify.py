@@ -12,16 +12,18 @@ import torch
 from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
-from ..core.protocol import certify_method
+from ..core.protocol import run_all_methods
 from ..core.sequential import check_radii, check_tolerance
 from ..core.settings import METHODS, OPTIMIZED, SAMPLINGS, stage_work
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
-from ..data.results import ResultWriter, accuracy_table, format_row, read_results
+from ..data.results import ResultWriter, format_row, read_results
+from ..data.tables import accuracy_table
 from ..data.thetas import load_theta
 from . import distributed
-from .common import PRESET_VALUE, Job, add_image_options, announce_estimate, job_record, setup
+from .common import Job, announce_estimate, job_record, setup
+from .options import PRESET_VALUE, add_image_options
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -230,21 +232,21 @@ def _certify_all(job: Job, cfg, meta: dict, out, *, final: str, thetas: str | No
         for s in range(0, len(todo), job.chunk):
             part = todo[s : s + job.chunk]
             xb = job.batch(part)
-            res = certify_method(
+            res = run_all_methods(
                 job.model,
                 xb,
                 job.noise,
-                job.method,
                 job.theta0,
                 settings,
-                theta=_load_thetas(Path(thetas), part).to(device) if thetas else None,
+                methods=(job.method,),
+                thetas={job.method: _load_thetas(Path(thetas), part).to(device)} if thetas else None,
                 seed=job.seed,
                 indices=part,
                 config=cfg,
                 certify_model=job.certify_model,
                 optimizer_autocast=job.optimizer_autocast(),
                 callback=bar.stages(work, len(part), before=len(idx) - len(todo) + s),
-            )
+            )[job.method]
             per = res.stage_seconds["certify"] / len(part)
             for k, (i, cert) in enumerate(zip(part, res.certificates)):
                 if kept is not None:

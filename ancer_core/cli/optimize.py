@@ -16,7 +16,8 @@ from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, describe_diff, settings_diff
 from ..data.thetas import save_theta, theta_file, theta_indices
 from . import distributed
-from .common import add_image_options, announce_estimate, job_record, optimize_images, setup
+from .common import announce_estimate, job_record, optimize_images, setup
+from .options import add_image_options
 
 
 def add_arguments(o: argparse.ArgumentParser) -> None:

@@ -2,7 +2,8 @@
 
 ``fixed``: θ = the model's σ. ``isotropic-dd``: Isotropic DD started at σ. ``ancer``: Isotropic DD,
 then ANCER initialized (and floored) at the Isotropic DD θ. Each method's θ is then certified
-with CERTIFY (:func:`run_all_methods`). Shared by the CLI, the app and the benchmarks.
+with CERTIFY by :func:`run_all_methods`, the one route every caller takes (the command line, the app,
+the lecture preparation, the scripts, the benchmarks).
 """
 
 from __future__ import annotations
@@ -104,15 +105,17 @@ def optimize_theta_split(
     indices: Sequence[int],
     optimizer_autocast: torch.dtype | None = None,
     callback: StageCallback | None = None,
+    init: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """θ of each stage of :func:`optimize_theta` (fp32) for the images ``indices`` (one row of ``x``
     each), the optimizers under ``optimizer_autocast``; on out-of-memory the batch is split in halves
     and the work goes on. Each image draws its noise from its own seeded stream, so splitting does not
-    change any θ. A non-finite θ is refused (:func:`check_finite_theta`)."""
+    change any θ. A non-finite θ is refused (:func:`check_finite_theta`). ``init``: Isotropic DD's θ (B,)
+    for ``ancer`` (that stage is then skipped), split with the images."""
     try:
         with autocast(x.device, optimizer_autocast):
             stages = optimize_theta(
-                model, x, norm, method, theta0, settings, seed=seed, indices=indices, callback=callback
+                model, x, norm, method, theta0, settings, seed=seed, indices=indices, callback=callback, init=init
             )
         out = {k: r.theta.float() for k, r in stages.items()}
         for k, v in out.items():
@@ -129,9 +132,33 @@ def optimize_theta_split(
         torch.cuda.empty_cache()
     h = x.shape[0] // 2
     half = dict(seed=seed, optimizer_autocast=optimizer_autocast, callback=callback)
-    a = optimize_theta_split(model, x[:h], norm, method, theta0, settings, indices=list(indices)[:h], **half)
-    b = optimize_theta_split(model, x[h:], norm, method, theta0, settings, indices=list(indices)[h:], **half)
+    a = optimize_theta_split(
+        model,
+        x[:h],
+        norm,
+        method,
+        theta0,
+        settings,
+        indices=list(indices)[:h],
+        init=_part(init, slice(None, h)),
+        **half,
+    )
+    b = optimize_theta_split(
+        model,
+        x[h:],
+        norm,
+        method,
+        theta0,
+        settings,
+        indices=list(indices)[h:],
+        init=_part(init, slice(h, None)),
+        **half,
+    )
     return {k: torch.cat([a[k], b[k]]) for k in a}
+
+
+def _part(t: torch.Tensor | None, rows: slice) -> torch.Tensor | None:
+    return None if t is None else t[rows]
 
 
 def check_finite_theta(stage: str, theta: torch.Tensor, indices: Sequence[int] | None, dtype=None) -> None:
@@ -193,54 +220,6 @@ def certify_theta(
     )
 
 
-def certify_method(
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    norm: str | Noise,
-    method: str,
-    theta0: float,
-    settings: Settings,
-    *,
-    theta: torch.Tensor | None = None,
-    seed: int = 0,
-    indices: Sequence[int],
-    config: SamplingConfig = SamplingConfig(),
-    certify_model: torch.nn.Module | None = None,
-    optimizer_autocast: torch.dtype | None = None,
-    callback: StageCallback | None = None,
-) -> MethodResult:
-    """One method's certificates for a batch of a data set run: θ as given (``theta``: θ from an `optimize`
-    folder), θ0 for fixed σ, or optimized here (:func:`optimize_theta_split`: split on out-of-memory, a
-    non-finite θ refused); then :func:`certify_theta`. ``stage_seconds`` holds the optimization's and
-    CERTIFY's wall times. ``callback`` reports progress as :func:`run_all_methods` does (the optimizers'
-    stages per iteration, "certify METHOD" per noise batch)."""
-    t0 = _synchronized_clock(x.device)
-    times = {}
-    if theta is None and method == "fixed":
-        theta = torch.full((x.shape[0],), float(theta0), device=x.device)
-    elif theta is None:
-        theta = optimize_theta_split(
-            model,
-            x,
-            norm,
-            method,
-            theta0,
-            settings,
-            seed=seed,
-            indices=indices,
-            optimizer_autocast=optimizer_autocast,
-            callback=callback,
-        )[method]
-        times["optimization"] = _synchronized_clock(x.device) - t0
-    t1 = _synchronized_clock(x.device)
-    prog = None if callback is None else (lambda d, t: callback(f"certify {method}", d, t, {}))
-    certs = certify_theta(
-        certify_model or model, x, theta, norm, settings, seed=seed, indices=indices, config=config, progress=prog
-    )
-    times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
-    return MethodResult(method, theta, certs, t2 - t0, {}, times)
-
-
 def _synchronized_clock(device: torch.device) -> float:
     """perf_counter after the device's queued work is done (CUDA runs asynchronously)."""
     if device.type == "cuda":
@@ -264,10 +243,15 @@ def run_all_methods(
     optimizer_autocast: torch.dtype | None = None,
     snapshots: int = 0,
     on_result: Callable[[str, MethodResult], None] | None = None,
+    thetas: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, MethodResult]:
-    """Each method's θ (:func:`optimize_theta`) certified with CERTIFY, on the same images; ANCER
-    reuses Isotropic DD's θ when that method ran first. Each result records the wall time of its
-    optimization and of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision;
+    """The one route from images to certificates, for the command line, the app, the lecture preparation,
+    the scripts and the benchmarks: each method's θ (:func:`optimize_theta`) certified with CERTIFY
+    (:func:`certify_theta`), on the same images; ANCER reuses Isotropic DD's θ when that method ran first;
+    ``thetas``: a method's θ given (B,) or (B, C, H, W) (an `optimize` folder's), not optimized. The
+    optimizers run under ``optimizer_autocast`` and split the batch on out-of-memory (then without traces
+    and snapshots); a non-finite θ is refused. Each result records the wall time of its optimization and
+    of its CERTIFY (``stage_seconds``). ``config``: CERTIFY's batching and precision;
     ``certify_model``: the network CERTIFY samples, when it is not ``model`` (an int8 version of it);
     ``optimizer_autocast``: a dtype (bf16) the optimizers' forward and backward passes run in — θ only
     has to be fixed before CERTIFY draws its samples, so this never affects soundness. ``snapshots``:
@@ -283,31 +267,30 @@ def run_all_methods(
         raise AncerInputError(f"methods={tuple(methods)!r}: give one or more of {', '.join(METHODS)}")
     out: dict[str, MethodResult] = {}
     stages: dict[str, OptimizationResult] = {}
+    given = thetas or {}
     for method in methods:
         new = {}
         t0 = _synchronized_clock(x.device)
-        if method not in stages:
+        if method not in stages and method not in given:
             iso = stages.get("isotropic-dd")
-            with autocast(x.device, optimizer_autocast):
-                new = optimize_theta(
-                    model,
-                    x,
-                    norm,
-                    method,
-                    theta0,
-                    settings,
-                    seed=seed,
-                    indices=indices,
-                    callback=callback,
-                    init=None if iso is None else iso.theta,
-                    snapshots=snapshots,
-                )
-            for k, r in new.items():
-                check_finite_theta(k, r.theta, indices, optimizer_autocast)
+            new = _optimized(
+                model,
+                x,
+                norm,
+                method,
+                theta0,
+                settings,
+                seed=seed,
+                indices=indices,
+                callback=callback,
+                init=None if iso is None else iso.theta,
+                snapshots=snapshots,
+                optimizer_autocast=optimizer_autocast,
+            )
             stages.update(new)
         t1 = _synchronized_clock(x.device)
         times = {"optimization": t1 - t0} if new else {}
-        theta = stages[method].theta
+        theta = given[method] if method in given else stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
         certs = certify_theta(
             certify_model or model,
@@ -327,6 +310,35 @@ def run_all_methods(
         if on_result is not None:
             on_result(method, out[method])
     return out
+
+
+def _optimized(model, x, norm, method, theta0, settings, *, optimizer_autocast, **options) -> dict:
+    """:func:`optimize_theta` under ``optimizer_autocast``, every θ checked finite; on out-of-memory, the
+    batch in halves (:func:`optimize_theta_split`: each image draws its own noise, so no θ changes), θ alone."""
+    try:
+        with autocast(x.device, optimizer_autocast):
+            out = optimize_theta(model, x, norm, method, theta0, settings, **options)
+        for k, r in out.items():
+            check_finite_theta(k, r.theta, options["indices"], optimizer_autocast)
+        return out
+    except torch.OutOfMemoryError:
+        if x.device.type == "cuda":
+            torch.cuda.empty_cache()
+    indices = list(range(x.shape[0])) if options["indices"] is None else list(options["indices"])
+    split = optimize_theta_split(
+        model,
+        x,
+        norm,
+        method,
+        theta0,
+        settings,
+        seed=options["seed"],
+        indices=indices,
+        optimizer_autocast=optimizer_autocast,
+        callback=options["callback"],
+        init=options["init"],
+    )
+    return {k: OptimizationResult(theta) for k, theta in split.items()}
 
 
 def warm_up(

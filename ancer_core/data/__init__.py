@@ -19,24 +19,17 @@ from .images import PreparedImage, bundled_photos, prepare_image
 from .memory_replay import grid_with_memory, replay_memory, revised_rows, theta_source
 from .published import RESNET110, RESNET110_RADII
 from .records import preset_label, read_settings, result_path, run_record, settings_path
-from .results import (
-    COLUMNS,
-    MIN_THETA_COLUMN,
-    ResultWriter,
-    Table,
+from .results import COLUMNS, MIN_THETA_COLUMN, ResultWriter, Table, export_results, format_row, read_results, sort_rows
+from .store import ResultStore, decode_results, default_store_path, encode_results, store_key
+from .tables import (
     accuracy_rows,
     accuracy_table,
     average_certified_radius,
     certified,
     certified_accuracy,
-    export_results,
-    format_row,
-    read_results,
-    sort_rows,
     superset_shares,
     superset_table,
 )
-from .store import ResultStore, decode_results, default_store_path, encode_results, store_key
 from .thetas import THETA_FOLDER, load_theta, save_theta, theta_file, theta_indices
 
 __all__ = [

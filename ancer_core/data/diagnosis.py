@@ -16,7 +16,8 @@ import numpy as np
 
 from ..core.surrogate import DEFAULT_THETA_MAX_RATIO
 from .cifar10 import CLASSES
-from .results import MIN_THETA_COLUMN, Table, common_indices, restrict
+from .results import MIN_THETA_COLUMN, Table
+from .tables import common_indices, restrict
 
 
 @dataclass

@@ -18,15 +18,8 @@ import numpy as np
 from ..core.settings import METHODS, describe_surrogate
 from ..core.validation import AncerInputError
 from .records import read_settings, result_path
-from .results import (
-    Table,
-    average_certified_radius,
-    certified_accuracy,
-    common_indices,
-    read_results,
-    restrict,
-    superset_shares,
-)
+from .results import Table, read_results
+from .tables import average_certified_radius, certified_accuracy, common_indices, restrict, superset_shares
 from .thetas import THETA_FOLDER, load_theta, theta_indices
 
 
