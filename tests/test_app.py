@@ -231,6 +231,20 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
     assert list(at.dataframe[0].value["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]
 
 
+def test_results_tables_are_static_in_presenter_mode(tmp_path, monkeypatch, fake_grid):
+    """A data grid draws on a canvas no style enlarges: in presenter mode the tables are static, whose type the
+    projector style enlarges, with the same rows."""
+    fake_grid(tmp_path, np.random.default_rng(0), {"small-gaussian-0.25": ("l2", 0.25, [0, 50, 100, 150])})
+    monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["presenter"] = "1"
+    at.run()
+    at = at.switch_page("screens/results.py").run()
+    assert not at.exception, at.exception
+    assert not at.dataframe and at.table
+    assert list(at.table[0].value["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]
+
+
 def test_results_page_offers_a_grid_kept_inside_the_shipped_one(tmp_path, monkeypatch, fake_grid):
     """results/paper-objective/ (another grid inside the shipped one) is offered beside it and read on its own."""
     import json

@@ -3,6 +3,7 @@ mode (larger type and figures for a projector, fewer controls), remembered in th
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -20,7 +21,6 @@ PRESENTER_CSS = """<style>
 [data-testid="stHeading"] h1 {font-size: 3.2rem !important;}
 [data-testid="stHeading"] h2, [data-testid="stHeading"] h3 {font-size: 2.4rem !important;}
 [data-testid="stTable"] th, [data-testid="stTable"] td, [data-testid="stMarkdown"] table {font-size: 1.3rem !important;}
-[data-testid="stDataFrame"] {zoom: 1.35; max-width: 74%;}
 [data-testid="stRadio"] p, [data-testid="stCheckbox"] p, [data-testid="stToggle"] p,
 [data-testid="stExpander"] summary p {font-size: 1.3rem !important;}
 [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBar"] div {font-size: 1.2rem !important;}
@@ -61,6 +61,14 @@ def download_format_choice() -> None:
         help="For slides: every figure on the page takes a slide's large type, and 📷 saves it as a 1600 × 900 "
         "PNG (Plotly's export never draws the toolbar).",
     )
+
+
+def data_table(rows, key: str | None = None, where=st):
+    """Rows (dicts or a DataFrame) as an interactive, sortable data grid; in presenter mode as a static table,
+    whose type the projector style enlarges (a data grid draws on a canvas that no style reaches)."""
+    if presenter():
+        return where.table(pd.DataFrame(rows).style.hide(axis="index").format(precision=4, na_rep="—"))
+    return where.dataframe(rows, hide_index=True, key=key)
 
 
 def show(fig: go.Figure, key: str, where=st, **kwargs):

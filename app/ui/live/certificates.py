@@ -210,7 +210,7 @@ def compare_runs(current: Run) -> None:
         for t, r in ((a, ra), (b, rb))
         for m, c in ((m, x.certificates[0]) for m, x in r.results.items())
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="cmp_table")
+    display.data_table(pd.DataFrame(rows), key="cmp_table")
     label = ra.noise.theta_symbol if ra.norm == rb.norm else "θ"
     maps = {
         f"{t.split('.')[0]}. ANCER, {r.image}": r.results["ancer"].theta[0].mean(0).cpu().numpy()

@@ -28,7 +28,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             "ACR and AC R̃: "
             f"the best σ's. {settings_line(next(iter(models[0].meta.values())))}{surrogates_line(models)}."
         )
-        st.dataframe(
+        display.data_table(
             [
                 {
                     "method": ac.METHOD_LABELS.get(m, m),
@@ -38,11 +38,10 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
                 }
                 for m, e in envs.items()
             ],
-            hide_index=True,
             key=f"envelope_{norm}",
         )
         with st.expander("which σ attains each entry"):
-            st.dataframe(
+            display.data_table(
                 [
                     {
                         "method": ac.METHOD_LABELS.get(m, m),
@@ -50,7 +49,6 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
                     }
                     for m, e in envs.items()
                 ],
-                hide_index=True,
                 key=f"best_sigma_{norm}",
             )
         rmax, beyond, largest = figures.radius_axis([t["radius_proxy"] for g in models for t in g.tables.values()])
@@ -67,7 +65,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
     rows = superset_rows(list(grid.values()))
     if rows:
         st.subheader("Tables 4/5: is ANCER's certificate a superset?")
-        st.dataframe(
+        display.data_table(
             [
                 {
                     "model": r["model"],
@@ -79,7 +77,6 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
                 }
                 for r in rows
             ],
-            hide_index=True,
             key="supersets",
         )
         st.caption(

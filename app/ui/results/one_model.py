@@ -125,7 +125,7 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
 def accuracy_tables(tables: dict[str, Table]) -> None:
     """Tables 1/2 for this σ, and the same as ``analyze`` prints them."""
     st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
-    st.dataframe(accuracy_rows(named(tables), TABLE_RADII), hide_index=True, key="acc_table")
+    display.data_table(accuracy_rows(named(tables), TABLE_RADII), key="acc_table")
     with st.expander("as `python -m ancer_core analyze` prints it"):
         st.code(accuracy_table(tables, TABLE_RADII))
         if "ancer" in tables and len(tables) > 1:
@@ -140,7 +140,7 @@ def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> Non
     if rows:
         bound = f"{ac.DEFAULT_THETA_MAX_RATIO:g}"
         st.subheader("Against fixed σ, image by image")
-        st.dataframe(rows, hide_index=True, key="lost_gained")
+        display.data_table(rows, key="lost_gained")
         st.caption(
             "Lost: certified correctly by fixed σ (r ≥ 0), not by this method; gained: the reverse. When one class "
             "takes most of the lost images, the optimizer grew θ into noise under which the network answers that "

@@ -229,7 +229,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
         "shrunk": "cut back to stay apart from an earlier region of another class",
         "inside": "inside an earlier region of another class: takes that class and a region inside it",
     }
-    st.dataframe(
+    display.data_table(
         [
             {
                 "step": s["step"] + 1,
@@ -242,7 +242,6 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
             }
             for s in steps[:k]
         ],
-        hide_index=True,
     )
     everything = ID.memory_steps(r, range(len(r)))
     revised = sum(s["what"] != "kept" for s in everything)
@@ -305,7 +304,7 @@ def certified_selector(name: str, noise: float, hidden: int, f1: np.ndarray, r: 
                 "overlapping pairs of different classes": n_conf,
             }
         )
-    st.dataframe(rows, hide_index=True)
+    display.data_table(rows)
     st.caption(
         f"Levels {', '.join(f'{v:g}' for v in sorted(levels))}, τ = {tau:g}, "
         f"{'ℓ2 balls' if norm == 'l2' else 'ℓ1 diamonds'} "

@@ -52,7 +52,7 @@ def optimal_regions(pl: dict, data, f1: np.ndarray, x1: float, x2: float, rotati
                     "proxy radius √(θ1θ2)·gap": o["proxy_radius"],
                 }
             )
-    st.dataframe(rows, hide_index=True)
+    display.data_table(rows)
 
 
 def objective_plane(c: ToyChoice, model, pl: dict, x1: float, x2: float, rotation: float):
