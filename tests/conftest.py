@@ -2,6 +2,7 @@ import io
 import os
 import tarfile
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,6 +120,29 @@ def fake_grid():
         return rows
 
     return make
+
+
+APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")  # the app's entry point, as students open it
+
+
+def open_page(name: str, timeout: int):
+    """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    return at.switch_page(f"screens/{name}.py").run()
+
+
+@pytest.fixture(scope="module")
+def ckpt_with_card(tmp_path_factory):
+    """A randomly initialised small CNN saved as a checkpoint whose card names its noise and σ (Gaussian,
+    0.25), as a trained model's does."""
+    from ancer_core.models import build_model, save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "m.pt"
+    save_checkpoint(build_model("small-cnn"), "small-cnn", {"noise": "gaussian", "sigma": 0.25}, path)
+    return path
 
 
 def tiny_live_run(at):

@@ -1,22 +1,13 @@
 """The Streamlit app driven headless with streamlit.testing.v1.AppTest, on CPU, tiny settings."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from conftest import tiny_live_run
+from conftest import APP, open_page, tiny_live_run
 from streamlit.testing.v1 import AppTest
 
 import ancer_core as ac
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ac.shipped_models(), reason="no shipped models")]
-
-
-def _page(name: str, timeout: int) -> AppTest:
-    """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
-    at = AppTest.from_file(APP, default_timeout=timeout).run()
-    return at.switch_page(f"screens/{name}.py").run()
 
 
 def _certificates(at):
@@ -204,7 +195,7 @@ def test_results_page_across_sigma_and_theta_maps(tmp_path, monkeypatch, fake_gr
         },
     )
     monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
-    at = _page("results", 180)
+    at = open_page("results", 180)
     assert not at.exception, at.exception
     assert at.radio(key="results_source").value.startswith("across σ")
     heads = [h.value for h in at.subheader]
@@ -239,7 +230,7 @@ def test_results_tables_are_static_in_presenter_mode(tmp_path, monkeypatch, fake
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["presenter"] = "1"
     at.run()
-    at = at.switch_page("screens/results.py").run()
+    at = at.switchopen_page("screens/results.py").run()
     assert not at.exception, at.exception
     assert not at.dataframe and at.table
     assert list(at.table[0].value["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]
@@ -259,7 +250,7 @@ def test_results_page_offers_a_grid_kept_inside_the_shipped_one(tmp_path, monkey
             meta = tmp_path / g / f"{m}.tsv.json"
             meta.write_text(json.dumps(json.loads(meta.read_text()) | {"settings": Settings().as_dict()}))
     monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
-    at = _page("results", 180)
+    at = open_page("results", 180)
     assert not at.exception, at.exception
     grids = at.radio(key="results_grid")
     assert [str(o) for o in grids.options] == [f"{tmp_path.name}/", f"{tmp_path.name}/paper-objective/"]

@@ -1,27 +1,20 @@
 """The teaching pages (toy 2D, Hessian, theory) driven headless with streamlit.testing.v1.AppTest, on CPU."""
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import APP, open_page
 from streamlit.testing.v1 import AppTest
 
 import ancer_core as ac
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not ac.shipped_models(), reason="no shipped models")]
-
-
-def _page(name: str, timeout: int) -> AppTest:
-    """The app started at its entry point, then switched to page ``name`` (as a click in the menu does)."""
-    at = AppTest.from_file(APP, default_timeout=timeout).run()
-    return at.switch_page(f"screens/{name}.py").run()
 
 
 @pytest.mark.parametrize("page", ["toy", "hessian", "theory", "results"])
 def test_teaching_pages_render(page):
-    at = _page(page, 180)
+    at = open_page(page, 180)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert at.title and "ANCER" in at.title[0].value
@@ -39,7 +32,7 @@ def _outside_math(text: str) -> str:
 def test_every_formula_renders(page):
     """No raw LaTeX outside $…$ in the page's text, and no control character (a "\t" that ate the t of
     "\text") inside its typeset formulas."""
-    at = _page(page, 180)
+    at = open_page(page, 180)
     texts = [e.value for kind in ("markdown", "caption", "info", "warning", "success") for e in getattr(at, kind)]
     raw = [t for t in texts if RAW_MATH.search(_outside_math(t))]
     assert not raw, raw
@@ -52,7 +45,7 @@ def test_every_formula_renders(page):
 
 
 def test_toy_page_certifies_a_typed_point_and_searches_rotations():
-    at = _page("toy", 180)
+    at = open_page("toy", 180)
     at.number_input(key="toy_x1").set_value(0.0).run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -75,7 +68,7 @@ def test_hessian_page_computes_on_click_and_reuses_the_live_run():
 
     _tiny(at).run()  # test image 0 with the default Gaussian model, as the Hessian page starts
     next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
-    at.switch_page("screens/hessian.py").run()
+    at.switchopen_page("screens/hessian.py").run()
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)
@@ -95,7 +88,7 @@ def test_toy_page_runs_on_drawn_points_from_its_link():
         at = AppTest.from_file(APP, default_timeout=300)
         at.query_params["points"] = link
         at.run()
-        at.switch_page("screens/toy.py").run()
+        at.switchopen_page("screens/toy.py").run()
         assert not at.exception, at.exception
         heads = [s.value for s in at.subheader]
         if ok:
@@ -107,7 +100,7 @@ def test_toy_page_runs_on_drawn_points_from_its_link():
 
 
 def test_toy_page_shows_contradicting_certificates_memory_and_the_certified_selector():
-    at = _page("toy", 300)
+    at = open_page("toy", 300)
     assert not at.exception, at.exception
     heads = [s.value for s in at.subheader]
     assert "When every point picks its own θ: certificates that contradict each other" in heads
@@ -124,7 +117,7 @@ def test_toy_page_shows_contradicting_certificates_memory_and_the_certified_sele
 
 def test_toy_memory_steps_through_the_picked_points_in_order():
     """The points a student clicked (kept in the session, in order) are certified in that order."""
-    at = _page("toy", 300)
+    at = open_page("toy", 300)
     at.session_state["toy_picks"] = [20, 3, 35]
     at.run()
     assert not at.exception, at.exception

@@ -13,12 +13,12 @@ from ancer_core.cli import main
 from ancer_core.data.results import read_results
 
 
-def _args(ckpt, out, command="certify"):
+def _args(ckpt_with_card, out, command="certify"):
     extra = ["--N0", "4", "--N", "48", "--alpha", "0.01"] if command == "certify" else []
     return [
         command,
         "--model",
-        str(ckpt),
+        str(ckpt_with_card),
         "--norm",
         "l2",
         "--method",
@@ -63,24 +63,12 @@ def _torchrun(args):
     assert r.returncode == 0, r.stderr[-3000:]
 
 
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    import torch
-
-    from ancer_core.models import build_model, save_checkpoint
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "m.pt"
-    save_checkpoint(build_model("small-cnn"), "small-cnn", {"noise": "gaussian", "sigma": 0.25}, path)
-    return path
-
-
 @pytest.mark.slow
-def test_torchrun_two_processes_match_one_process(tmp_path, ckpt):
+def test_torchrun_two_processes_match_one_process(tmp_path, ckpt_with_card):
     single = tmp_path / "single.tsv"
-    assert main(_args(ckpt, single)) == 0
+    assert main(_args(ckpt_with_card, single)) == 0
     multi = tmp_path / "multi.tsv"
-    _torchrun(_args(ckpt, multi))
+    _torchrun(_args(ckpt_with_card, multi))
     a, b = read_results(single), read_results(multi)
     assert b["idx"].tolist() == list(range(7))
     for col in ("idx", "label", "predict", "radius", "radius_proxy", "correct", "min_sigma", "p_lower", "gap"):
@@ -90,10 +78,10 @@ def test_torchrun_two_processes_match_one_process(tmp_path, ckpt):
 
 
 @pytest.mark.slow
-def test_optimize_under_torchrun_writes_the_theta_of_one_process(tmp_path, ckpt):
+def test_optimize_under_torchrun_writes_the_theta_of_one_process(tmp_path, ckpt_with_card):
     single, multi = tmp_path / "single", tmp_path / "multi"
-    assert main(_args(ckpt, single, "optimize")) == 0
-    _torchrun(_args(ckpt, multi, "optimize"))
+    assert main(_args(ckpt_with_card, single, "optimize")) == 0
+    _torchrun(_args(ckpt_with_card, multi, "optimize"))
     names = sorted(p.name for p in single.glob("theta_*.npy"))
     assert names == [f"theta_{i:05d}.npy" for i in range(7)]
     assert sorted(p.name for p in multi.glob("theta_*.npy")) == names

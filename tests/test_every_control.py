@@ -9,15 +9,13 @@ settings; the toy and Hessian pages' sliders and number inputs only with ANCER_E
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
-from conftest import tiny_live_run
+from conftest import APP, tiny_live_run
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.slow
 
-APP = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 # number inputs whose upper end makes a Run or a redraw take hours: set, drawn, put back, never run at
 SIZES = ("N0", "N (", "iterations", "samples", "steps", "noise samples")
 SKIP_BUTTONS = ("▶ Run", "⚔ Attack", "Compute the Hessian", "Run Isotropic DD and ANCER here", "Train on these")
