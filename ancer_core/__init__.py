@@ -14,6 +14,8 @@ Each name is imported from its module on first use (``ancer_core._lazy``): ``imp
 alone loads neither PyTorch nor SciPy.
 """
 
+from typing import TYPE_CHECKING
+
 from ._lazy import lazy_exports
 
 _CORE = (
@@ -44,6 +46,51 @@ _EXPORTS = {name: ".core" for name in _CORE.split()} | {
     "lectures": ".lectures",
     "cli": ".cli",
 }
+if TYPE_CHECKING:  # the names as static tools (an editor, an import graph) see them; at run time they load on first use
+    from . import cli, core, data, lectures, models, teaching
+    from .console import Progress
+    from .core import (
+        ABSTAIN,
+        DEFAULT_THETA_MAX_RATIO,
+        GAUSSIAN,
+        ISO_SOLVERS,
+        METHOD_LABELS,
+        METHODS,
+        OBJECTIVE_BOUND,
+        OBJECTIVES,
+        OPTIMIZED,
+        PRESETS,
+        SAMPLINGS,
+        UNIFORM,
+        AncerInputError,
+        Certificate,
+        CertificationMemory,
+        MethodResult,
+        Noise,
+        NonFiniteOutputError,
+        SamplingConfig,
+        SequentialRule,
+        Settings,
+        ancer,
+        certify,
+        describe_surrogate,
+        fixed_theta,
+        isotropic_dd,
+        isotropic_dd_scalar,
+        noise_for,
+        optimize_theta,
+        predict,
+        preset,
+        run_all_methods,
+        smoothing_theta,
+        stage_work,
+        uniform_half_width,
+        warm_up,
+        work_estimate,
+    )
+    from .data import CLASSES, export_results, load_cifar10, read_results
+    from .models import build_model, load_model, measure_throughput, shipped_models, timed
+
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [n for n, m in _EXPORTS.items() if m != f".{n}"]
 __version__ = "0.2.0"

@@ -62,7 +62,7 @@ def run(args) -> int:
 
 def _show(lecture, store: ResultStore) -> int:
     from ..data.cifar10 import load_cifar10
-    from ..models import load_model
+    from ..models.checkpoints import load_model
 
     x_all, _ = load_cifar10("test")
     for k, step in enumerate(lecture.steps, start=1):

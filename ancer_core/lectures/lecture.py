@@ -23,18 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import (
-    PRESETS,
-    SAMPLINGS,
-    AncerInputError,
-    MethodResult,
-    default_device,
-    default_optimizer_precision,
-    preset,
-)
+from ..core.precision import default_device, default_optimizer_precision
+from ..core.protocol import MethodResult
+from ..core.settings import PRESETS, SAMPLINGS, preset
+from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10
 from ..data.store import ResultStore
-from ..models import certifying, default_model_name, int8_ready, load_model, shipped_models
+from ..models.cards import shipped_models
+from ..models.certifying_network import certifying
+from ..models.checkpoints import default_model_name, load_model
+from ..models.quantized import int8_ready
 from ..teaching import toy_views
 from ..teaching.live import LiveRun, default_precision
 

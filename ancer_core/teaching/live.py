@@ -10,15 +10,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ..core import (
-    MethodResult,
-    Settings,
-    autocast_dtype,
-    certify_config,
-    offered_precisions,
-    run_all_methods,
-    smoothing_theta,
-)
+from ..core.noise import smoothing_theta
+from ..core.precision import autocast_dtype, certify_config, offered_precisions
+from ..core.protocol import MethodResult, run_all_methods
+from ..core.settings import Settings
 from ..data.store import store_key
 
 PLAYBACK_SNAPSHOTS = 50  # snapshots of each optimizer kept for the live page's playback
