@@ -202,6 +202,31 @@ def isotropic_dd(
     )
 
 
+def _full_theta(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """θ of every coordinate (B, C, H, W): a scalar per image spread over the image."""
+    if theta.dim() == 1:
+        theta = theta.view(-1, *([1] * (x.dim() - 1))).expand_as(x)
+    return theta.contiguous()
+
+
+def _ancer_objective(probs, anchor, theta: torch.Tensor, noise: Noise, kappa: float) -> tuple:
+    """ANCER's objective gap·GM(θ) + κ·gap·min(θ) (Appendix C) and its parts: (objective, gap, θ flattened,
+    GM(θ), min θ)."""
+    gap = noise.gap_estimate(gap_pair(probs, anchor))
+    flat = theta.flatten(1)
+    gm = flat.log().mean(1).exp()
+    mn = flat.min(1).values
+    return gm * gap + kappa * mn * gap, gap, flat, gm, mn
+
+
+def _project(theta: torch.Tensor, init: torch.Tensor, theta_max: float | None) -> None:
+    """θ back onto ANCER's feasible set, in place: θ ≥ θ_init (Appendix C), and ≤ the surrogate's cap."""
+    with torch.no_grad():
+        torch.maximum(theta, init, out=theta)
+        if theta_max is not None:
+            theta.clamp_(max=max(theta_max, float(init.max())))
+
+
 def ancer(
     model: torch.nn.Module,
     x: torch.Tensor,
@@ -238,10 +263,7 @@ def ancer(
     x, noise = validate_inputs(model, x, norm, iterations, samples, lr)
     stop = EarlyStop(patience) if patience is not None else None
     check_nonnegative("kappa", kappa, " (the paper uses 2)")
-    init = check_theta(theta_iso, x)
-    if init.dim() == 1:
-        init = init.view(-1, *([1] * (x.dim() - 1))).expand_as(x)
-    init = init.contiguous()
+    init = _full_theta(check_theta(theta_iso, x), x)
     idx = list(range(x.shape[0])) if indices is None else list(indices)
     gens = make_generators(seed, idx, x.device, STREAM_ANCER)
     theta = init.clone().requires_grad_(True)
@@ -249,40 +271,22 @@ def ancer(
     trace: dict = {}
     snaps = Snapshots(snapshot_at)
 
-    def proxy(theta, gap):  # GM(θ) · the certificate's gap
-        return theta.flatten(1).log().mean(1).exp() * noise.certified_gap_estimate(gap)
-
     with torch.enable_grad():
         for it in range(iterations):
             probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
             if it == 0:
                 anchor = surrogate.anchor_classes(anchor, probs.detach())
-            gap = noise.gap_estimate(gap_pair(probs, anchor))
-            flat = theta.flatten(1)
-            gm = flat.log().mean(1).exp()
-            mn = flat.min(1).values
-            objective = gm * gap + kappa * mn * gap
+            objective, gap, flat, gm, mn = _ancer_objective(probs, anchor, theta, noise, kappa)
             (grad,) = torch.autograd.grad(-objective.sum(), theta)
             cert_gap = noise.certified_gap_estimate(gap)
             if snaps.wants(it):
                 snaps.add(it, theta, probs, gm * cert_gap)
             extra = {"theta": flat} if record_theta else {}
-            stats = record_step(
-                trace,
-                callback is not None,
-                objective=objective,
-                gap=cert_gap,
-                radius=mn * cert_gap,
-                proxy_radius=gm * cert_gap,
-                theta_mean=flat.mean(1),
-                **extra,
-            )
+            step = dict(objective=objective, gap=cert_gap, radius=mn * cert_gap, proxy_radius=gm * cert_gap)
+            stats = record_step(trace, callback is not None, **step, theta_mean=flat.mean(1), **extra)
             theta.grad = grad
             opt.step()
-            with torch.no_grad():
-                torch.maximum(theta, init, out=theta)  # projection onto θ ≥ θ_init
-                if surrogate.theta_max is not None:
-                    theta.clamp_(max=max(surrogate.theta_max, float(init.max())))
+            _project(theta, init, surrogate.theta_max)
             if callback is not None:
                 callback(it + 1, iterations, stats)
             ran = it + 1
@@ -295,11 +299,10 @@ def ancer(
 
     def final(theta):
         probs = smoothed_probs(model, x, theta, noise, samples, gens, surrogate.temperature)
-        return probs, proxy(theta, noise.gap_estimate(gap_pair(probs, anchor)))
+        gap = noise.certified_gap_estimate(noise.gap_estimate(gap_pair(probs, anchor)))
+        return probs, theta.flatten(1).log().mean(1).exp() * gap  # the proxy radius GM(θ) · gap
 
     snaps.add_final(ran, theta, final, stopped_early=ran < iterations)
     settings = {"method": "ancer", "iterations": iterations, "samples": samples, "lr": lr, "kappa": kappa, "seed": seed}
-    settings |= {"patience": patience, "iterations_run": ran}
-    return OptimizationResult(
-        theta.detach(), finish_trace(trace), settings | surrogate.as_dict(), snapshots=snaps.result()
-    )
+    settings |= {"patience": patience, "iterations_run": ran} | surrogate.as_dict()
+    return OptimizationResult(theta.detach(), finish_trace(trace), settings, snapshots=snaps.result())

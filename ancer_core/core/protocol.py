@@ -268,41 +268,21 @@ def run_all_methods(
     out: dict[str, MethodResult] = {}
     stages: dict[str, OptimizationResult] = {}
     given = thetas or {}
+    shared = dict(seed=seed, indices=indices)
     for method in methods:
         new = {}
         t0 = _synchronized_clock(x.device)
         if method not in stages and method not in given:
             iso = stages.get("isotropic-dd")
-            new = _optimized(
-                model,
-                x,
-                norm,
-                method,
-                theta0,
-                settings,
-                seed=seed,
-                indices=indices,
-                callback=callback,
-                init=None if iso is None else iso.theta,
-                snapshots=snapshots,
-                optimizer_autocast=optimizer_autocast,
-            )
+            init = None if iso is None else iso.theta
+            opt = dict(callback=callback, init=init, snapshots=snapshots, optimizer_autocast=optimizer_autocast)
+            new = _optimized(model, x, norm, method, theta0, settings, **shared, **opt)
             stages.update(new)
         t1 = _synchronized_clock(x.device)
         times = {"optimization": t1 - t0} if new else {}
         theta = given[method] if method in given else stages[method].theta
         prog = None if callback is None else (lambda d, t, m=method: callback(f"certify {m}", d, t, {}))
-        certs = certify_theta(
-            certify_model or model,
-            x,
-            theta,
-            norm,
-            settings,
-            seed=seed,
-            indices=indices,
-            config=config,
-            progress=prog,
-        )
+        certs = certify_theta(certify_model or model, x, theta, norm, settings, config=config, progress=prog, **shared)
         times["certify"] = (t2 := _synchronized_clock(x.device)) - t1
         traces = {k: r.trace for k, r in new.items() if k != "fixed"}
         snaps = {k: r.snapshots for k, r in new.items() if r.snapshots}

@@ -293,8 +293,16 @@ def _train(cfg: TrainConfig, model, x_all, y_all, gen, out: Path, partial: Path,
         if cfg.max_steps and step >= cfg.max_steps:
             break
     model.eval()
+    card = _card(cfg, model, len(y_all), wall, one_cycle=total >= MIN_SCHEDULE_STEPS)
+    save_checkpoint(model, cfg.arch, card, out)
+    partial.unlink(missing_ok=True)
+    return card
+
+
+def _card(cfg: TrainConfig, model, images: int, wall: float, one_cycle: bool) -> dict:
+    """The model card: how the model was trained (the whole recipe), on what, on which machine, in how long."""
     noise = noise_for(cfg.noise)
-    card = {
+    return {
         "arch": cfg.arch,
         "noise": noise.name,
         "sigma": cfg.sigma,
@@ -305,7 +313,7 @@ def _train(cfg: TrainConfig, model, x_all, y_all, gen, out: Path, partial: Path,
             **asdict(cfg),
             "data_root": cfg.data_root and Path(cfg.data_root).name,
             "init_from": cfg.init_from and Path(cfg.init_from).name,
-            "optimizer": f"SGD nesterov momentum 0.9, {'one-cycle' if total >= MIN_SCHEDULE_STEPS else 'constant'} LR",
+            "optimizer": f"SGD nesterov momentum 0.9, {'one-cycle' if one_cycle else 'constant'} LR",
             "augmentation": "random crop (pad 4) + horizontal flip, then noise in [0,1] pixel space",
             "loss": _loss_words(cfg),
         },
@@ -315,13 +323,10 @@ def _train(cfg: TrainConfig, model, x_all, y_all, gen, out: Path, partial: Path,
             if cfg.data_root and (Path(cfg.data_root) / "cifar-10-batches-py").is_dir()
             else "JPEG re-encoded copy"
         )
-        + f"), {len(y_all)} images",
+        + f"), {images} images",
         "parameters": count_parameters(model),
         "wall_time_s": round(wall, 1),
         "hardware": hardware(),
         "torch": str(torch.__version__),
         "python": sys.version.split()[0],
     }
-    save_checkpoint(model, cfg.arch, card, out)
-    partial.unlink(missing_ok=True)
-    return card

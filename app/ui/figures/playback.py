@@ -34,7 +34,7 @@ def playback_figure(
     height: int = 340,
 ) -> go.Figure:
     """θ averaged over channels (one colour scale for every step), the ten class probabilities with the
-    top class in red, and x + θ ⊙ u for one fixed draw u (only θ changes from step to step; clipped to
+    top class dark, and x + θ ⊙ u for one fixed draw u (only θ changes from step to step; clipped to
     [0, 1] for display); a slider over the steps and a play button. Opens at step ``start``."""
     lo = min(float(f.theta.mean(0).min()) for f in frames)
     hi = max(float(f.theta.mean(0).max()) for f in frames)
@@ -76,13 +76,25 @@ def playback_figure(
         go.Frame(data=traces(f), name=str(k), traces=[0, 1, 2], layout=go.Layout(title_text=title(f)))
         for k, f in enumerate(frames)
     ]
-    step = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
         title=dict(text=title(frames[start]), font_size=14),
         height=height,
         margin=dict(l=70, r=10, t=70, b=150),  # the slider and play button below the panels and their labels
         showlegend=False,
         yaxis2=dict(range=[0, 1]),
+        **_controls(frames, start),
+    )
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", row=1, col=1)
+    fig.update_xaxes(visible=False, row=1, col=3)
+    fig.update_yaxes(visible=False, row=1, col=3)
+    return fig
+
+
+def _controls(frames: list[Frame], start: int) -> dict:
+    """A slider over the steps and a play button, below the panels (the step's title names where it is)."""
+    step = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    return dict(
         sliders=[
             {
                 "active": start,
@@ -120,8 +132,3 @@ def playback_figure(
             }
         ],
     )
-    fig.update_xaxes(visible=False, row=1, col=1)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", row=1, col=1)
-    fig.update_xaxes(visible=False, row=1, col=3)
-    fig.update_yaxes(visible=False, row=1, col=3)
-    return fig

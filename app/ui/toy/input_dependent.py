@@ -96,6 +96,19 @@ def _picked(clicked_key: str, n: int) -> list[int]:
     return picks
 
 
+def _chosen_pair(r: ID.Regions, found: list[dict], picks: list[int]) -> tuple[dict | None, str]:
+    """The pair the section discusses: the student's last two picks when they contradict each other (else
+    why not), or the deepest overlap found."""
+    if len(picks) >= 2 and picks[-1] != picks[-2]:
+        i, j = sorted(picks[-2:])
+        pair = next((c for c in found if {c["i"], c["j"]} == {i, j}), None)
+        if pair is not None:
+            return pair, f"your last two picks, points {picks[-2]} and {picks[-1]}"
+        said = "name the same class" if r.cls[i] == r.cls[j] else "do not overlap"
+        st.info(f"Points {i} and {j} {said}: no contradiction there. The deepest overlap found is shown instead.")
+    return (found[0], "the deepest overlap found") if found else (None, "")
+
+
 def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarray) -> ID.Regions | None:
     """Each point's own optimal certificate, the pairs of different classes that overlap, and at the
     meeting point the two smoothed classifiers and the data-dependent one."""
@@ -126,17 +139,7 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
     )
     r = regions_for(name, noise, hidden, norm, kind == "anisotropic")
     found = ID.conflicts(r)
-    picks = _picked("dd_click", len(r))
-    pair = None
-    if len(picks) >= 2 and picks[-1] != picks[-2]:
-        i, j = sorted(picks[-2:])
-        pair = next((c for c in found if {c["i"], c["j"]} == {i, j}), None)
-        chosen = f"your last two picks, points {picks[-2]} and {picks[-1]}"
-        if pair is None:
-            said = "name the same class" if r.cls[i] == r.cls[j] else "do not overlap"
-            st.info(f"Points {i} and {j} {said}: no contradiction there. The deepest overlap found is shown instead.")
-    if pair is None and found:
-        pair, chosen = found[0], "the deepest overlap found"
+    pair, chosen = _chosen_pair(r, found, _picked("dd_click", len(r)))
     faint = 0.3 if found else 1.0  # the pair the text talks about stands out; the rest are context
     outlines, marks = _all_outlines(r, 0.6, faint), []
     if pair is not None:
