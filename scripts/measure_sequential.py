@@ -32,8 +32,7 @@ import ancer_core as ac
 from ancer_core.core.sequential import SequentialRule
 from ancer_core.core.smoothing import make_generators, sample_counts
 from ancer_core.core.stats import lower_confidence_bound
-from ancer_core.data import read_results
-from ancer_core.data.thetas import THETA_FOLDER, load_theta
+from ancer_core.data import THETA_FOLDER, read_results, theta_source
 from ancer_core.models import certifying
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +46,7 @@ MODELS = [
     "small-uniform-0.50",
     "small-uniform-1.00",
 ]
-METHODS = ("fixed", "isotropic-dd", "ancer")
+METHODS = ac.METHODS
 RADII = {"l2": (0.0, 0.25, 0.5, 0.75, 1.0), "l1": (0.0, 0.25, 0.5, 0.75, 1.0)}
 
 
@@ -66,12 +65,8 @@ def record(models, images: int, threads: int) -> None:
             idx = table["idx"][:images]
             decided = certifying(name, meta.get("precision", "fp32"), meta.get("optimizer_precision"))
             net, cfg = decided.sampled(ac.load_model(name)), decided.config
-            if method == "fixed":
-                theta = torch.full((len(idx),), float(meta["theta0"]))
-            elif method == "isotropic-dd":
-                theta = torch.as_tensor(table["min_sigma"][:images], dtype=torch.float32)
-            else:
-                theta = torch.from_numpy(np.stack([load_theta(grid / THETA_FOLDER, int(i)) for i in idx]))
+            theta_of = theta_source(method, meta, table, grid / THETA_FOLDER)
+            theta = torch.as_tensor(np.stack([theta_of(int(i)) for i in idx]), dtype=torch.float32)
             s, n0, n, seed = meta["settings"], meta["N0"], meta["N"], meta["seed"]
             looks = SequentialRule().looks(n)
             x = x_all[idx]
