@@ -230,7 +230,7 @@ def test_results_tables_are_static_in_presenter_mode(tmp_path, monkeypatch, fake
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["presenter"] = "1"
     at.run()
-    at = at.switchopen_page("screens/results.py").run()
+    at = at.switch_page("screens/results.py").run()
     assert not at.exception, at.exception
     assert not at.dataframe and at.table
     assert list(at.table[0].value["method"]) == ["fixed σ", "Isotropic DD", "ANCER"]

@@ -20,7 +20,7 @@ def test_teaching_pages_render(page):
     assert at.title and "ANCER" in at.title[0].value
 
 
-RAW_MATH = re.compile(r"\\text|_\{|\^\{|\b10\^|\bg_[θσ(]|\bR_[σc]\b|[A-Za-z)]\^[A-Za-z0-9]|\)_[A-Za-z]\b")
+RAW_MATH = re.compile(r"\\text|_\{|\^\{|\b10\^|\bg_[θσ(]|\bR_[σc]\b|[A-Za-z0-9)]\^[A-Za-z0-9(½ΣΛ]|\)_[A-Za-z]\b")
 
 
 def _outside_math(text: str) -> str:
@@ -68,7 +68,7 @@ def test_hessian_page_computes_on_click_and_reuses_the_live_run():
 
     _tiny(at).run()  # test image 0 with the default Gaussian model, as the Hessian page starts
     next(b for b in at.button if b.label.startswith("▶ Run")).click().run()
-    at.switchopen_page("screens/hessian.py").run()
+    at.switch_page("screens/hessian.py").run()
     next(b for b in at.button if b.label.startswith("Compute the Hessian")).click().run()
     assert not at.exception, at.exception
     assert any("eigen-decomposition in" in c.value for c in at.caption)
@@ -88,7 +88,7 @@ def test_toy_page_runs_on_drawn_points_from_its_link():
         at = AppTest.from_file(APP, default_timeout=300)
         at.query_params["points"] = link
         at.run()
-        at.switchopen_page("screens/toy.py").run()
+        at.switch_page("screens/toy.py").run()
         assert not at.exception, at.exception
         heads = [s.value for s in at.subheader]
         if ok:

@@ -59,7 +59,7 @@ def clopper_pearson() -> None:
     gap2 = float(GAUSSIAN.gap(p_low))
     st.markdown(
         f"p̲A = **{p_low:.5f}**; with σ = 0.25 the ℓ2 radius is σ·Φ⁻¹(p̲A) = **{0.25 * gap2:.4f}**. "
-        f"Even when every sample votes for c_A the bound is α^(1/N) = {alpha ** (1 / n):.6f}, which caps the "
+        f"Even when every sample votes for c_A the bound is $\\alpha^{{1/N}}$ = {alpha ** (1 / n):.6f}, which caps the "
         f"radius at σ·{GAUSSIAN.gap(alpha ** (1 / n)):.2f}."
     )
     st.markdown(
@@ -85,7 +85,8 @@ def anisotropic_certificates() -> None:
     """§3: the certified regions of Corollaries 1 and 2."""
     st.header("3. Anisotropic certificates (Corollaries 1 and 2)")
     st.markdown(
-        "**Corollary 1 (Gaussian, ℓ2^Σ ellipsoid).** With ε ~ 𝒩(0, Σ), Σ = diag(σ²), g's prediction is constant on"
+        "**Corollary 1 (Gaussian, $\\ell_2^\\Sigma$ ellipsoid).** With ε ~ 𝒩(0, Σ), Σ = diag(σ²), g's prediction is "
+        "constant on"
     )
     st.latex(
         r"\mathcal{R} = \{\delta:\ \|\Sigma^{-1/2}\delta\|_2 \le r\},\qquad "
@@ -96,7 +97,9 @@ def anisotropic_certificates() -> None:
         "CERTIFY bounds only the top class and takes $\\overline{p_B} = 1-\\underline{p_A}$, where the bound is "
         "tight: $r = \\Phi^{-1}(\\underline{p_A})$, the **gap** of the tables."
     )
-    st.markdown("**Corollary 2 (uniform, ℓ1^Λ generalized cross-polytope).** With ε ~ 𝒰[−λ, λ] per coordinate:")
+    st.markdown(
+        "**Corollary 2 (uniform, $\\ell_1^\\Lambda$ generalized cross-polytope).** With ε ~ 𝒰[−λ, λ] per coordinate:"
+    )
     st.latex(
         r"\mathcal{R} = \{\delta:\ \|\Lambda^{-1}\delta\|_1 \le r\},\qquad r = \underline{p_A} - \overline{p_B} "
         r"= 2\big(\underline{p_A} - \tfrac12\big)"
@@ -128,9 +131,9 @@ def volume_and_proxy_radius() -> None:
     st.markdown(
         f"Isotropic σ = 0.25: proxy radius {iso.proxy_radius:.4f}, ln Vol = {iso.log_volume:.1f}. "
         f"Half the σᵢ at 0.5: proxy radius **{an.proxy_radius:.4f}** (× {an.proxy_radius / iso.proxy_radius:.3f} "
-        f"= 2^½), ln Vol = {an.log_volume:.1f}: the volume is "
+        f"= $2^{{1/2}}$), ln Vol = {an.log_volume:.1f}: the volume is "
         f"$10^{{{(an.log_volume - iso.log_volume) / np.log(10):.1f}}}$ times "
-        f"larger (2^(n/2)), while the enclosed ball (radius {an.radius:.4f}) is unchanged. ln Γ(n/2+1) = "
+        f"larger ($2^{{n/2}}$), while the enclosed ball (radius {an.radius:.4f}) is unchanged. ln Γ(n/2+1) = "
         f"{gammaln(dim / 2 + 1):.1f}: in 3,072 dimensions volumes are only comparable in log space."
     )
 
