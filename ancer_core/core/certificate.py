@@ -35,7 +35,7 @@ class Certificate:
     dim: int
     n: int = 0
     alpha: float = float("nan")
-    gap_cap: float = math.inf  # memory-based certification may shrink a region (ancer_core.memory)
+    gap_cap: float = math.inf  # memory-based certification may shrink a region (core.memory.CertificationMemory)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):

@@ -16,7 +16,6 @@ from .choices import SPAN, TV, toy_data, toy_model
 ID = T.input_dependent  # the section's math: overlaps, memory steps, the certified selector
 
 PICKS = "toy_picks"  # the points the student clicked, in order (indices into the section's points)
-LEVEL_WORDS = "levels θ ∈ {{{}}}"
 
 
 @st.cache_data(show_spinner="each point's own optimal certificate…", max_entries=16)
