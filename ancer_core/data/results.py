@@ -301,7 +301,8 @@ def check_rows(t: Table, path) -> None:
             "(the proxy radius of a region is at least the radius of the largest ball inside it)"
         )
     if "gap" in t.columns:
-        bound = t[MIN_THETA_COLUMN] * np.maximum(t["gap"], 0)
+        with np.errstate(invalid="ignore"):  # an infinite min θ times a zero gap: refused above already
+            bound = t[MIN_THETA_COLUMN] * np.maximum(t["gap"], 0)
         over = t["radius"] > bound * (1 + slack) + 1e-6
         if over.any():
             k = int(np.argmax(over))
