@@ -122,39 +122,30 @@ def optimize_theta_split(
             check_finite_theta(k, v, indices, optimizer_autocast)
         return out
     except torch.OutOfMemoryError:
-        if x.shape[0] == 1:
-            raise AncerInputError(
-                f"out of memory optimizing θ for a single image ({settings.iso_samples} / "
-                f"{settings.ancer_samples} noise samples per step): lower --iso-samples / "
-                "--ancer-samples or use a device with more memory"
-            ) from None
+        pass
+    return _in_halves(model, x, norm, method, theta0, settings, seed, indices, optimizer_autocast, callback, init)
+
+
+def _in_halves(model, x, norm, method, theta0, settings, seed, indices, optimizer_autocast, callback, init) -> dict:
+    """After an out-of-memory error: :func:`optimize_theta_split` on each half of the images (a single image
+    that does not fit is refused with what to lower)."""
+    if x.shape[0] == 1:
+        raise AncerInputError(
+            f"out of memory optimizing θ for a single image ({settings.iso_samples} / "
+            f"{settings.ancer_samples} noise samples per step): lower --iso-samples / "
+            "--ancer-samples or use a device with more memory"
+        )
     if x.device.type == "cuda":
         torch.cuda.empty_cache()
     h = x.shape[0] // 2
     half = dict(seed=seed, optimizer_autocast=optimizer_autocast, callback=callback)
-    a = optimize_theta_split(
-        model,
-        x[:h],
-        norm,
-        method,
-        theta0,
-        settings,
-        indices=list(indices)[:h],
-        init=_part(init, slice(None, h)),
-        **half,
-    )
-    b = optimize_theta_split(
-        model,
-        x[h:],
-        norm,
-        method,
-        theta0,
-        settings,
-        indices=list(indices)[h:],
-        init=_part(init, slice(h, None)),
-        **half,
-    )
-    return {k: torch.cat([a[k], b[k]]) for k in a}
+    parts = [
+        optimize_theta_split(
+            model, x[rows], norm, method, theta0, settings, indices=list(indices)[rows], init=_part(init, rows), **half
+        )
+        for rows in (slice(None, h), slice(h, None))
+    ]
+    return {k: torch.cat([parts[0][k], parts[1][k]]) for k in parts[0]}
 
 
 def _part(t: torch.Tensor | None, rows: slice) -> torch.Tensor | None:
@@ -294,7 +285,7 @@ def run_all_methods(
 
 def _optimized(model, x, norm, method, theta0, settings, *, optimizer_autocast, **options) -> dict:
     """:func:`optimize_theta` under ``optimizer_autocast``, every θ checked finite; on out-of-memory, the
-    batch in halves (:func:`optimize_theta_split`: each image draws its own noise, so no θ changes), θ alone."""
+    batch in halves at once (:func:`_in_halves`: each image draws its own noise, so no θ changes), θ alone."""
     try:
         with autocast(x.device, optimizer_autocast):
             out = optimize_theta(model, x, norm, method, theta0, settings, **options)
@@ -302,22 +293,10 @@ def _optimized(model, x, norm, method, theta0, settings, *, optimizer_autocast, 
             check_finite_theta(k, r.theta, options["indices"], optimizer_autocast)
         return out
     except torch.OutOfMemoryError:
-        if x.device.type == "cuda":
-            torch.cuda.empty_cache()
-    indices = list(range(x.shape[0])) if options["indices"] is None else list(options["indices"])
-    split = optimize_theta_split(
-        model,
-        x,
-        norm,
-        method,
-        theta0,
-        settings,
-        seed=options["seed"],
-        indices=indices,
-        optimizer_autocast=optimizer_autocast,
-        callback=options["callback"],
-        init=options["init"],
-    )
+        pass
+    seed, idx, callback, init = (options[k] for k in ("seed", "indices", "callback", "init"))
+    idx = list(range(x.shape[0])) if idx is None else list(idx)
+    split = _in_halves(model, x, norm, method, theta0, settings, seed, idx, optimizer_autocast, callback, init)
     return {k: OptimizationResult(theta) for k, theta in split.items()}
 
 
