@@ -71,14 +71,14 @@ def ranked_models(norm: str, sigma: float = DEFAULT_SIGMA) -> list[str]:
 def default_model_name(norm: str, sigma: float = DEFAULT_SIGMA) -> tuple[str, float]:
     """The first of :func:`ranked_models` for ``norm`` at ``sigma`` if it was trained with ``norm``'s noise,
     and its training σ."""
-    noise = noise_for(norm).name
-    ranked = [n for n in ranked_models(norm, sigma) if shipped_models()[n].get("noise") == noise]
+    noise, cards = noise_for(norm).name, shipped_models()
+    ranked = [n for n in ranked_models(norm, sigma) if cards[n].get("noise") == noise]
     if not ranked:
         raise AncerInputError(
             f"no shipped model for {noise} noise in {MODEL_DIR}; train one with "
             "`python -m ancer_core train` and pass --model PATH"
         )
-    return ranked[0], float(shipped_models()[ranked[0]]["sigma"])
+    return ranked[0], float(cards[ranked[0]]["sigma"])
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:

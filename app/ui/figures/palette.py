@@ -21,14 +21,12 @@ TOP_CLASS, RUNNER_UP, OTHER_CLASS = "#333333", "#8c8c8c", "#d0d0d0"  # vote bars
 PATH = "#17becf"  # ANCER's gradient steps drawn on a plane (its θ, not its region)
 NOISE_SAMPLES = "#ff7f0e"  # x + ε drawn on the toy plane
 MEETING_POINT = "gold"
+_BY_LABEL = {label: METHOD[mid] for mid, label in ac.METHOD_LABELS.items()}  # 'Isotropic DD' → its colour
 
 
 def method_color(name: str) -> str | None:
     """The colour of a method named by its id ('isotropic-dd') or its display name ('Isotropic DD')."""
-    if name in METHOD:
-        return METHOD[name]
-    ids = {label: mid for mid, label in ac.METHOD_LABELS.items()}
-    return METHOD.get(ids.get(name, ""))
+    return METHOD.get(name) or _BY_LABEL.get(name)
 
 
 def vote_colors(n: int, top: int, runner: int | None = None) -> list[str]:
