@@ -47,17 +47,22 @@ def certificate_rows(results: dict, settings: ac.Settings, unit: str, methods=ac
                 "log-volume ratio to isotropic DD": c.log_volume - iso.log_volume
                 if iso is not None and np.isfinite(c.log_volume) and np.isfinite(iso.log_volume)
                 else None,
-                "⊇ isotropic DD?": "— (itself)"
-                if itself
-                else ("yes" if c.is_superset_of(iso) else "no")
-                if iso is not None
-                else None,
+                "⊇ isotropic DD?": _contains_iso(c, iso, itself),
                 "samples": f"{c.extra.get('samples', c.n):,} of {settings.n:,}",
                 "stopped": STOP_WORDS.get(c.extra.get("stop", "fixed"), "?"),
                 "time (s)": r.seconds,
             }
         )
     return rows
+
+
+def _contains_iso(c, iso, itself: bool) -> str | None:
+    """Does the region contain Isotropic DD's (Definition 1)? None while Isotropic DD has not certified yet."""
+    if itself:
+        return "— (itself)"
+    if iso is None:
+        return None
+    return "yes" if c.is_superset_of(iso) else "no"
 
 
 def rows_table(where, rows: list[dict], unit: str) -> None:
