@@ -200,6 +200,15 @@ def test_a_header_with_a_column_no_result_file_has_or_one_twice_is_refused(tmp_p
         read(text, tmp_path)
 
 
+def test_a_nan_gap_is_refused(tmp_path):
+    """Found by the property above: a row whose gap read 'nan' passed every check (NaN compares false)."""
+    lines = file_of([(0, 0, 1.0, 0.0, 1.0)]).splitlines()
+    fields = lines[1].split("\t")
+    fields[-1] = "nan"
+    with pytest.raises(ac.AncerInputError, match="gap that is NaN"):
+        read("\n".join([lines[0], "\t".join(fields)]) + "\n", tmp_path)
+
+
 # --- the toy page's files and links ---------------------------------------------------------------------
 
 TOY = [[-1.0, -1.0], [-1.2, -0.5], [1.0, 1.0], [1.2, 0.6]], [0, 0, 1, 1]

@@ -301,6 +301,8 @@ def check_rows(t: Table, path) -> None:
             "(the proxy radius of a region is at least the radius of the largest ball inside it)"
         )
     if "gap" in t.columns:
+        if np.isnan(t["gap"]).any():  # format_row never writes one: a certificate's gap is a number
+            problems.append("a gap that is NaN")
         with np.errstate(invalid="ignore"):  # an infinite min θ times a zero gap: refused above already
             bound = t[MIN_THETA_COLUMN] * np.maximum(t["gap"], 0)
         over = t["radius"] > bound * (1 + slack) + 1e-6
