@@ -8,9 +8,14 @@ import numpy as np
 import streamlit as st
 import torch
 
-import ancer_core as ac
 from ancer_app.ui import captions, display, figures, keys, resources
 from ancer_app.ui.session import last_run
+from ancer_core.core.noise import GAUSSIAN
+from ancer_core.core.protocol import run_all_methods
+from ancer_core.core.settings import OPTIMIZED, PRESETS
+from ancer_core.data import CLASSES
+from ancer_core.models.cards import shipped_models
+from ancer_core.models.checkpoints import ranked_models
 from ancer_core.teaching import eigen_decomposition, input_hessian, plane_landscape, slice_boundary
 
 
@@ -43,7 +48,7 @@ def main() -> None:
         "decision boundary is close (high curvature) and where it is far — and how the isotropic ball and ANCER's "
         "ellipsoid fit in it."
     )
-    cards = {n: c for n, c in ac.shipped_models().items() if c.get("noise") == ac.GAUSSIAN.name}
+    cards = {n: c for n, c in shipped_models().items() if c.get("noise") == GAUSSIAN.name}
     idx, model_name = image_and_model(cards)
     x_all, y_all = resources.test_split()
     label, x = int(y_all[idx]), x_all[idx]
@@ -63,7 +68,7 @@ def image_and_model(cards: dict) -> tuple[int, str]:
                 "test image index", 0, len(y_all) - 1, int(st.session_state.get(keys.IMAGE_INDEX, 0)), key="hess_index"
             )
         )
-        names = [n for n in ac.models.ranked_models("l2") if n in cards]
+        names = [n for n in ranked_models("l2") if n in cards]
         model_name = st.selectbox("model (Gaussian noise, ℓ2)", names, key="hess_model")
         st.caption(f"device: **{resources.device_label()}**")
     if not names:
@@ -77,8 +82,8 @@ def spectrum(model, model_name: str, idx: int, x, label: int):
     with torch.inference_mode():
         pred = int(model(x[None].to(resources.device())).argmax(1))
     st.markdown(
-        f"Image #{idx}: **{ac.CLASSES[label]}**; the base network predicts **{ac.CLASSES[pred]}**. The Hessian "
-        f"is taken for y = the true label ({ac.CLASSES[label]}), as in the paper."
+        f"Image #{idx}: **{CLASSES[label]}**; the base network predicts **{CLASSES[pred]}**. The Hessian "
+        f"is taken for y = the true label ({CLASSES[label]}), as in the paper."
     )
     if not st.session_state.get(f"hess_go_{model_name}_{idx}") and not st.button(
         "Compute the Hessian and its eigenvectors", type="primary"
@@ -109,22 +114,22 @@ def regions(model, model_name: str, sigma: float, idx: int, x) -> dict | None:
     """Isotropic DD's and ANCER's certificates: from the live page's run on the same image and model, or a
     Quick run here on a click."""
     res = last_run()
-    if res and res.matches(idx, ac.GAUSSIAN.norm, model_name):
+    if res and res.matches(idx, GAUSSIAN.norm, model_name):
         st.caption(
             f"Regions: from the live page's run on this image and model (N = {res.settings.n:,}, "
             f"α = {res.settings.alpha})."
         )
-        return {m: r.certificates[0] for m, r in res.results.items() if m in ac.core.OPTIMIZED}
+        return {m: r.certificates[0] for m, r in res.results.items() if m in OPTIMIZED}
     if st.button("Run Isotropic DD and ANCER here (Quick preset) to draw their regions"):
         with st.spinner("optimizing and certifying…"), resources.job_lock():
-            out = ac.run_all_methods(
+            out = run_all_methods(
                 model,
                 x[None].to(resources.device()),
-                ac.GAUSSIAN,
+                GAUSSIAN,
                 sigma,
-                ac.PRESETS["quick"],
+                PRESETS["quick"],
                 indices=[idx],
-                methods=ac.core.OPTIMIZED,
+                methods=OPTIMIZED,
             )
         st.session_state[f"hess_certs_{model_name}_{idx}"] = {m: r.certificates[0] for m, r in out.items()}
     return st.session_state.get(f"hess_certs_{model_name}_{idx}")
@@ -153,7 +158,7 @@ def landscapes(model, x, label: int, w, v, certs: dict | None) -> None:
                 curves,
                 f"along ν{i} (λ = {w[i - 1]:.2e})",
                 f"along ν{j} (λ = {w[j - 1]:.2e})",
-                f"f<sup>{ac.CLASSES[label]}</sup>",
+                f"f<sup>{CLASSES[label]}</sup>",
             ),
             key=f"land{key}",
         )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ancer_core as ac
 from ancer_app.ui import display, figures, keys, resources
 from ancer_app.ui.live import attack, bound, certificates, choices, images, playback, run, views
 from ancer_app.ui.session import last_run
+from ancer_core.data import CLASSES
+from ancer_core.models.cards import shipped_models
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
         "prediction cannot change. ANCER optimizes one noise scale per pixel and channel to maximize the "
         "region's volume (Eiras, Alfarra et al., TMLR 2022)."
     )
-    cards = ac.shipped_models()
+    cards = shipped_models()
     if not cards:
         st.error(
             "No shipped models found in ancer_core/models/weights. Train one with "
@@ -39,7 +40,7 @@ def main() -> None:
     if image is None:
         return
     c1, c2 = st.columns([1, 3])
-    title = image.name if image.label is None else f"#{image.idx}: {ac.CLASSES[image.label]}"
+    title = image.name if image.label is None else f"#{image.idx}: {CLASSES[image.label]}"
     # a plain image, not a figure: Plotly's code (megabytes a new browser has not cached) waits until below;
     # enlarged pixel by pixel, as the browser would blur a 32×32 image it scaled itself
     c1.image(figures.rgb(image.x[0].numpy()).repeat(8, 0).repeat(8, 1), caption=title, width=256)

@@ -7,8 +7,9 @@ import streamlit as st
 from scipy.special import gammaln
 
 from ancer_app.ui import display, figures
-from ancer_core import GAUSSIAN, Certificate
 from ancer_core.core import lower_confidence_bound
+from ancer_core.core.certificate import Certificate
+from ancer_core.core.noise import GAUSSIAN
 
 
 def main() -> None:

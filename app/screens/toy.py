@@ -13,7 +13,7 @@ import streamlit as st
 
 from ancer_app.ui.toy import choices, input_dependent, sections
 from ancer_app.ui.toy.drawing import drawing
-from ancer_core import teaching as T
+from ancer_core.teaching.smoothing2d import base_landscape
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
         c.name = code
     data = choices.toy_data(c.name)
     model = choices.toy_model(c.name, c.noise, c.hidden)
-    f1 = T.base_landscape(model, choices.SPAN, choices.SPAN)
+    f1 = base_landscape(model, choices.SPAN, choices.SPAN)
     x1, x2, rotation = choices.point_ui()
     pl = choices.planes(c.name, c.noise, c.hidden, x1, x2, rotation)
     sections.optimal_regions(pl, data, f1, x1, x2, rotation)

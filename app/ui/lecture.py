@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.lectures.lecture import Lecture, Step, read_lecture
 
 from . import keys, resources
 
 AT = "lecture_at"  # (lecture, step) whose settings this session has applied
 
 
-def active() -> tuple[ac.lectures.Lecture, int] | None:
+def active() -> tuple[Lecture, int] | None:
     """The lecture and step (1-based) the link names, or None outside a lecture (or for a bad name, said once)."""
     name = st.query_params.get("lecture")
     if not name:
         return None
     try:
-        lecture = ac.lectures.read_lecture(name)
+        lecture = read_lecture(name)
     except AncerInputError as e:
         st.error(f"Could not open the lecture: {e}")
         return None
@@ -31,7 +31,7 @@ def active() -> tuple[ac.lectures.Lecture, int] | None:
     return lecture, min(max(k, 1), len(lecture.steps))
 
 
-def _apply(step: ac.lectures.Step) -> None:
+def _apply(step: Step) -> None:
     """Set the page's own controls to the step's settings (before its widgets exist in this run)."""
     if step.page != "live":
         return
@@ -53,7 +53,7 @@ def _apply(step: ac.lectures.Step) -> None:
     )
 
 
-def _go(pages: dict, lecture: ac.lectures.Lecture, k: int) -> None:
+def _go(pages: dict, lecture: Lecture, k: int) -> None:
     step = lecture.steps[k - 1]
     _apply(step)
     st.session_state[AT] = (lecture.name, k)
@@ -61,7 +61,7 @@ def _go(pages: dict, lecture: ac.lectures.Lecture, k: int) -> None:
     st.switch_page(pages[step.page], query_params=query)
 
 
-def bar(pages: dict) -> tuple[ac.lectures.Lecture, int] | None:
+def bar(pages: dict) -> tuple[Lecture, int] | None:
     """The lecture's bar above the page: where the class is, the note, Previous and Next. ``pages``: page name
     (``live``, ``toy``, …) → its ``st.Page``. Returns the lecture and step shown (None outside a lecture)."""
     found = active()
@@ -80,7 +80,7 @@ def bar(pages: dict) -> tuple[ac.lectures.Lecture, int] | None:
     return found
 
 
-def prefetch_next(found: tuple[ac.lectures.Lecture, int] | None) -> None:
+def prefetch_next(found: tuple[Lecture, int] | None) -> None:
     """After the page is drawn: load the next live step's model, so that Next shows its certificates at once.
     ``found``: what :func:`bar` returned (the lecture is read once a rerun)."""
     if found is None:

@@ -7,14 +7,26 @@ import threading
 import streamlit as st
 import torch
 
-import ancer_core as ac
+from ancer_core.core import precision as library_precision
+from ancer_core.core.noise import smoothing_theta
+from ancer_core.core.precision import autocast_dtype, default_device
+from ancer_core.core.protocol import warm_up
+from ancer_core.core.settings import preset
+from ancer_core.data.cifar10 import load_cifar10
+from ancer_core.data.store import ResultStore, default_store_path
+from ancer_core.models import certifying_network, speed
+from ancer_core.models.certifying_network import Certifying
+from ancer_core.models.checkpoints import load_model
+from ancer_core.models.quantized import int8_ready, load_int8
+from ancer_core.models.speed import measure_throughput
+from ancer_core.teaching import bound
 
 from .jobs import JobBoard
 
 
 @st.cache_resource(show_spinner="loading CIFAR-10 test split…")
 def test_split():
-    x, y = ac.load_cifar10("test")
+    x, y = load_cifar10("test")
     return x, y.numpy()
 
 
@@ -27,7 +39,7 @@ def thumbnail(index: int):
 
 @st.cache_resource(show_spinner="loading model…")
 def model(name: str, device: str):
-    return ac.load_model(name, device)
+    return load_model(name, device)
 
 
 def _result_bytes(run) -> int:
@@ -61,15 +73,15 @@ def job_board() -> JobBoard:
     return JobBoard(max_entries=64, max_bytes=256 * 2**20, size_of=_result_bytes)
 
 
-def result_store() -> ac.data.ResultStore:
+def result_store() -> ResultStore:
     """The result store the job board reads and writes (``$ANCER_STORE``, else ``results.sqlite`` in the
     cache folder): prepared lectures, and every finished run, across restarts of the server."""
-    return _store(str(ac.data.default_store_path()))
+    return _store(str(default_store_path()))
 
 
 @st.cache_resource
-def _store(path: str) -> ac.data.ResultStore:
-    return ac.data.ResultStore(path)
+def _store(path: str) -> ResultStore:
+    return ResultStore(path)
 
 
 @st.cache_resource
@@ -79,7 +91,7 @@ def job_lock() -> threading.Lock:
 
 
 def device() -> torch.device:
-    return ac.core.default_device()
+    return default_device()
 
 
 def device_label() -> str:
@@ -94,11 +106,11 @@ def device_label() -> str:
 def throughput(name: str, device: str) -> dict[str, float]:
     """Noisy images per second through the model (inference, and with gradients); see
     :func:`ancer_core.measure_throughput`."""
-    return ac.measure_throughput(model(name, device), device)
+    return measure_throughput(model(name, device), device)
 
 
 def duration(seconds: float) -> str:
-    return ac.models.duration(seconds)
+    return speed.duration(seconds)
 
 
 @st.cache_data(show_spinner="measuring which class this network answers under heavy noise (once)…")
@@ -107,24 +119,24 @@ def heavy_noise_answer(name: str, norm: str, theta0: float) -> tuple[int, float]
     (every 500th) × 16 noise draws: the attractor an unbounded θ can grow into."""
     x, y = test_split()
     xs = x[::500].to(device())
-    return ac.teaching.heavy_noise_answer(model(name, str(device())), xs, y[::500], theta0, norm)
+    return bound.heavy_noise_answer(model(name, str(device())), xs, y[::500], theta0, norm)
 
 
 @st.cache_resource(show_spinner="loading the int8 network…")
 def int8_model(name: str):
-    return ac.models.load_int8(name)
+    return load_int8(name)
 
 
-def certifying(name: str, precision: str, optimizer_precision: str | None = None) -> ac.models.Certifying:
+def certifying(name: str, precision: str, optimizer_precision: str | None = None) -> Certifying:
     """What ``precision`` decides for model ``name`` on this server's device (:func:`ancer_core.models.certifying`),
     the int8 network loaded once per server."""
-    return ac.models.certifying(name, precision, optimizer_precision, device(), load=int8_model)
+    return certifying_network.certifying(name, precision, optimizer_precision, device(), load=int8_model)
 
 
 def offered_precisions(name: str) -> list[str]:
     """The precisions CERTIFY runs well here: fp32 always; on a CPU, bf16 where it has native bf16 units
     and int8 where the model has a calibration (and PyTorch the x86 quantized engine)."""
-    return ac.core.offered_precisions(device(), ac.models.int8_ready(name))
+    return library_precision.offered_precisions(device(), int8_ready(name))
 
 
 @st.cache_resource
@@ -141,11 +153,11 @@ def known_precision_speeds(name: str, device: str) -> dict[str, float] | None:
 def warmed_up(name: str, device: str, norm: str, precision: str, optimizer_precision: str) -> float:
     """Seconds spent running the three methods once, lightly, on this server (:func:`ancer_core.warm_up`):
     the kernels a run builds the first time are built before a student's first click, not during it."""
-    settings = ac.preset("quick")
-    return ac.warm_up(
+    settings = preset("quick")
+    return warm_up(
         model(name, device),
         norm,
-        ac.smoothing_theta(norm, 0.25),
+        smoothing_theta(norm, 0.25),
         settings,
         **certifying(name, precision, optimizer_precision).run_options(),
         device=device,
@@ -156,11 +168,11 @@ def warmed_up(name: str, device: str, norm: str, precision: str, optimizer_preci
 def precision_speeds(name: str, device: str) -> dict[str, float]:
     """CERTIFY's forward images/s in each precision this device runs well (:func:`offered_precisions`)."""
     out = {}
-    for p in ac.core.offered_precisions(device, ac.models.int8_ready(name)):
+    for p in library_precision.offered_precisions(device, int8_ready(name)):
         if p == "fp32":
             out[p] = throughput(name, device)["forward"]
         else:
             net = certifying(name, p).sampled(model(name, device))
-            out[p] = ac.measure_throughput(net, device, autocast=ac.core.autocast_dtype(p), gradient=False)["forward"]
+            out[p] = measure_throughput(net, device, autocast=autocast_dtype(p), gradient=False)["forward"]
     _measured_speeds()[(name, device)] = out
     return out

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-import ancer_core as ac
+from ancer_core.core.noise import Noise, noise_for
+from ancer_core.core.protocol import MethodResult
+from ancer_core.core.settings import Settings
 
 _LAST, _ALL = "last_run", "runs"
 MAX_RUNS = 12  # runs kept for comparison in one tab (each holds three θ of 12 KB)
@@ -22,7 +24,7 @@ def test_image_name(idx: int) -> str:
 class Run:  # by keyword only: sixteen fields in a row are easy to misplace
     """One run of the three methods on one image (the last run, or any of this tab's runs)."""
 
-    results: dict[str, ac.MethodResult]
+    results: dict[str, MethodResult]
     image: str  # "test image #7" or the name of the user's own image
     idx: int  # the CIFAR-10 test index, or the seed index of an own image
     x: torch.Tensor  # the image (1, 3, 32, 32), on the CPU
@@ -30,7 +32,7 @@ class Run:  # by keyword only: sixteen fields in a row are easy to misplace
     norm: str
     model: str
     sigma: float  # the initial σ (std)
-    settings: ac.Settings
+    settings: Settings
     theta0: float  # θ of σ (σ, or the uniform half-width λ)
     seed: int
     preset: str
@@ -40,13 +42,13 @@ class Run:  # by keyword only: sixteen fields in a row are easy to misplace
     optimizer_precision: str = "fp32"  # the optimizers' autocast
 
     @property
-    def noise(self) -> ac.Noise:
-        return ac.noise_for(self.norm)
+    def noise(self) -> Noise:
+        return noise_for(self.norm)
 
     @property
     def title(self) -> str:
         parts = [self.image, self.model, self.norm, f"σ = {self.sigma:g}", self.preset, self.precision]
-        if self.settings.objective != ac.Settings.objective:
+        if self.settings.objective != Settings.objective:
             parts.append(f"{self.settings.objective} objective")
         return " · ".join(parts)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from plotly.colors import diverging
 
-import ancer_core as ac
+from ancer_core.core.settings import METHOD_LABELS
 
 METHOD = {"fixed": "#7f7f7f", "isotropic-dd": "#1f77b4", "ancer": "#d62728"}
 # the toy page's kinds of region are the methods' shapes: an isotropic optimum is Isotropic DD's, an
@@ -21,7 +21,7 @@ TOP_CLASS, RUNNER_UP, OTHER_CLASS = "#333333", "#8c8c8c", "#d0d0d0"  # vote bars
 PATH = "#17becf"  # ANCER's gradient steps drawn on a plane (its θ, not its region)
 NOISE_SAMPLES = "#ff7f0e"  # x + ε drawn on the toy plane
 MEETING_POINT = "gold"
-_BY_LABEL = {label: METHOD[mid] for mid, label in ac.METHOD_LABELS.items()}  # 'Isotropic DD' → its colour
+_BY_LABEL = {label: METHOD[mid] for mid, label in METHOD_LABELS.items()}  # 'Isotropic DD' → its colour
 
 
 def method_color(name: str) -> str | None:

@@ -7,7 +7,10 @@ import time
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
+from ancer_core.core.settings import METHOD_LABELS
+from ancer_core.core.smoothing import predict
+from ancer_core.data import CLASSES
+from ancer_core.teaching.attack import attack_smoothed, runner_up, verdict
 
 from .. import display, figures, keys, resources
 from ..session import Run
@@ -53,14 +56,14 @@ def _choices(methods: list[str]) -> dict:
             methods,
             index=len(methods) - 1,
             key="atk_method",
-            format_func=ac.METHOD_LABELS.get,
+            format_func=METHOD_LABELS.get,
         ),
         "budget": a2.selectbox(
             "inside a region shaped like the certificate of",
             methods,
             index=len(methods) - 1,
             key="atk_budget",
-            format_func=ac.METHOD_LABELS.get,
+            format_func=METHOD_LABELS.get,
             help="Choose Isotropic DD's classifier inside ANCER's region to see where the isotropic "
             "certificate ends and ANCER's still holds.",
         ),
@@ -87,12 +90,12 @@ def _attack(res: Run, a: dict) -> tuple:
     bar = st.progress(0.0, text="attacking…")
     t0 = time.time()
     with resources.job_lock():
-        out = ac.teaching.attack_smoothed(
+        out = attack_smoothed(
             model,
             res.x.to(dev),
             target_r.theta[0],
             res.norm,
-            ac.teaching.runner_up(target_r.certificates[0]),
+            runner_up(target_r.certificates[0]),
             budget_r.theta[0],
             a["scale"] * budget_r.certificates[0].gap,
             steps=a["steps"],
@@ -105,7 +108,7 @@ def _attack(res: Run, a: dict) -> tuple:
         # the certificate is a statement about the network CERTIFY sampled (int8 or autocast where chosen):
         # PREDICT asks that same smoothed classifier; the attack's gradients need the float network
         decided = resources.certifying(res.model, res.precision, res.optimizer_precision)
-        pred, votes = ac.predict(
+        pred, votes = predict(
             decided.sampled(model),
             (res.x.to(dev) + out.delta[None]),
             target_r.theta.to(dev),
@@ -126,7 +129,7 @@ def _outcome(res: Run, a: dict, out, pred: int, votes, secs: float) -> None:
     s = res.settings
     cert, bcert = res.results[a["attacked"]].certificates[0], res.results[a["budget"]].certificates[0]
     delta = out.delta.cpu().numpy()
-    v = ac.teaching.verdict(cert, delta, pred, s.n, s.alpha, list(ac.CLASSES))
+    v = verdict(cert, delta, pred, s.n, s.alpha, list(CLASSES))
     (st.success if v.held in (True, None) else st.error)(v.text)
     moved = int((np.abs(delta) > 1e-8).sum())
     amplify = 0.5 / max(float(np.abs(delta).max()), 1e-6)
@@ -146,18 +149,18 @@ def _outcome(res: Run, a: dict, out, pred: int, votes, secs: float) -> None:
             res.x[0].numpy(),
             delta,
             amplify,
-            ("x", f"δ × {amplify:.0f} (grey = 0)", f"x + δ → {'abstain' if pred < 0 else ac.CLASSES[pred]}"),
+            ("x", f"δ × {amplify:.0f} (grey = 0)", f"x + δ → {'abstain' if pred < 0 else CLASSES[pred]}"),
         ),
         "attack_images",
     )
     p = res.noise.p
     st.caption(
-        f"Attacked: {ac.METHOD_LABELS[a['attacked']]}'s smoothed classifier (its certificate: "
-        f"{ac.CLASSES[cert.prediction]}, radius {cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with "
-        f"θ of {ac.METHOD_LABELS[a['budget']]} ({a['scale']:g} × its gap "
+        f"Attacked: {METHOD_LABELS[a['attacked']]}'s smoothed classifier (its certificate: "
+        f"{CLASSES[cert.prediction]}, radius {cert.radius:.4f}); budget ‖δ/θ‖{p} ≤ {out.budget_radius:.4f} with "
+        f"θ of {METHOD_LABELS[a['budget']]} ({a['scale']:g} × its gap "
         f"{bcert.gap:.4f}); reached {out.budget_norm:.4f}; ‖δ‖{p} = {float(res.noise.region_norm(delta.ravel())):.4f}. "
-        f"Target: {ac.CLASSES[out.target]}; its estimated smoothed probability went from {out.trace[0]:.3f} to "
+        f"Target: {CLASSES[out.target]}; its estimated smoothed probability went from {out.trace[0]:.3f} to "
         f"{out.trace[-1]:.3f} in {len(out.trace)} steps × {a['samples']} samples. PREDICT's votes: "
-        + ", ".join(f"{ac.CLASSES[i]} {int(n):,}" for i, n in enumerate(votes) if n)
+        + ", ".join(f"{CLASSES[i]} {int(n):,}" for i, n in enumerate(votes) if n)
         + f". {secs:.1f} s."
     )

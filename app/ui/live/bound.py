@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ancer_core as ac
+from ancer_core.core.errors import AncerInputError
+from ancer_core.core.surrogate import OBJECTIVE_BOUND
+from ancer_core.data import CLASSES
+from ancer_core.teaching.bound import BoundReport, bound_report, bound_sentence
 
 from .. import keys, resources
 from ..session import Run
@@ -13,8 +16,8 @@ from ..session import Run
 RUN_REQUESTED = "run_requested"  # set by the button below; the page's outline runs once when it finds it
 
 
-def report(res: Run) -> ac.teaching.BoundReport:
-    return ac.teaching.bound_report(res.results, res.settings, res.theta0)
+def report(res: Run) -> BoundReport:
+    return bound_report(res.results, res.settings, res.theta0)
 
 
 def note(res: Run) -> str | None:
@@ -24,15 +27,15 @@ def note(res: Run) -> str | None:
         return None
     try:
         attractor = resources.heavy_noise_answer(res.model, res.norm, res.theta0)
-    except ac.AncerInputError:
+    except AncerInputError:
         attractor = None
-    return ac.teaching.bound_sentence(rep, res.noise.theta_symbol, ac.CLASSES, attractor)
+    return bound_sentence(rep, res.noise.theta_symbol, CLASSES, attractor)
 
 
 def _ask_for_paper_objective() -> None:
     # a callback runs before the widgets are made: it may set them
     st.session_state[keys.OBJECTIVE] = "paper"
-    st.session_state[keys.THETA_BOUND] = ac.OBJECTIVE_BOUND  # the paper's own: unbounded
+    st.session_state[keys.THETA_BOUND] = OBJECTIVE_BOUND  # the paper's own: unbounded
     st.session_state[RUN_REQUESTED] = True
 
 

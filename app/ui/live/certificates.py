@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import ancer_core as ac
+from ancer_core.core.certificate import Certificate
+from ancer_core.core.settings import METHOD_LABELS, METHODS, Settings, describe_surrogate
+from ancer_core.core.stats import samples_to_certify
+from ancer_core.data import CLASSES
+from ancer_core.data.records import run_record
+from ancer_core.data.results import export_results
+from ancer_core.models.cards import shipped_models
+from ancer_core.models.speed import hardware
 
 from .. import display, figures, resources
 from ..session import Run, runs
@@ -24,22 +31,22 @@ _FORMATS = {
 RUNNING = "running…"
 
 
-def certificate_rows(results: dict, settings: ac.Settings, unit: str, methods=ac.METHODS) -> list[dict]:
+def certificate_rows(results: dict, settings: Settings, unit: str, methods=METHODS) -> list[dict]:
     """One row per method of ``methods``; a method not in ``results`` yet (the run is still working on it)
     is a row that says so. The comparisons with Isotropic DD wait for its certificate."""
     iso = results["isotropic-dd"].certificates[0] if "isotropic-dd" in results else None
     rows = []
     for m in methods:
         if m not in results:
-            rows.append({"method": ac.METHOD_LABELS[m], "prediction": RUNNING})
+            rows.append({"method": METHOD_LABELS[m], "prediction": RUNNING})
             continue
         r = results[m]
         c = r.certificates[0]
         itself = m == "isotropic-dd"
         rows.append(
             {
-                "method": ac.METHOD_LABELS[m],
-                "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
+                "method": METHOD_LABELS[m],
+                "prediction": "abstain" if c.abstained else CLASSES[c.prediction],
                 "p̲A": c.p_lower,
                 "gap": c.gap if not c.abstained else None,
                 f"{unit} radius": c.radius,
@@ -81,7 +88,7 @@ def certificates_table(res: Run) -> None:
         f"N0 = {s.n0}, N = {s.n:,}, α = {s.alpha}; model `{res.model}`; initial σ = {res.sigma:g}; CERTIFY "
         f"sampled the {res.precision} network"
         + ("" if res.precision == "fp32" else " (the certificates are about that network)")
-        + f". The optimizers ({res.optimizer_precision}) maximised {ac.describe_surrogate(res.settings)}; "
+        + f". The optimizers ({res.optimizer_precision}) maximised {describe_surrogate(res.settings)}; "
         "CERTIFY counts the network's hard votes either way. "
         "Each certificate holds with probability ≥ 1 − α."
     )
@@ -96,7 +103,7 @@ def certificates_table(res: Run) -> None:
         "**stopped**: why it drew no more (sequential sampling stops early; fixed always draws N). **time**: "
         "optimization + CERTIFY; ANCER's excludes the Isotropic DD stage it starts from."
     )
-    trained = ac.shipped_models().get(res.model, {}).get("sigma")
+    trained = shipped_models().get(res.model, {}).get("sigma")
     lines = [w for m, r in results.items() if (w := abstain_words(m, r.certificates[0], s.alpha, res.sigma, trained))]
     gap_formula = "Φ⁻¹(p̲A)" if res.noise.p == 2 else "2(p̲A − ½)"
     if lines:
@@ -119,7 +126,7 @@ STOP_WORDS = {
 
 
 def abstain_words(
-    method: str, c: ac.Certificate, alpha: float, sigma: float | None = None, trained: float | None = None
+    method: str, c: Certificate, alpha: float, sigma: float | None = None, trained: float | None = None
 ) -> str | None:
     """Why ``method``'s certificate abstains, in one line for a student: the top class's share of the noisy
     votes, its lower bound against ½, and about how many samples that share would need to certify at α.
@@ -129,9 +136,9 @@ def abstain_words(
         return None
     n, n_a = int(c.extra.get("samples", c.n)), int(c.extra["n_a"])
     counts0 = c.extra.get("counts0") or []
-    p_hat, name = n_a / n, ac.CLASSES[int(np.argmax(counts0))] if counts0 else "the top class"
+    p_hat, name = n_a / n, CLASSES[int(np.argmax(counts0))] if counts0 else "the top class"
     head = (
-        f"**{ac.METHOD_LABELS.get(method, method)}**: {n_a:,} of {n:,} noisy copies were called *{name}* (the "
+        f"**{METHOD_LABELS.get(method, method)}**: {n_a:,} of {n:,} noisy copies were called *{name}* (the "
         f"class the first {sum(counts0):,} "
         f"copies chose): p̂A = {p_hat:.3f}, p̲A = {c.p_lower:.3f} ≤ ½."
     )
@@ -146,7 +153,7 @@ def abstain_words(
             " At this rate no number of samples would certify: the top class is not a majority of the noise. "
             f"The noise is too strong for this image; {advice}."
         )
-    need = float(ac.core.samples_to_certify(p_hat, alpha))
+    need = float(samples_to_certify(p_hat, alpha))
     if np.isfinite(need):
         return head + (
             f" If p̂A held, about {need:,.0f} samples would certify at this α ({need / n:,.1f}× the {n:,} drawn), "
@@ -159,7 +166,7 @@ def export(res: Run) -> None:
     idx, norm = res.idx, res.norm
     st.subheader("Export")
     dev = str(resources.device())
-    meta = ac.data.run_record(
+    meta = run_record(
         command="ancer app: the live page",
         model_name=res.model,
         model=resources.model(res.model, dev),
@@ -172,14 +179,14 @@ def export(res: Run) -> None:
         precision=res.precision,
         optimizer_precision=res.optimizer_precision,
         device=resources.device_label(),
-        hardware=ac.models.hardware(dev),
+        hardware=hardware(dev),
         certify_model=resources.certifying(res.model, res.precision, res.optimizer_precision).network,
         image_index=idx,
         image=res.image,
         label=res.label,
         theta_meaning=res.noise.theta_meaning,
     )
-    js, npz = ac.export_results(res.results, meta)
+    js, npz = export_results(res.results, meta)
     e1, e2 = st.columns(2)
     e1.download_button("certificates + settings (JSON)", js, f"ancer_{idx}_{norm}.json", "application/json")
     e2.download_button("θ per method (NumPy .npz)", npz, f"ancer_{idx}_{norm}_theta.npz", "application/octet-stream")
@@ -207,7 +214,7 @@ def compare_runs(current: Run) -> None:
         {
             "run": t.split(".")[0],
             "method": m,
-            "prediction": "abstain" if c.abstained else ac.CLASSES[c.prediction],
+            "prediction": "abstain" if c.abstained else CLASSES[c.prediction],
             "p̲A": c.p_lower,
             f"{r.noise.norm_symbol} radius": c.radius,
             "proxy radius": c.proxy_radius,

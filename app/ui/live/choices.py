@@ -9,23 +9,29 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.core.noise import GAUSSIAN, UNIFORM, noise_for
+from ancer_core.core.precision import default_optimizer_precision, native_bf16
+from ancer_core.core.settings import ISO_SOLVERS, PRESETS, SAMPLINGS, Settings
+from ancer_core.core.settings import preset as preset_settings
+from ancer_core.core.surrogate import DEFAULT_THETA_MAX_RATIO, OBJECTIVE_BOUND, OBJECTIVE_WORDS
+from ancer_core.data import CLASSES
+from ancer_core.models.checkpoints import ranked_models
 
 from .. import display, keys, resources
 from .images import class_pool, pick
 
-NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (ac.GAUSSIAN, ac.UNIFORM)}
+NORM_LABEL = {n.norm: f"{n.norm_symbol} {n.region} ({n.name} noise)" for n in (GAUSSIAN, UNIFORM)}
 CHECKPOINT = "checkpoint path…"
-BOUNDS = (ac.OBJECTIVE_BOUND, 1.5, 2.0, 3.0, 4.0, None)  # θ ≤ this × the initial θ; None: unbounded
+BOUNDS = (OBJECTIVE_BOUND, 1.5, 2.0, 3.0, 4.0, None)  # θ ≤ this × the initial θ; None: unbounded
 
 
 SAMPLING_LABELS = {"fixed": "fixed: all N samples", "sequential": "sequential: stop when the answer is known"}
 
 
 def _bound_label(b) -> str:
-    if b == ac.OBJECTIVE_BOUND:
-        return f"the objective's own (anchored: {ac.DEFAULT_THETA_MAX_RATIO:g} × the initial θ; the paper's: none)"
+    if b == OBJECTIVE_BOUND:
+        return f"the objective's own (anchored: {DEFAULT_THETA_MAX_RATIO:g} × the initial θ; the paper's: none)"
     return "none (θ unbounded)" if b is None else f"{b:g} × the initial θ"
 
 
@@ -48,7 +54,7 @@ class Choice:
     model_name: str
     sigma: float
     preset: str
-    settings: ac.Settings | None  # None when the advanced settings are invalid (``settings_error`` says why)
+    settings: Settings | None  # None when the advanced settings are invalid (``settings_error`` says why)
     settings_error: str | None
     seed: int
     precision: str  # the network CERTIFY samples: fp32, bf16 (autocast) or int8
@@ -70,17 +76,17 @@ def init_from_url(n_images: int) -> None:
     undo the user's next click."""
     qp = st.query_params
     st.session_state.setdefault(keys.IMAGE_INDEX, _qp_number("image", 0, 0, n_images - 1))
-    st.session_state.setdefault("norm", qp.get("norm") if qp.get("norm") in NORM_LABEL else ac.GAUSSIAN.norm)
+    st.session_state.setdefault("norm", qp.get("norm") if qp.get("norm") in NORM_LABEL else GAUSSIAN.norm)
     st.session_state.setdefault("preset", "paper" if qp.get("preset") == "paper" else "quick")
     st.session_state.setdefault("url_model", qp.get("model"))
     st.session_state.setdefault("url_sigma", _qp_number("sigma", None, 0.05, 1.5, float))
-    st.session_state.setdefault(keys.SAMPLING, qp.get("sampling") if qp.get("sampling") in ac.SAMPLINGS else "fixed")
+    st.session_state.setdefault(keys.SAMPLING, qp.get("sampling") if qp.get("sampling") in SAMPLINGS else "fixed")
 
 
 def model_choice(cards: dict, norm: str) -> tuple[str, float]:
     """The model select box (shipped models of this noise first, σ = 0.25 first) → (name, training σ)."""
-    noise = ac.noise_for(norm).name
-    ranked = [n for n in ac.models.ranked_models(norm) if n in cards]
+    noise = noise_for(norm).name
+    ranked = [n for n in ranked_models(norm) if n in cards]
     names = [n for n in ranked if cards[n]["noise"] == noise] or ranked
     if st.session_state.get(f"model-{norm}") not in names + [CHECKPOINT]:
         url = st.session_state.pop("url_model", None)
@@ -134,10 +140,10 @@ def precision_choice(model_name: str) -> str:
 
 def optimizer_precision_choice(precision: str) -> str:
     """The optimizers' precision, defaulting to the command line's for the same CERTIFY precision on this
-    device (``ac.core.default_optimizer_precision``); bf16 is offered where the device runs it natively."""
+    device (``default_optimizer_precision``); bf16 is offered where the device runs it natively."""
     device = resources.device()
-    default = ac.core.default_optimizer_precision(precision, device)
-    options = ["fp32", "bf16"] if ac.core.native_bf16(device) or default == "bf16" else ["fp32"]
+    default = default_optimizer_precision(precision, device)
+    options = ["fp32", "bf16"] if native_bf16(device) or default == "bf16" else ["fp32"]
     if display.presenter() or len(options) == 1:
         return default
     return st.selectbox(
@@ -150,9 +156,9 @@ def optimizer_precision_choice(precision: str) -> str:
     )
 
 
-def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings | None, str | None, int, str, str]:
+def _advanced_settings(preset_name: str, model_name: str) -> tuple[Settings | None, str | None, int, str, str]:
     """The advanced settings, keyed per preset (switching presets restores that preset's values)."""
-    base, k = ac.PRESETS[preset_name], preset_name
+    base, k = PRESETS[preset_name], preset_name
     with st.expander("advanced settings"):
         precision = precision_choice(model_name)
         optimizer_precision = optimizer_precision_choice(precision)
@@ -165,8 +171,8 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         kappa = st.number_input("κ", 0.0, 100.0, base.kappa, key=f"kappa-{k}")
         objective = st.selectbox(
             "optimizers' objective",
-            list(ac.core.OBJECTIVE_WORDS),
-            format_func=ac.core.OBJECTIVE_WORDS.get,
+            list(OBJECTIVE_WORDS),
+            format_func=OBJECTIVE_WORDS.get,
             key=keys.OBJECTIVE,
             help="What Isotropic DD and ANCER maximise. The paper's top-2 gap may switch to a class the network "
             "answers for any input under heavy noise (an attractor class, docs/results.md); the anchored gap keeps "
@@ -182,12 +188,10 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
             "training noise every shipped network answers mostly one class whatever the image "
             "(results/attractors.json), so a larger θ certifies that class rather than the image.",
         )
-        iso_solver = st.selectbox(
-            "Isotropic DD solver", ac.ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver"
-        )
+        iso_solver = st.selectbox("Isotropic DD solver", ISO_SOLVERS, format_func=SOLVER_LABELS.get, key="iso_solver")
         sampling = st.selectbox(
             "CERTIFY's sampling",
-            ac.core.SAMPLINGS,
+            SAMPLINGS,
             format_func=SAMPLING_LABELS.get,
             key=keys.SAMPLING,
             help="Fixed draws all N estimation samples (Cohen et al.). Sequential draws them in looks (128, 256, … "
@@ -207,7 +211,7 @@ def _advanced_settings(preset_name: str, model_name: str) -> tuple[ac.Settings |
         )
         seed = int(st.number_input("seed", 0, 2**31 - 1, 0, key="seed"))
     try:
-        settings = ac.preset(
+        settings = preset_settings(
             preset_name,
             n0=int(n0),
             n=int(n),
@@ -242,7 +246,7 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         cls, pool, idx = "all", np.arange(len(y_all)), int(st.session_state[keys.IMAGE_INDEX])
         if source == "test":
             cls = st.selectbox(
-                "class filter", ["all"] + list(ac.CLASSES), index=0, key="class_filter", on_change=on_class_change
+                "class filter", ["all"] + list(CLASSES), index=0, key="class_filter", on_change=on_class_change
             )
             pool = class_pool(y_all, cls)
             st.button("🎲 random image", on_click=lambda: pick(np.random.default_rng().choice(pool)))
@@ -269,7 +273,7 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
             "N0 = 100, N = 100,000, α = 0.001.",
         )
         if display.presenter():  # fewer controls on screen: the preset as it is
-            settings = ac.preset(preset, sampling=st.session_state.get(keys.SAMPLING, "fixed"))
+            settings = preset_settings(preset, sampling=st.session_state.get(keys.SAMPLING, "fixed"))
             settings_error, seed = None, int(st.session_state.get("seed", 0))
             precision = precision_choice(model_name)
             optimizer_precision = optimizer_precision_choice(precision)

@@ -9,15 +9,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.data import CLASSES
+from ancer_core.data.images import bundled_photos, prepare_image
 
 from .. import figures, keys, resources
 from ..session import test_image_name
 
 
 def class_pool(y_all: np.ndarray, cls: str) -> np.ndarray:
-    return np.arange(len(y_all)) if cls == "all" else np.flatnonzero(y_all == ac.CLASSES.index(cls))
+    return np.arange(len(y_all)) if cls == "all" else np.flatnonzero(y_all == CLASSES.index(cls))
 
 
 def pick(i: int):
@@ -36,7 +37,7 @@ def gallery(where, pool: np.ndarray, cls: str, y_all: np.ndarray, per_page: int 
         cols = st.columns(8)
         for k, i in enumerate(pool[page * per_page : (page + 1) * per_page]):
             with cols[k % 8]:
-                st.image(resources.thumbnail(int(i)), caption=f"#{i} {ac.CLASSES[int(y_all[i])]}", width=64)
+                st.image(resources.thumbnail(int(i)), caption=f"#{i} {CLASSES[int(y_all[i])]}", width=64)
                 st.button("pick", key=f"pick{i}", on_click=pick, args=(int(i),))
 
 
@@ -56,7 +57,7 @@ def test_image(idx: int, x_all: torch.Tensor, y_all: np.ndarray) -> Image:
 
 @st.cache_data(show_spinner=False)
 def _bundled() -> dict[str, bytes]:
-    return ac.data.bundled_photos()
+    return bundled_photos()
 
 
 def own_image(where) -> Image | None:
@@ -73,7 +74,7 @@ def own_image(where) -> Image | None:
         return None
     data, name = (up.getvalue(), up.name) if choice == "upload" else (photos[choice], choice)
     try:
-        img = ac.data.prepare_image(data)
+        img = prepare_image(data)
     except AncerInputError as e:
         where.error(f"Cannot use this file: {e}")
         return None

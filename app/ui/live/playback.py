@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-import ancer_core as ac
+from ancer_core.core.settings import OPTIMIZED
+from ancer_core.data import CLASSES
 
 from .. import display, figures
 from ..figures import Frame
@@ -20,7 +21,7 @@ def frames_of(res: Run) -> list[Frame]:
     """Every snapshot of the run, Isotropic DD's then ANCER's, θ as a C×H×W map."""
     shape = tuple(res.x.shape[1:])
     frames = []
-    for stage in ac.core.OPTIMIZED:
+    for stage in OPTIMIZED:
         snaps = next((r.snapshots[stage] for r in res.results.values() if stage in r.snapshots), None)
         if not snaps:
             continue
@@ -40,7 +41,7 @@ def frames_of(res: Run) -> list[Frame]:
 def what_happened(res: Run, frames: list[Frame]) -> tuple[str, int]:
     """One sentence on what the optimization did, and the frame to open at: where the surrogate's top
     class changed, else the last step."""
-    classes = ac.CLASSES
+    classes = CLASSES
     start_class = int(np.argmax(frames[0].probs))
     switch = next((k for k, f in enumerate(frames) if int(np.argmax(f.probs)) != start_class), None)
     theta_end = float(frames[-1].theta.mean())
@@ -74,7 +75,7 @@ def playback(res: Run) -> None:
         return
     g = torch.Generator().manual_seed(res.seed)
     u = res.noise.sample_unit(tuple(res.x.shape[1:]), "cpu", generator=g).numpy()
-    fig = figures.playback_figure(frames, res.x[0].numpy(), u, list(ac.CLASSES), res.noise.theta_symbol, start)
+    fig = figures.playback_figure(frames, res.x[0].numpy(), u, list(CLASSES), res.noise.theta_symbol, start)
     display.show(fig, "playback")
     iso_steps = (
         "Isotropic DD's scalar solver moves one grid step of log θ at a time uphill from the initial θ, then "

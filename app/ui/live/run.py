@@ -7,8 +7,10 @@ import time
 
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.core.noise import noise_for, smoothing_theta
+from ancer_core.core.settings import METHODS, work_estimate
+from ancer_core.teaching.live import LiveRun
 
 from .. import keys, resources
 from ..jobs import QueueState
@@ -35,7 +37,7 @@ def estimate_seconds(c: Choice) -> tuple[dict, dict] | None:
         speeds = resources.precision_speeds(c.model_name, dev)
         rate["forward"] = speeds.get(c.precision, rate["forward"])
         resources.warmed_up(c.model_name, dev, c.norm, c.precision, c.optimizer_precision)
-        return ac.work_estimate(c.settings), rate
+        return work_estimate(c.settings), rate
     except AncerInputError:
         return None  # a checkpoint that does not load: the run reports it
     finally:
@@ -82,10 +84,10 @@ def busy_words() -> str:
     )
 
 
-def live_run(c: Choice, image: Image, weights: str | None) -> ac.teaching.LiveRun:
+def live_run(c: Choice, image: Image, weights: str | None) -> LiveRun:
     """Everything the result of a run depends on (the library's definition, shared with ``ancer lecture
     prepare``): the same run, the same key, the same certificates, for every session and server."""
-    return ac.teaching.LiveRun(
+    return LiveRun(
         model=c.model_name,
         weights=weights,
         idx=image.idx,
@@ -129,7 +131,7 @@ def run_methods(where, c: Choice, image: Image) -> None:
             where.success("Certificates from the result store: this exact run was computed before.", icon="📦")
             return
         model = resources.model(c.model_name, str(resources.device()))
-        theta0 = ac.smoothing_theta(c.norm, c.sigma)
+        theta0 = smoothing_theta(c.norm, c.sigma)
         spec = live_run(c, image, getattr(model, "card", {}).get("weights_sha256"))
         key = spec.key(x)
         found = estimate_seconds(c)
@@ -205,7 +207,7 @@ def show_prepared(c: Choice, image: Image) -> bool:
     prepared = resources.result_store().get(spec.key(image.x))
     if prepared is None:
         return False
-    _remember(prepared, c, image, ac.smoothing_theta(c.norm, c.sigma), time.time())
+    _remember(prepared, c, image, smoothing_theta(c.norm, c.sigma), time.time())
     return True
 
 
@@ -216,13 +218,13 @@ def _compute(where, c: Choice, spec, model, x) -> dict:
     bar = status.progress(0.0)
     t_start = time.time()
     done: dict = {}
-    unit = ac.noise_for(c.norm).norm_symbol
+    unit = noise_for(c.norm).norm_symbol
 
     def on_result(method, result):
         done[method] = result
         with rows.container():
             st.markdown(
-                f"**Certificates so far**: {len(done)} of {len(ac.METHODS)} methods after "
+                f"**Certificates so far**: {len(done)} of {len(METHODS)} methods after "
                 f"{time.time() - t_start:.1f} s "
                 f"({unit}, initial σ = {c.sigma:g}, N = {c.settings.n:,}, α = {c.settings.alpha:g})"
             )

@@ -7,7 +7,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-import ancer_core as ac
+from ancer_core.core.settings import METHOD_LABELS
+from ancer_core.core.smoothing import predict
+from ancer_core.data import CLASSES
+from ancer_core.teaching.attack import runner_up
+from ancer_core.teaching.regions import perturbation_outside, slice_boundary, slice_directions
+from ancer_core.teaching.smoothed_views import noisy_copies
 
 from .. import display, figures, keys, resources
 from ..session import Run
@@ -55,7 +60,7 @@ def perturbed_images(res: Run) -> None:
     p1, p2 = st.columns(2)
     amplify = p1.slider("amplify δ for display", 1.0, 50.0, 10.0, 1.0)
     pseed = int(p2.number_input("perturbation seed", 0, 10_000, 0))
-    delta, info = ac.teaching.perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=res.x[0].numpy())
+    delta, info = perturbation_outside(iso.certificates[0], an_cert, seed=pseed, center=res.x[0].numpy())
     display.show(
         figures.perturbation_figure(
             res.x[0].numpy(), delta, amplify, ("x", f"δ × {amplify:g} (grey = 0)", "x + δ (clipped to [0, 1])")
@@ -79,16 +84,16 @@ def perturbed_images(res: Run) -> None:
         with st.spinner("sampling…"), resources.job_lock():
             model = resources.model(res.model, str(resources.device()))
             xd = torch.as_tensor(res.x[0].numpy() + delta, dtype=torch.float32)[None].to(resources.device())
-            pred = ac.predict(model, xd, an.theta.to(resources.device()), res.norm, s.n, s.alpha, seed=pseed + 1)[0]
+            pred = predict(model, xd, an.theta.to(resources.device()), res.norm, s.n, s.alpha, seed=pseed + 1)[0]
         st.session_state["mc_check"] = (res.key, pseed, int(pred))
     mc = st.session_state.get("mc_check")
     if mc and mc[:2] == (res.key, pseed):
         pred = mc[2]
-        said = "abstain" if pred < 0 else ac.CLASSES[pred]
+        said = "abstain" if pred < 0 else CLASSES[pred]
         same = pred == an_cert.prediction
         (st.success if same else st.warning)(
             f"The smoothed classifier (ANCER's θ) predicts **{said}** at x + δ; at x it certified "
-            f"**{ac.CLASSES[an_cert.prediction]}**. "
+            f"**{CLASSES[an_cert.prediction]}**. "
             + (
                 "As the certificate promises."
                 if same
@@ -112,12 +117,8 @@ def region_slices(res: Run) -> None:
         }.get,
     )
     rseed = int(r1.number_input("direction seed", 0, 10_000, 0, disabled=kind != "random"))
-    u, v, ulab, vlab = ac.teaching.slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
-    curves = {
-        m: ac.teaching.slice_boundary(r.certificates[0], u, v)
-        for m, r in results.items()
-        if not r.certificates[0].abstained
-    }
+    u, v, ulab, vlab = slice_directions(an.theta[0].cpu().numpy(), kind, rseed)
+    curves = {m: slice_boundary(r.certificates[0], u, v) for m, r in results.items() if not r.certificates[0].abstained}
     r1.caption(
         "The plane {x + a·u + b·v} with orthonormal u, v; each region's slice is exact. In 3,072 "
         "dimensions a region can be long along a few pixels and still have most of its volume gain "
@@ -144,22 +145,22 @@ def smoothed_classifier_sees(res: Run) -> None:
     k = 4 if display.presenter() else 8
     for m, r in res.results.items():
         c = r.certificates[0]
-        copies, labels = ac.teaching.noisy_copies(
+        copies, labels = noisy_copies(
             model, res.x.to(resources.device()), r.theta[0], res.norm, k=k, seed=res.seed, index=res.idx
         )
         counts = np.array(c.extra["counts"])
         top = c.prediction if c.prediction >= 0 else int(counts.argmax())
-        second = ac.teaching.runner_up(c)
+        second = runner_up(c)
         v1, v2 = st.columns([3, 2])
-        v1.markdown(f"**{ac.METHOD_LABELS[m]}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
+        v1.markdown(f"**{METHOD_LABELS[m]}** — θ from {float(r.theta.min()):.3f} to {float(r.theta.max()):.3f}")
         # small images as images: a Plotly heatmap per copy would add hover and zoom nobody needs here
         v1.image(
             [np.clip(c.transpose(1, 2, 0), 0, 1) for c in copies.cpu().numpy()],
-            caption=[ac.CLASSES[int(i)] for i in labels],
+            caption=[CLASSES[int(i)] for i in labels],
             width=NOISY_COPY_PX[display.presenter()],
         )
-        said = "abstains" if c.abstained else f"certifies **{ac.CLASSES[top]}**"
+        said = "abstains" if c.abstained else f"certifies **{CLASSES[top]}**"
         title = f"N = {c.n:,} votes; p̲A = {c.p_lower:.4f}"
-        display.show(figures.votes_figure(counts, list(ac.CLASSES), top, second, title), f"votes-{m}", v2)
+        display.show(figures.votes_figure(counts, list(CLASSES), top, second, title), f"votes-{m}", v2)
         votes = f"{counts[second]:,} vote" + ("" if counts[second] == 1 else "s")
-        v2.caption(f"{said}; runner-up {ac.CLASSES[second]} ({votes}). α = {c.alpha}.")
+        v2.caption(f"{said}; runner-up {CLASSES[second]} ({votes}). α = {c.alpha}.")

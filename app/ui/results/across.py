@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
+from ancer_core.core.noise import noise_for
+from ancer_core.core.settings import METHOD_LABELS
 from ancer_core.data import GridModel, envelopes, models_by_table, superset_rows
 
 from .. import display, figures
@@ -16,7 +17,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
     """Tables 1/2 and Figures 3/4 as the paper reports them: top-1 over the σ grid at each radius."""
     for paper, models in models_by_table(grid):
         norm, table, figure = paper.norm, paper.table, paper.figure
-        noise = ac.noise_for(norm)
+        noise = noise_for(norm)
         unit = noise.norm_symbol
         sigmas = ", ".join(f"{g.sigma:g}" for g in models)
         st.subheader(f"{table} and {figure}: {noise.name} noise, top-1 across σ ∈ {{{sigmas}}}")
@@ -31,7 +32,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
         display.data_table(
             [
                 {
-                    "method": ac.METHOD_LABELS.get(m, m),
+                    "method": METHOD_LABELS.get(m, m),
                     **{f"{unit} r={r:g} (%)": 100 * a for r, a in zip(TABLE_RADII, e.accuracy)},
                     "ACR": e.acr,
                     "AC R̃": e.acr_proxy,
@@ -44,7 +45,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             display.data_table(
                 [
                     {
-                        "method": ac.METHOD_LABELS.get(m, m),
+                        "method": METHOD_LABELS.get(m, m),
                         **{f"r={r:g}": f"σ={s:g}" for r, s in zip(TABLE_RADII, e.best_sigma)},
                     }
                     for m, e in envs.items()
@@ -58,7 +59,7 @@ def across_sigma(grid: dict[str, GridModel]) -> None:
             (c1, "radius", f"{unit} radius (largest enclosed ball: min θ·gap)", "radius"),
             (c2, "radius_proxy", f"{unit} proxy radius R̃ = GM(θ)·gap", "proxy"),
         ):
-            curves = {ac.METHOD_LABELS.get(m, m): 100 * e.accuracy for m, e in envelopes(models, radii, column).items()}
+            curves = {METHOD_LABELS.get(m, m): 100 * e.accuracy for m, e in envelopes(models, radii, column).items()}
             fig = figures.line_figure(radii, curves, xlabel, "top-1 certified accuracy across σ (%)")
             display.show(where=where, fig=fig, key=f"envelope_{norm}_{key}")
         st.caption(f"Top-1 certified accuracy across σ at each radius.{beyond_axis(beyond, largest)}")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.core.settings import METHOD_LABELS, METHODS
 from ancer_core.data import GridModel, grid_with_memory, load_grid, revised_rows
+from ancer_core.data.records import result_path
 
 from .. import resources
 
@@ -24,13 +25,13 @@ def shipped_root() -> Path:
 ACROSS = "across σ (the whole grid)"
 UPLOAD = "upload files…"
 TABLE_RADII = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
-ORDER = {m: k for k, m in enumerate(ac.METHODS)}
+ORDER = {m: k for k, m in enumerate(METHODS)}
 
 
 def named(by_method: dict) -> dict:
     """The same entries keyed by each method's display name ('Isotropic DD'), as a reader sees them; ids stay
     in files and in what ``analyze`` prints."""
-    return {ac.METHOD_LABELS.get(k, k): v for k, v in by_method.items()}
+    return {METHOD_LABELS.get(k, k): v for k, v in by_method.items()}
 
 
 READINGS = {
@@ -77,9 +78,7 @@ def grid_folders(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     kept = [
-        d
-        for d in sorted(root.iterdir())
-        if d.is_dir() and any(any(d.glob(str(ac.data.result_path("*", m)))) for m in ORDER)
+        d for d in sorted(root.iterdir()) if d.is_dir() and any(any(d.glob(str(result_path("*", m)))) for m in ORDER)
     ]
     return [root, *kept]
 
@@ -88,7 +87,7 @@ def load_reading(root: Path, reading: str) -> dict[str, GridModel]:
     if reading == "as run":
         return load_grid(root)
     return with_memory(
-        str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob(str(ac.data.result_path("*", "*")))))
+        str(root), tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob(str(result_path("*", "*")))))
     )
 
 
@@ -141,7 +140,7 @@ def memory_revisions(as_run: dict[str, GridModel], with_memory: dict[str, GridMo
             n[0] += int(revised_rows(before, table).sum())
             n[1] += len(table)
     total = sum(v[0] for v in changed.values())
-    per = "; ".join(f"{ac.METHOD_LABELS.get(m, m)} {a:,} of {b:,}" for m, (a, b) in changed.items())
+    per = "; ".join(f"{METHOD_LABELS.get(m, m)} {a:,} of {b:,}" for m, (a, b) in changed.items())
     head = f"Memory-based certification revised **{total:,}** certificates ({per})."
     if total == 0:
         return head + " Every table below is the same as in the first reading: on these images no two regions met."

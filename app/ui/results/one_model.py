@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import AncerInputError
+from ancer_core.core.errors import AncerInputError
+from ancer_core.core.noise import noise_for
+from ancer_core.core.settings import METHOD_LABELS
+from ancer_core.core.surrogate import DEFAULT_THETA_MAX_RATIO
 from ancer_core.data import (
     CLASSES,
     MIN_THETA_COLUMN,
@@ -76,7 +78,7 @@ def header(metas: dict[str, dict], model: GridModel | None) -> None:
 def curves(tables: dict[str, Table], meta: dict) -> None:
     """Figures 3/4 for this σ: certified accuracy against radius and proxy radius, with the published
     ResNet-110 fixed-σ figures beside them where they exist."""
-    unit = ac.noise_for(meta.get("norm", "l2")).norm_symbol
+    unit = noise_for(meta.get("norm", "l2")).norm_symbol
     rmax, beyond, largest = figures.radius_axis([t["radius_proxy"] for t in tables.values()])
     radii = np.linspace(0, rmax, 200)
     published = {}
@@ -134,11 +136,9 @@ def accuracy_tables(tables: dict[str, Table]) -> None:
 
 def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> None:
     """Image by image against fixed σ (:func:`ancer_core.data.lost_and_gained_rows`)."""
-    rows = [
-        r | {"method": ac.METHOD_LABELS.get(r["method"], r["method"])} for r in lost_and_gained_rows(tables, theta0)
-    ]
+    rows = [r | {"method": METHOD_LABELS.get(r["method"], r["method"])} for r in lost_and_gained_rows(tables, theta0)]
     if rows:
-        bound = f"{ac.DEFAULT_THETA_MAX_RATIO:g}"
+        bound = f"{DEFAULT_THETA_MAX_RATIO:g}"
         st.subheader("Against fixed σ, image by image")
         display.data_table(rows, key="lost_gained")
         st.caption(
@@ -186,7 +186,7 @@ def theta_browser(g: GridModel, labels: dict[int, int], iso: dict[int, float]) -
     idx, thetas = load_thetas(g)
     if not len(idx):
         return
-    noise = ac.noise_for(g.norm)
+    noise = noise_for(g.norm)
     sym = noise.theta_symbol
     st.subheader(f"ANCER's θ maps over the {len(idx)} certified images")
     st.caption(

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import teaching as T
+from ancer_core.core.noise import GAUSSIAN, UNIFORM, Noise
+from ancer_core.teaching import (
+    toy_views as TV,  # the page's computations, kept in the result store (a lecture prepares them)
+)
+from ancer_core.teaching.toy_data import TOY_DATASETS
 
 from .. import keys, resources
 
-TV = T.toy_views  # the page's computations, kept in the result store (a lecture prepares them)
 GRID, SPAN, DEFAULT = TV.GRID, TV.SPAN, TV.ToyView()
-NOISES = (ac.GAUSSIAN, ac.UNIFORM)
+NOISES = (GAUSSIAN, UNIFORM)
 DRAWN = "drawn"  # the sidebar's choice of your own data
 
 
@@ -40,7 +42,7 @@ def toy_model(name: str, noise: float, hidden: int):
     return TV.toy_model(resources.result_store(), name, noise, hidden)
 
 
-def rotation_for(noise: ac.Noise, rotation: float) -> float:
+def rotation_for(noise: Noise, rotation: float) -> float:
     return rotation if noise.supports_rotation else 0.0
 
 
@@ -57,7 +59,7 @@ def ancer_path(name: str, noise_sigma: float, hidden: int, x1: float, x2: float,
 def sidebar() -> ToyChoice:
     with st.sidebar:
         st.header("Toy data")
-        names = [*T.TOY_DATASETS, DRAWN]
+        names = [*TOY_DATASETS, DRAWN]
         st.session_state.setdefault("toy_set", DRAWN if st.query_params.get("points") else "radial")
         name = st.selectbox(
             "data set", names, key="toy_set", format_func=lambda n: "your own: draw it" if n == DRAWN else n

@@ -10,8 +10,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import teaching as T
+from ancer_core.core.errors import AncerInputError
+from ancer_core.teaching.toy_data import (
+    MAX_TOY_POINTS,
+    TOY_DATASETS,
+    check_toy,
+    decode_points,
+    encode_points,
+    load_toy,
+    parse_toy_csv,
+    toy_csv,
+)
 
 from .. import display, figures
 
@@ -33,9 +42,9 @@ def _init_from_link() -> None:
     code = st.query_params.get("points")
     if code:
         try:
-            _set_draft(*T.decode_points(code))
+            _set_draft(*decode_points(code))
             st.session_state[COMMITTED] = code
-        except ac.AncerInputError as e:
+        except AncerInputError as e:
             st.error(str(e))
 
 
@@ -60,24 +69,24 @@ def _apply_click(action: str) -> None:
             if d.min() <= ERASE_RADIUS:
                 keep = np.arange(len(y)) != d.argmin()
                 _set_draft(X[keep], y[keep])
-    elif len(y) < T.MAX_TOY_POINTS:
+    elif len(y) < MAX_TOY_POINTS:
         _set_draft(np.vstack([X, spot]), np.append(y, int(action)))
 
 
 def _edit_controls() -> None:
     X, y = st.session_state[DRAFT]
     c1, c2, c3, c4 = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
-    start = c1.selectbox("start from", ["(empty)", *T.TOY_DATASETS], key="toy_draw_start")
+    start = c1.selectbox("start from", ["(empty)", *TOY_DATASETS], key="toy_draw_start")
     if c2.button("load", help="replace the points with this set"):
-        _set_draft(*((np.zeros((0, 2)), np.zeros(0)) if start == "(empty)" else T.load_toy(start)))
+        _set_draft(*((np.zeros((0, 2)), np.zeros(0)) if start == "(empty)" else load_toy(start)))
     if c3.button("undo", disabled=not len(y), help="remove the last point placed"):
         _set_draft(X[:-1], y[:-1])
     upload = c4.file_uploader("or upload a CSV (x1,x2,label)", type=["csv"], key="toy_draw_upload")
     if upload is not None and st.session_state.get("toy_draw_uploaded") != upload.file_id:
         st.session_state["toy_draw_uploaded"] = upload.file_id
         try:
-            _set_draft(*T.check_toy(*T.parse_toy_csv(upload.getvalue())))
-        except ac.AncerInputError as e:
+            _set_draft(*check_toy(*parse_toy_csv(upload.getvalue())))
+        except AncerInputError as e:
             st.error(f"Could not use {upload.name}: {e}")
 
 
@@ -104,17 +113,17 @@ def drawing(span: np.ndarray) -> str | None:
     counts = np.bincount(y, minlength=2)
     b1, b2 = st.columns([1, 1])
     try:
-        T.check_toy(X, y)
+        check_toy(X, y)
         problem = None
-    except ac.AncerInputError as e:
+    except AncerInputError as e:
         problem = str(e)
     if b1.button("Train on these points", type="primary", disabled=problem is not None):
-        st.session_state[COMMITTED] = T.encode_points(X, y)
+        st.session_state[COMMITTED] = encode_points(X, y)
         st.query_params["points"] = st.session_state[COMMITTED]
     if len(y):
-        b2.download_button("download the points (CSV)", T.toy_csv(X, y), "toy-points.csv", "text/csv")
+        b2.download_button("download the points (CSV)", toy_csv(X, y), "toy-points.csv", "text/csv")
     committed = st.session_state[COMMITTED]
-    drafted = problem is None and committed != T.encode_points(X, y)
+    drafted = problem is None and committed != encode_points(X, y)
     st.caption(
         f"{len(y)} points: {counts[0]} of class 0 (black circles), {counts[1]} of class 1 (white diamonds). "
         + (problem or "")

@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import ancer_core as ac
-from ancer_core import teaching as T
+from ancer_core.teaching import (
+    input_dependent as ID,  # the section's math: overlaps, memory steps, the certified selector
+)
+from ancer_core.teaching.attack import P_CAP
+from ancer_core.teaching.smoothing2d import region_outline
 
 from .. import display, figures, resources
 from .choices import SPAN, TV, toy_data, toy_model
-
-ID = T.input_dependent  # the section's math: overlaps, memory steps, the certified selector
 
 PICKS = "toy_picks"  # the points the student clicked, in order (indices into the section's points)
 
@@ -35,7 +36,7 @@ def fixed_regions(name: str, noise: float, hidden: int, norm: str, levels: tuple
 
 
 def _outline(r: ID.Regions, i: int, **style) -> dict:
-    pts = ac.teaching.region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
+    pts = region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
     cls = int(r.cls[i])
     return {
         "name": f"class {cls} regions",
@@ -160,7 +161,7 @@ def overlapping_certificates(name: str, noise: float, hidden: int, f1: np.ndarra
     )
     st.caption(
         f"{len(r)} points of the set (every {max(1, len(X) // TV.POINTS_SHOWN)}-th), each with its own optimal {kind} "
-        f"{'ℓ2' if norm == 'l2' else 'ℓ1'} certificate (exact p, capped at {ac.teaching.P_CAP:.5f}); outlines coloured "
+        f"{'ℓ2' if norm == 'l2' else 'ℓ1'} certificate (exact p, capped at {P_CAP:.5f}); outlines coloured "
         f"by the class they certify (faint; the pair discussed below drawn strong, solid and dashed). Pairs of "
         f"different classes that overlap: **{len(found)}**. Click two points to test a pair. " + _search_words(r)
     )
@@ -204,7 +205,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
     outlines, marks = [], []
     for s in steps[:k]:
         i = s["index"]
-        own = ac.teaching.region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
+        own = region_outline(r.norm, r.theta[i], r.gap[i], 0.0, r.centres[i], m=121)
         outlines.append(
             {
                 "name": f"step {s['step'] + 1}: point {i}'s own region",
@@ -215,7 +216,7 @@ def memory_step_by_step(r: ID.Regions, name: str, f1: np.ndarray) -> None:
             }
         )
         if s["gap"] > 0:
-            kept = ac.teaching.region_outline(r.norm, s["theta"], s["gap"], 0.0, r.centres[i], m=121)
+            kept = region_outline(r.norm, s["theta"], s["gap"], 0.0, r.centres[i], m=121)
             outlines.append(
                 {
                     "name": f"step {s['step'] + 1}: issued ({s['what']})",

@@ -7,8 +7,16 @@ import numpy as np
 import streamlit as st
 import torch
 
-import ancer_core as ac
-from ancer_core import teaching as T
+from ancer_core.core.noise import GAUSSIAN, UNIFORM, Noise, noise_for
+from ancer_core.teaching.smoothing2d import (
+    certificate_2d,
+    class_probability,
+    contains_ball,
+    region_outline,
+    rotation_matrix,
+    rotation_search,
+    smoothed_landscape,
+)
 
 from .. import display, figures, keys
 from .choices import GRID, NOISES, SPAN, ToyChoice, ancer_path, rotation_for
@@ -23,7 +31,7 @@ def optimal_regions(pl: dict, data, f1: np.ndarray, x1: float, x2: float, rotati
         for which in ("isotropic", "anisotropic"):
             o = opt[which]
             rot = rotation_for(noise, rotation) if which == "anisotropic" else 0.0
-            outline = T.region_outline(noise, o["theta"], o["gap"], rot, (x1, x2))
+            outline = region_outline(noise, o["theta"], o["gap"], rot, (x1, x2))
             panels[f"optimal {which} {noise.norm_symbol} ({noise.region})"] = [
                 (f"{which} R̃={o['proxy_radius']:.3f}", outline)
             ]
@@ -38,7 +46,7 @@ def optimal_regions(pl: dict, data, f1: np.ndarray, x1: float, x2: float, rotati
         selection_mode="points",
     )
     rows = []
-    for noise in (ac.GAUSSIAN, ac.UNIFORM):
+    for noise in (GAUSSIAN, UNIFORM):
         for which in ("isotropic", "anisotropic"):
             o = pl[noise.norm][1][which]
             rows.append(
@@ -63,11 +71,9 @@ def objective_plane(c: ToyChoice, model, pl: dict, x1: float, x2: float, rotatio
         [n.norm for n in NOISES],
         horizontal=True,
         key="toy_norm",
-        format_func=lambda k: (
-            f"{ac.noise_for(k).norm_symbol}: {ac.noise_for(k).name} θ = {ac.noise_for(k).theta_symbol}"
-        ),
+        format_func=lambda k: f"{noise_for(k).norm_symbol}: {noise_for(k).name} θ = {noise_for(k).theta_symbol}",
     )
-    noise = ac.noise_for(norm)
+    noise = noise_for(norm)
     plane, opt = pl[norm]
     cls = plane["cls"]
     path, theta_ancer = ancer_path(c.name, c.noise, c.hidden, x1, x2, norm, float(opt["isotropic"]["theta"][0]))
@@ -76,12 +82,12 @@ def objective_plane(c: ToyChoice, model, pl: dict, x1: float, x2: float, rotatio
     t2 = f2c.select_slider("your fixed θ2", options=[float(f"{g:.4f}") for g in GRID], value=float(f"{GRID[6]:.4f}"))
     display.show(figures.objective_plane_figure(plane, opt, path, (t1, t2), noise.theta_symbol), key="plane")
     rot = rotation_for(noise, rotation)
-    p_fixed = T.class_probability(model, [[x1, x2]], [t1, t2], noise, rotation=rot, cls=cls)[0]
-    c_fixed = T.certificate_2d(noise, [t1, t2], cls, p_fixed)
-    c_ancer = T.certificate_2d(
-        noise, theta_ancer, cls, T.class_probability(model, [[x1, x2]], theta_ancer, noise, rotation=rot, cls=cls)[0]
+    p_fixed = class_probability(model, [[x1, x2]], [t1, t2], noise, rotation=rot, cls=cls)[0]
+    c_fixed = certificate_2d(noise, [t1, t2], cls, p_fixed)
+    c_ancer = certificate_2d(
+        noise, theta_ancer, cls, class_probability(model, [[x1, x2]], theta_ancer, noise, rotation=rot, cls=cls)[0]
     )
-    contains = T.contains_ball((t1, t2), c_fixed.gap, opt["isotropic"]["radius"])
+    contains = contains_ball((t1, t2), c_fixed.gap, opt["isotropic"]["radius"])
     st.markdown(
         f"**Global optimum** over ANCER's feasible set θᵢ ≥ θ_iso: proxy radius "
         f"{opt['anisotropic']['proxy_radius']:.4f} vs the best isotropic {opt['isotropic']['proxy_radius']:.4f}; its "
@@ -101,13 +107,13 @@ def objective_plane(c: ToyChoice, model, pl: dict, x1: float, x2: float, rotatio
     return noise, np.array([t1, t2])
 
 
-def rotations(model, noise: ac.Noise, x1: float, x2: float, cls: int) -> None:
+def rotations(model, noise: Noise, x1: float, x2: float, cls: int) -> None:
     if not noise.supports_rotation:
         return
     st.subheader("Does rotating the ellipse help?")
     if st.button("search rotations (0°–175°, every 15°)"):
         angles = np.arange(0, 180, 15)
-        best = T.rotation_search(model, [x1, x2], noise, GRID[::2], angles, cls)
+        best = rotation_search(model, [x1, x2], noise, GRID[::2], angles, cls)
         display.show(
             figures.line_figure(
                 angles,
@@ -126,15 +132,15 @@ def rotations(model, noise: ac.Noise, x1: float, x2: float, cls: int) -> None:
 
 
 def what_smoothing_does(
-    model, data, f1: np.ndarray, noise: ac.Noise, theta: np.ndarray, x1: float, x2: float, rotation: float
+    model, data, f1: np.ndarray, noise: Noise, theta: np.ndarray, x1: float, x2: float, rotation: float
 ) -> None:
     X, y = data
     st.subheader("What smoothing does")
     s1, s2 = st.columns(2)
     rot = rotation_for(noise, rotation)
     u = noise.sample_unit((300, 2), "cpu", torch.float64, torch.Generator().manual_seed(0)).numpy()
-    samples = np.array([x1, x2]) + (u * theta) @ T.rotation_matrix(rot).T
-    g1 = T.smoothed_landscape(model, SPAN[::3], SPAN[::3], theta, noise, k=32, rotation=rot)
+    samples = np.array([x1, x2]) + (u * theta) @ rotation_matrix(rot).T
+    g1 = smoothed_landscape(model, SPAN[::3], SPAN[::3], theta, noise, k=32, rotation=rot)
     f_s = figures.toy_regions_figure(
         SPAN, SPAN, f1, X, y, (x1, x2), {"base classifier f with noise samples": []}, clickable=False
     )
