@@ -31,7 +31,7 @@ python scripts/compare_int8.py small-gaussian-0.25 small-uniform-0.50
 #    native bf16 (see docs/performance.md), fp32 otherwise
 OPT=fp32
 python -c "from ancer_core.models import cpu_features; raise SystemExit(not cpu_features()['avx512_bf16'])" && OPT=bf16
-python scripts/make_shipped_results.py --precision int8 --optimizer-precision "$OPT"
+python -m ancer_core grid --precision int8 --optimizer-precision "$OPT"
 
 # 6. the tables
 python scripts/models_table.py > /dev/null

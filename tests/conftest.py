@@ -88,7 +88,7 @@ def fake_archive():
 @pytest.fixture
 def fake_grid():
     """Writes a results grid of random certificates (and ANCER θ files) in the layout of
-    scripts/make_shipped_results.py: ``make(root, rng, {model: (norm, σ, indices)})`` returns
+    `python -m ancer_core grid`: ``make(root, rng, {model: (norm, σ, indices)})`` returns
     ``{(model, method): Table}``."""
     import json
 

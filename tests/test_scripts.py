@@ -1,4 +1,4 @@
-"""The scripts that make the shipped results, run end to end at tiny settings."""
+"""The commands and scripts that make the shipped results, run end to end at tiny settings."""
 
 import subprocess
 import sys
@@ -22,8 +22,8 @@ def run(*args):
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600, cwd=ROOT)
 
 
-def test_results_grid_script_writes_resumes_and_analyzes(tmp_path, capsys):
-    argv = ["scripts/make_shipped_results.py", "--models", "small-gaussian-0.25", "--preset", "quick"]
+def test_the_grid_command_writes_resumes_and_analyzes(tmp_path, capsys):
+    argv = ["-m", "ancer_core", "grid", "--models", "small-gaussian-0.25", "--preset", "quick"]
     argv += ["--indices", "0:2", "--chunk", "2", "--out", str(tmp_path)]
     first = run(*argv)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -45,5 +45,12 @@ def test_results_grid_script_writes_resumes_and_analyzes(tmp_path, capsys):
     meta = tmp_path / "small-gaussian-0.25" / "fixed.tsv.json"
     meta.write_text(meta.read_text().replace(g.meta["fixed"]["weights_sha256"], "0" * 64))
     other = run(*[a if a != "0:2" else "0:3" for a in argv])
-    assert other.returncode == 1 and "weights_sha256" in other.stderr and "delete" in other.stderr
+    assert other.returncode == 2 and "weights_sha256" in other.stderr and "delete" in other.stderr
     assert "Traceback" not in other.stderr and len(load_grid(tmp_path)["small-gaussian-0.25"].tables["fixed"]) == 2
+
+
+def test_the_grid_command_refuses_an_unknown_model_and_a_flag_of_one_method():
+    unknown = run("-m", "ancer_core", "grid", "--models", "no-such-model", "--indices", "0:1")
+    assert unknown.returncode == 2 and "not shipped" in unknown.stderr and "small-gaussian-0.25" in unknown.stderr
+    short = run("-m", "ancer_core", "grid", "--iterations", "3")  # it stands for one --method's optimizer
+    assert short.returncode == 2 and "--iterations" in short.stderr and "Traceback" not in short.stderr

@@ -1,5 +1,5 @@
-"""Command line: ``python -m ancer_core {optimize,certify,analyze,models,train,quantize,app} …``, one module per
-command. Run ``python -m ancer_core COMMAND --help`` for each command's options."""
+"""Command line: ``python -m ancer_core {optimize,certify,grid,analyze,models,train,quantize,app,lecture} …``,
+one module per command. Run ``python -m ancer_core COMMAND --help`` for each command's options."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ COMMANDS = {
         "certify images and write a TSV (idx label predict radius radius_proxy correct min_sigma time …)",
         ".certify",
     ),
+    "grid": ("the results grid: every method on every shipped model, one folder per model (resumable)", ".grid"),
     "analyze": ("print certified accuracy (Tables 1/2) and superset shares (Tables 4/5)", ".analyze"),
     "models": ("list the shipped models with their cards", ".models"),
     "train": ("train a base classifier with noise augmentation", ".train"),

@@ -24,7 +24,7 @@ STAGE_NAME = {"iso": "Isotropic DD's", "ancer": "ANCER's"}
 def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
     """The options of the commands that work on CIFAR-10 test images (optimize, certify)."""
     _add_run_options(p, methods)
-    _add_optimizer_options(p)
+    add_optimizer_options(p)
     _add_precision_options(p)
 
 
@@ -88,16 +88,18 @@ def _add_run_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> No
     )
 
 
-def _add_optimizer_options(p: argparse.ArgumentParser) -> None:
-    """Each optimizer's flags and the surrogate they maximise."""
+def add_optimizer_options(p: argparse.ArgumentParser, short: bool = True) -> None:
+    """Each optimizer's flags and the surrogate they maximise; ``short``: also --iterations, --samples and --lr,
+    which stand for the chosen --method's optimizer (a command without --method has none)."""
     for flag, (kind, what) in OPTIMIZER_FLAGS.items():
-        p.add_argument(
-            f"--{flag}",
-            type=kind,
-            default=None,
-            help=f"{what} of the chosen --method's optimizer, i.e. --iso-{flag} or --ancer-{flag} (default: the "
-            "preset's)",
-        )
+        if short:
+            p.add_argument(
+                f"--{flag}",
+                type=kind,
+                default=None,
+                help=f"{what} of the chosen --method's optimizer, i.e. --iso-{flag} or --ancer-{flag} (default: the "
+                "preset's)",
+            )
         for stage, name in STAGE_NAME.items():
             p.add_argument(f"--{stage}-{flag}", type=kind, default=None, help=f"{name} {what} (default: the preset's)")
     p.add_argument("--kappa", type=float, default=None, help="ANCER's κ (default: the preset's, 2.0)")
@@ -183,11 +185,11 @@ def optimizer_overrides(args) -> dict:
     standing for the chosen --method's (ignored by fixed σ, which optimizes nothing, so that one set of
     flags serves every method); a short flag and the long one it stands for must agree."""
     out = {}
-    chosen = STAGE_PREFIX.get(args.method)
+    chosen = STAGE_PREFIX.get(getattr(args, "method", None))
     for flag in OPTIMIZER_FLAGS:
         for stage in STAGE_NAME:
             out[f"{stage}_{flag}"] = getattr(args, f"{stage}_{flag}")
-        short = getattr(args, flag)
+        short = getattr(args, flag, None)
         if short is None or chosen is None:  # fixed σ runs no optimizer: nothing to set
             continue
         long = out[f"{chosen}_{flag}"]
