@@ -3,9 +3,9 @@
     python scripts/measure_sequential.py record [--models NAME …] [--images 40] [--threads 1]
     python scripts/measure_sequential.py report [--tolerances 0.01,0.03,0.1]
 
-``record`` draws, for each model and method of the shipped grid (``results/<model>/``), the selection
-samples and then the estimation samples of every image look by look (the looks of
-``SequentialRule``: 128, 256, … up to N), with the θ the grid certified (fixed σ; Isotropic DD's from its
+``record`` runs the library's sequential CERTIFY, for each model and method of the shipped grid
+(``results/<model>/``), with a rule that never stops early (``stop_early=False``): every image draws every
+look (128, 256, … up to N), with the θ the grid certified (fixed σ; Isotropic DD's from its
 ``min_sigma`` column; ANCER's from ``ancer-thetas/``) and the grid's network (int8 where it was made so),
 the per-image seeds of ``certify``. It keeps each image's hits at each look in
 ``results/remedies/sequential/<model>.<method>.npz`` (resumable: one file a model and method).
@@ -28,32 +28,30 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import ancer_core as ac
+from ancer_core.core.noise import noise_for
 from ancer_core.core.sequential import SequentialRule
-from ancer_core.core.smoothing import make_generators, sample_counts
+from ancer_core.core.settings import METHODS
+from ancer_core.core.smoothing import certify
 from ancer_core.core.stats import lower_confidence_bound
-from ancer_core.data import THETA_FOLDER, read_results, theta_source
-from ancer_core.models import certifying
+from ancer_core.data.cifar10 import load_cifar10
+from ancer_core.data.memory_replay import theta_source
+from ancer_core.data.results import read_results
+from ancer_core.data.thetas import THETA_FOLDER
+from ancer_core.models.cards import shipped_models
+from ancer_core.models.certifying_network import certifying
+from ancer_core.models.checkpoints import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "remedies" / "sequential"
-MODELS = [
-    "small-gaussian-0.12",
-    "small-gaussian-0.25",
-    "small-gaussian-0.50",
-    "small-gaussian-1.00",
-    "small-uniform-0.25",
-    "small-uniform-0.50",
-    "small-uniform-1.00",
-]
-METHODS = ac.METHODS
+MODELS = sorted(shipped_models())
+RECORD_EVERY_LOOK = SequentialRule(tolerance=None, stop_early=False)  # the looks of every rule replayed here
 RADII = {"l2": (0.0, 0.25, 0.5, 0.75, 1.0), "l1": (0.0, 0.25, 0.5, 0.75, 1.0)}
 
 
 def record(models, images: int, threads: int) -> None:
     torch.set_num_threads(threads)
     OUT.mkdir(parents=True, exist_ok=True)
-    x_all, y_all = ac.load_cifar10("test")
+    x_all, y_all = load_cifar10("test")
     for name in models:
         grid = ROOT / "results" / name
         for method in METHODS:
@@ -62,39 +60,42 @@ def record(models, images: int, threads: int) -> None:
                 continue
             meta = json.loads((grid / f"{method}.tsv.json").read_text())
             table = read_results(grid / f"{method}.tsv")
-            idx = table["idx"][:images]
+            idx = [int(i) for i in table["idx"][:images]]
             decided = certifying(name, meta.get("precision", "fp32"), meta.get("optimizer_precision"))
-            net, cfg = decided.sampled(ac.load_model(name)), decided.config
             theta_of = theta_source(method, meta, table, grid / THETA_FOLDER)
-            theta = torch.as_tensor(np.stack([theta_of(int(i)) for i in idx]), dtype=torch.float32)
-            s, n0, n, seed = meta["settings"], meta["N0"], meta["N"], meta["seed"]
-            looks = SequentialRule().looks(n)
-            x = x_all[idx]
-            gens = make_generators(seed, [int(i) for i in idx], "cpu")
+            theta = torch.as_tensor(np.stack([theta_of(i) for i in idx]), dtype=torch.float32)
+            n0, n, alpha = meta["N0"], meta["N"], meta["alpha"]
             t0 = time.perf_counter()
-            c0 = sample_counts(net, x, theta, meta["norm"], n0, gens, config=cfg)
-            c_hat = c0.argmax(1)
-            hits, prev = [], 0
-            for k in looks:
-                c = sample_counts(net, x, theta, meta["norm"], k - prev, gens, c0.shape[1], cfg)
-                hits.append(c[np.arange(len(idx)), c_hat])
-                prev = k
+            certs = certify(  # every look drawn (no rule stops it): each image's count at each look
+                decided.sampled(load_model(name)),
+                x_all[idx],
+                theta,
+                meta["norm"],
+                n0,
+                n,
+                alpha,
+                seed=meta["seed"],
+                indices=idx,
+                config=decided.config,
+                sampling=RECORD_EVERY_LOOK,
+            )
             seconds = time.perf_counter() - t0
+            seen = np.array([[n_a for _, n_a in c.extra["looks"]] for c in certs])
             th = theta.reshape(len(idx), -1).double().numpy()
             np.savez(
                 path,
-                idx=idx,
+                idx=np.array(idx),
                 label=y_all[idx].numpy(),
-                c_hat=c_hat,
-                hits=np.stack(hits, 1),
-                looks=np.array(looks),
+                c_hat=np.array([int(np.argmax(c.extra["counts0"])) for c in certs]),
+                hits=np.diff(seen, axis=1, prepend=0),  # the new hits of each look
+                looks=np.array(RECORD_EVERY_LOOK.looks(n)),
                 min_theta=th.min(1),
                 log_gm_theta=np.log(th).mean(1),
                 seconds_per_sample=seconds / (len(idx) * (n0 + n)),
-                alpha=meta["alpha"],
+                alpha=alpha,
                 norm=meta["norm"],
                 n0=n0,
-                settings=json.dumps(s),
+                settings=json.dumps(meta["settings"]),
             )
             print(f"{name} {method}: {len(idx)} images in {seconds:.0f} s", flush=True)
 
@@ -111,7 +112,7 @@ def replay(d, rule: SequentialRule | None) -> dict:
         while not state.done:
             state.look(hits[state.active, state.k])
         p_low, used = state.best, state.used
-    gap = ac.noise_for(norm).gap(p_low)
+    gap = noise_for(norm).gap(p_low)
     correct = (p_low > 0.5) & (d["c_hat"] == d["label"])
     return {
         "samples": used,

@@ -148,6 +148,27 @@ def test_without_early_certification_a_run_to_n_is_fixed_sampling(half_and_half)
             assert s.extra["samples"] < 1024 and s.extra["looks"][-1][0] == s.extra["samples"]
 
 
+def test_a_rule_that_never_stops_early_draws_every_look_and_gives_the_fixed_counts(half_and_half):
+    """stop_early=False (what scripts/measure_sequential.py records): every image, even one that abstains at
+    once, draws every look to N; its last look's count is fixed CERTIFY's nA on the same draws, and a rule
+    replayed on the looks' counts stops where the same rule run on the network stops."""
+    model, x = half_and_half
+    every = SequentialRule(tolerance=None, stop_early=False)
+    fixed = ac.certify(model, x, 0.25, "l2", 32, 1024, 0.001, seed=3)
+    seq = ac.certify(model, x, 0.25, "l2", 32, 1024, 0.001, seed=3, sampling=every)
+    assert any(f.abstained for f in fixed)
+    for f, s in zip(fixed, seq):
+        assert [n for n, _ in s.extra["looks"]] == every.looks(1024) and s.extra["stop"] == "N"
+        assert s.extra["looks"][-1][1] == f.extra["n_a"] and s.prediction in (f.prediction, ac.ABSTAIN)
+    rule = SequentialRule(tolerance=None)
+    run = ac.certify(model, x, 0.25, "l2", 32, 1024, 0.001, seed=3, sampling=rule)
+    seen = np.array([[n_a for _, n_a in s.extra["looks"]] for s in seq])
+    state = rule.start(len(seq), 1024, 0.001, "l2", 0.25, record=False)
+    while not state.done:
+        state.look(np.diff(seen, axis=1, prepend=0)[state.active, state.k])
+    assert list(state.used) == [r.extra["samples"] for r in run]
+
+
 def test_table_mode_decides_every_radius_its_certificate_reports(half_and_half):
     model, x = half_and_half
     radii = (0.0, 0.1, 0.3)

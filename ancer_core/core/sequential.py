@@ -69,12 +69,14 @@ class SequentialRule:
     the radius rule stops (None: only the early abstain); ``radii``: decide these radii instead (table
     mode); ``early_share``: the part of α the looks before the last share (None: 0.1 for the radius rule,
     ½ for the radii, 0 when only abstaining); ``first_look``: samples at the first look (the
-    looks double from there to N)."""
+    looks double from there to N); ``stop_early``: False draws every look to N whatever the counts say
+    (each look's count recorded, so that rules can be replayed offline on the same draws)."""
 
     tolerance: float | None = 0.03
     radii: tuple[float, ...] | None = None
     early_share: float | None = None
     first_look: int = 128
+    stop_early: bool = True
 
     def __post_init__(self):
         check_tolerance(self.tolerance)
@@ -166,8 +168,8 @@ class SequentialState:
         if self.record:
             for i in a:
                 self.history[i].append((n, int(self.n_a[i])))
-        if last:
-            stop, why = np.ones(len(a), bool), np.full(len(a), "N", dtype=object)
+        if last or not self.rule.stop_early:
+            stop, why = np.full(len(a), last), np.full(len(a), "N", dtype=object)
         else:
             stop, why = self._early(a, n)
         gone = a[stop]
