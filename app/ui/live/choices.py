@@ -283,7 +283,7 @@ def sidebar(cards: dict, y_all: np.ndarray) -> Choice:
         st.query_params.update(
             {"image": idx, "norm": norm, "model": model_name, "preset": preset, "sigma": f"{sigma:g}"}
         )
-        if settings is not None and settings.sampling == "sequential":  # a shared link keeps it
+        if settings is not None and settings.sequential:  # a shared link keeps it
             st.query_params["sampling"] = "sequential"
         elif "sampling" in st.query_params:
             del st.query_params["sampling"]
