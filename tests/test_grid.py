@@ -62,14 +62,14 @@ def test_analyze_grid_prints_tables_1_2_and_4_5(tmp_path, capsys, fake_grid):
     out = capsys.readouterr().out
     assert "Table 1 (Gaussian" in out and "Table 2 (uniform" in out and "Tables 4/5" in out
     # files without the surrogate's keys predate them: the paper's objective, unbounded, gradient steps
-    assert "u-0.50 (ℓ1, σ = 0.5, N = 10000, α = 0.001, CERTIFY in fp32; the optimizers maximised the paper " in out
+    assert "u-0.50 (ℓ1, σ = 0.5, N = 10,000, α = 0.001, CERTIFY in fp32; the optimizers maximised the paper " in out
     for m in ("isotropic-dd", "ancer"):  # the optimizers' settings name the surrogate, not fixed σ's
         meta = tmp_path / "g-0.25" / f"{m}.tsv.json"
         meta.write_text(json.dumps(json.loads(meta.read_text()) | {"settings": Settings().as_dict()}))
     assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0"]) == 0
     out = capsys.readouterr().out
     said = "the optimizers maximised the anchored objective with θ ≤ 2 × the initial θ (Isotropic DD: scalar solver)"
-    assert f"g-0.25 (ℓ2, σ = 0.25, N = 10000, α = 0.001, CERTIFY in fp32; {said})" in out
+    assert f"g-0.25 (ℓ2, σ = 0.25, N = 10,000, α = 0.001, CERTIFY in fp32; {said})" in out
     assert "objective, θ unbounded (Isotropic DD: gradient solver)" in out  # u-0.50 unchanged
     assert cli(["analyze", "--grid", str(tmp_path / "missing")]) == 2
     assert cli(["analyze"]) == 2
@@ -89,3 +89,27 @@ def test_envelopes_compare_every_method_on_the_same_images(tmp_path, fake_grid):
     for m, e in envs.items():
         assert e.accuracy[0] == pytest.approx(max(brute_accuracy(g.tables[m], list(range(10)), 0.0) for g in models))
     assert envelope(models, "fixed", [0.0]).images == 40  # one method alone: its own common images
+
+
+def test_samples_rows_are_the_samples_column_summarized_and_leave_fixed_files_out():
+    from ancer_core.data import samples_rows, samples_table
+    from ancer_core.data.results import Table
+
+    spent = np.array([128, 256, 4000, 4000, 1024])
+    seq = Table({"idx": np.arange(5), "samples": spent})
+    fixed = Table({"idx": np.arange(5)})
+    (row,) = samples_rows({"ancer": seq, "fixed": fixed}, n=4000)
+    assert (row["file"], row["images"], row["min"], row["max"], row["total"]) == ("ancer", 5, 128, 4000, 9408)
+    assert row["mean"] == 9408 / 5 and row["median"] == 1024 and row["× fewer than N"] == 4000 / (9408 / 5)
+    assert "ancer" in samples_table({"ancer": seq}) and samples_table({"fixed": fixed}) == ""
+
+
+def test_sampling_words_say_how_a_file_drew_its_samples():
+    from ancer_core.data.records import sampling_words
+
+    base = {"N": 100_000, "settings": Settings().as_dict()}
+    assert sampling_words(base) == "N = 100,000"
+    table = base | {"settings": Settings(sampling="sequential", radii=(0.0, 0.25)).as_dict()}
+    assert sampling_words(table) == "sequential sampling (table mode at radii 0, 0.25; at most N = 100,000 each)"
+    tol = base | {"settings": Settings(sampling="sequential").as_dict()}
+    assert sampling_words(tol) == "sequential sampling (tolerance 0.03; at most N = 100,000 each)"

@@ -54,3 +54,26 @@ def test_the_grid_command_refuses_an_unknown_model_and_a_flag_of_one_method():
     assert unknown.returncode == 2 and "not shipped" in unknown.stderr and "small-gaussian-0.25" in unknown.stderr
     short = run("-m", "ancer_core", "grid", "--iterations", "3")  # it stands for one --method's optimizer
     assert short.returncode == 2 and "--iterations" in short.stderr and "Traceback" not in short.stderr
+
+
+def test_the_grid_in_table_mode_is_read_by_analyze_and_the_results_page(tmp_path, capsys, monkeypatch):
+    """A table-mode grid (sequential CERTIFY deciding the table's radii): its files are read like fixed-N ones,
+    with the samples each image drew, by `analyze --grid` and by the results page."""
+    from conftest import open_page
+
+    argv = ["-m", "ancer_core", "grid", "--models", "small-gaussian-0.25", "--preset", "quick", "--indices", "0:3"]
+    made = run(*argv, "--chunk", "3", "--N", "1024", "--radii", "0,0.25,0.5", "--out", str(tmp_path))
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert "estimation samples:" in made.stdout and "certified accuracy (%)" in made.stdout
+    g = load_grid(tmp_path)["small-gaussian-0.25"]
+    for t in g.tables.values():
+        assert len(t) == 3 and ((t["samples"] >= 128) & (t["samples"] <= 1024)).all()
+    assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0", "0.25", "0.5"]) == 0
+    said = capsys.readouterr().out
+    assert "table mode at radii 0, 0.25, 0.5; at most N = 1,024 each" in said and "Estimation samples drawn" in said
+    monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
+    at = open_page("results", 180)
+    at.radio(key="results_source").set_value("small-gaussian-0.25").run()
+    assert not at.exception, at.exception
+    spent = next(d.value for d in at.dataframe if "× fewer than N" in d.value.columns)
+    assert list(spent["images"]) == [3, 3, 3] and "table mode at radii" in " ".join(m.value for m in at.markdown)

@@ -11,8 +11,9 @@ from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10
 from ..data.grid import envelope_table, load_grid, models_by_table, superset_rows
 from ..data.memory_replay import grid_with_memory, revised_rows
+from ..data.records import sampling_words
 from ..data.results import read_results
-from ..data.tables import accuracy_table, certified_accuracy, superset_table
+from ..data.tables import accuracy_table, certified_accuracy, samples_table, superset_table
 
 
 def add_arguments(a: argparse.ArgumentParser) -> None:
@@ -56,11 +57,9 @@ def run(args) -> int:
     print("Certified accuracy (%) at radius r (radius = min θ·gap, the largest enclosed isotropic ℓp ball);")
     print("ACR = mean radius·[correct]; ACR~ = mean proxy radius·[correct] (Tables 1/2)\n")
     print(accuracy_table(files, args.radii))
-    spent = {n: t["samples"] for n, t in files.items() if "samples" in t.columns}
+    spent = samples_table(files)
     if spent:  # sequential runs: what they drew
-        print("\nEstimation samples drawn (sequential sampling), per image: mean, median, min–max")
-        for n, s in spent.items():
-            print(f"{n[:27].ljust(28)}{s.mean():10,.0f}{np.median(s):10,.0f}{s.min():10,}–{s.max():,}")
+        print("\n" + spent)
     print("\nCertified accuracy (%) at proxy radius R~ (volume-based, §5)\n")
     head = "method".ljust(28) + "".join(f"{r:>8g}" for r in args.radii)
     print(head + "\n" + "-" * len(head))
@@ -98,7 +97,7 @@ def run_grid(args) -> int:
     for name, g in grid.items():
         m = next(iter(g.meta.values()))
         print(
-            f"{g.name} (ℓ{g.norm[1]}, σ = {g.sigma:g}, N = {m.get('N')}, α = {m.get('alpha')}, "
+            f"{g.name} (ℓ{g.norm[1]}, σ = {g.sigma:g}, {sampling_words(m)}, α = {m.get('alpha')}, "
             f"CERTIFY in {m.get('precision', 'fp32')}"
             + (f"; the optimizers maximised {g.surrogate})" if g.surrogate else ")")
         )
@@ -106,7 +105,9 @@ def run_grid(args) -> int:
         both = {f"{k} (as run)": v for k, v in g.tables.items()} | {f"{k} (memory)": v for k, v in mem.tables.items()}
         print(accuracy_table(both, args.radii))
         counts = ", ".join(f"{k} {int(revised_rows(g.tables[k], mem.tables[k]).sum())}" for k in g.tables)
-        print(f"certificates the memory revises: {counts}\n")
+        print(f"certificates the memory revises: {counts}")
+        spent = samples_table(g.tables)
+        print(("\n" + spent + "\n") if spent else "")
     for reading, models in readings.items():
         rows = superset_rows(list(models.values()))
         if rows:

@@ -13,8 +13,7 @@ from ..console import Progress
 from ..core.memory import CertificationMemory
 from ..core.precision import certify_config
 from ..core.protocol import run_all_methods
-from ..core.sequential import check_radii, check_tolerance
-from ..core.settings import METHODS, OPTIMIZED, SAMPLINGS, stage_work
+from ..core.settings import METHODS, OPTIMIZED, stage_work
 from ..core.validation import AncerInputError, check_count
 from ..data.files import OutputLock, prepare_output, read_json
 from ..data.records import RESUME_KEYS, settings_diff
@@ -23,7 +22,7 @@ from ..data.tables import accuracy_table
 from ..data.thetas import load_theta
 from . import distributed
 from .common import Job, announce_estimate, job_record, setup
-from .options import PRESET_VALUE, add_image_options
+from .options import add_certify_options, add_image_options
 
 THETA_KEYS = ("model", "norm", "method", "sigma", "uniform_convention")
 
@@ -34,72 +33,13 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--thetas", default=None, help="folder written by `optimize`; without it, isotropic-dd/ancer optimize first"
     )
-    c.add_argument("--N0", type=int, default=None, help="selection samples, paper 100 (default: the preset's)")
-    c.add_argument("--N", type=int, default=None, help="estimation samples, paper 100,000 (default: the preset's)")
-    c.add_argument("--alpha", type=float, default=None, help="failure probability, paper 0.001 (default: the preset's)")
-    c.add_argument("--batch", default="auto", help="noisy images per forward pass, or auto (halved on out-of-memory)")
-    c.add_argument(
-        "--noise-batch",
-        type=int,
-        default=1000,
-        help="noise samples per image per draw (fixes the random stream, like the original's batch)",
-    )
-    c.add_argument(
-        "--sampling",
-        choices=SAMPLINGS,
-        default=None,
-        help="CERTIFY's estimation samples: fixed draws all N (Cohen et al.); sequential draws in looks and stops "
-        "at abstain or when more samples could add less than --tolerance to the radius, same guarantee "
-        "(docs/conventions.md, section Sequential CERTIFY) (default: the preset's, fixed; sequential with --radii)",
-    )
-    c.add_argument(
-        "--tolerance",
-        type=tolerance,
-        default=PRESET_VALUE,
-        help="sequential sampling: stop once more samples could add less than this relative gain to the radius, or "
-        "none to stop early only to abstain (default: the preset's, 0.03)",
-    )
-    c.add_argument(
-        "--radii",
-        type=radii,
-        default=None,
-        help="table mode: decide for each of these radii (comma-separated, e.g. 0,0.25,0.5,0.75,1) whether the "
-        "certificate reaches it, stopping when all are decided; prints the certified-accuracy table with the "
-        "samples spent",
-    )
+    add_certify_options(c)
     c.add_argument(
         "--memory",
         action="store_true",
         help="memory-based certification (Alfarra et al.): revise each "
         "certificate so regions of different classes never overlap; needs a sequential run",
     )
-
-
-def tolerance(text: str) -> float | None:
-    """--tolerance: a relative radius gain ≥ 0, or none (stop early only to abstain); left out, the preset's
-    (argparse passes the default through here too)."""
-    if text == PRESET_VALUE:
-        return text
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return check_tolerance(float(text))
-    except (ValueError, AncerInputError):
-        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none") from None
-
-
-def radii(text: str) -> tuple[float, ...]:
-    """--radii: comma-separated radii ≥ 0."""
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give radii as numbers separated by commas, e.g. 0,0.25,0.5"
-        ) from None
-    try:
-        return check_radii(values)
-    except AncerInputError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5") from None
 
 
 def _load_thetas(folder: Path, part: list[int]) -> torch.Tensor:

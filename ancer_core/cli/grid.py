@@ -29,14 +29,15 @@ from ..core.settings import METHODS, PRESETS, Settings
 from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..data.records import result_path, run_record
-from ..data.results import ResultWriter, format_row, sort_rows
+from ..data.results import ResultWriter, format_row, read_results, sort_rows
 from ..data.thetas import THETA_FOLDER, save_theta, theta_file
 from ..models.cards import shipped_models
 from ..models.certifying_network import certifying
 from ..models.checkpoints import load_model
 from ..models.speed import hardware
+from .certify import table_mode_summary
 from .common import invocation
-from .options import add_optimizer_options, settings_from_args
+from .options import add_certify_options, add_optimizer_options, settings_from_args
 
 # the shipped grid's test images per model: the app's default models (Gaussian σ = 0.25, uniform σ = 0.5) get more
 SHIPPED_IMAGES = {
@@ -63,6 +64,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("--indices", default=None, help="start:stop:step for every model instead of the shipped plan")
     c.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     add_optimizer_options(c, short=False)  # every method runs: each optimizer's flags by name
+    add_certify_options(c)
 
 
 def run(args) -> int:
@@ -126,7 +128,10 @@ class _Model:
     def certify(self, x: torch.Tensor, y: torch.Tensor, idx: list[int], folder: Path, budget: bool = False) -> float:
         """Every image of ``idx`` not yet in the files of ``folder``; seconds per image."""
         try:
-            writers = {m: ResultWriter(result_path(folder, m), dict(self.meta, method=m)) for m in self.methods}
+            writers = {
+                m: ResultWriter(result_path(folder, m), dict(self.meta, method=m), sequential=self.settings.sequential)
+                for m in self.methods
+            }
         except AncerInputError as e:  # another network or other settings: never mixed into one file
             raise AncerInputError(f"{e}\nTo make this model's grid again from the start, delete {folder}/") from None
         thetas = folder / THETA_FOLDER
@@ -149,6 +154,9 @@ class _Model:
                 w.close()
                 if not budget:
                     sort_rows(w.path)  # test order however the runs were resumed: memory replays rows in order
+        if self.settings.radii is not None and not budget:  # table mode: each method's table and samples
+            for m, w in writers.items():
+                print(f"{self.name}, {m}:\n{table_mode_summary(read_results(w.path), self.settings)}")
         return (time.time() - t_start) / max(done, 1)
 
     def _write(self, x, y, part: list[int], writers: dict, thetas: Path) -> None:
@@ -170,4 +178,5 @@ class _Model:
             for m, r in res.items():
                 seconds = r.stage_seconds["certify"] / len(part)  # CERTIFY only, as the original's time
                 if i not in writers[m].done:
-                    writers[m].write(format_row(i, int(y[i]), r.certificates[k], seconds))
+                    row = format_row(i, int(y[i]), r.certificates[k], seconds, sequential=self.settings.sequential)
+                    writers[m].write(row)

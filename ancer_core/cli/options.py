@@ -7,7 +7,8 @@ import argparse
 
 from ..core.noise import UNIFORM_CONVENTIONS
 from ..core.precision import OPTIMIZER_PRECISIONS, PRECISIONS
-from ..core.settings import ISO_SOLVERS, PRESETS, Settings, preset
+from ..core.sequential import check_radii, check_tolerance
+from ..core.settings import ISO_SOLVERS, PRESETS, SAMPLINGS, Settings, preset
 from ..core.surrogate import OBJECTIVE_BOUND, OBJECTIVES
 from ..core.validation import NORMS, AncerInputError
 
@@ -226,3 +227,67 @@ def settings_from_args(args) -> Settings:
             "sequential or leave --tolerance out"
         )
     return settings
+
+
+def add_certify_options(p: argparse.ArgumentParser) -> None:
+    """CERTIFY's N0, N and α, and how it draws its estimation samples (fixed, sequential, table mode)."""
+    p.add_argument("--N0", type=int, default=None, help="selection samples, paper 100 (default: the preset's)")
+    p.add_argument("--N", type=int, default=None, help="estimation samples, paper 100,000 (default: the preset's)")
+    p.add_argument("--alpha", type=float, default=None, help="failure probability, paper 0.001 (default: the preset's)")
+    p.add_argument("--batch", default="auto", help="noisy images per forward pass, or auto (halved on out-of-memory)")
+    p.add_argument(
+        "--noise-batch",
+        type=int,
+        default=1000,
+        help="noise samples per image per draw (fixes the random stream, like the original's batch)",
+    )
+    p.add_argument(
+        "--sampling",
+        choices=SAMPLINGS,
+        default=None,
+        help="CERTIFY's estimation samples: fixed draws all N (Cohen et al.); sequential draws in looks and stops "
+        "at abstain or when more samples could add less than --tolerance to the radius, same guarantee "
+        "(docs/conventions.md, section Sequential CERTIFY) (default: the preset's, fixed; sequential with --radii)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=tolerance,
+        default=PRESET_VALUE,
+        help="sequential sampling: stop once more samples could add less than this relative gain to the radius, or "
+        "none to stop early only to abstain (default: the preset's, 0.03)",
+    )
+    p.add_argument(
+        "--radii",
+        type=radii,
+        default=None,
+        help="table mode: decide for each of these radii (comma-separated, e.g. 0,0.25,0.5,0.75,1) whether the "
+        "certificate reaches it, stopping when all are decided; prints the certified-accuracy table with the "
+        "samples spent",
+    )
+
+
+def tolerance(text: str) -> float | None:
+    """--tolerance: a relative radius gain ≥ 0, or none (stop early only to abstain); left out, the preset's
+    (argparse passes the default through here too)."""
+    if text == PRESET_VALUE:
+        return text
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return check_tolerance(float(text))
+    except (ValueError, AncerInputError):
+        raise argparse.ArgumentTypeError(f"{text!r}: use a number ≥ 0 (e.g. 0.03), or none") from None
+
+
+def radii(text: str) -> tuple[float, ...]:
+    """--radii: comma-separated radii ≥ 0."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give radii as numbers separated by commas, e.g. 0,0.25,0.5"
+        ) from None
+    try:
+        return check_radii(values)
+    except AncerInputError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more finite radii ≥ 0, e.g. 0,0.25,0.5") from None

@@ -27,6 +27,8 @@ from .tables import (
     average_certified_radius,
     certified,
     certified_accuracy,
+    samples_rows,
+    samples_table,
     superset_shares,
     superset_table,
 )
@@ -61,6 +63,8 @@ __all__ = [
     "settings_path",
     "sort_rows",
     "superset_shares",
+    "samples_rows",
+    "samples_table",
     "superset_table",
     "Envelope",
     "GridModel",

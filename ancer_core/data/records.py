@@ -142,3 +142,19 @@ def describe_diff(diff: dict) -> str:
         else:
             parts.append(f"{k}: {short(a)} → {short(b)}")
     return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+
+
+def sampling_words(meta: dict) -> str:
+    """How a result file's CERTIFY drew its estimation samples, from its record: "N = 100,000" (fixed: every
+    image drew N) or "sequential sampling (table mode at radii 0, 0.25; at most N = 100,000 each)"."""
+    n, s = meta.get("N"), meta.get("settings") or {}
+    at_most = f"N = {n:,}" if isinstance(n, int) else "N = ?"
+    if s.get("sampling", "fixed") != "sequential":
+        return at_most
+    if s.get("radii"):
+        how = "table mode at radii " + ", ".join(f"{r:g}" for r in s["radii"])
+    elif s.get("tolerance") is None:
+        how = "stopping early only to abstain"
+    else:
+        how = f"tolerance {s['tolerance']:g}"
+    return f"sequential sampling ({how}; at most {at_most} each)"

@@ -117,3 +117,31 @@ def superset_table(files: dict[str, Table], reference: str) -> str:
         f"% {reference} region ⊇ every isotropic region  {100 * s['superset']:6.1f}  (Definition 1, exact)",
     ]
     return "\n".join(lines)
+
+
+def samples_rows(files: dict[str, Table], n: int | None = None) -> list[dict]:
+    """The estimation samples each sequential run drew per image (its ``samples`` column): mean, median,
+    smallest and largest, and — given fixed sampling's ``n`` — how many times fewer; files without the
+    column (fixed N: every image drew N) are left out."""
+    rows = []
+    for name, t in files.items():
+        if "samples" not in t.columns or not len(t):
+            continue
+        s = t["samples"]
+        row = {"file": name, "images": len(s), "mean": float(s.mean()), "median": float(np.median(s))}
+        row |= {"min": int(s.min()), "max": int(s.max()), "total": int(s.sum())}
+        if n is not None:
+            row["× fewer than N"] = n / max(float(s.mean()), 1.0)
+        rows.append(row)
+    return rows
+
+
+def samples_table(files: dict[str, Table]) -> str:
+    """:func:`samples_rows` as text (empty when no file is sequential)."""
+    rows = samples_rows(files)
+    if not rows:
+        return ""
+    lines = ["Estimation samples drawn (sequential sampling), per image: mean, median, min–max"]
+    for r in rows:
+        lines.append(f"{r['file'][:27].ljust(28)}{r['mean']:10,.0f}{r['median']:10,.0f}{r['min']:10,}–{r['max']:,}")
+    return "\n".join(lines)

@@ -33,7 +33,7 @@ def main() -> None:
     meta = next(iter(metas.values()), {})
     one_model.header(metas, model)
     one_model.curves(tables, meta)
-    one_model.accuracy_tables(tables)
+    one_model.accuracy_tables(tables, meta)
     one_model.lost_and_gained_table(tables, meta.get("theta0"))
     one_model.figure5(tables, meta.get("theta0"))
     if model is not None:

@@ -26,6 +26,8 @@ from ancer_core.data import (
     load_thetas,
     lost_and_gained_rows,
     read_results,
+    samples_rows,
+    samples_table,
     superset_table,
 )
 
@@ -124,14 +126,32 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
     )
 
 
-def accuracy_tables(tables: dict[str, Table]) -> None:
-    """Tables 1/2 for this σ, and the same as ``analyze`` prints them."""
+def accuracy_tables(tables: dict[str, Table], meta: dict) -> None:
+    """Tables 1/2 for this σ, the samples sequential files drew, and the same as ``analyze`` prints them."""
     st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
     display.data_table(accuracy_rows(named(tables), TABLE_RADII), key="acc_table")
+    spent = samples_rows(named(tables), meta.get("N"))
+    if spent:
+        n, alpha = meta.get("N"), meta.get("alpha")
+        st.caption(
+            "Estimation samples drawn per image by the sequential files (CERTIFY stopped each image as soon as "
+            "its answer was known, with the guarantee of fixed sampling: each certificate wrong with probability "
+            f"≤ α{'' if alpha is None else f' = {alpha:g}'}); fixed sampling draws N"
+            f"{'' if n is None else f' = {n:,}'} for every image."
+        )
+        display.data_table([_rounded(r) for r in spent], key="samples_table")
     with st.expander("as `python -m ancer_core analyze` prints it"):
         st.code(accuracy_table(tables, TABLE_RADII))
+        if spent:
+            st.code(samples_table(tables))
         if "ancer" in tables and len(tables) > 1:
             st.code(superset_table(tables, "ancer"))
+
+
+def _rounded(row: dict) -> dict:
+    return {
+        k: (f"{v:,.0f}" if k in ("mean", "median") else f"×{v:.1f}" if k.startswith("×") else v) for k, v in row.items()
+    }
 
 
 def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> None:
