@@ -16,10 +16,11 @@ Two ways to stop early besides abstaining (``SequentialRule``):
   the observed rate p̂A held (Clopper–Pearson of p̂A·N hits in N at the last look's α). The looks before
   the last share ``early_share`` of α; the last look gets the rest (1 − share, close to fixed CERTIFY's).
 * **radii** (table mode): for each radius rⱼ of a certified-accuracy table, decide whether the
-  certificate reaches it — yes once the certified radius ≥ rⱼ, no once the upper bound's radius < rⱼ —
-  and stop when every radius is decided. The looks before the last share half of α (by default; an even
-  split over the looks left images near a threshold that ran to N short of fixed sampling's bound more
-  often, docs/performance.md).
+  certificate reaches it — yes once the certified radius ≥ rⱼ; no once even a pA as large as its upper
+  bound (level α) would give fixed sampling's bound at N a radius < rⱼ, so that drawing on to N is not
+  expected to reach rⱼ — and stop when every radius is decided. The looks before the last share half of
+  α (by default; an even split over the looks left images near a threshold that ran to N short of fixed
+  sampling's bound more often, docs/performance.md).
 
 Both stop to abstain when the Clopper–Pearson *upper* bound on pA at level α is ≤ ½ (this p̂A would
 not certify at N, with confidence 1 − α; costs no α, see above).
@@ -192,7 +193,11 @@ class SequentialState:
             r = np.asarray(self.rule.radii)[None, :]
             scale = self.scale[a][:, None]
             yes = (self.best[a] > 0.5)[:, None] & (scale * gap_now[:, None] >= r)
-            no = (upper <= 0.5)[:, None] | (scale * self.noise.gap(upper)[:, None] < r)
+            # no: even a pA as large as its upper bound would leave fixed sampling's bound at N short of r, so
+            # more samples are not expected to reach it (a "no" certifies nothing: it costs no α)
+            full = self.looks[-1]
+            reach = lower_confidence_bound(np.floor(upper * full), full, self.alpha)
+            no = (reach <= 0.5)[:, None] | (scale * self.noise.gap(reach)[:, None] < r)
             decided = (yes | no).all(1)
             why[~stop & decided], stop = "radii", stop | decided
         return stop, why
