@@ -49,11 +49,13 @@ def test_the_grid_command_writes_resumes_and_analyzes(tmp_path, capsys):
     assert "Traceback" not in other.stderr and len(load_grid(tmp_path)["small-gaussian-0.25"].tables["fixed"]) == 2
 
 
-def test_the_grid_command_refuses_an_unknown_model_and_a_flag_of_one_method():
+def test_the_grid_command_refuses_an_unknown_model_a_flag_of_one_method_and_no_chunk():
     unknown = run("-m", "ancer_core", "grid", "--models", "no-such-model", "--indices", "0:1")
     assert unknown.returncode == 2 and "not shipped" in unknown.stderr and "small-gaussian-0.25" in unknown.stderr
     short = run("-m", "ancer_core", "grid", "--iterations", "3")  # it stands for one --method's optimizer
     assert short.returncode == 2 and "--iterations" in short.stderr and "Traceback" not in short.stderr
+    chunk = run("-m", "ancer_core", "grid", "--models", "small-gaussian-0.25", "--chunk", "0")
+    assert chunk.returncode == 2 and "--chunk=0 must be an integer ≥ 1" in chunk.stderr
 
 
 def test_the_grid_in_table_mode_is_read_by_analyze_and_the_results_page(tmp_path, capsys, monkeypatch):

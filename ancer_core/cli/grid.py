@@ -26,7 +26,7 @@ from ..core.noise import noise_for
 from ..core.precision import PRECISIONS, default_optimizer_precision
 from ..core.protocol import run_all_methods
 from ..core.settings import METHODS, PRESETS, Settings
-from ..core.validation import AncerInputError
+from ..core.validation import AncerInputError, check_count
 from ..data.cifar10 import load_cifar10, parse_indices
 from ..data.records import result_path, run_record
 from ..data.results import ResultWriter, format_row, read_results, sort_rows
@@ -36,7 +36,7 @@ from ..models.certifying_network import certifying
 from ..models.checkpoints import load_model
 from ..models.speed import hardware
 from .certify import table_mode_summary
-from .common import invocation
+from .common import device_from_flag, invocation
 from .options import add_certify_options, add_optimizer_options, settings_from_args
 
 # the shipped grid's test images per model: the app's default models (Gaussian σ = 0.25, uniform σ = 0.5) get more
@@ -59,6 +59,7 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
         "--optimizer-precision", default=None, choices=["fp32", "bf16"], help="default: the library's for --precision"
     )
     c.add_argument("--chunk", type=int, default=8, help="images optimized and certified together (default: 8)")
+    c.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: auto)")
     c.add_argument("--out", default="results", help="the grid's folder, one subfolder per model (default: results)")
     c.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
     c.add_argument("--indices", default=None, help="start:stop:step for every model instead of the shipped plan")
@@ -73,8 +74,10 @@ def run(args) -> int:
         raise AncerInputError(
             f"--models {' '.join(unknown)}: not shipped; `models` lists {', '.join(shipped_models())}"
         )
+    check_count("--chunk", args.chunk)
     settings = settings_from_args(args)
-    optimizer_precision = args.optimizer_precision or default_optimizer_precision(args.precision)
+    device = device_from_flag(args.device)
+    optimizer_precision = args.optimizer_precision or default_optimizer_precision(args.precision, device)
     x, y = load_cifar10("test")
     plan = {m: parse_indices(args.indices or SHIPPED_IMAGES.get(m, "0:10000:100"), len(y)) for m in args.models}
     out = Path(tempfile.mkdtemp()) if args.budget else Path(args.out)  # --budget writes nothing that lasts
@@ -85,7 +88,7 @@ def run(args) -> int:
     )
     t_start = time.time()
     for name, idx in plan.items():
-        model = _Model(name, args, settings, optimizer_precision)
+        model = _Model(name, args, settings, optimizer_precision, device)
         if args.budget:
             per = model.certify(x, y, idx[: args.chunk], out / name, budget=True)
             total = sum(len(ix) for ix in plan.values())
@@ -99,13 +102,13 @@ def run(args) -> int:
 class _Model:
     """One model's part of the grid: its network, noise, σ and the record every file of it keeps."""
 
-    def __init__(self, name: str, args, settings: Settings, optimizer_precision: str):
+    def __init__(self, name: str, args, settings: Settings, optimizer_precision: str, device: torch.device):
         card = shipped_models()[name]
         self.name, self.settings, self.methods, self.chunk = name, settings, list(args.methods), args.chunk
         self.noise = noise_for(card["noise"])
         self.theta0 = float(self.noise.theta_from_sigma(card["sigma"]))
-        self.model = load_model(name, "cpu")
-        self.decided = certifying(name, args.precision, optimizer_precision)
+        self.model, self.device = load_model(name, device), device
+        self.decided = certifying(name, args.precision, optimizer_precision, device)
         self.meta = run_record(
             command=invocation(),
             model_name=name,
@@ -118,8 +121,8 @@ class _Model:
             seed=0,
             precision=args.precision,
             optimizer_precision=optimizer_precision,
-            device="cpu",
-            hardware=hardware(),
+            device=str(device),
+            hardware=hardware(device),
             certify_model=self.decided.network,
             uniform_convention="std",
             indices=args.indices or SHIPPED_IMAGES.get(name),
@@ -162,7 +165,7 @@ class _Model:
     def _write(self, x, y, part: list[int], writers: dict, thetas: Path) -> None:
         res = run_all_methods(
             self.model,
-            x[part],
+            x[part].to(self.device),
             self.noise,
             self.theta0,
             self.settings,
