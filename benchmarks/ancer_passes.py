@@ -143,6 +143,7 @@ def main() -> None:
     p.add_argument("--model", default="small-gaussian-0.25")
     p.add_argument("--preset", default="quick", choices=list(PRESETS))
     p.add_argument("--images", type=int, default=32, help="test images, evenly spaced over the split")
+    p.add_argument("--only", type=int, nargs="+", default=None, help="the variants' numbers (0: the preset's run)")
     p.add_argument("--out", default=None)
     a = p.parse_args()
     device = default_device()
@@ -157,7 +158,10 @@ def main() -> None:
         iso = optimize_theta(model, x, "l2", "isotropic-dd", sigma, settings, indices=idx)["isotropic-dd"]
     init, surrogate = _full_theta(iso.theta.float(), x), settings.surrogate(sigma)
     rows, base = [], None
-    for name, v in VARIANTS.items():
+    chosen = list(VARIANTS.items())
+    if a.only:
+        chosen = [chosen[i] for i in sorted(set(a.only) | {0})]  # the preset's run is every variant's pair
+    for name, v in chosen:
         t0 = time.perf_counter()
         theta, anchor = run_variant(model, x, idx, init, settings, surrogate, v, dtype)
         s = score(model, x, idx, theta, anchor, settings, surrogate)

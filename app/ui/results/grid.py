@@ -74,7 +74,8 @@ def with_memory(root: str, stamp: tuple) -> dict[str, GridModel]:
 
 
 def grid_folders(root: Path) -> list[Path]:
-    """The shipped grid and every grid kept inside it (``paper-objective/``: the paper's objective)."""
+    """The shipped grid and every grid kept inside it (``paper-objective/``: the paper's objective;
+    ``table-mode-paper/``: the paper's protocol in table mode)."""
     if not root.is_dir():
         return []
     kept = [
@@ -111,7 +112,8 @@ def choose_grid() -> dict[str, GridModel]:
             horizontal=True,
             key="results_grid",
             help="results/ holds the grid made with the default surrogate; a folder inside it holds another "
-            "(paper-objective/: the same images with the paper's objective, θ unbounded). Each caption says which.",
+            "(paper-objective/: the same images with the paper's objective, θ unbounded; table-mode-paper/: two "
+            "models at the paper's N = 100,000 in table mode). Each caption says which.",
         )
     if not root.is_dir():
         st.info(
