@@ -10,8 +10,7 @@ import streamlit as st
 from ancer_core.teaching import (
     input_dependent as ID,  # the section's math: overlaps, memory steps, the certified selector
 )
-from ancer_core.teaching.attack import P_CAP
-from ancer_core.teaching.smoothing2d import region_outline
+from ancer_core.teaching.smoothing2d import P_CAP, region_outline
 
 from .. import display, figures, resources
 from .choices import SPAN, TV, toy_data, toy_model
