@@ -1,6 +1,7 @@
 """The command line end to end on CPU (tiny N, tiny model): header, resumption, analysis, errors."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -347,3 +348,24 @@ def test_usage_names_the_command_as_it_was_called(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert capsys.readouterr().out.startswith("usage: ancer ")
+
+
+def test_every_library_name_the_app_imports_is_defined_where_it_imports_it_from():
+    """The app imports each library name from its defining module (static tools follow it there); a name
+    taken from the wrong module fails only when its page runs, so every such import is checked here."""
+    import ast
+    import importlib
+
+    app = Path(__file__).resolve().parents[1] / "app"
+    missing = []
+    for f in sorted(app.rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ancer_core"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ImportError:
+                            missing.append(f"{f.relative_to(app)}: {node.module}.{alias.name}")
+    assert not missing, missing
