@@ -9,9 +9,11 @@ Clopper–Pearson bounds. The rest — adding the noise, counting votes, Python 
 
 The limit: the model's forward throughput alone (images/s) on random inputs at batch sizes 250 … 4000, int8
 (channels-last, as CERTIFY runs it) and bf16 autocast; CERTIFY's own rate is (N0 + N) noisy images over
-its wall time.
+its wall time. For the optimizers, the rate of a forward pass with gradients and the backward pass to the
+input (what each of their iterations does per noisy image), bf16 autocast and fp32.
 
-    python benchmarks/profile_run.py [--model small-gaussian-0.25] [--index 7] [--out FILE.json]
+    python benchmarks/profile_run.py [--model small-gaussian-0.25] [--index 7] [--presets quick,paper|none]
+        [--out FILE.json]
 
 Run it on a quiet machine: the timers are wall clock.
 """
@@ -125,6 +127,25 @@ def forward_limit(net: torch.nn.Module, dtype, channels_last: bool, batches=(250
     return out
 
 
+def gradient_limit(net: torch.nn.Module, dtype, batches=(128, 500, 1000, 2000)) -> dict:
+    """Images/s of a forward pass with gradients and the backward pass to the input, best of 3 per batch size."""
+    out = {}
+    net.requires_grad_(False)  # the optimizers differentiate with respect to the input (θ) only
+
+    def step(x):
+        x = x.detach().requires_grad_(True)
+        with ac.core.autocast("cpu", dtype):
+            loss = net(x).float().softmax(1)[:, 0].sum()
+        torch.autograd.grad(loss, x)
+
+    for b in batches:
+        x = torch.rand(b, 3, 32, 32)
+        step(x)
+        best = min(_timed(step, x) for _ in range(3))
+        out[b] = round(b / best)
+    return out
+
+
 def _timed(net, x) -> float:
     t = time.perf_counter()
     net(x)
@@ -148,11 +169,15 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "model": a.model,
         "image": a.index,
-        "runs": [profile(model, x, a.index, p, "int8", opt, a.model) for p in a.presets.split(",")],
+        "runs": [profile(model, x, a.index, p, "int8", opt, a.model) for p in a.presets.split(",") if p != "none"],
         "forward_limit_images_per_s": {
             "int8 (channels-last)": forward_limit(ac.models.load_int8(a.model), None, True),
             "bf16 autocast": forward_limit(model, torch.bfloat16, False),
             "fp32": forward_limit(model, None, False),
+        },
+        "forward_and_input_gradient_limit_images_per_s": {
+            "bf16 autocast": gradient_limit(model, torch.bfloat16),
+            "fp32": gradient_limit(model, None),
         },
     }
     print(json.dumps(report, indent=2))

@@ -56,6 +56,10 @@ def test_the_grid_command_refuses_an_unknown_model_a_flag_of_one_method_and_no_c
     assert short.returncode == 2 and "--iterations" in short.stderr and "Traceback" not in short.stderr
     chunk = run("-m", "ancer_core", "grid", "--models", "small-gaussian-0.25", "--chunk", "0")
     assert chunk.returncode == 2 and "--chunk=0 must be an integer ≥ 1" in chunk.stderr
+    # the precision flags are certify's: every precision offered, and one this device lacks refused in words
+    on_cpu = ("-m", "ancer_core", "grid", "--models", "small-gaussian-0.25", "--device", "cpu")
+    fp16 = run(*on_cpu, "--optimizer-precision", "fp16")
+    assert fp16.returncode == 2 and "fp16 needs a CUDA device" in fp16.stderr and "Traceback" not in fp16.stderr
 
 
 def test_the_grid_in_table_mode_is_read_by_analyze_and_the_results_page(tmp_path, capsys, monkeypatch):

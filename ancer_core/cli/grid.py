@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..core.noise import noise_for
-from ..core.precision import PRECISIONS, default_optimizer_precision
+from ..core.precision import default_optimizer_precision
 from ..core.protocol import run_all_methods
 from ..core.settings import METHODS, PRESETS, Settings
 from ..core.validation import AncerInputError, check_count
@@ -37,7 +37,13 @@ from ..models.checkpoints import load_model
 from ..models.speed import hardware
 from .certify import table_mode_summary
 from .common import device_from_flag, invocation
-from .options import add_certify_options, add_optimizer_options, settings_from_args
+from .options import (
+    add_certify_options,
+    add_device_option,
+    add_optimizer_options,
+    add_precision_options,
+    settings_from_args,
+)
 
 # the shipped grid's test images per model: the app's default models (Gaussian σ = 0.25, uniform σ = 0.5) get more
 SHIPPED_IMAGES = {
@@ -54,18 +60,15 @@ SHIPPED_IMAGES = {
 def add_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("--models", nargs="+", default=list(SHIPPED_IMAGES), help="shipped models (default: all seven)")
     c.add_argument("--preset", default="cpu", choices=list(PRESETS), help="the run's settings (default: cpu)")
-    c.add_argument("--precision", default="fp32", choices=PRECISIONS, help="CERTIFY's network (int8: calibrated)")
-    c.add_argument(
-        "--optimizer-precision", default=None, choices=["fp32", "bf16"], help="default: the library's for --precision"
-    )
     c.add_argument("--chunk", type=int, default=8, help="images optimized and certified together (default: 8)")
-    c.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: auto)")
+    add_device_option(c)
     c.add_argument("--out", default="results", help="the grid's folder, one subfolder per model (default: results)")
     c.add_argument("--budget", action="store_true", help="time one chunk of the first model and print the plan")
     c.add_argument("--indices", default=None, help="start:stop:step for every model instead of the shipped plan")
     c.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     add_optimizer_options(c, short=False)  # every method runs: each optimizer's flags by name
     add_certify_options(c)
+    add_precision_options(c)
 
 
 def run(args) -> int:

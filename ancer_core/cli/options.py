@@ -26,7 +26,17 @@ def add_image_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> N
     """The options of the commands that work on CIFAR-10 test images (optimize, certify)."""
     _add_run_options(p, methods)
     add_optimizer_options(p)
-    _add_precision_options(p)
+    add_precision_options(p)
+    p.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="channels-last memory layout for the model and the "
+        "forward passes (already the default for the weights on a CPU)",
+    )
+
+
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda (default: auto)")
 
 
 def _add_run_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> None:
@@ -72,7 +82,7 @@ def _add_run_options(p: argparse.ArgumentParser, methods: tuple[str, ...]) -> No
         "ANCER 100×100. All: α=0.001, Isotropic DD by the scalar solver on 32 (paper: 100) samples; see the "
         "README's presets table",
     )
-    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda")
+    add_device_option(p)
     p.add_argument("--seed", type=int, default=0, help="run seed; each image's noise is seeded from (seed, index)")
     p.add_argument(
         "--data-root",
@@ -138,8 +148,8 @@ def add_optimizer_options(p: argparse.ArgumentParser, short: bool = True) -> Non
     )
 
 
-def _add_precision_options(p: argparse.ArgumentParser) -> None:
-    """CERTIFY's and the optimizers' precisions and the memory layout."""
+def add_precision_options(p: argparse.ArgumentParser) -> None:
+    """CERTIFY's and the optimizers' precisions (the one decision: ``models.certifying``)."""
     p.add_argument(
         "--precision",
         choices=PRECISIONS,
@@ -156,12 +166,6 @@ def _add_precision_options(p: argparse.ArgumentParser) -> None:
         help="autocast of the optimizers' forward and backward passes; θ only has to be fixed before CERTIFY "
         "samples, so it never affects soundness. bf16 is faster on CPUs with native bf16 (AVX-512 bf16, AMX) "
         "(default: as --precision; with int8, bf16 where the device runs bf16 natively, else fp32)",
-    )
-    p.add_argument(
-        "--channels-last",
-        action="store_true",
-        help="channels-last memory layout for the model and the "
-        "forward passes (already the default for the weights on a CPU)",
     )
 
 
