@@ -8,7 +8,9 @@ only the images both sides hold are compared, and the two runs must share norm, 
 and precision (a difference in any of them would be read as a difference between the models).
 For every radius: both certified accuracies, their difference in points, and a 95 % interval on
 that difference from a paired bootstrap over images (scipy's BCa, 10,000 resamples, seeded): an
-interval that spans 0 means no difference was measured on these images. ACR and AC R̃ likewise.
+interval that spans 0 means no difference was measured on these images. ACR and AC R̃ likewise, also as
+a share of the baseline's (the difference and its interval over the baseline's mean), and the images that
+lose or gain a certificate (certified with the right class on one side, not on the other).
 
 ``--memory`` compares the memory-based reading of both sides: each side (one file, a whole run in
 certification order) replayed with memory-based certification (``ancer_core.data.replay_memory``; θ
@@ -89,6 +91,11 @@ def compare(base: Table, cand: Table, radii=RADII) -> dict:
         on_b, on_c = b[column] * b["correct"], c[column] * c["correct"]  # ACR's (AC R̃'s) per-image terms
         d, lo, hi = paired_difference(on_c - on_b)
         out[key] = {"baseline": on_b.mean(), "candidate": on_c.mean(), "difference": d, "ci95": [lo, hi]}
+        if on_b.mean() > 0:  # the same interval as a share of the baseline's mean
+            out[key]["relative_pct"] = [100.0 * v / on_b.mean() for v in (d, lo, hi)]
+    held_b, held_c = (t["correct"].astype(bool) & (t["radius"] > 0) for t in (b, c))
+    out["lost"] = [int(i) for i in common[held_b & ~held_c]]  # a certificate of the right class, then none
+    out["gained"] = [int(i) for i in common[held_c & ~held_b]]
     return out
 
 
@@ -120,7 +127,12 @@ def main(argv=None) -> int:
         print(_line(f"{row['radius']:g}", row["baseline"], row["candidate"], row["difference"], row["ci95"], 1))
     for key, label in (("acr", "ACR"), ("acr_proxy", "ACR~")):
         acr = res[key]
-        print(_line(label, acr["baseline"], acr["candidate"], acr["difference"], acr["ci95"], 3))
+        rel = acr.get("relative_pct")
+        share = "" if rel is None else f"   {rel[0]:+.2f} % [{rel[1]:+.2f}, {rel[2]:+.2f}] of the baseline's"
+        print(_line(label, acr["baseline"], acr["candidate"], acr["difference"], acr["ci95"], 3) + share)
+    for key, words in (("lost", "lose their certificate"), ("gained", "gain one")):
+        shown = ", ".join(map(str, res[key][:20])) + (" …" if len(res[key]) > 20 else "")
+        print(f"{len(res[key])} image(s) {words}" + (f": {shown}" if res[key] else ""))
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)
         Path(a.out).write_text(json.dumps(res, indent=2) + "\n")

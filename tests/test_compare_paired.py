@@ -45,6 +45,18 @@ def test_differences_on_common_images_match_a_hand_count():
     assert np.isclose(res["acr_proxy"]["candidate"], 4.0 / 3)  # AC R̃ from the proxy radius
     same = res["rows"][2]  # both certify only image 3 at r = 1: no difference on any image
     assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0]
+    # image 2: no certificate (wrong class) in the baseline, the right class in the candidate
+    assert res["lost"] == [] and res["gained"] == [2]
+    share = res["acr"]["relative_pct"]
+    assert np.isclose(share[0], 100 * (2.0 / 3 - 0.6) / 0.6)  # ACR 0.6 → 2/3 on the common images
+    assert share[1] <= share[0] <= share[2]
+
+
+def test_an_image_whose_certificate_turns_to_an_abstention_or_the_wrong_class_is_lost():
+    base = table([0, 1, 2, 3], [0.3, 0.6, 0.5, 0.0], [1, 1, 1, 0])
+    cand = table([0, 1, 2, 3], [0.3, 0.0, 0.5, 0.4], [1, 1, 0, 1])  # 1 abstains, 2 certifies a wrong class
+    res = cp.compare(base, cand)
+    assert res["lost"] == [1, 2] and res["gained"] == [3]
 
 
 def test_bootstrap_interval_agrees_with_the_normal_approximation():
