@@ -83,6 +83,27 @@ def test_optimization_splits_the_batch_on_oom_and_gives_the_same_theta(solver):
         optimize_theta_split(LimitedMemory(model, limit=4), x, "l2", "ancer", 0.25, st, seed=3, indices=[0, 1, 2, 3])
 
 
+@pytest.mark.parametrize("solver", ["gradient", "scalar"])
+def test_on_a_cpu_the_optimizers_pass_a_few_hundred_noisy_images_at_once_with_the_same_theta(solver, monkeypatch):
+    """The optimizers' surrogate groups the images so that one pass holds at most the CPU's cap of noisy
+    copies (faster per image than thousands at once), and θ is the same as in one pass."""
+    from ancer_core.core import surrogate
+
+    model = _tiny_cnn()
+    x = torch.rand(5, 3, 8, 8)
+    st = Settings(iso_iterations=3, iso_samples=8, ancer_iterations=3, ancer_samples=8, iso_solver=solver)
+    run = dict(seed=3, indices=[10, 11, 12, 13, 14])
+    monkeypatch.setattr(surrogate, "CPU_OPTIMIZER_PASS", 10_000)
+    want = optimize_theta_split(model, x, "l2", "ancer", 0.25, st, **run)
+    monkeypatch.setattr(surrogate, "CPU_OPTIMIZER_PASS", 16)  # two images × 8 samples
+    seen = LimitedMemory(model, limit=16)  # would refuse (and count) any larger pass
+    got = optimize_theta_split(seen, x, "l2", "ancer", 0.25, st, **run)
+    assert seen.refused == 0
+    for k in ("isotropic-dd", "ancer"):
+        torch.testing.assert_close(got[k], want[k], rtol=0, atol=1e-6)
+    assert surrogate.optimizer_pass("cpu") == 16 and surrogate.optimizer_pass("cuda") is None
+
+
 def test_the_one_route_splits_the_optimizers_batch_on_oom_with_the_same_certificates():
     """run_all_methods (what the command line, the app and the scripts call) out of memory in the optimizers:
     the same θ and certificates as with memory to spare; ANCER still starts from Isotropic DD's θ."""

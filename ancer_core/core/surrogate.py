@@ -30,6 +30,7 @@ from .noise import Noise, noise_for, scale_for
 from .validation import AncerInputError, check_logits
 
 OBJECTIVES = ("paper", "anchored")
+CPU_OPTIMIZER_PASS = 512  # noisy images per optimizer pass on a CPU (:func:`optimizer_pass`)
 OBJECTIVE_WORDS = {
     "anchored": "anchored: the gap of the class the surrogate answers at the initial noise (default)",
     "paper": "the paper's: the gap between the top two classes, whichever they are",
@@ -133,8 +134,24 @@ def smoothed_probs(
     differentiable in θ (reparameterization, u ~ 𝒩(0, I) or U[−1, 1])."""
     b, shape = x.shape[0], x.shape[1:]
     u = noise_for(norm).sample_unit_per_image(generators, samples, shape, x.device, x.dtype)
-    xs = (x.unsqueeze(1) + u * scale_for(theta, len(shape))).reshape(b * samples, *shape)
-    return soft_votes(model(xs), temperature).view(b, samples, -1).mean(1)
+    xs = x.unsqueeze(1) + u * scale_for(theta, len(shape))  # (B, S, …)
+    group = _images_per_pass(b, samples, optimizer_pass(x.device))
+    logits = torch.cat([model(xs[i : i + group].reshape(-1, *shape)) for i in range(0, b, group)])
+    return soft_votes(logits, temperature).view(b, samples, -1).mean(1)
+
+
+def optimizer_pass(device: torch.device | str) -> int | None:
+    """Noisy images per forward pass of the optimizers' surrogate (None: every image's copies in one pass).
+
+    On a CPU at most :data:`CPU_OPTIMIZER_PASS`: the forward and backward passes run 10–30 % faster at a few
+    hundred images than at thousands (docs/performance.md, "Where every second goes"). On CUDA one pass."""
+    return None if torch.device(device).type == "cuda" else CPU_OPTIMIZER_PASS
+
+
+def _images_per_pass(images: int, samples: int, cap: int | None) -> int:
+    """Images whose ``samples`` noisy copies fit one pass of ``cap`` (at least one image; all when no cap).
+    Each image's copies are its own, so grouping the images changes no value, only the passes' sizes."""
+    return images if cap is None or images * samples <= cap else max(1, cap // samples)
 
 
 def unit_draws(norm: str | Noise, generators: Sequence[torch.Generator], samples: int, x: torch.Tensor) -> torch.Tensor:
@@ -149,7 +166,7 @@ def class_curves(
     thetas: torch.Tensor,
     u: torch.Tensor,
     temperature: float = 1.0,
-    max_batch: int = 1024,
+    max_batch: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """The surrogate of every class at each of K scalar θ per image, with common random numbers.
 
@@ -158,25 +175,31 @@ def class_curves(
     (B, K, classes): the mean softmax(logits / T), and ``votes`` (B, K, classes): the share of noisy
     copies the network classifies as each class (what CERTIFY counts, estimated on S draws).
 
-    Out of memory, the θ values per forward pass are halved down to one (B × S noisy copies); below
-    that the error goes to the caller, which splits the images (``optimize_theta_split``)."""
+    ``max_batch``: noisy images per forward pass (default: :func:`optimizer_pass`'s on a CPU, 1,024 on
+    CUDA); θ values and, beyond one θ, images are split across passes. Out of memory, the passes are
+    halved down to one image's S copies; below that the error goes to the caller, which splits the images
+    (``optimize_theta_split``)."""
     b, k = thetas.shape
     samples, shape = u.shape[1], x.shape[1:]
+    max_batch = max_batch or optimizer_pass(x.device) or 1024
     per = max(1, max_batch // max(1, b * samples))  # θ values per forward pass
+    group = _images_per_pass(b, samples, max_batch)  # images per forward pass
     probs, votes = [], []
     try:
         for s in range(0, k, per):
             th = thetas[:, s : s + per].to(x.dtype)  # (B, k')
             kk = th.shape[1]
             scale = th.view(b, kk, 1, *([1] * len(shape)))
-            xs = (x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)).reshape(b * kk * samples, *shape)
-            logits = model(xs).float().view(b, kk, samples, -1)
+            xs = x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)  # (B, k', S, …)
+            logits = torch.cat([model(xs[i : i + group].reshape(-1, *shape)).float() for i in range(0, b, group)]).view(
+                b, kk, samples, -1
+            )
             probs.append(soft_votes(logits, temperature).mean(2))
             votes.append(torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float().mean(2))
     except torch.OutOfMemoryError:
-        if per == 1:
+        if per == 1 and group == 1:
             raise
         if x.device.type == "cuda":
             torch.cuda.empty_cache()
-        return class_curves(model, x, thetas, u, temperature, max_batch=(per // 2) * b * samples)
+        return class_curves(model, x, thetas, u, temperature, max_batch=max(1, (per * group * samples) // 2))
     return {"probs": torch.cat(probs, 1), "votes": torch.cat(votes, 1)}
