@@ -175,15 +175,16 @@ def class_curves(
     (B, K, classes): the mean softmax(logits / T), and ``votes`` (B, K, classes): the share of noisy
     copies the network classifies as each class (what CERTIFY counts, estimated on S draws).
 
-    ``max_batch``: noisy images per forward pass (default: :func:`optimizer_pass`'s on a CPU, 1,024 on
-    CUDA); θ values and, beyond one θ, images are split across passes. Out of memory, the passes are
+    ``max_batch``: noisy images per forward pass (default: :func:`optimizer_pass`'s on a CPU; on CUDA as
+    many θ values as fit 1,024 with every image in each pass); θ values and, beyond one θ, images are split
+    across passes. Out of memory, the passes are
     halved down to one image's S copies; below that the error goes to the caller, which splits the images
     (``optimize_theta_split``)."""
     b, k = thetas.shape
     samples, shape = u.shape[1], x.shape[1:]
-    max_batch = max_batch or optimizer_pass(x.device) or 1024
-    per = max(1, max_batch // max(1, b * samples))  # θ values per forward pass
-    group = _images_per_pass(b, samples, max_batch)  # images per forward pass
+    cap = max_batch or optimizer_pass(x.device)  # None (CUDA): every image in each pass
+    per = max(1, (cap or 1024) // max(1, b * samples))  # θ values per forward pass
+    group = _images_per_pass(b, samples, cap)  # images per forward pass
     probs, votes = [], []
     try:
         for s in range(0, k, per):
@@ -191,9 +192,8 @@ def class_curves(
             kk = th.shape[1]
             scale = th.view(b, kk, 1, *([1] * len(shape)))
             xs = x.view(b, 1, 1, *shape) + scale * u.unsqueeze(1)  # (B, k', S, …)
-            logits = torch.cat([model(xs[i : i + group].reshape(-1, *shape)).float() for i in range(0, b, group)]).view(
-                b, kk, samples, -1
-            )
+            parts = [model(xs[i : i + group].reshape(-1, *shape)).float() for i in range(0, b, group)]
+            logits = torch.cat(parts).view(b, kk, samples, -1)
             probs.append(soft_votes(logits, temperature).mean(2))
             votes.append(torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float().mean(2))
     except torch.OutOfMemoryError:
