@@ -127,7 +127,7 @@ def forward_limit(net: torch.nn.Module, dtype, channels_last: bool, batches=(250
     return out
 
 
-def gradient_limit(net: torch.nn.Module, dtype, batches=(128, 500, 1000, 2000)) -> dict:
+def gradient_limit(net: torch.nn.Module, dtype, batches=(128, 256, 512, 1000, 2000)) -> dict:
     """Images/s of a forward pass with gradients and the backward pass to the input, best of 3 per batch size."""
     out = {}
     net.requires_grad_(False)  # the optimizers differentiate with respect to the input (θ) only
