@@ -371,3 +371,32 @@ def test_sequential_sampling_from_the_link_shows_samples_and_explains_an_abstain
     said = [m.value for m in at.info]
     assert any("Why it abstains." in m and "**fixed σ**:" in m and "p̂A =" in m for m in said), said
     assert at.query_params["sampling"] in ("sequential", ["sequential"])
+
+
+def test_results_page_shows_a_table_mode_grid_at_its_decided_radii_only(tmp_path, monkeypatch, fake_grid):
+    """A table-mode grid's radii are fixed sampling's only at the radii it decided: the page tables those, with
+    no ACR, AC R̃ or proxy-radius figure, and says why, across σ and for one model."""
+    import json
+
+    models = {"small-gaussian-0.25": ("l2", 0.25, [0, 50, 100, 150]), "small-gaussian-0.50": ("l2", 0.5, [0, 50])}
+    fake_grid(tmp_path, np.random.default_rng(1), models)
+    for f in tmp_path.glob("*/*.tsv.json"):
+        meta = json.loads(f.read_text())
+        f.write_text(json.dumps(meta | {"settings": {"sampling": "sequential", "radii": [0.0, 0.5, 1.0]}}))
+    monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
+    at = open_page("results", 180)
+    assert not at.exception, at.exception
+    env = at.dataframe[0].value
+    assert list(env.columns) == ["method", "ℓ2 r=0 (%)", "ℓ2 r=0.5 (%)", "ℓ2 r=1 (%)"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "Table mode: every image drew samples only until the radii 0, 0.5, 1 were decided" in captions
+    assert "Not for small-gaussian-0.25, small-gaussian-0.50: table mode leaves the radii" in captions
+    charts = [str(c.proto) for c in at.get("plotly_chart")]
+    assert any("at the radii table mode decided" in c for c in charts)  # the one figure, at the decided radii
+    assert not any("proxy radius" in c for c in charts)
+    at.radio(key="results_source").set_value("small-gaussian-0.25").run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "method" in d.value.columns and "@0.5" in d.value.columns)
+    assert "ACR" not in table.columns and "@0.25" not in table.columns
+    assert any(h.value == "Tables 1/2 for this σ: certified accuracy" for h in at.subheader)
+    assert "a lower bound on the gap fixed sampling at N would give" in " ".join(c.value for c in at.caption)

@@ -113,3 +113,62 @@ def test_sampling_words_say_how_a_file_drew_its_samples():
     assert sampling_words(table) == "sequential sampling (table mode at radii 0, 0.25; at most N = 100,000 each)"
     tol = base | {"settings": Settings(sampling="sequential").as_dict()}
     assert sampling_words(tol) == "sequential sampling (tolerance 0.03; at most N = 100,000 each)"
+
+
+def _in_table_mode(folder, radii, method_radii=None):
+    """Rewrites a fake grid's settings records as table mode at ``radii`` (``method_radii``: per method)."""
+    for f in folder.glob("*.tsv.json"):
+        meta = json.loads(f.read_text())
+        method = f.name.split(".")[0]
+        meta["settings"] = {"sampling": "sequential", "radii": list((method_radii or {}).get(method, radii))}
+        meta["preset"] = "paper, changed"
+        f.write_text(json.dumps(meta))
+
+
+def test_a_table_mode_grid_is_tabled_only_at_the_radii_it_decided(tmp_path, capsys, fake_grid):
+    """Table mode decides each image's certificate at its radii only: elsewhere (other radii, ACR, the proxy
+    radius, the radii Tables 4/5 compare) a radius is a lower bound, so `analyze` shows the decided radii alone."""
+    fake_grid(tmp_path, np.random.default_rng(0), {"small-gaussian-0.25": ("l2", 0.25, list(range(0, 400, 10)))})
+    _in_table_mode(tmp_path / "small-gaussian-0.25", [0.0, 0.5, 1.0])
+    assert cli(["analyze", "--grid", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    table1 = out.split("Table 1 (Gaussian noise, ℓ2 radius), as run: certified accuracy (%)\n")[1].split("\n\n")[0]
+    head = table1.splitlines()[1].split()
+    assert head == ["method", "0", "0.5", "1"], table1  # not 0.25, 0.75, 1.25, 1.5, ACR or ACR~
+    assert "Table mode: every image drew samples only until the radii 0, 0.5, 1 were decided" in table1
+    assert "Tables 4/5 leave out small-gaussian-0.25" in out and "% of the images where ANCER" not in out
+    per_sigma = out.split("Per σ (Appendix F)")[1]
+    assert "ACR" not in per_sigma.split("Estimation")[0] and "\n0" not in per_sigma
+    files = [str(tmp_path / "small-gaussian-0.25" / f"{m}.tsv") for m in METHODS]
+    assert cli(["analyze", *files]) == 0
+    out = capsys.readouterr().out
+    assert "ACR~" not in out and "ACR =" not in out and "proxy radius R~" not in out and "Superset" not in out
+    assert [line.split()[:4] for line in out.splitlines() if line.startswith("method")] == [["method", "0", "0.5", "1"]]
+
+
+def test_decided_radii_are_those_every_table_mode_file_decided():
+    from ancer_core.data import decided_radii, shown_radii, table_mode_words
+
+    fixed = {"settings": {"sampling": "fixed"}}
+    tolerance = {"settings": {"sampling": "sequential", "tolerance": 0.03}}  # the radius rule: every radius its own
+    a = {"settings": {"sampling": "sequential", "radii": [0.0, 0.25, 0.5]}}
+    b = {"settings": {"sampling": "sequential", "radii": [0.25, 0.5, 1.0]}}
+    assert decided_radii([fixed, tolerance, {}]) is None and table_mode_words([fixed]) == ""
+    assert shown_radii([0, 0.25, 2.0], [fixed, tolerance]) == ([0.0, 0.25, 2.0], True)
+    assert decided_radii([a, fixed]) == (0.0, 0.25, 0.5) and decided_radii([a, b]) == (0.25, 0.5)
+    assert shown_radii([0, 0.25, 0.5, 0.75, 1.0], [a, b]) == ([0.25, 0.5], False)
+    assert shown_radii([2.0], [a]) == ([0.0, 0.25, 0.5], False)  # none asked for is decided: the decided ones
+    assert "radii 0.25, 0.5 were decided" in table_mode_words([a, b])
+
+
+def test_a_record_names_the_settings_its_run_changed_from_the_preset():
+    from ancer_core.core import PRESETS
+    from ancer_core.data.records import preset_words
+
+    paper = PRESETS["paper"].as_dict()
+    assert preset_words({"preset": "paper", "settings": paper}) == "preset paper"
+    table = dict(paper, sampling="sequential", tolerance=0.03, radii=[0.0, 0.5])
+    assert preset_words({"preset": "paper, changed", "settings": table}) == "preset paper with sampling, radii changed"
+    fewer = dict(PRESETS["cpu"].as_dict(), ancer_iterations=50)
+    assert preset_words({"preset": "cpu, changed", "settings": fewer}) == "preset cpu with ancer_iterations changed"
+    assert preset_words({}) == "preset ?"

@@ -77,9 +77,12 @@ def test_the_grid_in_table_mode_is_read_by_analyze_and_the_results_page(tmp_path
     assert cli(["analyze", "--grid", str(tmp_path), "--radii", "0", "0.25", "0.5"]) == 0
     said = capsys.readouterr().out
     assert "table mode at radii 0, 0.25, 0.5; at most N = 1,024 each" in said and "Estimation samples drawn" in said
+    assert "Table mode: every image drew samples only until the radii 0, 0.25, 0.5 were decided" in said
     monkeypatch.setenv("ANCER_RESULTS", str(tmp_path))
     at = open_page("results", 180)
     at.radio(key="results_source").set_value("small-gaussian-0.25").run()
     assert not at.exception, at.exception
     spent = next(d.value for d in at.dataframe if "× fewer than N" in d.value.columns)
     assert list(spent["images"]) == [3, 3, 3] and "table mode at radii" in " ".join(m.value for m in at.markdown)
+    table = next(d.value for d in at.dataframe if "@0.25" in d.value.columns)
+    assert "ACR" not in table.columns and "@0.75" not in table.columns  # only the radii table mode decided

@@ -9,9 +9,9 @@ import numpy as np
 
 from ..core.validation import AncerInputError
 from ..data.cifar10 import load_cifar10
-from ..data.grid import envelope_table, load_grid, models_by_table, superset_rows
+from ..data.grid import envelope_table, in_table_mode, load_grid, models_by_table, superset_rows
 from ..data.memory_replay import grid_with_memory, revised_rows
-from ..data.records import sampling_words
+from ..data.records import read_settings, sampling_words, shown_radii, table_mode_words
 from ..data.results import read_results
 from ..data.tables import accuracy_table, certified_accuracy, samples_table, superset_table
 
@@ -54,12 +54,21 @@ def run(args) -> int:
         files[key] = read_results(f)
         if not len(files[key]):
             raise AncerInputError(f"{f} holds no rows yet (only its header); give a file `certify` has written rows to")
-    print("Certified accuracy (%) at radius r (radius = min θ·gap, the largest enclosed isotropic ℓp ball);")
-    print("ACR = mean radius·[correct]; ACR~ = mean proxy radius·[correct] (Tables 1/2)\n")
-    print(accuracy_table(files, args.radii))
+    metas = [read_settings(f) for f in args.files]
+    radii, acr = shown_radii(args.radii, metas)
+    print(
+        "Certified accuracy (%) at radius r (radius = min θ·gap, the largest enclosed isotropic ℓp ball)"
+        + (";" if acr else "")
+    )
+    print("ACR = mean radius·[correct]; ACR~ = mean proxy radius·[correct] (Tables 1/2)\n" if acr else "")
+    print(accuracy_table(files, radii, acr))
+    if not acr:  # table mode: only the radii it decided mean what fixed sampling's would
+        print(table_mode_words(metas))
     spent = samples_table(files)
     if spent:  # sequential runs: what they drew
         print("\n" + spent)
+    if not acr:
+        return 0
     print("\nCertified accuracy (%) at proxy radius R~ (volume-based, §5)\n")
     head = "method".ljust(28) + "".join(f"{r:>8g}" for r in args.radii)
     print(head + "\n" + "-" * len(head))
@@ -91,7 +100,8 @@ def run_grid(args) -> int:
     )
     for reading, models in readings.items():
         for t, ms in models_by_table(models):
-            print(f"{t.table} ({t.noise} noise, ℓ{t.norm[1]} radius), {reading}: certified accuracy (%), ACR, ACR~")
+            what = "certified accuracy (%)" + ("" if any(in_table_mode(g) for g in ms) else ", ACR, ACR~")
+            print(f"{t.table} ({t.noise} noise, ℓ{t.norm[1]} radius), {reading}: {what}")
             print(envelope_table(ms, args.radii) + "\n")
     print("Per σ (Appendix F), as run and with memory\n")
     for name, g in grid.items():
@@ -103,11 +113,15 @@ def run_grid(args) -> int:
         )
         mem = readings["with memory"][name]
         both = {f"{k} (as run)": v for k, v in g.tables.items()} | {f"{k} (memory)": v for k, v in mem.tables.items()}
-        print(accuracy_table(both, args.radii))
+        radii, acr = shown_radii(args.radii, g.meta.values())
+        print(accuracy_table(both, radii, acr))
         counts = ", ".join(f"{k} {int(revised_rows(g.tables[k], mem.tables[k]).sum())}" for k in g.tables)
         print(f"certificates the memory revises: {counts}")
         spent = samples_table(g.tables)
         print(("\n" + spent + "\n") if spent else "")
+    left = [g.name for g in grid.values() if in_table_mode(g)]
+    if left:
+        print(f"Tables 4/5 leave out {', '.join(left)}: in table mode the radii they compare are lower bounds.\n")
     for reading, models in readings.items():
         rows = superset_rows(list(models.values()))
         if rows:

@@ -10,6 +10,7 @@ from .grid import (
     envelope,
     envelope_table,
     envelopes,
+    in_table_mode,
     load_grid,
     load_thetas,
     models_by_table,
@@ -18,7 +19,16 @@ from .grid import (
 from .images import PreparedImage, bundled_photos, prepare_image
 from .memory_replay import grid_with_memory, replay_memory, revised_rows, theta_source
 from .published import RESNET110, RESNET110_RADII
-from .records import preset_label, read_settings, result_path, run_record, settings_path
+from .records import (
+    decided_radii,
+    preset_label,
+    read_settings,
+    result_path,
+    run_record,
+    settings_path,
+    shown_radii,
+    table_mode_words,
+)
 from .results import COLUMNS, MIN_THETA_COLUMN, ResultWriter, Table, export_results, format_row, read_results, sort_rows
 from .store import ResultStore, decode_results, default_store_path, encode_results, store_key
 from .tables import (
@@ -61,6 +71,10 @@ __all__ = [
     "run_record",
     "preset_label",
     "settings_path",
+    "decided_radii",
+    "shown_radii",
+    "table_mode_words",
+    "in_table_mode",
     "sort_rows",
     "superset_shares",
     "samples_rows",

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.settings import METHODS, describe_surrogate
 from ..core.validation import AncerInputError
-from .records import read_settings, result_path
+from .records import decided_radii, read_settings, result_path, shown_radii, table_mode_words
 from .results import Table, read_results
 from .tables import average_certified_radius, certified_accuracy, common_indices, restrict, superset_shares
 from .thetas import THETA_FOLDER, load_theta, theta_indices
@@ -142,25 +142,36 @@ def envelopes(models: list[GridModel], radii, column: str = "radius") -> dict[st
 
 def envelope_table(models: list[GridModel], radii) -> str:
     """Table 1 (ℓ2) or Table 2 (ℓ1) as the paper lays it out: one row per method, top-1 certified
-    accuracy (%) across σ at each radius, the best ACR and AC R̃ over σ."""
+    accuracy (%) across σ at each radius, the best ACR and AC R̃ over σ (table mode: its radii only, no ACR)."""
+    metas = [m for g in models for m in g.meta.values()]
+    radii, acr = shown_radii(radii, metas)
     sigmas = ", ".join(f"{g.sigma:g}" for g in models)
-    head = "method".ljust(14) + "".join(f"{r:>7g}" for r in radii) + "     ACR    ACR~"
+    head = "method".ljust(14) + "".join(f"{r:>7g}" for r in radii) + ("     ACR    ACR~" if acr else "")
     lines = [f"top-1 across σ ∈ {{{sigmas}}}", head, "-" * len(head)]
     envs = list(envelopes(models, radii).values())
     for e in envs:
-        lines.append(
-            e.method.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + f"{e.acr:8.3f}{e.acr_proxy:8.3f}"
-        )
-    lines.append(f"({envs[0].images} images certified by every model and method; ACR and ACR~: the best σ's)")
-    return "\n".join(lines)
+        best = f"{e.acr:8.3f}{e.acr_proxy:8.3f}" if acr else ""
+        lines.append(e.method.ljust(14) + "".join(f"{100 * a:7.1f}" for a in e.accuracy) + best)
+    lines.append(
+        f"({envs[0].images} images certified by every model and method"
+        + ("; ACR and ACR~: the best σ's)" if acr else ")")
+    )
+    words = table_mode_words(metas)
+    return "\n".join(lines + ([words] if words else []))
+
+
+def in_table_mode(model: GridModel) -> bool:
+    """Whether any of the model's files is in table mode (:func:`.records.decided_radii`)."""
+    return decided_radii(model.meta.values()) is not None
 
 
 def superset_rows(models: list[GridModel]) -> list[dict]:
     """Tables 4/5, one row per model: % of its images where ANCER's ℓp radius, and its proxy radius,
-    is the best of the three methods, and where its region contains every isotropic one."""
+    is the best of the three methods, and where its region contains every isotropic one (not for a model in
+    table mode, whose radii are lower bounds: :func:`in_table_mode`)."""
     rows = []
     for g in models:
-        if "ancer" not in g.tables or len(g.tables) < 2:
+        if "ancer" not in g.tables or len(g.tables) < 2 or in_table_mode(g):  # radii there are lower bounds
             continue
         s = superset_shares(g.tables, "ancer")
         rows.append({"model": g.name, "sigma": g.sigma, **s})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .. import __version__
@@ -26,6 +27,29 @@ def preset_label(name: str | None, settings: Settings) -> str | None:
     if name is None:
         return None
     return name if PRESETS[name].as_dict() == settings.as_dict() else f"{name}, changed"
+
+
+def preset_words(meta: dict) -> str:
+    """A record's preset in words: "preset paper", or "preset paper with sampling, radii changed" when the run
+    overrode some of its settings (:func:`preset_label`), "preset ?" when the record names none."""
+    label = meta.get("preset")
+    if not label:
+        return "preset ?"
+    name = str(label).split(",")[0]
+    if name == label or name not in PRESETS:
+        return f"preset {label}"
+    ran, preset = meta.get("settings") or {}, PRESETS[name]
+    recorded = preset.as_dict()  # as a record spells them (settings at their defaults may be left out)
+    changed = [k for k, v in ran.items() if not _same(v, recorded[k] if k in recorded else getattr(preset, k, None))]
+    return f"preset {name} with {', '.join(changed)} changed" if changed else f"preset {label}"
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return bool(np.isclose(a, b))
+    return a == b
 
 
 def run_record(
@@ -142,6 +166,45 @@ def describe_diff(diff: dict) -> str:
         else:
             parts.append(f"{k}: {short(a)} → {short(b)}")
     return "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+
+
+def decided_radii(metas) -> tuple[float, ...] | None:
+    """The radii that every table-mode file among ``metas`` (result records) decided, None when none is in
+    table mode. A table-mode file drew each image's samples only until its certificate was known to reach each
+    of its radii or not, as fixed sampling at N would decide it (docs/conventions.md, "Sequential CERTIFY"):
+    there its certified accuracy is fixed N's; at any other radius, in ACR and in the proxy radius its radii
+    are lower bounds (sound, but short of fixed N's), so tables over it show only these radii."""
+    sets = [
+        tuple(float(r) for r in (m.get("settings") or {})["radii"])
+        for m in metas
+        if (m.get("settings") or {}).get("sampling") == "sequential" and (m.get("settings") or {}).get("radii")
+    ]
+    if not sets:
+        return None
+    return tuple(r for r in sets[0] if all(any(np.isclose(r, q) for q in other) for other in sets[1:]))
+
+
+def shown_radii(radii, metas) -> tuple[list[float], bool]:
+    """The radii a table over these files shows (``radii`` as asked, or only the decided ones where a file is in
+    table mode: :func:`decided_radii`) and whether its ACR, AC R̃ and proxy-radius figures mean what they say."""
+    decided = decided_radii(metas)
+    if decided is None:
+        return [float(r) for r in radii], True
+    return [r for r in decided if any(np.isclose(r, q) for q in radii)] or list(decided), False
+
+
+def table_mode_words(metas) -> str:
+    """What a table over table-mode files leaves out, and why (empty when no file is in table mode)."""
+    decided = decided_radii(metas)
+    if decided is None:
+        return ""
+    return (
+        "Table mode: every image drew samples only until the radii "
+        + ", ".join(f"{r:g}" for r in decided)
+        + " were decided, as fixed sampling at N decides them, so certified accuracy is shown at those radii only; "
+        "ACR, AC R̃, the proxy radius and any other radius need every image's radius at N and are not shown "
+        "(such a file's radius there is a lower bound)."
+    )
 
 
 def sampling_words(meta: dict) -> str:

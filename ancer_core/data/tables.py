@@ -23,30 +23,29 @@ def average_certified_radius(t: Table, column: str = "radius") -> float:
     return float(np.mean(t[column] * t["correct"]))
 
 
-def accuracy_rows(files: dict[str, Table], radii) -> list[dict]:
+def accuracy_rows(files: dict[str, Table], radii, acr: bool = True) -> list[dict]:
     """Paper Tables 1/2 as rows: per file its images, certified accuracy (%) at each ℓp radius
-    (keys ``@r``), ACR and AC R̃."""
-    return [
-        {
-            "method": name,
-            "images": len(t),
-            **{f"@{r:g}": 100 * a for r, a in zip(radii, certified_accuracy(t, radii))},
-            "ACR": average_certified_radius(t),
-            "AC R̃": average_certified_radius(t, "radius_proxy"),
-        }
-        for name, t in files.items()
-    ]
+    (keys ``@r``), ACR and AC R̃ (not with ``acr=False``: table-mode files, ``records.shown_radii``)."""
+    rows = []
+    for name, t in files.items():
+        row = {"method": name, "images": len(t)}
+        row |= {f"@{r:g}": 100 * a for r, a in zip(radii, certified_accuracy(t, radii))}
+        if acr:
+            row |= {"ACR": average_certified_radius(t), "AC R̃": average_certified_radius(t, "radius_proxy")}
+        rows.append(row)
+    return rows
 
 
-def accuracy_table(files: dict[str, Table], radii) -> str:
+def accuracy_table(files: dict[str, Table], radii, acr: bool = True) -> str:
     """Paper Tables 1/2: certified accuracy (%) at ℓp radii, ACR and AC R̃ per file (as text)."""
-    head = "method".ljust(28) + "".join(f"{r:>8g}" for r in radii) + "     ACR    ACR~  images"
+    head = "method".ljust(28) + "".join(f"{r:>8g}" for r in radii) + ("     ACR    ACR~" if acr else "") + "  images"
     lines = [head, "-" * len(head)]
-    for row in accuracy_rows(files, radii):
+    for row in accuracy_rows(files, radii, acr):
         lines.append(
             row["method"][:27].ljust(28)
             + "".join(f"{row[f'@{r:g}']:8.1f}" for r in radii)
-            + f"{row['ACR']:8.3f}{row['AC R̃']:8.3f}{row['images']:8d}"
+            + (f"{row['ACR']:8.3f}{row['AC R̃']:8.3f}" if acr else "")
+            + f"{row['images']:8d}"
         )
     return "\n".join(lines)
 

@@ -32,10 +32,10 @@ def main() -> None:
         return
     meta = next(iter(metas.values()), {})
     one_model.header(metas, model)
-    one_model.curves(tables, meta)
-    one_model.accuracy_tables(tables, meta)
+    one_model.curves(tables, meta, metas.values())
+    one_model.accuracy_tables(tables, meta, metas.values())
     one_model.lost_and_gained_table(tables, meta.get("theta0"))
-    one_model.figure5(tables, meta.get("theta0"))
+    one_model.figure5(tables, meta.get("theta0"), metas.values())
     if model is not None:
         one_model.theta_maps(model, tables)
 

@@ -11,7 +11,7 @@ import streamlit as st
 from ancer_core.core.errors import AncerInputError
 from ancer_core.core.settings import METHOD_LABELS, METHODS
 from ancer_core.data import GridModel, grid_with_memory, load_grid, revised_rows
-from ancer_core.data.records import result_path, sampling_words
+from ancer_core.data.records import preset_words, result_path, sampling_words
 
 from .. import resources
 
@@ -44,7 +44,7 @@ def settings_line(meta: dict) -> str:
     n = meta.get("N")
     return (
         f"N0 = {meta.get('N0')}, {sampling_words(meta)}, α = {meta.get('alpha')}, " if isinstance(n, int) else ""
-    ) + f"preset {meta.get('preset', '?')}, CERTIFY in {meta.get('precision', 'fp32')}"
+    ) + f"{preset_words(meta)}, CERTIFY in {meta.get('precision', 'fp32')}"
 
 
 def surrogates_line(models: list[GridModel]) -> str:

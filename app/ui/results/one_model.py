@@ -30,6 +30,7 @@ from ancer_core.data import (
     samples_table,
     superset_table,
 )
+from ancer_core.data.records import shown_radii, table_mode_words
 
 from .. import display, figures, resources
 from .grid import ORDER, TABLE_RADII, beyond_axis, named, settings_line, surrogates_line
@@ -77,10 +78,26 @@ def header(metas: dict[str, dict], model: GridModel | None) -> None:
         )
 
 
-def curves(tables: dict[str, Table], meta: dict) -> None:
+def curves(tables: dict[str, Table], meta: dict, metas=()) -> None:
     """Figures 3/4 for this σ: certified accuracy against radius and proxy radius, with the published
-    ResNet-110 fixed-σ figures beside them where they exist."""
+    ResNet-110 fixed-σ figures beside them where they exist (table mode: at the radii it decided only)."""
     unit = noise_for(meta.get("norm", "l2")).norm_symbol
+    decided, acr = shown_radii(TABLE_RADII, metas)
+    if not acr:
+        fig = figures.line_figure(
+            np.array(decided),
+            named({k: 100 * certified_accuracy(t, decided) for k, t in tables.items()}),
+            f"{unit} radius (largest enclosed ball: min θ·gap), at the radii table mode decided",
+            "certified accuracy (%)",
+            mode="lines+markers",
+        )
+        display.show(where=st.columns(2)[0], fig=fig, key="acc_radius")
+        st.caption(
+            "Figures 3/4 of the paper for this σ at the radii table mode decided (the markers; the lines only join "
+            "them): share of images classified correctly and certified at least at that radius. No proxy-radius "
+            "figure: table mode decides radii only."
+        )
+        return
     rmax, beyond, largest = figures.radius_axis([t["radius_proxy"] for t in tables.values()])
     radii = np.linspace(0, rmax, 200)
     published = {}
@@ -126,10 +143,14 @@ def curves(tables: dict[str, Table], meta: dict) -> None:
     )
 
 
-def accuracy_tables(tables: dict[str, Table], meta: dict) -> None:
-    """Tables 1/2 for this σ, the samples sequential files drew, and the same as ``analyze`` prints them."""
-    st.subheader("Tables 1/2 for this σ: certified accuracy, ACR and AC R̃")
-    display.data_table(accuracy_rows(named(tables), TABLE_RADII), key="acc_table")
+def accuracy_tables(tables: dict[str, Table], meta: dict, metas=()) -> None:
+    """Tables 1/2 for this σ, the samples sequential files drew, and the same as ``analyze`` prints them
+    (table mode: at the radii it decided, without ACR)."""
+    radii, acr = shown_radii(TABLE_RADII, metas)
+    st.subheader("Tables 1/2 for this σ: certified accuracy" + (", ACR and AC R̃" if acr else ""))
+    display.data_table(accuracy_rows(named(tables), radii, acr), key="acc_table")
+    if not acr:
+        st.caption(table_mode_words(metas))
     spent = samples_rows(named(tables), meta.get("N"))
     if spent:
         n, alpha = meta.get("N"), meta.get("alpha")
@@ -141,10 +162,10 @@ def accuracy_tables(tables: dict[str, Table], meta: dict) -> None:
         )
         display.data_table([_rounded(r) for r in spent], key="samples_table")
     with st.expander("as `python -m ancer_core analyze` prints it"):
-        st.code(accuracy_table(tables, TABLE_RADII))
+        st.code(accuracy_table(tables, radii, acr))
         if spent:
             st.code(samples_table(tables))
-        if "ancer" in tables and len(tables) > 1:
+        if "ancer" in tables and len(tables) > 1 and acr:  # table mode leaves the radii compared as lower bounds
             st.code(superset_table(tables, "ancer"))
 
 
@@ -169,9 +190,14 @@ def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> Non
         )
 
 
-def figure5(tables: dict[str, Table], theta0: float | None) -> None:
+def figure5(tables: dict[str, Table], theta0: float | None, metas=()) -> None:
     """Figure 5: histograms of the σ-factor (min θ / θ₀) and of the certified gap."""
     st.subheader("Figure 5: σ-factor and gap")
+    if not shown_radii(TABLE_RADII, metas)[1]:
+        st.caption(
+            "Table mode: each gap is the one where the image stopped drawing (its table decided), a lower bound "
+            "on the gap fixed sampling at N would give; min θ is the optimizers' and does not depend on it."
+        )
     h1, h2 = st.columns(2)
     if theta0:
         display.show(
