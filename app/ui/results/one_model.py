@@ -3,6 +3,7 @@ fixed σ, Figure 5 and ANCER's θ maps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def header(metas: dict[str, dict], model: GridModel | None) -> None:
         )
 
 
-def curves(tables: dict[str, Table], meta: dict, metas=()) -> None:
+def curves(tables: dict[str, Table], meta: dict, metas: Iterable[dict] = ()) -> None:
     """Figures 3/4 for this σ: certified accuracy against radius and proxy radius, with the published
     ResNet-110 fixed-σ figures beside them where they exist (table mode: at the radii it decided only)."""
     unit = noise_for(meta.get("norm", "l2")).norm_symbol
@@ -143,7 +144,7 @@ def curves(tables: dict[str, Table], meta: dict, metas=()) -> None:
     )
 
 
-def accuracy_tables(tables: dict[str, Table], meta: dict, metas=()) -> None:
+def accuracy_tables(tables: dict[str, Table], meta: dict, metas: Iterable[dict] = ()) -> None:
     """Tables 1/2 for this σ, the samples sequential files drew, and the same as ``analyze`` prints them
     (table mode: at the radii it decided, without ACR)."""
     radii, acr = shown_radii(TABLE_RADII, metas)
@@ -190,7 +191,7 @@ def lost_and_gained_table(tables: dict[str, Table], theta0: float | None) -> Non
         )
 
 
-def figure5(tables: dict[str, Table], theta0: float | None, metas=()) -> None:
+def figure5(tables: dict[str, Table], theta0: float | None, metas: Iterable[dict] = ()) -> None:
     """Figure 5: histograms of the σ-factor (min θ / θ₀) and of the certified gap."""
     st.subheader("Figure 5: σ-factor and gap")
     if not shown_radii(TABLE_RADII, metas)[1]:
