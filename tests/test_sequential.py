@@ -191,6 +191,7 @@ def test_the_command_line_writes_samples_and_stop_and_prints_the_table(ckpt, tmp
     assert certify_cli(ckpt, out, "--radii", "0,0.1") == 0
     printed = capsys.readouterr().out
     assert "certified accuracy (%)" in printed and "estimation samples:" in printed
+    assert "ACR" not in printed  # table mode decides its radii only: no ACR
     t = read_results(out)
     assert out.read_text().splitlines()[0] == HEADER + "\tsamples\tstop"
     assert ((t["samples"] >= 1) & (t["samples"] <= 512)).all()

@@ -213,7 +213,7 @@ def table_mode_summary(table, settings) -> str:
     estimation samples it drew against fixed sampling's N per image."""
     spent = table["samples"]
     return (
-        accuracy_table({"certified accuracy (%)": table}, settings.radii)
+        accuracy_table({"certified accuracy (%)": table}, settings.radii, acr=False)  # no ACR: radii only decided
         + f"\nestimation samples: {int(spent.sum()):,} for {len(spent)} images, {spent.mean():,.0f} per image on "
         f"average (fixed sampling: {settings.n:,} each, {settings.n / max(spent.mean(), 1):.1f}× as many)"
     )
